@@ -1,0 +1,1 @@
+"""fuwu: basic public service standards, machine-readable once, run everywhere."""

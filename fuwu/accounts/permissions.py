@@ -1,0 +1,22 @@
+"""Who may do what. One place, so views, the API and the admin agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fuwu.accounts.models import Role
+
+REGISTRY_READERS = {Role.STANDARDS_OFFICE, Role.DEPARTMENT_OFFICER, Role.AUDITOR}
+REGISTRY_EDITORS = {Role.STANDARDS_OFFICE}
+
+
+def has_role(user: Any, roles: set[Role]) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in roles)
+
+
+def can_view_registry(user: Any) -> bool:
+    return has_role(user, REGISTRY_READERS)
+
+
+def can_manage_standards(user: Any) -> bool:
+    return has_role(user, REGISTRY_EDITORS)

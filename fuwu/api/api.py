@@ -1,0 +1,182 @@
+"""The JSON API, v1. OpenAPI 3 at /api/v1/openapi.json, browsable docs at /api/v1/docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import HttpError
+
+from fuwu.api import schemas as s
+from fuwu.areas import selectors as area_selectors
+from fuwu.areas.models import Area
+from fuwu.standards import selectors
+from fuwu.standards.models import LifeArea, ServiceItem, StandardVersion
+
+api = NinjaAPI(
+    title="fuwu API",
+    version="1.0.0",
+    description="Taizhou's basic public service standards, service items and administrative areas, read-only.",
+    urls_namespace="api-1.0.0",
+)
+
+
+def _t(obj: Any, field: str) -> dict[str, str]:
+    return {"zh": getattr(obj, f"{field}_zh"), "en": getattr(obj, f"{field}_en")}
+
+
+def _standard(v: StandardVersion) -> dict[str, Any]:
+    return {
+        "key": v.standard.key,
+        "version": v.number,
+        "code": v.code,
+        "title": _t(v, "title"),
+        "scope": v.scope,
+        "status": v.status,
+        "issued_on": v.issued_on,
+        "effective_on": v.effective_on,
+        "review_due_on": v.review_due_on,
+        "modeled": v.modeled,
+    }
+
+
+def _item_summary(i: ServiceItem) -> dict[str, Any]:
+    return {
+        "key": i.key,
+        "name": _t(i, "name"),
+        "life_area": i.life_area,
+        "category": _t(i, "category"),
+        "standard": i.version.standard.key,
+        "standard_code": i.version.code,
+    }
+
+
+def _area(a: Area) -> dict[str, Any]:
+    return {
+        "code": a.code,
+        "name": _t(a, "name"),
+        "level": a.level,
+        "kind": a.kind_zh,
+        "parent": a.parent.code if a.parent else None,
+        "generated": a.generated,
+        "modeled": a.modeled,
+    }
+
+
+@api.get("/standards", response=list[s.StandardOut], tags=["standards"])
+def list_standards(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every standard, at its version in force (or its newest version)."""
+    return [_standard(v) for v in selectors.standards_list()]
+
+
+@api.get("/standards/{key}", response={200: s.StandardDetailOut, 404: s.ErrorOut}, tags=["standards"])
+def get_standard(request: HttpRequest, key: str, version: int | None = None) -> Any:
+    """One standard with its clause tree (flattened, in document order), items, indicators and parameters."""
+    try:
+        v = selectors.standard_version(key=key, number=version)
+    except StandardVersion.DoesNotExist:
+        return 404, {"detail": f"no standard {key!r}" + (f" version {version}" if version else "")}
+    clauses = list(v.clauses.select_related("parent"))
+    return {
+        **_standard(v),
+        "issuing_body": _t(v, "issuing_body"),
+        "versions": sorted(v.standard.versions.values_list("number", flat=True)),
+        "superseded_by": v.superseded_by.number if v.superseded_by else None,
+        "source": v.document.get("source", {}),
+        "clauses": [
+            {
+                "number": c.number,
+                "parent": c.parent.number if c.parent else None,
+                "kind": c.kind,
+                "subject": c.subject or None,
+                "title": _t(c, "title"),
+                "text": _t(c, "text"),
+                "modeled": c.modeled,
+            }
+            for c in clauses
+        ],
+        "items": [_item_summary(i) for i in v.items.select_related("version__standard")],
+        "indicators": [
+            {
+                "key": i.key,
+                "name": _t(i, "name"),
+                "formula": _t(i, "formula"),
+                "target": str(i.target) if i.target is not None else None,
+                "comparison": i.comparison,
+                "unit": i.unit,
+                "clause": i.clause,
+            }
+            for i in v.indicators.all()
+        ],
+        "parameters": [
+            {
+                "key": p.key,
+                "name": _t(p, "name"),
+                "unit": p.unit,
+                "clause": p.clause,
+                "values": [{"effective_from": x.effective_from, "value": x.value} for x in p.values.all()],
+            }
+            for p in v.parameters.prefetch_related("values")
+        ],
+    }
+
+
+@api.get("/items", response=list[s.ItemSummaryOut], tags=["items"])
+def list_items(request: HttpRequest, life_area: LifeArea | None = None) -> list[dict[str, Any]]:
+    """Service items in force, optionally for one of the nine life areas."""
+    items = selectors.items_in_force()
+    if life_area:
+        items = items.filter(life_area=life_area)
+    return [_item_summary(i) for i in items]
+
+
+@api.get("/items/{key}", response={200: s.ItemOut, 404: s.ErrorOut}, tags=["items"])
+def get_item(request: HttpRequest, key: str) -> Any:
+    """One item in force, with the item exactly as its standard states it (``document``)."""
+    try:
+        i = selectors.item_in_force(key=key)
+    except ServiceItem.DoesNotExist:
+        return 404, {"detail": f"no service item {key!r} in force"}
+    return {
+        **_item_summary(i),
+        "target_group": _t(i, "target_group"),
+        "content": _t(i, "content"),
+        "lead_department": _t(i, "lead_department"),
+        "document": i.data,
+    }
+
+
+@api.get("/areas", response=list[s.AreaOut], tags=["areas"])
+def list_areas(request: HttpRequest, parent: str | None = None, level: str | None = None) -> list[dict[str, Any]]:
+    """Administrative areas; filter by parent code or level (city, county, township, village)."""
+    return [_area(a) for a in area_selectors.areas(parent_code=parent, level=level)]
+
+
+@api.get("/areas/{code}", response={200: s.AreaOut, 404: s.ErrorOut}, tags=["areas"])
+def get_area(request: HttpRequest, code: str) -> Any:
+    try:
+        return _area(area_selectors.area_by_code(code))
+    except Area.DoesNotExist:
+        return 404, {"detail": f"no area with code {code!r}"}
+
+
+class SearchParams(Schema):
+    q: str
+
+
+@api.get("/search", response=s.SearchOut, tags=["search"])
+def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
+    """Search standards, items and clauses in force (Chinese substring matching)."""
+    if len(params.q) > 100:
+        raise HttpError(422, "q is at most 100 characters")
+    r = selectors.search(query=params.q)
+    return {
+        "query": r.query,
+        "standards": [_standard(v) for v in r.standards],
+        "items": [_item_summary(i) for i in r.items],
+        "clauses": [
+            {"standard": c.version.standard.key, "number": c.number, "title": c.title_zh, "text": c.text_zh}
+            for c in r.clauses
+        ],
+    }

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from fuwu.areas.models import Area
+
+
+def areas(*, parent_code: str | None = None, level: str | None = None) -> QuerySet[Area]:
+    qs = Area.objects.select_related("parent")
+    if parent_code:
+        qs = qs.filter(parent__code=parent_code)
+    if level:
+        qs = qs.filter(level=level)
+    return qs
+
+
+def area_by_code(code: str) -> Area:
+    return Area.objects.select_related("parent").get(code=code)
+
+
+def descendant_codes_prefix(area: Area) -> str:
+    """Codes below an area share its meaningful prefix (a city's drops its trailing zeros)."""
+    return area.code[:4] if area.level == "city" else area.code

@@ -1,0 +1,114 @@
+"""A service guide: one item's entitlement, materials, steps and channels, each with its clause.
+
+The guide is built from the item as the standard file states it (``ServiceItem.data``),
+in the active language, so the web page and the printable PDF say the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from fuwu.standards.models import Clause, Parameter, ParameterValue, ServiceItem, StandardVersion
+
+
+def text(value: dict[str, str] | None) -> str:
+    """A bilingual text from a standard document, in the active language (Chinese as fallback)."""
+    if not value:
+        return ""
+    if (get_language() or "").startswith("en") and value.get("en"):
+        return value["en"]
+    return value.get("zh", "")
+
+
+@dataclass
+class Section:
+    text: str
+    clause: Clause | None = None
+    modeled: bool = False
+
+
+@dataclass
+class Guide:
+    item: ServiceItem
+    version: StandardVersion
+    target_group: Section
+    content: Section
+    level: Section | None
+    level_values: list[tuple[str, str]]
+    expenditure: Section | None
+    fees: Section | None
+    materials: list[dict[str, Any]]
+    steps: list[dict[str, Any]]
+    channels: dict[str, Any]
+    channels_clause: Clause | None
+    legal_basis: list[str]
+    modeled: bool
+    clauses: dict[str, Clause] = field(repr=False, default_factory=dict)
+
+
+def parameter_value(parameter: Parameter, on: dt.date) -> ParameterValue | None:
+    """The value in force on a date: the latest that took effect on or before it."""
+    values = [v for v in parameter.values.all() if v.effective_from <= on]
+    return values[-1] if values else None
+
+
+def item_guide(item: ServiceItem, *, on: dt.date | None = None) -> Guide:
+    data = item.data
+    version = item.version
+    refs = {
+        part.get("clause")
+        for part in [
+            data.get("target_group"),
+            data.get("content"),
+            data.get("level"),
+            data.get("expenditure"),
+            data.get("fees"),
+            data.get("channels"),
+            *data.get("materials", []),
+            *data.get("steps", []),
+        ]
+        if part and part.get("clause")
+    }
+    clauses = {c.number: c for c in version.clauses.filter(number__in=refs)}
+
+    def section(part: dict[str, Any]) -> Section:
+        return Section(text(part.get("text")), clauses.get(part.get("clause", "")), part.get("modeled", False))
+
+    def optional(part: dict[str, Any] | None) -> Section | None:
+        return section(part) if part else None
+
+    level_values: list[tuple[str, str]] = []
+    level = data.get("level") or {}
+    if level.get("parameter"):
+        parameter = version.parameters.prefetch_related("values").filter(key=level["parameter"]).first()
+        current = parameter_value(parameter, on or timezone.localdate()) if parameter else None
+        if parameter and current:
+            unit = parameter.unit
+            if isinstance(current.value, dict):
+                level_values = [(band, f"{amount} {unit}") for band, amount in current.value.items()]
+            else:
+                level_values = [(parameter.name, f"{current.value} {unit}")]
+    materials = [{**m, "clause_obj": clauses.get(m.get("clause", ""))} for m in data.get("materials", [])]
+    steps = [{**s, "clause_obj": clauses.get(s.get("clause", ""))} for s in data.get("steps", [])]
+    return Guide(
+        item=item,
+        version=version,
+        target_group=section(data["target_group"]),
+        content=section(data["content"]),
+        level=optional(level or None),
+        level_values=level_values,
+        expenditure=optional(data.get("expenditure")),
+        fees=optional(data.get("fees")),
+        materials=materials,
+        steps=steps,
+        channels=data.get("channels") or {},
+        channels_clause=clauses.get((data.get("channels") or {}).get("clause", "")),
+        legal_basis=[text(t) for t in data.get("legal_basis", [])],
+        modeled=bool(data.get("modeled") or version.modeled),
+        clauses=clauses,
+    )

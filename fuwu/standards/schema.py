@@ -1,0 +1,376 @@
+"""The standard document format: one YAML file per standard.
+
+These typed models are the single definition of the format. The loader
+validates every file against them, and ``fuwu standards schema`` exports them
+as the JSON Schema published at ``docs/standard.schema.json``.
+
+Every model forbids unknown keys, so a misspelt field is an error, not a silent
+loss.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+# The Standardization Law (2017, art. 29) caps a standard's review period at five years.
+MAX_REVIEW_PERIOD_YEARS = 5
+
+# GB/T 1.1—2020 numbering: chapters 1, 2 …; clauses 5.1, 5.1.2 …; annexes A, A.1 ….
+CLAUSE_NUMBER_PATTERN = r"^(?:[1-9][0-9]*|[A-Z])(?:\.[1-9][0-9]*)*$"
+IDENTIFIER_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, max_length=80)]
+ClauseRef = Annotated[str, StringConstraints(pattern=CLAUSE_NUMBER_PATTERN, max_length=32)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
+
+class Text(Strict):
+    """A text in Chinese (authoritative) and English (a reading aid)."""
+
+    zh: NonEmpty
+    en: NonEmpty | None = None
+
+
+class LifeArea(StrEnum):
+    """The nine life areas of the national basic public service standard."""
+
+    CHILDCARE = "childcare"  # 幼有所育
+    EDUCATION = "education"  # 学有所教
+    EMPLOYMENT = "employment"  # 劳有所得
+    MEDICAL = "medical"  # 病有所医
+    ELDERLY = "elderly"  # 老有所养
+    HOUSING = "housing"  # 住有所居
+    VULNERABLE = "vulnerable"  # 弱有所扶
+    VETERANS = "veterans"  # 优军服务保障
+    CULTURE_SPORTS = "culture-sports"  # 文体服务保障
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    UNDER_REVIEW = "under_review"
+    REVISED = "revised"
+    ABOLISHED = "abolished"
+
+
+class ClauseKind(StrEnum):
+    REQUIREMENT = "requirement"  # 应 / 不应
+    RECOMMENDATION = "recommendation"  # 宜 / 不宜
+    PERMISSION = "permission"  # 可 / 不必
+    STATEMENT = "statement"  # 陈述
+
+
+class Subject(StrEnum):
+    """What an institution-facing requirement is about (drives compliance checklists)."""
+
+    SITE = "site"  # 场所与建筑
+    EQUIPMENT = "equipment"  # 设施设备
+    STAFFING = "staffing"  # 人员配备与资质
+    TRAINING = "training"  # 培训
+    PROCESS = "process"  # 服务流程
+    QUALITY = "quality"  # 服务质量
+    MANAGEMENT = "management"  # 管理
+
+
+class Source(Strict):
+    """Where a file's content comes from, and how far it can be trusted."""
+
+    basis: NonEmpty = Field(description="Where the content comes from, in words.")
+    references: list[NonEmpty] = Field(default_factory=list, description="Published documents relied on.")
+    modeled: bool = Field(
+        description="True when any part of the file is modelled rather than taken from the published text."
+    )
+    notes: NonEmpty | None = None
+
+
+class Clause(Strict):
+    number: ClauseRef
+    title: Text | None = None
+    kind: ClauseKind = ClauseKind.STATEMENT
+    subject: Subject | None = Field(
+        default=None, description="Required on requirements that bind service institutions."
+    )
+    text: Text | None = None
+    modeled: bool = Field(default=False, description="True when this clause's wording is modelled, not official.")
+    children: list[Clause] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _children_are_numbered_under_parent(self) -> Clause:
+        if self.title is None and self.text is None:
+            raise ValueError("a clause needs a title, a text, or both")
+        for child in self.children:
+            if not child.number.startswith(self.number + "."):
+                raise ValueError(
+                    f"child clause {child.number!r} is not numbered under {self.number!r}; expected {self.number}.N"
+                )
+        return self
+
+
+class Cited(Strict):
+    """A piece of an item's description with the clause it comes from."""
+
+    text: Text
+    clause: ClauseRef | None = None
+    modeled: bool = False
+
+
+class Level(Strict):
+    """How much of the service a person gets."""
+
+    text: Text
+    quantity: Decimal | None = None
+    frequency: NonEmpty | None = Field(default=None, description="e.g. per_month, per_year, once")
+    amount: Decimal | None = Field(default=None, description="Money, in yuan.")
+    parameter: Identifier | None = Field(default=None, description="A dated parameter that sets the amount.")
+    unit: NonEmpty | None = None
+    clause: ClauseRef | None = None
+    modeled: bool = False
+
+
+class TargetGroup(Strict):
+    text: Text
+    clause: ClauseRef | None = None
+    modeled: bool = False
+    rule: dict[str, Any] | None = Field(
+        default=None, description="The executable eligibility rule (defined by the entitlements module)."
+    )
+
+
+class Material(Strict):
+    name: Text
+    form: Literal["original", "copy", "original_or_copy", "electronic"] = "original"
+    count: int = Field(default=1, ge=1)
+    shared_data: bool = Field(
+        default=False, description="True when data sharing can fetch it, so the applicant need not bring it."
+    )
+    note: Text | None = None
+    clause: ClauseRef | None = None
+    modeled: bool = False
+
+
+class Step(Strict):
+    name: Text
+    description: Text | None = None
+    actor: Text | None = None
+    legal_limit_days: int | None = Field(default=None, ge=0, description="Statutory limit, in working days.")
+    promised_limit_days: int | None = Field(default=None, ge=0, description="Promised limit, in working days.")
+    clause: ClauseRef | None = None
+    modeled: bool = False
+
+    @model_validator(mode="after")
+    def _promise_within_law(self) -> Step:
+        if (
+            self.legal_limit_days is not None
+            and self.promised_limit_days is not None
+            and self.promised_limit_days > self.legal_limit_days
+        ):
+            raise ValueError(
+                f"promised_limit_days ({self.promised_limit_days}) exceeds legal_limit_days "
+                f"({self.legal_limit_days}); a promise must be at most the legal limit"
+            )
+        return self
+
+
+class OnlineChannel(Strict):
+    name: Text
+    url: NonEmpty | None = None
+
+
+class WindowChannel(Strict):
+    name: Text
+    address: Text | None = None
+    hours: Text | None = None
+
+
+class PhoneChannel(Strict):
+    name: Text
+    number: Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{3,20}$")]
+
+
+class Channels(Strict):
+    online: list[OnlineChannel] = Field(default_factory=list)
+    windows: list[WindowChannel] = Field(default_factory=list)
+    phone: list[PhoneChannel] = Field(default_factory=list)
+    clause: ClauseRef | None = None
+    modeled: bool = False
+
+
+class ServiceItem(Strict):
+    id: Identifier
+    name: Text
+    life_area: LifeArea
+    category: Text | None = Field(default=None, description="The category within the life area.")
+    national_item: Identifier | None = Field(
+        default=None, description="The national standard item this local item implements."
+    )
+    target_group: TargetGroup
+    content: Cited
+    level: Level | None = None
+    expenditure: Cited | None = Field(default=None, description="Expenditure responsibility (who pays).")
+    lead_department: Text | None = None
+    materials: list[Material] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    channels: Channels | None = None
+    fees: Cited | None = None
+    legal_basis: list[Text] = Field(default_factory=list)
+    modeled: bool = False
+
+
+class Indicator(Strict):
+    id: Identifier
+    name: Text
+    formula: Text = Field(description="How it is computed, in words.")
+    target: Decimal | None = None
+    comparison: Literal["at_least", "at_most", "equal"] = "at_least"
+    unit: NonEmpty | None = None
+    clause: ClauseRef | None = None
+    modeled: bool = False
+
+
+class ParameterValue(Strict):
+    effective_from: dt.date
+    value: Decimal | dict[str, Decimal] = Field(
+        description="A number, or a table of numbers keyed by band (e.g. age bands)."
+    )
+
+
+class Parameter(Strict):
+    id: Identifier
+    name: Text
+    unit: NonEmpty
+    values: list[ParameterValue] = Field(min_length=1)
+    clause: ClauseRef | None = None
+    modeled: bool = False
+
+    @field_validator("values")
+    @classmethod
+    def _dates_increase(cls, values: list[ParameterValue]) -> list[ParameterValue]:
+        dates = [v.effective_from for v in values]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("values must be in strictly increasing effective_from order")
+        return values
+
+
+class Meta(Strict):
+    number: Annotated[str, StringConstraints(min_length=3, max_length=64)] = Field(
+        description="The standard's number, e.g. 'DB3310/T 100—2021'."
+    )
+    title: Text
+    scope: Literal["national", "provincial", "local", "group"] = "local"
+    issuing_body: Text
+    drafting_bodies: list[Text] = Field(default_factory=list)
+    issued_on: dt.date
+    effective_on: dt.date
+    status: Literal[Status.DRAFT, Status.PUBLISHED] = Status.PUBLISHED
+    review_period_years: int = Field(default=MAX_REVIEW_PERIOD_YEARS, ge=1, le=MAX_REVIEW_PERIOD_YEARS)
+    supersedes: list[NonEmpty] = Field(default_factory=list, description="Numbers of standards this replaces.")
+    summary: Text | None = None
+    modeled_fields: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Metadata fields whose values are modelled, not published (e.g. number, issued_on).",
+    )
+
+    @field_validator("number")
+    @classmethod
+    def _number_has_year(cls, number: str) -> str:
+        if not re.search(r"(?:[—-]\s*\d{4}|（\d{4}年版）)$", number):
+            raise ValueError(
+                "a standard number ends with its year, e.g. 'DB3310/T 100—2021' or '国家基本公共服务标准（2023年版）'"
+            )
+        return number
+
+    @model_validator(mode="after")
+    def _effective_after_issue(self) -> Meta:
+        if self.effective_on < self.issued_on:
+            raise ValueError(
+                f"effective_on ({self.effective_on}) is before issued_on ({self.issued_on}); "
+                "a standard takes effect on or after its issue date"
+            )
+        return self
+
+
+class StandardDocument(Strict):
+    """One standard, as one YAML file."""
+
+    schema_version: Literal[1] = 1
+    id: Identifier = Field(description="A stable key that stays the same across revisions.")
+    meta: Meta
+    source: Source
+    clauses: list[Clause] = Field(min_length=1)
+    items: list[ServiceItem] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+    parameters: list[Parameter] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> StandardDocument:
+        numbers = [c.number for c in walk_clauses(self.clauses)]
+        duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"clause numbers must be unique; repeated: {', '.join(duplicates)}")
+        for kind, ids in (
+            ("item", [i.id for i in self.items]),
+            ("indicator", [i.id for i in self.indicators]),
+            ("parameter", [p.id for p in self.parameters]),
+        ):
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            if repeated:
+                raise ValueError(f"{kind} ids must be unique; repeated: {', '.join(repeated)}")
+        known = set(numbers)
+        missing = sorted({ref for ref in clause_references(self) if ref not in known})
+        if missing:
+            raise ValueError(
+                f"clause references not found in this standard's clauses: {', '.join(missing)}; "
+                "add the clause or correct the reference"
+            )
+        parameters = {p.id for p in self.parameters}
+        for item in self.items:
+            if item.level and item.level.parameter and item.level.parameter not in parameters:
+                raise ValueError(
+                    f"item {item.id!r} level uses parameter {item.level.parameter!r}, which is not declared; "
+                    f"declared parameters: {', '.join(sorted(parameters)) or 'none'}"
+                )
+        for clause in walk_clauses(self.clauses):
+            if clause.subject is not None and clause.kind == ClauseKind.STATEMENT:
+                raise ValueError(
+                    f"clause {clause.number} has a subject but is a statement; "
+                    "a subject belongs on a requirement, recommendation or permission"
+                )
+        return self
+
+
+def walk_clauses(clauses: list[Clause]) -> list[Clause]:
+    """The clause tree in document order, flattened."""
+    out: list[Clause] = []
+    for clause in clauses:
+        out.append(clause)
+        out.extend(walk_clauses(clause.children))
+    return out
+
+
+def clause_references(document: StandardDocument) -> list[str]:
+    refs: list[str | None] = []
+    for item in document.items:
+        refs += [item.target_group.clause, item.content.clause]
+        for part in (item.level, item.expenditure, item.channels, item.fees):
+            refs.append(part.clause if part else None)
+        refs += [m.clause for m in item.materials] + [s.clause for s in item.steps]
+    refs += [i.clause for i in document.indicators] + [p.clause for p in document.parameters]
+    return [r for r in refs if r]
+
+
+def json_schema() -> dict[str, Any]:
+    schema = StandardDocument.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://fuwu.example.org/schema/standard/v1.json"
+    schema["title"] = "fuwu standard document"
+    return schema

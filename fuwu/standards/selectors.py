@@ -1,0 +1,185 @@
+"""Reads from the standards registry. Views and the API read only through these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from fuwu.standards.models import (
+    IN_FORCE,
+    Clause,
+    LifeArea,
+    ServiceItem,
+    Standard,
+    StandardVersion,
+    Status,
+)
+
+
+def versions_in_force() -> QuerySet[StandardVersion]:
+    return StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard")
+
+
+def standards_list() -> QuerySet[StandardVersion]:
+    """Each standard's latest version (the in-force one, else the newest), national first."""
+    latest_ids = []
+    for standard in Standard.objects.prefetch_related(
+        Prefetch("versions", queryset=StandardVersion.objects.only("id", "status", "number", "standard_id"))
+    ):
+        versions = sorted(standard.versions.all(), key=lambda v: v.number, reverse=True)
+        chosen = next((v for v in versions if v.status in IN_FORCE), versions[0] if versions else None)
+        if chosen:
+            latest_ids.append(chosen.pk)
+    return StandardVersion.objects.filter(pk__in=latest_ids).select_related("standard").order_by("-scope", "code")
+
+
+def standard_version(*, key: str, number: int | None = None) -> StandardVersion:
+    """A standard's version by number, or the one in force (else the newest). Raises DoesNotExist."""
+    versions = StandardVersion.objects.filter(standard__key=key).select_related("standard", "superseded_by")
+    if number is not None:
+        return versions.get(number=number)
+    in_force = versions.filter(status__in=IN_FORCE).first()
+    if in_force is not None:
+        return in_force
+    newest = versions.order_by("-number").first()
+    if newest is None:
+        raise StandardVersion.DoesNotExist(key)
+    return newest
+
+
+def clause_tree(version: StandardVersion) -> list[Clause]:
+    """Top-level clauses with ``children_list`` filled in, from one query."""
+    clauses = list(version.clauses.all())
+    by_id = {c.pk: c for c in clauses}
+    roots: list[Clause] = []
+    for c in clauses:
+        c.children_list = []  # type: ignore[attr-defined]
+    for c in clauses:
+        if c.parent_id is None:
+            roots.append(c)
+        else:
+            by_id[c.parent_id].children_list.append(c)  # type: ignore[attr-defined]
+    return roots
+
+
+def items_in_force() -> QuerySet[ServiceItem]:
+    return (
+        ServiceItem.objects.filter(version__status__in=IN_FORCE)
+        .select_related("version", "version__standard")
+        .order_by("life_area", "version__scope", "version__code", "position")
+    )
+
+
+@dataclass
+class MenuArea:
+    code: str
+    label: str
+    items: list[ServiceItem] = field(default_factory=list)
+
+
+def service_menu() -> list[MenuArea]:
+    """Items in force grouped by the nine life areas, in the national order."""
+    areas = {choice.value: MenuArea(choice.value, str(choice.label)) for choice in LifeArea}
+    for item in items_in_force():
+        areas[item.life_area].items.append(item)
+    return list(areas.values())
+
+
+def item_in_force(*, key: str) -> ServiceItem:
+    return items_in_force().get(key=key)
+
+
+def clauses_by_number(version: StandardVersion, numbers: set[str]) -> dict[str, Clause]:
+    return {c.number: c for c in version.clauses.filter(number__in=numbers)}
+
+
+def reviews_due(*, today: dt.date, within_days: int = 180) -> QuerySet[StandardVersion]:
+    """Versions in force whose review is overdue or falls due within ``within_days``."""
+    return (
+        versions_in_force().filter(review_due_on__lte=today + dt.timedelta(days=within_days)).order_by("review_due_on")
+    )
+
+
+@dataclass
+class SearchResults:
+    query: str
+    standards: list[StandardVersion]
+    items: list[ServiceItem]
+    clauses: list[Clause]
+
+    @property
+    def total(self) -> int:
+        return len(self.standards) + len(self.items) + len(self.clauses)
+
+
+def _all_terms(fields: list[str], terms: list[str]) -> Q:
+    """Every term must appear in at least one of the fields."""
+    condition = Q()
+    for term in terms:
+        any_field = Q()
+        for f in fields:
+            any_field |= Q(**{f"{f}__icontains": term})
+        condition &= any_field
+    return condition
+
+
+def search(*, query: str, limit: int = 50) -> SearchResults:
+    """Search standards, service items and clauses in force.
+
+    Chinese has no spaces between words, so matching is by substring: 上门
+    matches 居家养老上门服务. Space-separated terms must all match. Substring
+    search behaves the same on SQLite and PostgreSQL (both compare the stored
+    Unicode text); on PostgreSQL a trigram index can speed it up later
+    without changing results.
+    """
+    terms = [t for t in query.split() if t][:8]
+    if not terms:
+        return SearchResults(query, [], [], [])
+    standards = list(
+        versions_in_force()
+        .filter(_all_terms(["code", "title_zh", "title_en", "summary_zh", "summary_en"], terms))
+        .order_by("-scope", "code")[:limit]
+    )
+    items = list(
+        items_in_force().filter(
+            _all_terms(
+                [
+                    "name_zh",
+                    "name_en",
+                    "category_zh",
+                    "category_en",
+                    "target_group_zh",
+                    "target_group_en",
+                    "content_zh",
+                    "content_en",
+                ],
+                terms,
+            )
+        )[:limit]
+    )
+    # Items whose name matches come first: a resident searching 助浴 wants the bathing service,
+    # not every item that mentions bathing in passing.
+    items.sort(key=lambda i: not any(t.lower() in (i.name_zh + " " + i.name_en).lower() for t in terms))
+    clauses = list(
+        Clause.objects.filter(version__status__in=IN_FORCE)
+        .filter(_all_terms(["title_zh", "title_en", "text_zh", "text_en"], terms))
+        .select_related("version", "version__standard")
+        .order_by("version__code", "position")[:limit]
+    )
+    return SearchResults(query, standards, items, clauses)
+
+
+__all__ = [
+    "Status",
+    "clause_tree",
+    "item_in_force",
+    "items_in_force",
+    "reviews_due",
+    "search",
+    "service_menu",
+    "standard_version",
+    "standards_list",
+    "versions_in_force",
+]

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from fuwu.api.api import api
+
+urlpatterns = [
+    path("", include("fuwu.guide.urls")),
+    path("staff/", include("fuwu.standards.urls")),
+    path("accounts/", include("fuwu.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
