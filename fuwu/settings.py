@@ -136,6 +136,11 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# Rendered documents (printable guides) are cached on disk so they survive restarts.
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}"),
+}
+
 # Where the standards and reference data live (the repository's data, not code).
 STANDARDS_DIR = Path(env.str("FUWU_STANDARDS_DIR", default=str(BASE_DIR / "standards")))
 AREAS_DIR = Path(env.str("FUWU_AREAS_DIR", default=str(BASE_DIR / "data" / "areas")))

@@ -10,8 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import get_language
+
+from fuwu.guide.pdf import render_pdf
 
 from fuwu.standards.models import Clause, Parameter, ParameterValue, ServiceItem, StandardVersion
 
@@ -89,7 +92,10 @@ def item_guide(item: ServiceItem, *, on: dt.date | None = None) -> Guide:
         current = parameter_value(parameter, on or timezone.localdate()) if parameter else None
         if parameter and current:
             unit = parameter.unit
-            if isinstance(current.value, dict):
+            if isinstance(current.value, dict) and item.key in current.value:
+                # A table keyed by item (e.g. a price list): this item's row only.
+                level_values = [(parameter.name, f"{current.value[item.key]} {unit}")]
+            elif isinstance(current.value, dict):
                 level_values = [(band, f"{amount} {unit}") for band, amount in current.value.items()]
             else:
                 level_values = [(parameter.name, f"{current.value} {unit}")]
@@ -112,3 +118,20 @@ def item_guide(item: ServiceItem, *, on: dt.date | None = None) -> Guide:
         modeled=bool(data.get("modeled") or version.modeled),
         clauses=clauses,
     )
+
+
+def item_guide_pdf(item: ServiceItem, *, on: dt.date | None = None) -> bytes:
+    """The one-page printable guide, cached per content, language and day.
+
+    Laying out a page of Chinese text takes WeasyPrint a few seconds, and the
+    fitting may lay it out more than once; the result only changes when the
+    standard's content, the language or the date (dated parameters) changes.
+    """
+    day = on or timezone.localdate()
+    key = f"guide-pdf:{item.version.content_hash}:{item.key}:{get_language()}:{day.isoformat()}"
+    pdf: bytes | None = cache.get(key)
+    if pdf is None:
+        guide = item_guide(item, on=day)
+        pdf = render_pdf("guide/item_print.html", {"guide": guide}, base_url=None, max_pages=1)
+        cache.set(key, pdf, timeout=24 * 3600)
+    return pdf

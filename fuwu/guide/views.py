@@ -9,8 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from fuwu.common.middleware import LARGE
-from fuwu.guide.guides import item_guide
-from fuwu.guide.pdf import render_pdf
+from fuwu.guide.guides import item_guide, item_guide_pdf
 from fuwu.standards import selectors
 from fuwu.standards.diff import version_diff
 from fuwu.standards.models import ServiceItem, StandardVersion
@@ -61,10 +60,9 @@ def item_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def item_pdf(request: HttpRequest, key: str) -> HttpResponse:
-    guide = item_guide(_guide_or_404(key))
-    pdf = render_pdf("guide/item_print.html", {"guide": guide}, base_url=request.build_absolute_uri("/"))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{guide.item.key}.pdf"'
+    item = _guide_or_404(key)
+    response = HttpResponse(item_guide_pdf(item), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{item.key}.pdf"'
     return response
 
 

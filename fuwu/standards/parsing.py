@@ -61,8 +61,8 @@ class ParsedStandard:
 
 
 class _DuplicateKeyError(Exception):
-    def __init__(self, key: str, line: int, first_line: int) -> None:
-        self.key, self.line, self.first_line = key, line, first_line
+    def __init__(self, path: Path_, line: int, first_line: int) -> None:
+        self.path, self.line, self.first_line = path, line, first_line
 
 
 def _to_python(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dict[Path_, int]) -> Any:
@@ -74,7 +74,7 @@ def _to_python(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dic
             key = loader.construct_object(key_node, deep=True)
             key = str(key)
             if key in seen:
-                raise _DuplicateKeyError(key, key_node.start_mark.line + 1, seen[key])
+                raise _DuplicateKeyError((*path, key), key_node.start_mark.line + 1, seen[key])
             seen[key] = key_node.start_mark.line + 1
             out[key] = _to_python(value_node, loader, (*path, key), lines)
             # Point errors about a key at the key's own line.
@@ -115,7 +115,7 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return "required field is missing"
     if "expected" in ctx:
-        return f"{message} (valid: {ctx['expected']})"
+        return f"{error.get('input')!r} is not allowed; valid: {ctx['expected']}"
     if "pattern" in ctx:
         return f"{message}; got {error.get('input')!r}"
     return message
@@ -137,7 +137,7 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
                 FileError(
                     name,
                     exc.line,
-                    exc.key,
+                    _field_path(exc.path),
                     f"duplicate key (first defined on line {exc.first_line}); keep one",
                 )
             ]

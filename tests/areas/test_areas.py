@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fuwu.areas.models import Area, AreaLevel
+from fuwu.areas.services import AreaFileError, areas_load
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.django_db
+TAIZHOU = REPO / "data" / "areas" / "taizhou.yaml"
+
+
+def test_taizhou_loads_with_nine_counties_and_generated_villages() -> None:
+    result = areas_load(path=TAIZHOU, villages_per_township=2)
+    city = Area.objects.get(code="331000")
+    counties = Area.objects.filter(parent=city)
+    assert sorted(c.code for c in counties) == [
+        "331002", "331003", "331004", "331022", "331023", "331024", "331081", "331082", "331083"
+    ]
+    townships = Area.objects.filter(level=AreaLevel.TOWNSHIP)
+    assert townships.count() >= 100
+    villages = Area.objects.filter(level=AreaLevel.VILLAGE)
+    assert villages.count() == 2 * townships.count() == result.generated
+    assert not villages.filter(generated=False).exists()
+    assert all(v.code.startswith(v.parent.code) and len(v.code) == 12 for v in villages.select_related("parent"))
+
+
+def test_loading_twice_changes_nothing() -> None:
+    areas_load(path=TAIZHOU)
+    before = list(Area.objects.order_by("code").values())
+    again = areas_load(path=TAIZHOU)
+    assert (again.created, again.generated) == (0, 0)
+    assert list(Area.objects.order_by("code").values()) == before
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("areas:\n  - {code: '33100', name: {zh: 台州}, level: city, kind: 市}\n", "should be 6 digits"),
+        ("areas:\n  - {code: '331000', name: {zh: 台州}, level: planet, kind: 市}\n", "level 'planet'"),
+        ("areas:\n  - {code: '331000', name: {zh: 台州}, level: city}\n", "missing field 'kind'"),
+        (
+            "areas:\n  - code: '331000'\n    name: {zh: 台州}\n    level: city\n    kind: 市\n    children:\n"
+            "      - {code: '332002', name: {zh: 外地}, level: county, kind: 区}\n",
+            "does not start with its parent's prefix 3310",
+        ),
+        ("areas: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_area_files_load_nothing(tmp_path: Path, yaml_text: str, message: str) -> None:
+    path = tmp_path / "areas.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(AreaFileError, match=message):
+        areas_load(path=path)
+    assert not Area.objects.exists()
