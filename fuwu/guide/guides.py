@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from fuwu.guide.pdf import render_pdf
-
 from fuwu.standards.models import Clause, Parameter, ParameterValue, ServiceItem, StandardVersion
 
 

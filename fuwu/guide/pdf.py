@@ -11,9 +11,7 @@ from django.template.loader import render_to_string
 FIT_FONT_SIZES = (9.0, 8.5, 8.0, 7.5, 7.0)
 
 
-def render_pdf(
-    template: str, context: dict[str, Any], *, base_url: str | None, max_pages: int | None = None
-) -> bytes:
+def render_pdf(template: str, context: dict[str, Any], *, base_url: str | None, max_pages: int | None = None) -> bytes:
     """Render ``template`` to PDF. With ``max_pages``, shrink the text (within limits) to fit.
 
     The template reads ``font_size`` (points) from its context.

@@ -98,7 +98,13 @@ ROLES = [None, *Role]
     ],
 )
 def test_registry_permission_matrix(
-    client: Client, area: Area, mini_version: StandardVersion, role: Role | None, method: str, path: str, allowed: set[Role]
+    client: Client,
+    area: Area,
+    mini_version: StandardVersion,
+    role: Role | None,
+    method: str,
+    path: str,
+    allowed: set[Role],
 ) -> None:
     if role is not None:
         client.force_login(make_user(role, area))
@@ -125,9 +131,12 @@ def test_reviews_page_lists_due_standards_and_runs_the_lifecycle(
     client.post(f"/staff/versions/{mini_version.pk}/begin_review/")
     client.post(f"/staff/versions/{mini_version.pk}/confirm/", {"note": "still fit"})
     mini_version.refresh_from_db()
-    assert mini_version.status == Status.PUBLISHED and mini_version.last_reviewed_on is not None
+    assert mini_version.status == Status.PUBLISHED
+    assert mini_version.last_reviewed_on is not None
     history = client.get(f"/staff/versions/{mini_version.pk}/history/").content.decode()
-    assert "standard.review_started" in history and "standard.review_confirmed" in history and office.username in history
+    assert "standard.review_started" in history
+    assert "standard.review_confirmed" in history
+    assert office.username in history
     # A refused transition shows its reason and changes nothing.
     response = client.post(f"/staff/versions/{mini_version.pk}/confirm/", follow=True)
     assert "cannot confirm" in response.content.decode()

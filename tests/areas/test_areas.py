@@ -17,7 +17,15 @@ def test_taizhou_loads_with_nine_counties_and_generated_villages() -> None:
     city = Area.objects.get(code="331000")
     counties = Area.objects.filter(parent=city)
     assert sorted(c.code for c in counties) == [
-        "331002", "331003", "331004", "331022", "331023", "331024", "331081", "331082", "331083"
+        "331002",
+        "331003",
+        "331004",
+        "331022",
+        "331023",
+        "331024",
+        "331081",
+        "331082",
+        "331083",
     ]
     townships = Area.objects.filter(level=AreaLevel.TOWNSHIP)
     assert townships.count() >= 100

@@ -18,7 +18,9 @@ def test_home_shows_the_menu_by_life_area_in_chinese(client: Client, mini_versio
     html = response.content.decode()
     assert response.status_code == 200
     assert '<html lang="zh-Hans"' in html
-    assert "老有所养" in html and "幼有所育" in html and "文体服务保障" in html
+    assert "老有所养" in html
+    assert "幼有所育" in html
+    assert "文体服务保障" in html
     assert 'href="/items/test-visit/"' in html
 
 
@@ -39,7 +41,8 @@ def test_english_switch(client: Client, mini_version: StandardVersion) -> None:
 def test_large_text_mode_persists(client: Client, mini_version: StandardVersion) -> None:
     assert 'class="large"' not in client.get("/").content.decode()
     response = client.post("/display/", {"mode": "large", "next": "/items/test-visit/"})
-    assert response.status_code == 302 and response["Location"] == "/items/test-visit/"
+    assert response.status_code == 302
+    assert response["Location"] == "/items/test-visit/"
     assert response.cookies["fuwu_display"]["max-age"] == 365 * 24 * 3600
     assert 'class="large"' in client.get("/standards/").content.decode()
     client.post("/display/", {"mode": "standard", "next": "/"})
@@ -54,18 +57,29 @@ def test_display_mode_refuses_an_open_redirect(client: Client) -> None:
 def test_standard_page_shows_clause_tree_dates_and_status(client: Client, mini_version: StandardVersion) -> None:
     html = client.get("/standards/test-home-visits/").content.decode()
     assert "DB3310/T 999—2021" in html
-    assert 'id="clause-5.1"' in html and "服务人员应持有健康证明。" in html
-    assert "2021-11-29" in html and "2026-11-29" in html
+    assert 'id="clause-5.1"' in html
+    assert "服务人员应持有健康证明。" in html
+    assert "2021-11-29" in html
+    assert "2026-11-29" in html
     assert "现行" in html
 
 
 def test_guide_page_has_every_section_with_its_clause(client: Client, mini_version: StandardVersion) -> None:
     html = client.get("/items/test-visit/").content.decode()
-    for heading in ["谁可以享受", "能得到什么", "需要带的材料", "办理流程和时限", "在哪里办、怎么办", "收费", "政策依据"]:
+    for heading in [
+        "谁可以享受",
+        "能得到什么",
+        "需要带的材料",
+        "办理流程和时限",
+        "在哪里办、怎么办",
+        "收费",
+        "政策依据",
+    ]:
         assert heading in html, heading
     assert "80周岁及以上老年人" in html
     assert "可通过数据共享获取，无需提交" in html
-    assert "承诺时限：5 个工作日" in html and "法定时限：10 个工作日" in html
+    assert "承诺时限：5 个工作日" in html
+    assert "法定时限：10 个工作日" in html
     assert 'href="/standards/test-home-visits/v1/#clause-4"' in html
     # The level's amounts come from the dated parameter in force today (2024 values).
     assert "80-89：60 yuan_per_month" in html
@@ -94,9 +108,11 @@ def test_guide_prints_as_one_page_pdf_with_embedded_cjk_fonts(client: Client, mi
 
 def test_search_page_and_htmx_partial(client: Client, mini_version: StandardVersion) -> None:
     html = client.get("/search/", {"q": "高龄"}).content.decode()
-    assert "<h1>" in html and 'href="/items/test-visit/"' in html
+    assert "<h1>" in html
+    assert 'href="/items/test-visit/"' in html
     partial = client.get("/search/", {"q": "高龄"}, HTTP_HX_REQUEST="true").content.decode()
-    assert "<h1>" not in partial and 'href="/items/test-visit/"' in partial
+    assert "<h1>" not in partial
+    assert 'href="/items/test-visit/"' in partial
     assert "没有找到" in client.get("/search/", {"q": "火星"}).content.decode()
 
 
@@ -111,9 +127,11 @@ def test_version_history_and_diff_pages(client: Client, mini_version: StandardVe
 
     standards_load(parsed=[ParsedStandard(MINI, document, lines)], actor=None)
     html = client.get("/standards/test-home-visits/").content.decode()
-    assert "版本历史" in html and "/standards/test-home-visits/diff/1..2/" in html
+    assert "版本历史" in html
+    assert "/standards/test-home-visits/diff/1..2/" in html
     old = client.get("/standards/test-home-visits/v1/").content.decode()
-    assert "已被修订替代" in old and "查看新版本" in old
+    assert "已被修订替代" in old
+    assert "查看新版本" in old
     diff = client.get("/standards/test-home-visits/diff/1..2/").content.decode()
     assert "<ins>有效</ins>" in diff
 

@@ -18,11 +18,15 @@ def test_clause_level_diff(write_standard: Callable[..., Path]) -> None:
     standards_load(parsed=parse_many([MINI]), actor=None)
     text = MINI.read_text(encoding="utf-8")
     text = text.replace("服务人员应持有健康证明。", "服务人员应持有有效的健康证明。")  # 5.1 changed
-    text = text.replace("      - number: \"5.2\"\n        kind: recommendation", "      - number: \"5.2\"\n        kind: requirement")
     text = text.replace(
-        "  - number: \"6\"\n", "  - number: \"7\"\n    title: {zh: 评价, en: Evaluation}\n  - number: \"6\"\n"
+        '      - number: "5.2"\n        kind: recommendation', '      - number: "5.2"\n        kind: requirement'
+    )
+    text = text.replace(
+        '  - number: "6"\n', '  - number: "7"\n    title: {zh: 评价, en: Evaluation}\n  - number: "6"\n'
     )  # 7 added
-    text = text.replace("    title: {zh: 服务对象, en: Service recipients}\n", "    title: {zh: 服务对象范围, en: Recipients}\n")
+    text = text.replace(
+        "    title: {zh: 服务对象, en: Service recipients}\n", "    title: {zh: 服务对象范围, en: Recipients}\n"
+    )
     changed = write_standard()
     changed.write_text(text, encoding="utf-8")
     standards_load(parsed=parse_many([changed]), actor=None)

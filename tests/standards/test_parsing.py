@@ -35,36 +35,84 @@ def test_content_hash_ignores_comments_and_key_order(write_standard: Callable[..
     ("old", "new", "anchor", "field", "hint"),
     [
         # Unknown field (a typo) is refused, not ignored.
-        ("  review_period_years: 5\n", "  review_period_years: 5\n  reviw: 1\n", "reviw:", "meta.reviw", "unknown field"),
+        (
+            "  review_period_years: 5\n",
+            "  review_period_years: 5\n  reviw: 1\n",
+            "reviw:",
+            "meta.reviw",
+            "unknown field",
+        ),
         # Missing required field.
-        ("  issuing_body: {zh: 测试市场监督管理局, en: Test market regulation bureau}\n", "", "meta:",  "meta.issuing_body",
-         "required field is missing"),
+        (
+            "  issuing_body: {zh: 测试市场监督管理局, en: Test market regulation bureau}\n",
+            "",
+            "meta:",
+            "meta.issuing_body",
+            "required field is missing",
+        ),
         # Invalid enum value lists what is valid.
         ("life_area: elderly", "life_area: old-age", "life_area: old-age", "items[0].life_area", "'elderly'"),
         ("subject: staffing", "subject: people", "subject: people", "clauses[2].children[0].subject", "'staffing'"),
         # Review period beyond the five years the law allows.
-        ("review_period_years: 5", "review_period_years: 6", "review_period_years: 6", "meta.review_period_years", "less than or equal to 5"),
+        (
+            "review_period_years: 5",
+            "review_period_years: 6",
+            "review_period_years: 6",
+            "meta.review_period_years",
+            "less than or equal to 5",
+        ),
         # Dates in the wrong order.
         ("effective_on: 2021-11-29", "effective_on: 2021-01-01", "meta:", "meta", "before issued_on"),
         # Clause numbering under the wrong parent.
         ('      - number: "5.2"', '      - number: "6.2"', '  - number: "5"', "clauses[2]", "not numbered under '5'"),
         # A reference to a clause that does not exist.
-        ('target_group: {text: {zh: 80周岁及以上老年人, en: Residents aged 80 or over}, clause: "4"}',
-         'target_group: {text: {zh: 80周岁及以上老年人, en: Residents aged 80 or over}, clause: "9.9"}',
-         "schema_version", "", "clause references not found in this standard's clauses: 9.9"),
+        (
+            'target_group: {text: {zh: 80周岁及以上老年人, en: Residents aged 80 or over}, clause: "4"}',
+            'target_group: {text: {zh: 80周岁及以上老年人, en: Residents aged 80 or over}, clause: "9.9"}',
+            "schema_version",
+            "",
+            "clause references not found in this standard's clauses: 9.9",
+        ),
         # A promise longer than the law allows.
-        ("promised_limit_days: 5, legal_limit_days: 10", "promised_limit_days: 15, legal_limit_days: 10", "promised_limit_days: 15",
-         "items[0].steps[1]", "exceeds legal_limit_days"),
+        (
+            "promised_limit_days: 5, legal_limit_days: 10",
+            "promised_limit_days: 15, legal_limit_days: 10",
+            "promised_limit_days: 15",
+            "items[0].steps[1]",
+            "exceeds legal_limit_days",
+        ),
         # A level that uses an undeclared parameter.
-        ("parameter: test-allowance", "parameter: no-such-parameter", "schema_version", "", "declared parameters: test-allowance"),
+        (
+            "parameter: test-allowance",
+            "parameter: no-such-parameter",
+            "schema_version",
+            "",
+            "declared parameters: test-allowance",
+        ),
         # A bad standard number.
-        ("number: DB3310/T 999—2021", "number: DB3310/T 999", "number: DB3310/T 999", "meta.number", "ends with its year"),
+        (
+            "number: DB3310/T 999—2021",
+            "number: DB3310/T 999",
+            "number: DB3310/T 999",
+            "meta.number",
+            "ends with its year",
+        ),
         # A subject on a plain statement.
-        ("    title: {zh: 服务流程, en: Process}\n", "    title: {zh: 服务流程, en: Process}\n    subject: process\n", "schema_version",
-         "", "has a subject but is a statement"),
+        (
+            "    title: {zh: 服务流程, en: Process}\n",
+            "    title: {zh: 服务流程, en: Process}\n    subject: process\n",
+            "schema_version",
+            "",
+            "has a subject but is a statement",
+        ),
         # Parameter values out of date order.
-        ("effective_from: 2024-01-01", "effective_from: 2020-01-01", "    values:", "parameters[0].values",
-         "strictly increasing"),
+        (
+            "effective_from: 2024-01-01",
+            "effective_from: 2020-01-01",
+            "    values:",
+            "parameters[0].values",
+            "strictly increasing",
+        ),
     ],
 )
 def test_bad_files_give_clear_errors(
@@ -90,7 +138,8 @@ def test_duplicate_keys_are_refused(write_standard: Callable[..., Path]) -> None
 def test_broken_yaml_names_the_line(write_standard: Callable[..., Path]) -> None:
     path = write_standard("  scope: local\n", "  scope: [local\n")
     [error] = errors_of(path)
-    assert error.startswith(f"{path}:") and "not valid YAML" in error
+    assert error.startswith(f"{path}:")
+    assert "not valid YAML" in error
 
 
 def test_non_utf8_and_missing_files(tmp_path: Path) -> None:

@@ -1,0 +1,46 @@
+"""Production settings pass Django's deployment checks; a production start without a secret fails."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def run_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "fuwu", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_settings_pass_check_deploy() -> None:
+    result = run_check(
+        {
+            "FUWU_ENV": "production",
+            "SECRET_KEY": "k" * 20 + "-production-grade-secret-for-the-check-" + "9" * 20,
+            "ALLOWED_HOSTS": "fuwu.example.org",
+        }
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    result = run_check({"FUWU_ENV": "production", "ALLOWED_HOSTS": "fuwu.example.org"})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_development_defaults_are_flagged_by_check_deploy() -> None:
+    assert run_check({}).returncode != 0
