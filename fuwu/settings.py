@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "fuwu.standards",
     "fuwu.guide",
     "fuwu.api",
+    "fuwu.eligibility",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from fuwu.eligibility.ruleset import check_rules
 from fuwu.standards.schema import StandardDocument
 
 Path_ = tuple[str | int, ...]
@@ -158,6 +159,21 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
             for e in exc.errors(include_url=False)
         ]
         raise StandardFileError(errors) from exc
+    # Rules are checked here rather than in the schema so each error can point
+    # at the criterion's own line.
+    problems = check_rules(document)
+    if problems:
+        raise StandardFileError(
+            [
+                FileError(
+                    name,
+                    _line_for(p.path, lines),
+                    _field_path(p.path),
+                    f"item {p.item}, {p.part}: {p.error} (at: {p.error.token!r})",
+                )
+                for p in problems
+            ]
+        )
     return document, lines
 
 

@@ -137,13 +137,37 @@ class Level(Strict):
     modeled: bool = False
 
 
+class Criterion(Strict):
+    """One condition of eligibility: a boolean expression over the facts vocabulary (docs/facts.md)."""
+
+    expr: NonEmpty = Field(description="e.g. \"age >= 80 AND hukou_city = '3310'\"")
+    text: Text | None = Field(default=None, description="The condition in plain words, shown in explanations.")
+    clause: ClauseRef | None = None
+
+
+class RuleLevel(Strict):
+    """How much an eligible person gets, as expressions that may use param('id'[, 'band'])."""
+
+    amount: NonEmpty | None = Field(default=None, description="Money in yuan per period.")
+    units: NonEmpty | None = Field(default=None, description="Service units per period.")
+    unit: NonEmpty | None = Field(default=None, description="What a unit is, e.g. visit, hour.")
+    period: Literal["once", "month", "year"] = "month"
+    clause: ClauseRef | None = None
+
+
+class Rule(Strict):
+    """Eligible when every criterion is true; not eligible when any is false; otherwise unknown."""
+
+    criteria: dict[Identifier, Criterion] = Field(min_length=1)
+    level: RuleLevel | None = None
+    modeled: bool = False
+
+
 class TargetGroup(Strict):
     text: Text
     clause: ClauseRef | None = None
     modeled: bool = False
-    rule: dict[str, Any] | None = Field(
-        default=None, description="The executable eligibility rule (defined by the entitlements module)."
-    )
+    rule: Rule | None = Field(default=None, description="The executable eligibility rule for this target group.")
 
 
 class Material(Strict):
@@ -364,6 +388,9 @@ def clause_references(document: StandardDocument) -> list[str]:
         for part in (item.level, item.expenditure, item.channels, item.fees):
             refs.append(part.clause if part else None)
         refs += [m.clause for m in item.materials] + [s.clause for s in item.steps]
+        if item.target_group.rule:
+            refs += [c.clause for c in item.target_group.rule.criteria.values()]
+            refs.append(item.target_group.rule.level.clause if item.target_group.rule.level else None)
     refs += [i.clause for i in document.indicators] + [p.clause for p in document.parameters]
     return [r for r in refs if r]
 

@@ -67,8 +67,8 @@ def test_content_hash_ignores_comments_and_key_order(write_standard: Callable[..
         ('      - number: "5.2"', '      - number: "6.2"', '  - number: "5"', "clauses[2]", "not numbered under '5'"),
         # A reference to a clause that does not exist.
         (
-            'target_group: {text: {zh: 80周岁及以上老年人, en: Residents aged 80 or over}, clause: "4"}',
-            'target_group: {text: {zh: 80周岁及以上老年人, en: Residents aged 80 or over}, clause: "9.9"}',
+            'content: {text: {zh: 每月上门探访。, en: A monthly home visit.}, clause: "4"}',
+            'content: {text: {zh: 每月上门探访。, en: A monthly home visit.}, clause: "9.9"}',
             "schema_version",
             "",
             "clause references not found in this standard's clauses: 9.9",
@@ -88,6 +88,42 @@ def test_content_hash_ignores_comments_and_key_order(write_standard: Callable[..
             "schema_version",
             "",
             "declared parameters: test-allowance",
+        ),
+        # Rules: an unknown fact, a forbidden construct, a typo in a category, an undeclared parameter.
+        (
+            '{expr: "age >= 80"',
+            '{expr: "agee >= 80"',
+            "agee >= 80",
+            "items[0].target_group.rule.criteria.aged-80-plus.expr",
+            "item test-visit, criterion aged-80-plus: unknown fact 'agee'",
+        ),
+        (
+            '{expr: "age >= 80"',
+            '{expr: "age >= (SELECT 80)"',
+            "SELECT 80",
+            "items[0].target_group.rule.criteria.aged-80-plus.expr",
+            "SUBQUERY is not allowed in a rule",
+        ),
+        (
+            "{expr: \"hukou_city = '3310'\"",
+            "{expr: \"low_income_status = 'destitue'\"",
+            "destitue",
+            "items[0].target_group.rule.criteria.taizhou-hukou.expr",
+            "'destitue' is not a value of low_income_status",
+        ),
+        (
+            "param('test-allowance', '100+')",
+            "param('no-such', '100+')",
+            "amount: >-",
+            "items[0].target_group.rule.level.amount",
+            "parameter 'no-such' is not declared in this standard",
+        ),
+        (
+            '{expr: "age >= 80"',
+            "{expr: \"lower(sex) = 'male'\"",
+            "lower(sex)",
+            "items[0].target_group.rule.criteria.aged-80-plus.expr",
+            "LOWER is not allowed in a rule",
         ),
         # A bad standard number.
         (

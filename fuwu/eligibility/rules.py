@@ -1,0 +1,334 @@
+"""The rule language: safe SQL expressions over the facts vocabulary.
+
+A rule is written in a standard file as named criteria (boolean expressions)
+and optional level expressions (amount, units). Expressions are parsed by
+sqlglot and checked against a whitelist *at load time*: only declared facts,
+literals, comparisons, boolean logic, IN / BETWEEN / IS / CASE, arithmetic
+without division, and a short list of functions. Statements, subqueries,
+unknown names and anything else are refused with the offending token.
+
+The same checked expression then runs in two ways that must agree exactly:
+
+* ``evaluate`` — in Python, for one resident, with SQL's three-valued logic
+  (``None`` is unknown), so the answer can be explained criterion by criterion;
+* ``to_sql`` — transpiled to DuckDB, PostgreSQL or Spark SQL, for everyone.
+
+Dated parameters are named with ``param('id')`` or ``param('id', 'band')``
+and are replaced by the value in force on the as-of date before either runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from fuwu.eligibility.facts import FACTS, FactType
+
+Value = bool | int | Decimal | str | dt.date | None
+
+# Division is left out on purpose: engines disagree on integer division and on
+# the scale of decimal quotients, and a rule can always multiply by 0.5.
+ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Case,
+    exp.If,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Neg,
+    exp.Coalesce,
+    exp.Greatest,
+    exp.Least,
+    exp.Abs,
+    exp.Anonymous,  # only param(...), checked below
+)
+ALLOWED_FUNCTIONS = ("coalesce", "greatest", "least", "abs", "param")
+MONEY = Decimal("0.01")
+
+
+class RuleError(ValueError):
+    """A rule expression that cannot be accepted; ``token`` is the offending part."""
+
+    def __init__(self, message: str, token: str) -> None:
+        super().__init__(message)
+        self.token = token
+
+
+ParameterTable = Mapping[str, list[tuple[dt.date, Decimal | dict[str, Decimal]]]]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked expression and the facts it reads."""
+
+    source: str
+    tree: exp.Expression
+    facts: frozenset[str]
+
+
+def parse(source: str, *, parameters: ParameterTable) -> Expression:
+    """Parse and check one expression; raise RuleError naming the offending token."""
+    try:
+        statements = sqlglot.parse(source)
+    except (ParseError, sqlglot.errors.TokenError) as exc:
+        raise RuleError(f"not a valid expression: {exc}".splitlines()[0], source) from exc
+    if len(statements) != 1 or statements[0] is None:
+        raise RuleError("exactly one expression is allowed, without ';'", source)
+    tree = statements[0]
+    facts: set[str] = set()
+    for node in tree.walk():
+        if not isinstance(node, ALLOWED_NODES):
+            raise RuleError(
+                f"{type(node).__name__.upper()} is not allowed in a rule; allowed: facts, literals, comparisons, "
+                f"AND/OR/NOT, IN, BETWEEN, IS, CASE, + - *, and the functions {', '.join(ALLOWED_FUNCTIONS)}",
+                node.sql()[:60],
+            )
+        if isinstance(node, exp.Column):
+            if node.table:
+                raise RuleError("facts are named without a table prefix", node.sql())
+            if node.name not in FACTS:
+                raise RuleError(f"unknown fact {node.name!r}; see the facts vocabulary (docs/facts.md)", node.name)
+            facts.add(node.name)
+        elif isinstance(node, exp.Anonymous):
+            _check_param_call(node, parameters)
+        elif isinstance(node, exp.Literal) and not node.is_string and "." in node.this:
+            Decimal(node.this)  # numeric literals must be exact decimals
+        elif isinstance(node, (exp.EQ, exp.NEQ, exp.In)):
+            _check_allowed_values(node)
+    return Expression(source=source, tree=tree, facts=frozenset(facts))
+
+
+def _check_param_call(node: exp.Anonymous, parameters: ParameterTable) -> None:
+    if str(node.this).lower() != "param":
+        raise RuleError(
+            f"function {node.this}() is not allowed; allowed: {', '.join(ALLOWED_FUNCTIONS)}", str(node.this)
+        )
+    args = node.expressions
+    if not 1 <= len(args) <= 2 or not all(isinstance(a, exp.Literal) and a.is_string for a in args):
+        raise RuleError("param() takes a parameter id and optionally a band, as quoted strings", node.sql())
+    key = args[0].this
+    if key not in parameters:
+        known = ", ".join(sorted(parameters)) or "none"
+        raise RuleError(f"parameter {key!r} is not declared in this standard; declared: {known}", key)
+    values = parameters[key]
+    if len(args) == 2:
+        band = args[1].this
+        for _, value in values:
+            if not isinstance(value, dict) or band not in value:
+                raise RuleError(f"parameter {key!r} has no band {band!r} in every dated value", band)
+    elif any(isinstance(value, dict) for _, value in values):
+        raise RuleError(f"parameter {key!r} is a table; name the band: param('{key}', '<band>')", key)
+
+
+def _check_allowed_values(node: exp.Expression) -> None:
+    # Catch typos in categorical values ('destitue') at load time, not as a silent "no".
+    column = node.this if isinstance(node.this, exp.Column) else None
+    if column is None or column.name not in FACTS:
+        return
+    fact = FACTS[column.name]
+    if not fact.allowed:
+        return
+    others = node.expressions if isinstance(node, exp.In) else [node.expression]
+    for other in others:
+        if isinstance(other, exp.Literal) and other.is_string and other.this not in fact.allowed:
+            raise RuleError(
+                f"{other.this!r} is not a value of {fact.name}; allowed: {', '.join(fact.allowed)}", other.this
+            )
+
+
+# --- binding parameters -------------------------------------------------------
+
+
+def parameter_value(values: list[tuple[dt.date, Any]], as_of: dt.date) -> Any:
+    """The value in force on ``as_of``: the latest that took effect on or before it."""
+    current = None
+    for effective_from, value in values:
+        if effective_from <= as_of:
+            current = value
+    return current
+
+
+def bind(expression: Expression, *, parameters: ParameterTable, as_of: dt.date) -> exp.Expression:
+    """The expression with every param(...) replaced by its value on ``as_of`` (NULL if none yet)."""
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "param":
+            args = [a.this for a in node.expressions]
+            value = parameter_value(parameters[args[0]], as_of)
+            if value is not None and len(args) == 2:
+                value = value[args[1]]
+            return exp.null() if value is None else exp.Literal.number(str(value))
+        return node
+
+    return expression.tree.transform(replace, copy=True)
+
+
+# --- Python evaluation, with SQL's three-valued logic ---------------------------
+
+COMPARE: dict[type[exp.Expression], Callable[[Any, Any], bool]] = {
+    exp.EQ: operator.eq,
+    exp.NEQ: operator.ne,
+    exp.GT: operator.gt,
+    exp.GTE: operator.ge,
+    exp.LT: operator.lt,
+    exp.LTE: operator.le,
+}
+ARITHMETIC: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
+    exp.Add: operator.add,
+    exp.Sub: operator.sub,
+    exp.Mul: operator.mul,
+}
+
+
+def _literal(node: exp.Literal) -> Value:
+    if node.is_string:
+        return str(node.this)
+    text = str(node.this)
+    return Decimal(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
+    # Dates compare with ISO strings the way SQL engines cast them.
+    if isinstance(a, dt.date) and isinstance(b, str):
+        return a, dt.date.fromisoformat(b)
+    if isinstance(b, dt.date) and isinstance(a, str):
+        return dt.date.fromisoformat(a), b
+    return a, b
+
+
+def evaluate(tree: exp.Expression, facts: Mapping[str, Value]) -> Value:  # noqa: C901, PLR0911, PLR0912
+    """Evaluate a bound expression for one person. ``None`` is SQL NULL (unknown)."""
+    if isinstance(tree, exp.Paren):
+        return evaluate(tree.this, facts)
+    if isinstance(tree, exp.Column):
+        return facts.get(tree.name)
+    if isinstance(tree, exp.Literal):
+        return _literal(tree)
+    if isinstance(tree, exp.Boolean):
+        return bool(tree.this)
+    if isinstance(tree, exp.Null):
+        return None
+    if isinstance(tree, exp.And):
+        left, right = evaluate(tree.this, facts), evaluate(tree.expression, facts)
+        if left is False or right is False:
+            return False
+        return None if left is None or right is None else True
+    if isinstance(tree, exp.Or):
+        left, right = evaluate(tree.this, facts), evaluate(tree.expression, facts)
+        if left is True or right is True:
+            return True
+        return None if left is None or right is None else False
+    if isinstance(tree, exp.Not):
+        value = evaluate(tree.this, facts)
+        return None if value is None else not value
+    if type(tree) in COMPARE:
+        left, right = evaluate(tree.this, facts), evaluate(tree.expression, facts)
+        if left is None or right is None:
+            return None
+        return COMPARE[type(tree)](*_comparable(left, right))
+    if isinstance(tree, exp.Is):
+        value = evaluate(tree.this, facts)
+        target = tree.expression
+        if isinstance(target, exp.Null):
+            return value is None
+        return value is bool(target.this)
+    if isinstance(tree, exp.In):
+        value = evaluate(tree.this, facts)
+        if value is None:
+            return None
+        options = [evaluate(e, facts) for e in tree.expressions]
+        if any(o is not None and _comparable(value, o)[0] == _comparable(value, o)[1] for o in options):
+            return True
+        return None if any(o is None for o in options) else False
+    if isinstance(tree, exp.Between):
+        value, low, high = (evaluate(tree.this, facts), evaluate(tree.args["low"], facts), evaluate(tree.args["high"], facts))
+        lower = None if value is None or low is None else _comparable(value, low)[0] >= _comparable(value, low)[1]
+        upper = None if value is None or high is None else _comparable(value, high)[0] <= _comparable(value, high)[1]
+        if lower is False or upper is False:
+            return False
+        return None if lower is None or upper is None else True
+    if isinstance(tree, exp.Case):
+        for branch in tree.args.get("ifs") or []:
+            if evaluate(branch.this, facts) is True:
+                return evaluate(branch.args["true"], facts)
+        default = tree.args.get("default")
+        return evaluate(default, facts) if default is not None else None
+    if isinstance(tree, exp.If):
+        if evaluate(tree.this, facts) is True:
+            return evaluate(tree.args["true"], facts)
+        false = tree.args.get("false")
+        return evaluate(false, facts) if false is not None else None
+    if type(tree) in ARITHMETIC:
+        left, right = evaluate(tree.this, facts), evaluate(tree.expression, facts)
+        if left is None or right is None:
+            return None
+        return ARITHMETIC[type(tree)](left, right)  # type: ignore[no-any-return]
+    if isinstance(tree, exp.Neg):
+        value = evaluate(tree.this, facts)
+        return None if value is None else -value  # type: ignore[operator]
+    if isinstance(tree, exp.Abs):
+        value = evaluate(tree.this, facts)
+        return None if value is None else abs(value)  # type: ignore[arg-type]
+    if isinstance(tree, exp.Coalesce):
+        for part in [tree.this, *tree.expressions]:
+            value = evaluate(part, facts)
+            if value is not None:
+                return value
+        return None
+    if isinstance(tree, (exp.Greatest, exp.Least)):
+        # PostgreSQL, DuckDB and Spark skip NULLs in GREATEST/LEAST.
+        values = [v for v in (evaluate(p, facts) for p in [tree.this, *tree.expressions]) if v is not None]
+        if not values:
+            return None
+        return max(values) if isinstance(tree, exp.Greatest) else min(values)  # type: ignore[type-var]
+    raise RuleError(f"cannot evaluate {type(tree).__name__}", tree.sql())
+
+
+def money(value: Value) -> Decimal | None:
+    """A level amount rounded to the fen, half away from zero, as every engine rounds it."""
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(MONEY, rounding=ROUND_HALF_UP)
+
+
+def to_sql(tree: exp.Expression, dialect: str) -> str:
+    """The bound expression in an engine's SQL dialect (duckdb, postgres, spark)."""
+    return tree.sql(dialect=dialect)
+
+
+__all__ = [
+    "Expression",
+    "FactType",
+    "RuleError",
+    "bind",
+    "evaluate",
+    "money",
+    "parameter_value",
+    "parse",
+    "to_sql",
+]

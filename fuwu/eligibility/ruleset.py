@@ -1,0 +1,134 @@
+"""Rule sets: every item's rule from a standard document, checked and ready to bind to a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlglot import exp
+
+from fuwu.eligibility.rules import Expression, ParameterTable, RuleError, bind, parse
+from fuwu.standards.schema import StandardDocument, Text
+
+
+@dataclass(frozen=True)
+class CriterionRule:
+    name: str
+    expression: Expression
+    text: Text | None
+    clause: str | None
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    item: str
+    standard: str
+    version: int | None
+    content_hash: str
+    criteria: tuple[CriterionRule, ...]
+    amount: Expression | None
+    units: Expression | None
+    unit: str | None
+    period: str
+    level_clause: str | None
+    parameters: ParameterTable
+
+    @property
+    def facts(self) -> frozenset[str]:
+        out: set[str] = set()
+        for part in [*(c.expression for c in self.criteria), self.amount, self.units]:
+            if part is not None:
+                out |= part.facts
+        return frozenset(out)
+
+    def bound(self, as_of: dt.date) -> BoundRule:
+        return BoundRule(
+            rule=self,
+            criteria=tuple(bind(c.expression, parameters=self.parameters, as_of=as_of) for c in self.criteria),
+            amount=bind(self.amount, parameters=self.parameters, as_of=as_of) if self.amount else None,
+            units=bind(self.units, parameters=self.parameters, as_of=as_of) if self.units else None,
+        )
+
+
+@dataclass(frozen=True)
+class BoundRule:
+    """A rule with its parameters replaced by their values on one date."""
+
+    rule: ItemRule
+    criteria: tuple[exp.Expression, ...]
+    amount: exp.Expression | None
+    units: exp.Expression | None
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """A rule that failed its checks; ``path`` locates it in the document."""
+
+    path: tuple[str | int, ...]
+    item: str
+    part: str
+    error: RuleError
+
+
+def parameter_table(document: StandardDocument) -> ParameterTable:
+    table: dict[str, list[tuple[dt.date, Decimal | dict[str, Decimal]]]] = {}
+    for p in document.parameters:
+        table[p.id] = [(v.effective_from, v.value) for v in p.values]
+    return table
+
+
+def check_rules(document: StandardDocument) -> list[RuleProblem]:
+    """Every rule expression in the document, parsed and checked; the problems found."""
+    problems: list[RuleProblem] = []
+    parameters = parameter_table(document)
+    for i, item in enumerate(document.items):
+        rule = item.target_group.rule
+        if rule is None:
+            continue
+        base: tuple[str | int, ...] = ("items", i, "target_group", "rule")
+        parts = [((*base, "criteria", name, "expr"), f"criterion {name}", c.expr) for name, c in rule.criteria.items()]
+        if rule.level:
+            parts += [
+                ((*base, "level", key), f"level {key}", text)
+                for key, text in (("amount", rule.level.amount), ("units", rule.level.units))
+                if text
+            ]
+        for path, part, text in parts:
+            try:
+                parse(text, parameters=parameters)
+            except RuleError as error:
+                problems.append(RuleProblem(path, item.id, part, error))
+    return problems
+
+
+def rules_from_document(
+    document: StandardDocument, *, version: int | None = None, content_hash: str = ""
+) -> list[ItemRule]:
+    """The items of a (valid) document that have a rule, as ItemRules."""
+    parameters = parameter_table(document)
+    out: list[ItemRule] = []
+    for item in document.items:
+        rule = item.target_group.rule
+        if rule is None:
+            continue
+        level = rule.level
+        out.append(
+            ItemRule(
+                item=item.id,
+                standard=document.id,
+                version=version,
+                content_hash=content_hash,
+                criteria=tuple(
+                    CriterionRule(name, parse(c.expr, parameters=parameters), c.text, c.clause)
+                    for name, c in rule.criteria.items()
+                ),
+                amount=parse(level.amount, parameters=parameters) if level and level.amount else None,
+                units=parse(level.units, parameters=parameters) if level and level.units else None,
+                unit=level.unit if level else None,
+                period=level.period if level else "month",
+                level_clause=level.clause if level else None,
+                parameters=parameters,
+            )
+        )
+    return out
