@@ -1,0 +1,94 @@
+"""``fuwu screen``: every rule over every resident, in one pass."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from fuwu.eligibility import screening
+from fuwu.eligibility.selectors import rules_in_force
+from fuwu.eligibility.services import screening_run_complete, screening_run_start
+
+
+def postgres_dsn() -> str:
+    db = settings.DATABASES["default"]
+    if "postgresql" not in db["ENGINE"]:
+        dsn = os.environ.get("FUWU_SCREEN_POSTGRES")
+        if not dsn:
+            raise CommandError(
+                "--engine postgres needs PostgreSQL: set DATABASE_URL to a PostgreSQL database, "
+                "or FUWU_SCREEN_POSTGRES to a connection string for the screening work"
+            )
+        return dsn
+    return f"host={db.get('HOST') or 'localhost'} port={db.get('PORT') or 5432} dbname={db['NAME']} user={db.get('USER') or ''} password={db.get('PASSWORD') or ''}"
+
+
+class Command(BaseCommand):
+    help = "Screen a population against every rule in force; resumable; results to Parquet and the database."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--engine", choices=["duckdb", "postgres", "spark"], default="duckdb")
+        parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--population", type=Path, required=True, help="Parquet file of the population")
+        parser.add_argument("--out", type=Path, required=True, help="Output directory (Parquet partitions)")
+        parser.add_argument("--partitions", type=int, default=16)
+        parser.add_argument("--spark-master", default="local[2]")
+        parser.add_argument("--fresh", action="store_true", help="Start over instead of resuming")
+        parser.add_argument("--no-db", action="store_true", help="Write Parquet only, not the result rows")
+        parser.add_argument("--quiet", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from django.utils import timezone
+
+        population: Path = options["population"]
+        if not population.is_file():
+            raise CommandError(f"population file not found: {population}")
+        if options["partitions"] < 1:
+            raise CommandError("--partitions must be at least 1")
+        rules = rules_in_force()
+        if not rules:
+            raise CommandError("no rules in force: load the standards first (fuwu standards load standards/)")
+        plan = screening.Plan(
+            engine=options["engine"],
+            as_of=options["as_of"] or timezone.localdate(),
+            population=population.resolve(),
+            out=options["out"].resolve(),
+            partitions=options["partitions"],
+            rules=rules,
+        )
+        engine: screening.Engine
+        if plan.engine == "duckdb":
+            engine = screening.DuckDBEngine(plan)
+        elif plan.engine == "postgres":
+            engine = screening.PostgresEngine(plan, dsn=postgres_dsn())
+        else:
+            engine = screening.SparkEngine(plan, master=options["spark_master"])
+        run = screening_run_start(plan=plan, actor=None)
+        bar = tqdm(
+            total=plan.partitions, unit="partition", file=sys.stderr, disable=options["quiet"] or None, desc="screening"
+        )
+
+        def progress(done: int, total: int) -> None:
+            bar.n = done
+            bar.refresh()
+
+        try:
+            outcome = screening.run(plan, engine, progress=progress, fresh=options["fresh"])
+        except screening.ScreeningError as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            bar.close()
+        run = screening_run_complete(run=run, outcome=outcome, actor=None, load_results=not options["no_db"])
+        self.stdout.write(
+            f"run {run.pk}: {len(rules)} rules, {run.persons} persons with a result, "
+            f"{outcome.partitions_run} partitions screened, {outcome.partitions_skipped} resumed, "
+            f"{outcome.seconds:.1f}s → {plan.out}"
+        )

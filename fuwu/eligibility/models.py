@@ -1,0 +1,80 @@
+"""Screening runs and their results: who is entitled to what, found without waiting for an application."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("运行中")
+    COMPLETED = "completed", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class ResultStatus(models.TextChoices):
+    ELIGIBLE = "eligible", _("符合条件")
+    UNKNOWN = "unknown", _("信息不全")
+
+
+class ScreeningRun(models.Model):
+    """One pass of every rule over a population, on an as-of date.
+
+    Status: running → completed | failed. A failed or interrupted run is resumed
+    by running the same command again; its finished partitions are kept.
+    """
+
+    engine = models.CharField(max_length=16)
+    as_of = models.DateField()
+    population = models.CharField(max_length=500, help_text=_("Parquet path, or 'registry'."))
+    output = models.CharField(max_length=500)
+    rules_digest = models.CharField(max_length=64, help_text=_("Identifies the rule versions that ran."))
+    draft = models.BooleanField(default=False, help_text=_("A what-if run of a draft revision."))
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    persons = models.BigIntegerField(default=0)
+    counts = models.JSONField(default=dict, help_text=_("Per item: eligible and unknown counts, and total amount."))
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="running") | Q(finished_at__isnull=False), name="finished_run_has_end_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.engine} {self.as_of}"
+
+
+class ScreeningResult(models.Model):
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="results")
+    person_id = models.BigIntegerField(help_text=_("The population's person id (the registry's Person id)."))
+    hukou_area = models.CharField(max_length=12, blank=True)
+    item = models.CharField(max_length=80)
+    rule_version = models.CharField(max_length=120)
+    status = models.CharField(max_length=16, choices=ResultStatus.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    units = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "person_id", "item"], name="one_result_per_person_item"),
+            models.CheckConstraint(
+                condition=Q(status="eligible") | (Q(amount__isnull=True) & Q(units__isnull=True)),
+                name="only_eligible_has_level",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["run", "item", "hukou_area"], name="result_item_area_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.item} {self.status}"

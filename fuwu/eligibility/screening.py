@@ -1,0 +1,341 @@
+"""Whole-population screening: every rule over every resident, crash-safe, on DuckDB, PostgreSQL or Spark.
+
+The population is split into partitions by ``person_id % partitions``. Each
+partition is screened by one query and written to ``part-NNNNN.parquet``
+through a temporary file and an atomic rename; ``manifest.json`` records the
+partitions that are finished. Killed mid-run, the same command resumes after
+the last finished partition, and because each partition's output is sorted
+and deterministic, the result is identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fuwu.eligibility.engines import RESULT_COLUMNS, households_sql, rule_version, screening_sql
+from fuwu.eligibility.facts import BASE_FACTS, FactType
+from fuwu.eligibility.ruleset import ItemRule
+
+MANIFEST = "manifest.json"
+RESULT_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.int64()),
+        ("hukou_area", pa.string()),
+        ("item", pa.string()),
+        ("rule_version", pa.string()),
+        ("status", pa.string()),
+        ("amount", pa.decimal128(18, 2)),
+        ("units", pa.decimal128(18, 2)),
+    ]
+)
+
+
+class ScreeningError(Exception):
+    pass
+
+
+def rules_digest(rules: Sequence[ItemRule]) -> str:
+    return hashlib.sha256("\n".join(sorted(rule_version(r) + r.item for r in rules)).encode()).hexdigest()
+
+
+def population_fingerprint(path: Path) -> str:
+    """Identifies the input by its size and Parquet footer (schema, row groups, column statistics)."""
+    with path.open("rb") as f:
+        f.seek(-8, os.SEEK_END)
+        footer_length = int.from_bytes(f.read(4), "little")
+        f.seek(-8 - footer_length, os.SEEK_END)
+        footer = f.read(footer_length)
+    return hashlib.sha256(path.stat().st_size.to_bytes(8, "little") + footer).hexdigest()
+
+
+@dataclass(frozen=True)
+class Plan:
+    engine: str
+    as_of: dt.date
+    population: Path
+    out: Path
+    partitions: int
+    rules: Sequence[ItemRule]
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "as_of": self.as_of.isoformat(),
+            "population": str(self.population),
+            "population_fingerprint": population_fingerprint(self.population),
+            "rules_digest": rules_digest(self.rules),
+            "partitions": self.partitions,
+        }
+
+
+class Engine(Protocol):
+    """Screens one partition and writes its rows, sorted by person and item, to a Parquet file."""
+
+    def prepare(self) -> None: ...
+    def screen_partition(self, k: int, path: Path) -> int: ...
+    def close(self) -> None: ...
+
+
+def _where(plan: Plan, k: int) -> str:
+    return f"person_id % {plan.partitions} = {k}"
+
+
+class DuckDBEngine:
+    def __init__(self, plan: Plan, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+        import duckdb
+
+        self.plan = plan
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self.con.execute("SET preserve_insertion_order = false")
+
+    def prepare(self) -> None:
+        source = f"read_parquet('{_quote(self.plan.population)}')"
+        self.con.execute(f"CREATE VIEW population AS SELECT * FROM {source}")
+        # Household facts once for the whole run; each partition joins to them.
+        self.con.execute(
+            "CREATE TEMP TABLE households AS "
+            + households_sql("population", as_of=self.plan.as_of, dialect="duckdb")
+        )
+
+    def screen_partition(self, k: int, path: Path) -> int:
+        sql = screening_sql(
+            self.plan.rules,
+            source="population",
+            as_of=self.plan.as_of,
+            dialect="duckdb",
+            where=_where(self.plan, k),
+            households="households",
+        )
+        self.con.execute(
+            f"COPY ({sql} ORDER BY person_id, item) TO '{_quote(path)}' (FORMAT PARQUET, COMPRESSION ZSTD)"
+        )
+        count = pq.ParquetFile(path).metadata.num_rows
+        return int(count)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class PostgresEngine:
+    """Runs the same query inside PostgreSQL, on the population loaded into a table there."""
+
+    TABLE = "fuwu_screening_population"
+    HOUSEHOLDS = "fuwu_screening_households"
+
+    def __init__(self, plan: Plan, *, dsn: str) -> None:
+        import psycopg
+
+        self.plan = plan
+        self.conn = psycopg.connect(dsn, autocommit=True)
+
+    def prepare(self) -> None:
+        load_parquet_into_postgres(self.conn, self.plan.population, self.TABLE)
+        with self.conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self.HOUSEHOLDS}")
+            cur.execute(
+                f"CREATE UNLOGGED TABLE {self.HOUSEHOLDS} AS "
+                + households_sql(self.TABLE, as_of=self.plan.as_of, dialect="postgres")
+            )
+            cur.execute(f"CREATE INDEX ON {self.HOUSEHOLDS} (household_id)")
+            cur.execute(f"ANALYZE {self.HOUSEHOLDS}")
+
+    def screen_partition(self, k: int, path: Path) -> int:
+        sql = screening_sql(
+            self.plan.rules,
+            source=self.TABLE,
+            as_of=self.plan.as_of,
+            dialect="postgres",
+            where=_where(self.plan, k),
+            households=self.HOUSEHOLDS,
+        )
+        rows = 0
+        # A server-side cursor streams the rows; it lives inside a transaction.
+        with (
+            self.conn.transaction(),
+            self.conn.cursor(name=f"screen_{k}") as cur,
+            pq.ParquetWriter(path, RESULT_SCHEMA, compression="zstd") as w,
+        ):
+            cur.itersize = 50_000
+            cur.execute(f"{sql} ORDER BY person_id, item")
+            while batch := cur.fetchmany(50_000):
+                columns = list(zip(*batch, strict=True))
+                w.write_table(pa.table(dict(zip(RESULT_COLUMNS, columns, strict=True)), schema=RESULT_SCHEMA))
+                rows += len(batch)
+        return rows
+
+    def close(self) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self.HOUSEHOLDS}")
+        self.conn.close()
+
+
+PG_TYPES = {
+    FactType.BOOLEAN: "boolean",
+    FactType.INTEGER: "integer",
+    FactType.DECIMAL: "numeric(14, 2)",
+    FactType.DATE: "date",
+    FactType.TEXT: "text",
+    FactType.AREA: "text",
+}
+
+
+def load_parquet_into_postgres(conn: Any, path: Path, table: str) -> None:
+    """Copy the population's columns into an UNLOGGED table with COPY, batch by batch."""
+    columns = [("person_id", "bigint"), ("household_id", "text")] + [
+        (f.name, PG_TYPES[f.type]) for f in BASE_FACTS if f.name != "household_id"
+    ]
+    names = [c for c, _ in columns]
+    with conn.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE UNLOGGED TABLE {table} ({', '.join(f'{c} {t}' for c, t in columns)})")
+        parquet = pq.ParquetFile(path)
+        with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for batch in parquet.iter_batches(batch_size=100_000, columns=names):
+                for row in zip(*(batch.column(n).to_pylist() for n in names), strict=True):
+                    copy.write_row(row)
+        cur.execute(f"CREATE INDEX ON {table} (household_id)")
+        cur.execute(f"ANALYZE {table}")
+
+
+class SparkEngine:
+    def __init__(self, plan: Plan, *, master: str) -> None:
+        from pyspark.sql import SparkSession
+
+        self.plan = plan
+        self.spark = (
+            SparkSession.builder.master(master)
+            .appName("fuwu-screening")
+            .config("spark.sql.session.timeZone", "Asia/Shanghai")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate()
+        )
+        self.spark.sparkContext.setLogLevel("ERROR")
+
+    def prepare(self) -> None:
+        self.spark.read.parquet(str(self.plan.population)).createOrReplaceTempView("population")
+        households = self.spark.sql(households_sql("population", as_of=self.plan.as_of, dialect="spark"))
+        households.cache().createOrReplaceTempView("households")
+
+    def screen_partition(self, k: int, path: Path) -> int:
+        sql = screening_sql(
+            self.plan.rules,
+            source="population",
+            as_of=self.plan.as_of,
+            dialect="spark",
+            where=_where(self.plan, k),
+            households="households",
+        )
+        frame = self.spark.sql(f"{sql} ORDER BY person_id, item")
+        # Through Arrow, written by the same writer as the other engines, so every
+        # engine's files have one schema.
+        table = frame.toArrow().select(list(RESULT_COLUMNS)).cast(RESULT_SCHEMA)
+        pq.write_table(table, path, compression="zstd")
+        return int(table.num_rows)
+
+    def close(self) -> None:
+        self.spark.catalog.dropTempView("households")
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+@contextmanager
+def _atomic_file(final: Path) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+    os.close(fd)
+    os.unlink(name)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    with _atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    out: Path
+    partitions_run: int
+    partitions_skipped: int
+    rows: int
+    seconds: float
+
+
+def run(
+    plan: Plan,
+    engine: Engine,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    fresh: bool = False,
+) -> Outcome:
+    """Screen every partition not yet finished; resumable and idempotent."""
+    started = time.perf_counter()
+    plan.out.mkdir(parents=True, exist_ok=True)
+    manifest_path = plan.out / MANIFEST
+    wanted = plan.manifest()
+    if manifest_path.exists() and not fresh:
+        existing = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if {k: v for k, v in existing.items() if k != "done"} != wanted:
+            raise ScreeningError(
+                f"{plan.out} holds a different screening (other rules, date, population or partitions); "
+                "choose another --out or pass --fresh to start over"
+            )
+        done = set(existing.get("done", []))
+    else:
+        for stale in plan.out.glob("part-*.parquet"):
+            stale.unlink()
+        done = set()
+        _write_json(manifest_path, {**wanted, "done": []})
+    todo = [k for k in range(plan.partitions) if k not in done]
+    rows = 0
+    if todo:
+        engine.prepare()
+        try:
+            for k in todo:
+                final = plan.out / f"part-{k:05d}.parquet"
+                with _atomic_file(final) as tmp:
+                    rows += engine.screen_partition(k, tmp)
+                done.add(k)
+                _write_json(manifest_path, {**wanted, "done": sorted(done)})
+                if progress:
+                    progress(len(done), plan.partitions)
+        finally:
+            engine.close()
+    return Outcome(plan.out, len(todo), plan.partitions - len(todo), rows, time.perf_counter() - started)
+
+
+def read_results(out: Path) -> pa.Table:
+    """All partitions' rows, in partition order."""
+    parts = sorted(out.glob("part-*.parquet"))
+    if not parts:
+        return RESULT_SCHEMA.empty_table()
+    return pa.concat_tables([pq.read_table(p, schema=RESULT_SCHEMA) for p in parts])
+
+
+def clear(out: Path) -> None:
+    shutil.rmtree(out, ignore_errors=True)

@@ -1,0 +1,28 @@
+"""Reads for entitlements: the rules in force, and screening results scoped to the reader."""
+
+from __future__ import annotations
+
+from fuwu.eligibility.ruleset import ItemRule, rules_from_document
+from fuwu.standards.models import StandardVersion
+from fuwu.standards.schema import StandardDocument
+from fuwu.standards.selectors import versions_in_force
+
+_cache: dict[tuple[tuple[int, str], ...], list[ItemRule]] = {}
+
+
+def rules_for_versions(versions: list[StandardVersion]) -> list[ItemRule]:
+    rules: list[ItemRule] = []
+    for v in versions:
+        document = StandardDocument.model_validate(v.document)
+        rules += rules_from_document(document, version=v.number, content_hash=v.content_hash)
+    return rules
+
+
+def rules_in_force() -> list[ItemRule]:
+    """Every rule of every version in force; parsed once per set of versions, then reused."""
+    versions = list(versions_in_force().order_by("standard__key"))
+    key = tuple((v.pk, v.content_hash) for v in versions)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = rules_for_versions(versions)
+    return _cache[key]
