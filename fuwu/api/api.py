@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
 from fuwu.api import schemas as s
 from fuwu.areas import selectors as area_selectors
+from fuwu.eligibility.explain import explain
+from fuwu.eligibility.facts import BASE_FACTS, DERIVED_FACTS
+from fuwu.eligibility.inputs import FactError, coerce_all
+from fuwu.eligibility.selectors import rules_in_force
+from fuwu.eligibility.vocabulary import fact_as_dict
 from fuwu.areas.models import Area
 from fuwu.standards import selectors
 from fuwu.standards.models import LifeArea, ServiceItem, StandardVersion
@@ -180,3 +186,61 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
             for c in r.clauses
         ],
     }
+
+
+@api.get("/facts", response=list[s.FactOut], tags=["eligibility"])
+def list_facts(request: HttpRequest) -> list[dict[str, Any]]:
+    """The facts vocabulary: what rules may ask about a person, with types and allowed values."""
+    return [fact_as_dict(f) for f in (*BASE_FACTS, *DERIVED_FACTS)]
+
+
+@api.post("/eligibility", response={200: s.EligibilityOut, 422: s.ErrorOut}, tags=["eligibility"])
+def eligibility(request: HttpRequest, body: s.EligibilityIn) -> Any:
+    """Every item's answer for one person: eligible, not eligible or unknown, with the level and the reasons.
+
+    Give the person's ``facts`` (any omitted fact is unknown; household facts such as
+    ``household_size`` may be given directly). ``as_of`` defaults to today in Asia/Shanghai.
+    """
+    if body.person_id is not None:
+        return 422, {"detail": "person_id: looking up a registered person needs a staff login (not available here)"}
+    try:
+        facts = coerce_all(body.facts or {})
+    except FactError as exc:
+        return 422, {"detail": str(exc)}
+    as_of = body.as_of or timezone.localdate()
+    rules = rules_in_force()
+    if body.items:
+        unknown = sorted(set(body.items) - {r.item for r in rules})
+        if unknown:
+            return 422, {"detail": f"items: no rule in force for {', '.join(unknown)}"}
+        rules = [r for r in rules if r.item in set(body.items)]
+    names = {i.key: i for i in selectors.items_in_force().filter(key__in=[r.item for r in rules])}
+    results = []
+    for r in explain(facts, rules=rules, as_of=as_of):
+        item = names.get(r.item)
+        results.append(
+            {
+                "item": r.item,
+                "name": _t(item, "name") if item else {"zh": r.item, "en": r.item},
+                "standard": r.standard,
+                "version": r.version,
+                "status": r.status,
+                "amount": str(r.amount) if r.amount is not None else None,
+                "units": str(r.units) if r.units is not None else None,
+                "unit": r.unit,
+                "period": r.period,
+                "missing": list(r.missing),
+                "criteria": [
+                    {
+                        "name": c.name,
+                        "passed": c.passed,
+                        "text": {"zh": c.text.zh, "en": c.text.en or ""} if c.text else None,
+                        "clause": c.clause,
+                        "expr": c.expr,
+                        "missing": list(c.missing),
+                    }
+                    for c in r.criteria
+                ],
+            }
+        )
+    return {"as_of": as_of, "results": results}

@@ -103,3 +103,49 @@ class SearchOut(Schema):
 
 class ErrorOut(Schema):
     detail: str
+
+
+class FactOut(Schema):
+    name: str
+    type: str
+    zh: str
+    en: str
+    allowed: list[str]
+    derived: str | None
+    household: bool
+    unit: str | None
+
+
+class EligibilityIn(Schema):
+    as_of: dt.date | None = None
+    facts: dict[str, Any] | None = None
+    person_id: int | None = None
+    items: list[str] | None = None
+
+
+class CriterionOut(Schema):
+    name: str
+    passed: bool | None
+    text: TextOut | None
+    clause: str | None
+    expr: str
+    missing: list[str]
+
+
+class EligibilityItemOut(Schema):
+    item: str
+    name: TextOut
+    standard: str
+    version: int | None
+    status: str
+    amount: str | None
+    units: str | None
+    unit: str | None
+    period: str
+    missing: list[str]
+    criteria: list[CriterionOut]
+
+
+class EligibilityOut(Schema):
+    as_of: dt.date
+    results: list[EligibilityItemOut]

@@ -53,7 +53,9 @@ def _call(node: exp.Anonymous, values: list[Any]) -> Value:
     raise ValueError(f"unknown internal function {name}")
 
 
-def _eval(tree: exp.Expression, row: Mapping[str, Value], as_of: dt.date, members: Sequence[Mapping[str, Value]]) -> Value:
+def _eval(
+    tree: exp.Expression, row: Mapping[str, Value], as_of: dt.date, members: Sequence[Mapping[str, Value]]
+) -> Value:
     """Evaluate a definition: internal functions, :as_of and aggregates over ``members``."""
     if isinstance(tree, exp.Placeholder):
         return as_of
@@ -71,9 +73,11 @@ def _eval(tree: exp.Expression, row: Mapping[str, Value], as_of: dt.date, member
     ):
         # Evaluate sub-expressions that need this module, then the rest with the rule evaluator.
         replaced = tree.transform(
-            lambda n: _as_literal(_eval(n, row, as_of, members))
-            if isinstance(n, (exp.Anonymous, exp.Placeholder, exp.AggFunc))
-            else n
+            lambda n: (
+                _as_literal(_eval(n, row, as_of, members))
+                if isinstance(n, (exp.Anonymous, exp.Placeholder, exp.AggFunc))
+                else n
+            )
         )
         return evaluate(replaced, row)
     return evaluate(tree, row)
@@ -138,7 +142,9 @@ def _sql_function(node: exp.Anonymous, as_of: dt.date) -> exp.Expression:
         fen = exp.cast(exp.Mul(this=total, expression=exp.Literal.number(100)), "BIGINT")
         numerator = exp.Add(this=exp.Mul(this=exp.Literal.number(2), expression=fen), expression=members.copy())
         denominator = exp.Mul(this=exp.Literal.number(2), expression=members.copy())
-        quotient = exp.cast(exp.IntDiv(this=exp.Paren(this=numerator), expression=exp.Paren(this=denominator)), "DECIMAL(18, 0)")
+        quotient = exp.cast(
+            exp.IntDiv(this=exp.Paren(this=numerator), expression=exp.Paren(this=denominator)), "DECIMAL(18, 0)"
+        )
         return exp.Mul(this=quotient, expression=exp.Literal.number("0.01"))
     raise ValueError(f"unknown internal function {name}")
 

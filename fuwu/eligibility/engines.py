@@ -65,10 +65,7 @@ def facts_sql(
     # Household facts need every member, so they come from the whole source even
     # when only some persons (a partition) are screened.
     households = households or f"({households_sql(source, as_of=as_of, dialect=dialect)})"
-    return (
-        f"SELECT {', '.join(columns)} FROM {persons} AS b "
-        f"JOIN {households} AS h ON h.household_id = b.household_id"
-    )
+    return f"SELECT {', '.join(columns)} FROM {persons} AS b JOIN {households} AS h ON h.household_id = b.household_id"
 
 
 def screening_sql(

@@ -78,3 +78,48 @@ class ScreeningResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.item} {self.status}"
+
+
+class Receipt(models.Model):
+    """Someone who already receives an item (from the department's roll, or from delivery)."""
+
+    person_id = models.BigIntegerField()
+    item = models.CharField(max_length=80)
+    since = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=32, default="import")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person_id", "item"], name="one_receipt_per_person_item")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} receives {self.item}"
+
+
+class OutreachStatus(models.TextChoices):
+    PENDING = "pending", _("待联系")
+    CONTACTED = "contacted", _("已联系")
+    APPLIED = "applied", _("已申请")
+    DECLINED = "declined", _("本人不需要")
+    UNREACHABLE = "unreachable", _("联系不上")
+
+
+class OutreachRecord(models.Model):
+    """What came of contacting one newly entitled person about one item (免申即享)."""
+
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="outreach")
+    person_id = models.BigIntegerField()
+    item = models.CharField(max_length=80)
+    status = models.CharField(max_length=16, choices=OutreachStatus.choices, default=OutreachStatus.PENDING)
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "person_id", "item"], name="one_outreach_per_person_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.item} {self.status}"

@@ -266,7 +266,11 @@ def evaluate(tree: exp.Expression, facts: Mapping[str, Value]) -> Value:  # noqa
             return True
         return None if any(o is None for o in options) else False
     if isinstance(tree, exp.Between):
-        value, low, high = (evaluate(tree.this, facts), evaluate(tree.args["low"], facts), evaluate(tree.args["high"], facts))
+        value, low, high = (
+            evaluate(tree.this, facts),
+            evaluate(tree.args["low"], facts),
+            evaluate(tree.args["high"], facts),
+        )
         lower = None if value is None or low is None else _comparable(value, low)[0] >= _comparable(value, low)[1]
         upper = None if value is None or high is None else _comparable(value, high)[0] <= _comparable(value, high)[1]
         if lower is False or upper is False:

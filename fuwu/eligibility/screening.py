@@ -111,8 +111,7 @@ class DuckDBEngine:
         self.con.execute(f"CREATE VIEW population AS SELECT * FROM {source}")
         # Household facts once for the whole run; each partition joins to them.
         self.con.execute(
-            "CREATE TEMP TABLE households AS "
-            + households_sql("population", as_of=self.plan.as_of, dialect="duckdb")
+            "CREATE TEMP TABLE households AS " + households_sql("population", as_of=self.plan.as_of, dialect="duckdb")
         )
 
     def screen_partition(self, k: int, path: Path) -> int:

@@ -27,7 +27,7 @@ def facts_markdown() -> str:
         "What eligibility rules may ask about a resident. Generated from `fuwu/eligibility/facts.py` by",
         "`fuwu eligibility facts --out docs/facts.md`; do not edit by hand.",
         "",
-        "A missing fact is **unknown**, never \"none\": every fact has an explicit value for \"does not apply\"",
+        'A missing fact is **unknown**, never "none": every fact has an explicit value for "does not apply"',
         "(`none`, `0`, `false`). A rule over an unknown fact answers *unknown* and names the fact.",
         "",
         "## Base facts (stored per person)",

@@ -81,3 +81,56 @@ def test_search_endpoint(client: Client, openapi: dict[str, Any], mini_version: 
     assert [i["key"] for i in result["items"]] == ["test-visit"]
     assert client.get("/api/v1/search").status_code == 422
     assert client.get("/api/v1/search?q=" + "x" * 101).status_code == 422
+
+
+def post(client: Client, openapi: dict[str, Any], path: str, body: dict[str, Any], status: int = 200) -> Any:
+    response = client.post(path, body, content_type="application/json")
+    assert response.status_code == status, response.content
+    schema = openapi["paths"][path]["post"]["responses"][str(status)]["content"]["application/json"]["schema"]
+    jsonschema.Draft202012Validator({**openapi, **schema}).validate(response.json())
+    return response.json()
+
+
+def test_facts_vocabulary(client: Client, openapi: dict[str, Any]) -> None:
+    facts = {f["name"]: f for f in check(client, openapi, "/api/v1/facts", "/api/v1/facts")}
+    assert facts["low_income_status"]["allowed"] == ["none", "destitute", "minimum_allowance", "marginal"]
+    assert facts["age"]["derived"] == "full_years(birth_date, :as_of)"
+    assert facts["household_size"]["household"] is True
+
+
+def test_eligibility_for_one_person(client: Client, openapi: dict[str, Any], mini_version: StandardVersion) -> None:
+    body = {"as_of": "2026-11-29", "facts": {"birth_date": "1944-05-01", "hukou_area": "331002001901"}}
+    [result] = post(client, openapi, "/api/v1/eligibility", {**body, "items": ["test-visit"]})["results"]
+    assert result["status"] == "eligible"
+    assert result["amount"] == "60.00"
+    assert result["name"]["zh"] == "高龄老人上门探访"
+    assert [(c["name"], c["passed"], c["clause"]) for c in result["criteria"]] == [
+        ("aged-80-plus", True, "4"),
+        ("taizhou-hukou", True, "4"),
+    ]
+    unknown = post(client, openapi, "/api/v1/eligibility", {"facts": {"hukou_area": "331002001901"}})["results"][0]
+    assert unknown["status"] == "unknown"
+    assert unknown["missing"] == ["birth_date"]
+
+
+@pytest.mark.parametrize(
+    ("facts", "message"),
+    [
+        ({"agee": 80}, "agee: not a fact in the vocabulary"),
+        ({"age": 80}, "age: is derived from other facts"),
+        ({"birth_date": "1944-13-01"}, "birth_date: must be a date"),
+        ({"low_income_status": "poor"}, "low_income_status: must be one of none, destitute"),
+        ({"income": -5}, "income: cannot be negative"),
+        ({"disability_grade": "two"}, "disability_grade: must be a whole number"),
+        ({"hukou_area": "33"}, "hukou_area: must be an area code"),
+    ],
+)
+def test_eligibility_rejects_bad_facts(
+    client: Client, openapi: dict[str, Any], mini_version: StandardVersion, facts: dict[str, Any], message: str
+) -> None:
+    detail = post(client, openapi, "/api/v1/eligibility", {"facts": facts}, 422)["detail"]
+    assert message in detail
+
+
+def test_eligibility_rejects_unknown_items(client: Client, openapi: dict[str, Any], mini_version: StandardVersion) -> None:
+    assert "no-such" in post(client, openapi, "/api/v1/eligibility", {"items": ["no-such"]}, 422)["detail"]

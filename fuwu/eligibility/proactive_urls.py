@@ -1,0 +1,12 @@
+from django.urls import path
+
+from fuwu.eligibility import proactive_views as views
+
+app_name = "proactive"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("<int:run_id>/export.xlsx", views.export, name="export"),
+    path("<int:run_id>/<str:township>/<slug:item>/", views.people, name="people"),
+    path("<int:run_id>/<str:township>/<slug:item>/record/", views.record, name="record"),
+]
