@@ -8,7 +8,8 @@ expanded into each engine's SQL (``derived_sql``) for the whole population.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -17,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from fuwu.eligibility.facts import BASE, DERIVED_FACTS, Fact
-from fuwu.eligibility.rules import Value, evaluate
+from fuwu.eligibility.rules import Value, compile_tree
 
 INTERNAL_FUNCTIONS = ("full_years", "area_prefix", "per_capita")
 
@@ -53,44 +54,59 @@ def _call(node: exp.Anonymous, values: list[Any]) -> Value:
     raise ValueError(f"unknown internal function {name}")
 
 
-def _eval(
-    tree: exp.Expression, row: Mapping[str, Value], as_of: dt.date, members: Sequence[Mapping[str, Value]]
-) -> Value:
-    """Evaluate a definition: internal functions, :as_of and aggregates over ``members``."""
+@dataclass(frozen=True)
+class _Context:
+    row: Mapping[str, Value]
+    as_of: dt.date
+    members: Sequence[Mapping[str, Value]]
+
+
+Compiled = Callable[[_Context], Value]
+SPECIAL = (exp.Anonymous, exp.Placeholder, exp.AggFunc)
+
+
+def _compile(tree: exp.Expression) -> Compiled:
+    """A definition as a function: internal functions, :as_of and aggregates over the household.
+
+    The parts only this module understands are compiled here; the rest of the
+    expression is handed to the rule compiler with those parts as stand-in facts.
+    """
     if isinstance(tree, exp.Placeholder):
-        return as_of
+        return lambda c: c.as_of
     if isinstance(tree, exp.Anonymous):
-        return _call(tree, [_eval(a, row, as_of, members) for a in tree.expressions])
+        args = [_compile(a) for a in tree.expressions]
+        return lambda c: _call(tree, [a(c) for a in args])
     if isinstance(tree, exp.Count):
-        return len(members)
+        return lambda c: len(c.members)
     if isinstance(tree, (exp.Sum, exp.Max)):
-        values = [v for v in (_eval(tree.this, m, as_of, ()) for m in members) if v is not None]
-        if not values:
-            return None
-        return sum(values, Decimal(0)) if isinstance(tree, exp.Sum) else max(values)  # type: ignore[type-var]
-    if isinstance(tree, (exp.EQ, exp.And, exp.Or, exp.Not, exp.NEQ, exp.GT, exp.Case)) and any(
-        isinstance(n, (exp.Anonymous, exp.Placeholder, exp.AggFunc)) for n in tree.walk()
-    ):
-        # Evaluate sub-expressions that need this module, then the rest with the rule evaluator.
-        replaced = tree.transform(
-            lambda n: (
-                _as_literal(_eval(n, row, as_of, members))
-                if isinstance(n, (exp.Anonymous, exp.Placeholder, exp.AggFunc))
-                else n
-            )
-        )
-        return evaluate(replaced, row)
-    return evaluate(tree, row)
+        inner = compile_tree(tree.this)
+        is_sum = isinstance(tree, exp.Sum)
+
+        def aggregate(c: _Context) -> Value:
+            values = [v for v in (inner(m) for m in c.members) if v is not None]
+            if not values:
+                return None
+            return sum(values, Decimal(0)) if is_sum else max(values)  # type: ignore[type-var, return-value, arg-type]
+
+        return aggregate
+    if not isinstance(tree, SPECIAL) and not any(isinstance(n, SPECIAL) for n in tree.walk()):
+        plain = compile_tree(tree)
+        return lambda c: plain(c.row)
+    specials: list[Compiled] = []
+
+    def stand_in(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, SPECIAL):
+            specials.append(_compile(node))
+            return exp.column(f"__derived_{len(specials) - 1}")
+        return node
+
+    rest = compile_tree(tree.transform(stand_in, copy=True))
+    return lambda c: rest({**c.row, **{f"__derived_{i}": s(c) for i, s in enumerate(specials)}})
 
 
-def _as_literal(value: Value) -> exp.Expression:
-    if value is None:
-        return exp.null()
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, (int, Decimal)):
-        return exp.Literal.number(str(value))
-    return exp.Literal.string(str(value))
+@cache
+def _compiled(name: str) -> Compiled:
+    return _compile(_definition(name))
 
 
 def person_facts(
@@ -103,13 +119,13 @@ def person_facts(
     the self-check says how many live in the household), else unknown.
     """
     facts: dict[str, Value] = {name: base.get(name) for name in BASE}
+    person = _Context(facts, as_of, ())
+    members = _Context(facts, as_of, household or ())
     for fact in DERIVED_FACTS:
         if fact.household:
-            facts[fact.name] = (
-                _eval(_definition(fact.name), facts, as_of, household) if household else base.get(fact.name)
-            )
+            facts[fact.name] = _compiled(fact.name)(members) if household else base.get(fact.name)
         else:
-            facts[fact.name] = _eval(_definition(fact.name), facts, as_of, ())
+            facts[fact.name] = _compiled(fact.name)(person)
     return facts
 
 

@@ -2,12 +2,8 @@
 
 The query reads a relation with ``person_id``, ``household_id`` and every base
 fact (``facts.BASE_FACTS``), adds the derived facts from their one definition,
-and returns a row for each (person, item) that is eligible or unknown:
-
-    person_id, hukou_area, item, rule_version, status, amount, units
-
-Rows where the person is not eligible are left out: they are the great
-majority, and "not on the list" already says it.
+and returns one row per person with every item's status and level (see
+``screening_sql``).
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ from fuwu.eligibility.facts import BASE_FACTS, DERIVED_FACTS
 from fuwu.eligibility.ruleset import ItemRule
 
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
-RESULT_COLUMNS = ("person_id", "hukou_area", "item", "rule_version", "status", "amount", "units")
 
 
 def rule_version(rule: ItemRule) -> str:
@@ -68,6 +63,31 @@ def facts_sql(
     return f"SELECT {', '.join(columns)} FROM {persons} AS b JOIN {households} AS h ON h.household_id = b.household_id"
 
 
+def column(name: str, dialect: str) -> str:
+    """A quoted column name (item ids contain hyphens)."""
+    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+
+def status_column(rule: ItemRule) -> str:
+    return rule.item
+
+
+def level_column(rule: ItemRule, level: str) -> str:
+    return f"{rule.item}__{level}"
+
+
+def result_columns(rules: Sequence[ItemRule], as_of: dt.date) -> list[tuple[str, str]]:
+    """The wide result's columns after person_id and hukou_area: (name, kind) with kind status/amount/units."""
+    out: list[tuple[str, str]] = []
+    for rule in rules:
+        bound = rule.bound(as_of)
+        out.append((status_column(rule), "status"))
+        for level, tree in (("amount", bound.amount), ("units", bound.units)):
+            if tree is not None:
+                out.append((level_column(rule, level), level))
+    return out
+
+
 def screening_sql(
     rules: Sequence[ItemRule],
     *,
@@ -77,23 +97,27 @@ def screening_sql(
     where: str | None = None,
     households: str | None = None,
 ) -> str:
-    """One query screening every person in ``source`` (optionally filtered by ``where``) against every rule."""
+    """One query screening every person in ``source`` (optionally filtered) against every rule.
+
+    The result is *wide*: one row per person, sorted by person_id, with for each
+    item a status column (TRUE eligible, FALSE not, NULL unknown) and, where the
+    rule has a level, its amount and units (NULL unless eligible). Writing one
+    row per person and item would multiply the output by the number of items
+    each person is entitled to (about 28 here); the long form is a view over
+    this one (``screening.read_results``).
+    """
     if dialect not in DIALECTS:
         raise ValueError(f"unknown engine dialect {dialect!r}; one of {', '.join(DIALECTS)}")
-    branches = []
+    columns = ["person_id", "hukou_area"]
     for rule in rules:
         bound = rule.bound(as_of)
         ok = _conjunction(bound.criteria).sql(dialect=dialect)
-        branches.append(
-            f"SELECT person_id, hukou_area, '{rule.item}' AS item, '{rule_version(rule)}' AS rule_version, {ok} AS ok, "
-            f"{_level(bound.amount, dialect)} AS amount, {_level(bound.units, dialect)} AS units FROM facts"
-        )
-    union = "\nUNION ALL\n".join(branches)
-    return (
-        f"WITH facts AS ({facts_sql(source, as_of=as_of, dialect=dialect, where=where, households=households)})\n"
-        f"SELECT person_id, hukou_area, item, rule_version, CASE WHEN ok THEN 'eligible' ELSE 'unknown' END AS status,\n"
-        f"  CASE WHEN ok THEN amount END AS amount, CASE WHEN ok THEN units END AS units\n"
-        f"FROM (\n{union}\n) AS screened\n"
-        # NOT FALSE in every dialect: eligible (TRUE) or unknown (NULL).
-        f"WHERE ok OR ok IS NULL"
-    )
+        columns.append(f"{ok} AS {column(status_column(rule), dialect)}")
+        for level, tree in (("amount", bound.amount), ("units", bound.units)):
+            if tree is not None:
+                # NULL unless eligible, so a level is never read for someone not entitled.
+                columns.append(
+                    f"CASE WHEN {ok} THEN {_level(tree, dialect)} END AS {column(level_column(rule, level), dialect)}"
+                )
+    facts = facts_sql(source, as_of=as_of, dialect=dialect, where=where, households=households)
+    return f"SELECT {', '.join(columns)} FROM ({facts}) AS facts ORDER BY person_id"

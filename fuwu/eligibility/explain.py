@@ -13,14 +13,16 @@ from sqlglot import exp
 
 from fuwu.eligibility.derived import person_facts
 from fuwu.eligibility.facts import BASE, DERIVED_FACTS
-from fuwu.eligibility.rules import Value, evaluate, money
+from fuwu.eligibility.rules import Value, money
 from fuwu.eligibility.ruleset import ItemRule
 from fuwu.standards.schema import Text
 
 ELIGIBLE, NOT_ELIGIBLE, UNKNOWN = "eligible", "not_eligible", "unknown"
 
 
-@dataclass(frozen=True)
+# Plain slotted dataclasses: a frozen one costs an object.__setattr__ per field, and
+# screening checks build hundreds of these per person.
+@dataclass(slots=True)
 class CriterionResult:
     name: str
     passed: bool | None
@@ -30,7 +32,7 @@ class CriterionResult:
     missing: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ItemResult:
     item: str
     standard: str
@@ -88,8 +90,8 @@ def explain(
     for rule in rules:
         bound = rule.bound(as_of)
         criteria = []
-        for spec, tree in zip(rule.criteria, bound.criteria, strict=True):
-            value = evaluate(tree, facts)
+        for spec, criterion in zip(rule.criteria, bound.criteria_fns, strict=True):
+            value = criterion(facts)
             passed = None if value is None else bool(value)
             criteria.append(
                 CriterionResult(
@@ -114,8 +116,8 @@ def explain(
                 standard=rule.standard,
                 version=rule.version,
                 status=status,
-                amount=money(evaluate(bound.amount, facts)) if eligible and bound.amount is not None else None,
-                units=money(evaluate(bound.units, facts)) if eligible and bound.units is not None else None,
+                amount=money(bound.amount_fn(facts)) if eligible and bound.amount_fn is not None else None,
+                units=money(bound.units_fn(facts)) if eligible and bound.units_fn is not None else None,
                 unit=rule.unit,
                 period=rule.period,
                 criteria=tuple(criteria),

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,27 @@ OLDEST = 120
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d"]
 FD_GROUPS = ("fd_hypertension", "fd_diabetes", "fd_pregnant", "fd_severe_mental")
 NONE_OF_THESE = "none"
+
+# The facts the answers can give, in the order the questions are asked (for listing what is missing).
+ASKED_FACTS = (
+    "birth_date",
+    "sex",
+    "hukou_area",
+    "hukou_type",
+    "residence_area",
+    "household_size",
+    "household_income_per_capita",
+    "lives_alone",
+    "low_income_status",
+    "disability_grade",
+    "disability_kind",
+    "care_need",
+    *FD_GROUPS,
+    "veteran_category",
+    "school_stage",
+    "boarding",
+    "house_grade",
+)
 
 YES_NO = [("yes", _("是")), ("no", _("否")), (NOT_SURE, _("不清楚"))]
 
@@ -239,27 +261,30 @@ class SelfCheckForm(forms.Form):
     )
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.today = today
+        # With JavaScript, choosing a county narrows the township list (progressive enhancement via htmx).
+        self.fields["hukou_county"].widget.attrs.update(
+            {"hx-get": reverse("eligibility:townships"), "hx-target": "#q-hukou_township", "hx-swap": "outerHTML"}
+        )
         counties = list(area_selectors.areas(level=AreaLevel.COUNTY))
         self.fields["hukou_county"].choices = [  # type: ignore[attr-defined]
             (NOT_SURE, _("不清楚")),
             *((c.code, _area_name(c)) for c in counties),
             (OUTSIDE, _("不在台州市（外地户籍）")),
         ]
-        county = (self.data.get(self.add_prefix("hukou_county")) if self.is_bound else self.initial.get("hukou_county"))
-        townships = list(area_selectors.areas(level=AreaLevel.TOWNSHIP))
+        county = self.data.get(self.add_prefix("hukou_county")) if self.is_bound else self.initial.get("hukou_county")
+        by_county: dict[str, list[tuple[str, str]]] = {}
+        for t in area_selectors.areas(level=AreaLevel.TOWNSHIP):
+            if t.parent is not None:
+                by_county.setdefault(t.parent.code, []).append((t.code, _area_name(t)))
         township_choices: list[tuple[str, Any]] = [(NOT_SURE, _("不清楚"))]
-        if county == OUTSIDE:
-            pass
-        elif county in {c.code for c in counties}:
-            township_choices += [(t.code, _area_name(t)) for t in townships if t.parent and t.parent.code == county]
-        else:
+        if county in by_county:
+            township_choices += by_county[county]
+        elif county != OUTSIDE:
             # No county yet: every township, grouped under its county (without JavaScript the list is not narrowed).
-            for c in counties:
-                group = [(t.code, _area_name(t)) for t in townships if t.parent and t.parent.code == c.code]
-                if group:
-                    township_choices.append((_area_name(c), group))
+            township_choices += [(_area_name(c), by_county[c.code]) for c in counties if c.code in by_county]
         self.fields["hukou_township"].choices = township_choices  # type: ignore[attr-defined]
 
     def clean_birth_date(self) -> dt.date | None:

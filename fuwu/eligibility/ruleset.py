@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 
 from sqlglot import exp
 
-from fuwu.eligibility.rules import Expression, ParameterTable, RuleError, bind, parse
+from fuwu.eligibility.rules import Expression, Fn, ParameterTable, RuleError, bind, compile_tree, parse
 from fuwu.standards.schema import StandardDocument, Text
 
 
@@ -20,7 +21,8 @@ class CriterionRule:
     clause: str | None
 
 
-@dataclass(frozen=True)
+# Identity, not value, equality: a rule object is hashed to cache its bound forms.
+@dataclass(frozen=True, eq=False)
 class ItemRule:
     item: str
     standard: str
@@ -43,22 +45,36 @@ class ItemRule:
         return frozenset(out)
 
     def bound(self, as_of: dt.date) -> BoundRule:
-        return BoundRule(
-            rule=self,
-            criteria=tuple(bind(c.expression, parameters=self.parameters, as_of=as_of) for c in self.criteria),
-            amount=bind(self.amount, parameters=self.parameters, as_of=as_of) if self.amount else None,
-            units=bind(self.units, parameters=self.parameters, as_of=as_of) if self.units else None,
-        )
+        return _bound(self, as_of)
 
 
 @dataclass(frozen=True)
 class BoundRule:
-    """A rule with its parameters replaced by their values on one date."""
+    """A rule with its parameters replaced by their values on one date, compiled for Python too."""
 
     rule: ItemRule
     criteria: tuple[exp.Expression, ...]
     amount: exp.Expression | None
     units: exp.Expression | None
+    criteria_fns: tuple[Fn, ...]
+    amount_fn: Fn | None
+    units_fn: Fn | None
+
+
+@lru_cache(maxsize=16_384)
+def _bound(rule: ItemRule, as_of: dt.date) -> BoundRule:
+    criteria = tuple(bind(c.expression, parameters=rule.parameters, as_of=as_of) for c in rule.criteria)
+    amount = bind(rule.amount, parameters=rule.parameters, as_of=as_of) if rule.amount else None
+    units = bind(rule.units, parameters=rule.parameters, as_of=as_of) if rule.units else None
+    return BoundRule(
+        rule=rule,
+        criteria=criteria,
+        amount=amount,
+        units=units,
+        criteria_fns=tuple(compile_tree(c) for c in criteria),
+        amount_fn=compile_tree(amount) if amount is not None else None,
+        units_fn=compile_tree(units) if units is not None else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Whole-population screening: every rule over every resident, crash-safe, on DuckDB, PostgreSQL or Spark.
 
-The population is split into partitions by ``person_id % partitions``. Each
-partition is screened by one query and written to ``part-NNNNN.parquet``
+The population is split into partitions by ranges of ``person_id`` (so an
+engine can skip the row groups of other partitions). Each partition is
+screened by one query and written to ``part-NNNNN.parquet``
 through a temporary file and an atomic rename; ``manifest.json`` records the
 partitions that are finished. Killed mid-run, the same command resumes after
 the last finished partition, and because each partition's output is sorted
@@ -26,11 +27,19 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fuwu.eligibility.engines import RESULT_COLUMNS, households_sql, rule_version, screening_sql
+from fuwu.eligibility.engines import (
+    column,
+    households_sql,
+    result_columns,
+    rule_version,
+    screening_sql,
+)
 from fuwu.eligibility.facts import BASE_FACTS, FactType
 from fuwu.eligibility.ruleset import ItemRule
 
 MANIFEST = "manifest.json"
+# The long form, one row per (person, item) that is eligible or unknown: what
+# consumers read (``read_results``). The files themselves are wide (engines.screening_sql).
 RESULT_SCHEMA = pa.schema(
     [
         ("person_id", pa.int64()),
@@ -79,19 +88,36 @@ class Plan:
             "population_fingerprint": population_fingerprint(self.population),
             "rules_digest": rules_digest(self.rules),
             "partitions": self.partitions,
+            "items": {
+                r.item: {"rule_version": rule_version(r), "period": r.period, "unit": r.unit} for r in self.rules
+            },
         }
+
+    def wide_schema(self) -> pa.Schema:
+        fields = [pa.field("person_id", pa.int64()), pa.field("hukou_area", pa.string())]
+        for name, kind in result_columns(self.rules, self.as_of):
+            fields.append(pa.field(name, pa.bool_() if kind == "status" else pa.decimal128(18, 2)))
+        return pa.schema(fields)
+
+    def ranges(self, low: int, high: int) -> list[tuple[int, int]]:
+        """Equal ranges of person_id covering [low, high], one per partition."""
+        width = max(1, -(-(high - low + 1) // self.partitions))
+        return [(low + k * width, low + (k + 1) * width - 1) for k in range(self.partitions)]
 
 
 class Engine(Protocol):
-    """Screens one partition and writes its rows, sorted by person and item, to a Parquet file."""
+    """Screens one range of persons and writes their wide rows, sorted by person, to a Parquet file."""
 
-    def prepare(self) -> None: ...
-    def screen_partition(self, k: int, path: Path) -> int: ...
+    def prepare(self) -> tuple[int, int]:
+        """Set up; return the lowest and highest person_id."""
+        ...
+
+    def screen_partition(self, where: str, path: Path) -> int: ...
     def close(self) -> None: ...
 
 
-def _where(plan: Plan, k: int) -> str:
-    return f"person_id % {plan.partitions} = {k}"
+def _where(bounds: tuple[int, int]) -> str:
+    return f"person_id BETWEEN {bounds[0]} AND {bounds[1]}"
 
 
 class DuckDBEngine:
@@ -106,28 +132,27 @@ class DuckDBEngine:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = false")
 
-    def prepare(self) -> None:
+    def prepare(self) -> tuple[int, int]:
         source = f"read_parquet('{_quote(self.plan.population)}')"
         self.con.execute(f"CREATE VIEW population AS SELECT * FROM {source}")
         # Household facts once for the whole run; each partition joins to them.
         self.con.execute(
             "CREATE TEMP TABLE households AS " + households_sql("population", as_of=self.plan.as_of, dialect="duckdb")
         )
+        low, high = self.con.execute("SELECT min(person_id), max(person_id) FROM population").fetchone() or (0, 0)
+        return int(low or 0), int(high or 0)
 
-    def screen_partition(self, k: int, path: Path) -> int:
+    def screen_partition(self, where: str, path: Path) -> int:
         sql = screening_sql(
             self.plan.rules,
             source="population",
             as_of=self.plan.as_of,
             dialect="duckdb",
-            where=_where(self.plan, k),
+            where=where,
             households="households",
         )
-        self.con.execute(
-            f"COPY ({sql} ORDER BY person_id, item) TO '{_quote(path)}' (FORMAT PARQUET, COMPRESSION ZSTD)"
-        )
-        count = pq.ParquetFile(path).metadata.num_rows
-        return int(count)
+        self.con.execute(f"COPY ({sql}) TO '{_quote(path)}' (FORMAT PARQUET, COMPRESSION ZSTD)")
+        return int(pq.ParquetFile(path).metadata.num_rows)
 
     def close(self) -> None:
         self.con.close()
@@ -145,7 +170,7 @@ class PostgresEngine:
         self.plan = plan
         self.conn = psycopg.connect(dsn, autocommit=True)
 
-    def prepare(self) -> None:
+    def prepare(self) -> tuple[int, int]:
         load_parquet_into_postgres(self.conn, self.plan.population, self.TABLE)
         with self.conn.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {self.HOUSEHOLDS}")
@@ -155,28 +180,32 @@ class PostgresEngine:
             )
             cur.execute(f"CREATE INDEX ON {self.HOUSEHOLDS} (household_id)")
             cur.execute(f"ANALYZE {self.HOUSEHOLDS}")
+            cur.execute(f"SELECT min(person_id), max(person_id) FROM {self.TABLE}")
+            low, high = cur.fetchone() or (0, 0)
+        return int(low or 0), int(high or 0)
 
-    def screen_partition(self, k: int, path: Path) -> int:
+    def screen_partition(self, where: str, path: Path) -> int:
         sql = screening_sql(
             self.plan.rules,
             source=self.TABLE,
             as_of=self.plan.as_of,
             dialect="postgres",
-            where=_where(self.plan, k),
+            where=where,
             households=self.HOUSEHOLDS,
         )
+        schema = self.plan.wide_schema()
         rows = 0
         # A server-side cursor streams the rows; it lives inside a transaction.
         with (
             self.conn.transaction(),
-            self.conn.cursor(name=f"screen_{k}") as cur,
-            pq.ParquetWriter(path, RESULT_SCHEMA, compression="zstd") as w,
+            self.conn.cursor(name="screen") as cur,
+            pq.ParquetWriter(path, schema, compression="zstd") as w,
         ):
-            cur.itersize = 50_000
-            cur.execute(f"{sql} ORDER BY person_id, item")
-            while batch := cur.fetchmany(50_000):
+            cur.itersize = 20_000
+            cur.execute(sql)
+            while batch := cur.fetchmany(20_000):
                 columns = list(zip(*batch, strict=True))
-                w.write_table(pa.table(dict(zip(RESULT_COLUMNS, columns, strict=True)), schema=RESULT_SCHEMA))
+                w.write_table(pa.table(dict(zip(schema.names, columns, strict=True)), schema=schema))
                 rows += len(batch)
         return rows
 
@@ -229,24 +258,26 @@ class SparkEngine:
         )
         self.spark.sparkContext.setLogLevel("ERROR")
 
-    def prepare(self) -> None:
+    def prepare(self) -> tuple[int, int]:
         self.spark.read.parquet(str(self.plan.population)).createOrReplaceTempView("population")
         households = self.spark.sql(households_sql("population", as_of=self.plan.as_of, dialect="spark"))
         households.cache().createOrReplaceTempView("households")
+        low, high = self.spark.sql("SELECT min(person_id), max(person_id) FROM population").collect()[0]
+        return int(low or 0), int(high or 0)
 
-    def screen_partition(self, k: int, path: Path) -> int:
+    def screen_partition(self, where: str, path: Path) -> int:
         sql = screening_sql(
             self.plan.rules,
             source="population",
             as_of=self.plan.as_of,
             dialect="spark",
-            where=_where(self.plan, k),
+            where=where,
             households="households",
         )
-        frame = self.spark.sql(f"{sql} ORDER BY person_id, item")
         # Through Arrow, written by the same writer as the other engines, so every
         # engine's files have one schema.
-        table = frame.toArrow().select(list(RESULT_COLUMNS)).cast(RESULT_SCHEMA)
+        schema = self.plan.wide_schema()
+        table = self.spark.sql(sql).toArrow().rename_columns(schema.names).cast(schema)
         pq.write_table(table, path, compression="zstd")
         return int(table.num_rows)
 
@@ -313,12 +344,12 @@ def run(
     todo = [k for k in range(plan.partitions) if k not in done]
     rows = 0
     if todo:
-        engine.prepare()
+        ranges = plan.ranges(*engine.prepare())
         try:
             for k in todo:
                 final = plan.out / f"part-{k:05d}.parquet"
                 with _atomic_file(final) as tmp:
-                    rows += engine.screen_partition(k, tmp)
+                    rows += engine.screen_partition(_where(ranges[k]), tmp)
                 done.add(k)
                 _write_json(manifest_path, {**wanted, "done": sorted(done)})
                 if progress:
@@ -329,11 +360,35 @@ def run(
 
 
 def read_results(out: Path) -> pa.Table:
-    """All partitions' rows, in partition order."""
+    """The long form of a finished screening: one row per (person, item) eligible or unknown.
+
+    Sorted by person, then item. Built from the wide files by DuckDB, reading
+    each item's columns only.
+    """
+    import duckdb
+
     parts = sorted(out.glob("part-*.parquet"))
     if not parts:
         return RESULT_SCHEMA.empty_table()
-    return pa.concat_tables([pq.read_table(p, schema=RESULT_SCHEMA) for p in parts])
+    items = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["items"]
+    names = set(pq.read_schema(parts[0]).names)
+    files = "[" + ", ".join(f"'{_quote(p)}'" for p in parts) + "]"
+    branches = []
+    for item, info in items.items():
+        status = column(item, "duckdb")
+        levels = [
+            column(f"{item}__{level}", "duckdb") if f"{item}__{level}" in names else "CAST(NULL AS DECIMAL(18, 2))"
+            for level in ("amount", "units")
+        ]
+        branches.append(
+            f"SELECT person_id, hukou_area, '{item}' AS item, '{info['rule_version']}' AS rule_version, "
+            f"CASE WHEN {status} THEN 'eligible' ELSE 'unknown' END AS status, "
+            f"{levels[0]} AS amount, {levels[1]} AS units "
+            f"FROM read_parquet({files}) WHERE {status} OR {status} IS NULL"
+        )
+    con = duckdb.connect()
+    table = con.sql(" UNION ALL ".join(branches) + " ORDER BY person_id, item").to_arrow_table()
+    return table.cast(RESULT_SCHEMA)
 
 
 def clear(out: Path) -> None:

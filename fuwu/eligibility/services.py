@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pyarrow.parquet as pq
 from django.db import transaction
 from django.utils import timezone
 
 from fuwu.common.audit import audit
 from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
-from fuwu.eligibility.screening import Outcome, Plan, rules_digest
+from fuwu.eligibility.screening import Outcome, Plan, read_results, rules_digest
 
 BATCH = 5_000
 
@@ -45,21 +44,20 @@ def screening_run_complete(*, run: ScreeningRun, outcome: Outcome, actor: Any, l
     persons: set[int] = set()
     if load_results:
         ScreeningResult.objects.filter(run=run).delete()
-    for part in sorted(outcome.out.glob("part-*.parquet")):
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=BATCH):
-            rows = batch.to_pylist()
-            for row in rows:
-                c = counts.setdefault(row["item"], {"eligible": 0, "unknown": 0, "amount": Decimal(0)})
-                c[row["status"]] += 1
-                if row["amount"] is not None:
-                    c["amount"] += row["amount"]
-                persons.add(row["person_id"])
-            if load_results:
-                ScreeningResult.objects.bulk_create(
-                    # An unknown hukou area is stored as "" (the column is text, not null).
-                    [ScreeningResult(run=run, **{**row, "hukou_area": row["hukou_area"] or ""}) for row in rows],
-                    batch_size=BATCH,
-                )
+    for batch in read_results(outcome.out).to_batches(max_chunksize=BATCH):
+        rows = batch.to_pylist()
+        for row in rows:
+            c = counts.setdefault(row["item"], {"eligible": 0, "unknown": 0, "amount": Decimal(0)})
+            c[row["status"]] += 1
+            if row["amount"] is not None:
+                c["amount"] += row["amount"]
+            persons.add(row["person_id"])
+        if load_results:
+            ScreeningResult.objects.bulk_create(
+                # An unknown hukou area is stored as "" (the column is text, not null).
+                [ScreeningResult(run=run, **{**row, "hukou_area": row["hukou_area"] or ""}) for row in rows],
+                batch_size=BATCH,
+            )
     run.counts = {item: {**c, "amount": str(c["amount"])} for item, c in sorted(counts.items())}
     run.persons = len(persons)
     run.status = RunStatus.COMPLETED

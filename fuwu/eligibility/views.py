@@ -6,6 +6,7 @@ request, are kept out of error reports, and the response is not cached.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,12 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fuwu.eligibility.explain import ELIGIBLE, UNKNOWN, CriterionResult, ItemResult, explain
+from fuwu.eligibility.explain import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, CriterionResult, ItemResult, explain
 from fuwu.eligibility.facts import FACTS
-from fuwu.eligibility.forms import SelfCheckForm
+from fuwu.eligibility.forms import ASKED_FACTS, SelfCheckForm
+from fuwu.eligibility.rules import Value
 from fuwu.eligibility.selectors import rules_in_force
 from fuwu.standards import selectors as standard_selectors
-from fuwu.standards.models import ServiceItem
+from fuwu.standards.models import LifeArea, ServiceItem
 from fuwu.standards.schema import Text
 
 # A service unit in words (``%(n)s`` is the number); units not listed show as written in the standard.
@@ -68,26 +70,42 @@ class ResultRow:
     area: str
     level: list[str]
     criteria: list[CriterionRow]
-    missing: list[str]
+    missing: tuple[str, ...]  # fact names, in the order the questions are asked
+
+
+@dataclass(frozen=True)
+class MissingGroup:
+    """Unknown items that the same missing answers would settle."""
+
+    facts: list[str]  # in words
+    rows: list[ResultRow]
 
 
 def _number(value: Decimal) -> str:
     return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else str(value.normalize())
 
 
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
 def _text(value: Text | None, fallback: str) -> str:
     if value is None:
         return fallback
-    if (get_language() or "").startswith("en") and value.en:
-        return value.en
-    return value.zh
+    return value.en if _english() and value.en else value.zh
 
 
 def fact_name(name: str) -> str:
     fact = FACTS.get(name)
     if fact is None:
         return name
-    return fact.en if (get_language() or "").startswith("en") else fact.zh
+    return fact.en if _english() else fact.zh
+
+
+def _missing(result: ItemResult) -> tuple[str, ...]:
+    """The missing facts the questions can supply, in question order (``income`` stands behind the household total)."""
+    asked = [f for f in ASKED_FACTS if f in result.missing]
+    return tuple(asked) if asked else result.missing
 
 
 def _level(result: ItemResult) -> list[str]:
@@ -106,25 +124,26 @@ def _level(result: ItemResult) -> list[str]:
 def _criterion(result: ItemResult, c: CriterionResult) -> CriterionRow:
     href = None
     if c.clause:
-        anchor = f"#clause-{c.clause}"
         if result.version is not None:
-            href = reverse("guide:standard_version", args=[result.standard, result.version]) + anchor
+            href = reverse("guide:standard_version", args=[result.standard, result.version])
         else:
-            href = reverse("guide:standard_detail", args=[result.standard]) + anchor
+            href = reverse("guide:standard_detail", args=[result.standard])
+        href += f"#clause-{c.clause}"
     return CriterionRow(c.passed, _text(c.text, c.expr), c.clause, href)
 
 
-def _rows(results: list[ItemResult]) -> list[ResultRow]:
-    """Results joined to their items in force, in the menu's order (life area, national first)."""
-    items: dict[tuple[str, str], ServiceItem] = {
-        (i.version.standard.key, i.key): i for i in standard_selectors.items_in_force()
-    }
-    order = {k: n for n, k in enumerate(items)}
+def _rows(results: list[ItemResult], items: dict[tuple[str, str], ServiceItem]) -> list[ResultRow]:
+    """Results joined to their items in force, in the national order of life areas."""
+    areas = {value: n for n, value in enumerate(LifeArea.values)}
+    position = {k: n for n, k in enumerate(items)}
+
+    def order(r: ItemResult) -> tuple[int, int]:
+        item = items[(r.standard, r.item)]
+        return areas.get(item.life_area, len(areas)), position[(r.standard, r.item)]
+
     rows = []
-    for r in sorted(results, key=lambda r: order.get((r.standard, r.item), len(order))):
-        item = items.get((r.standard, r.item))
-        if item is None:  # a rule without its item in force: nothing to link to
-            continue
+    for r in sorted((r for r in results if (r.standard, r.item) in items), key=order):
+        item = items[(r.standard, r.item)]
         rows.append(
             ResultRow(
                 key=item.key,
@@ -132,26 +151,38 @@ def _rows(results: list[ItemResult]) -> list[ResultRow]:
                 area=item.get_life_area_display(),
                 level=_level(r),
                 criteria=[_criterion(r, c) for c in r.criteria],
-                missing=[fact_name(m) for m in r.missing],
+                missing=_missing(r),
             )
         )
     return rows
 
 
-def _context(results: list[ItemResult]) -> dict[str, object]:
-    by_status: dict[str, list[ItemResult]] = {}
-    for r in results:
-        by_status.setdefault(r.status, []).append(r)
-    unknown = by_status.get(UNKNOWN, [])
-    missing: dict[str, None] = {}
-    for r in unknown:
-        missing.update(dict.fromkeys(r.missing))
-    not_matching = [r for r in results if r.status not in (ELIGIBLE, UNKNOWN)]
+def _results_context(facts: dict[str, Value], *, as_of: dt.date) -> dict[str, object]:
+    rules = rules_in_force()
+    results = explain(facts, rules=rules, as_of=as_of)
+    items = {(i.version.standard.key, i.key): i for i in standard_selectors.items_in_force()}
+    # Items for every registered resident (the rule asks only for a birth date) would bury the ones
+    # meant for this person; they are listed apart.
+    everyone = {(r.standard, r.item) for r in rules if r.facts <= {"birth_date"}}
+    eligible = [r for r in results if r.status == ELIGIBLE]
+    unknown = _rows([r for r in results if r.status == UNKNOWN], items)
+    groups: dict[tuple[str, ...], list[ResultRow]] = {}
+    for row in unknown:
+        groups.setdefault(row.missing, []).append(row)
+    asked = {f: n for n, f in enumerate(ASKED_FACTS)}
+    all_missing = sorted({m for row in unknown for m in row.missing}, key=lambda m: asked.get(m, len(asked)))
     return {
-        "eligible": _rows(by_status.get(ELIGIBLE, [])),
-        "unknown": _rows(unknown),
-        "not_matching": _rows(not_matching),
-        "missing": [fact_name(m) for m in missing],
+        "as_of": as_of,
+        "eligible_count": len([r for r in eligible if (r.standard, r.item) in items]),
+        "eligible": _rows([r for r in eligible if (r.standard, r.item) not in everyone], items),
+        "for_everyone": _rows([r for r in eligible if (r.standard, r.item) in everyone], items),
+        "unknown_count": len(unknown),
+        "unknown_groups": [
+            MissingGroup([fact_name(m) for m in key], rows)
+            for key, rows in sorted(groups.items(), key=lambda g: (len(g[0]), [asked.get(m, 0) for m in g[0]]))
+        ],
+        "missing": [fact_name(m) for m in all_missing],
+        "not_matching": _rows([r for r in results if r.status == NOT_ELIGIBLE], items),
     }
 
 
@@ -166,8 +197,10 @@ def check(request: HttpRequest) -> HttpResponse:
     form = SelfCheckForm(request.POST, today=today)
     if "edit" in request.POST or not form.is_valid():
         return render(request, "eligibility/check.html", {"form": form})
-    results = explain(form.facts(), rules=rules_in_force(), as_of=today)
-    return render(request, "eligibility/results.html", {"form": form, "as_of": today, **_context(results)})
+    # The answers ride along in hidden fields so "修改回答" can bring them back without storing them.
+    answers = [(name, request.POST.getlist(name)) for name in form.fields]
+    context = _results_context(form.facts(), as_of=today)
+    return render(request, "eligibility/results.html", {"answers": answers, **context})
 
 
 @require_GET

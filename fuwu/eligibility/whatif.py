@@ -86,13 +86,15 @@ def what_if(
     con.execute(f"CREATE TABLE periods(item VARCHAR, per_year INTEGER); INSERT INTO periods VALUES {period_rows}")
 
     def summary(directory: Path | None, name: str) -> None:
+        if directory is not None:
+            con.register("results", screening.read_results(directory))
         if directory is None:
             con.execute(f"CREATE TABLE {name}(county VARCHAR, item VARCHAR, people BIGINT, cost DECIMAL(38, 2))")
             return
         con.execute(
             f"CREATE TABLE {name} AS SELECT substr(coalesce(hukou_area, ''), 1, 6) AS county, r.item, "
             "count(*) AS people, coalesce(sum(amount * p.per_year), 0) AS cost "
-            f"FROM read_parquet('{directory}/part-*.parquet') r JOIN periods p USING (item) "
+            "FROM results r JOIN periods p USING (item) "
             "WHERE status = 'eligible' GROUP BY ALL"
         )
 

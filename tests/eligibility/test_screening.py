@@ -39,15 +39,15 @@ class Crashing:
     def __init__(self, inner: screening.Engine, after: int) -> None:
         self.inner, self.after, self.done = inner, after, 0
 
-    def prepare(self) -> None:
-        self.inner.prepare()
+    def prepare(self) -> tuple[int, int]:
+        return self.inner.prepare()
 
-    def screen_partition(self, k: int, path: Path) -> int:
+    def screen_partition(self, where: str, path: Path) -> int:
         if self.done == self.after:
             path.write_bytes(b"half-written")  # left behind in a temp file, never renamed
             raise KeyboardInterrupt
         self.done += 1
-        return self.inner.screen_partition(k, path)
+        return self.inner.screen_partition(where, path)
 
     def close(self) -> None:
         self.inner.close()
@@ -98,7 +98,8 @@ def test_the_command_screens_records_the_run_and_loads_results(population: Path,
     assert run.status == RunStatus.COMPLETED
     version = StandardVersion.objects.get()
     table = screening.read_results(out)
-    assert ScreeningResult.objects.filter(run=run).count() == table.num_rows > 0
+    assert ScreeningResult.objects.filter(run=run).count() == table.num_rows
+    assert table.num_rows > 0
     assert run.counts["test-visit"]["eligible"] == ScreeningResult.objects.filter(status="eligible").count()
     result = ScreeningResult.objects.filter(status="eligible").first()
     assert result is not None
