@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -41,10 +41,23 @@ def main() -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "fuwu.settings"
     population = work / "population.parquet"
-    subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "-m", "fuwu", "population", "generate", "--size", str(max(args.requests * 3, 5000)),
-         "--seed", str(args.seed), "--out", str(population), "--quiet"],
-        cwd=ROOT, check=True,
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fuwu",
+            "population",
+            "generate",
+            "--size",
+            str(max(args.requests * 3, 5000)),
+            "--seed",
+            str(args.seed),
+            "--out",
+            str(population),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     import django
 
@@ -81,8 +94,12 @@ def main() -> None:
     print(f"POST /api/v1/eligibility, {rules} rules, {len(timed)} requests (in-process, SQLite)\n")
     print("| Request | p50 (ms) | p95 (ms) | p99 (ms) |")
     print("| --- | ---: | ---: | ---: |")
-    print(f"| Baseline: GET /api/v1/facts | {statistics.median(baseline):.1f} | {b95:.1f} | {percentile(baseline, 99):.1f} |")
-    print(f"| POST /api/v1/eligibility (every item) | {statistics.median(timed):.1f} | {p95:.1f} | {percentile(timed, 99):.1f} |")
+    print(
+        f"| Baseline: GET /api/v1/facts | {statistics.median(baseline):.1f} | {b95:.1f} | {percentile(baseline, 99):.1f} |"
+    )
+    print(
+        f"| POST /api/v1/eligibility (every item) | {statistics.median(timed):.1f} | {p95:.1f} | {percentile(timed, 99):.1f} |"
+    )
     print(f"\np95 ratio to baseline: {p95 / b95:.1f}×; target p95 < 100 ms: {'met' if p95 < 100 else 'NOT met'}")
 
 

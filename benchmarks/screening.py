@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -53,6 +52,26 @@ def _rules() -> list[Any]:
 # --- measurements, each run in a child process -----------------------------------------
 
 
+def peak_mb(pid: int | str = "self") -> float:
+    """Peak resident memory (VmHWM) of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children_peak_mb() -> float:
+    """The largest peak among this process's live children (Spark's JVM)."""
+    peaks = [0.0]
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                peaks.append(peak_mb(pid))
+            except OSError:
+                continue
+    return max(peaks)
+
+
 def measure_duckdb(population: Path, out: Path, threads: int) -> dict[str, Any]:
     from fuwu.eligibility import screening
 
@@ -61,7 +80,7 @@ def measure_duckdb(population: Path, out: Path, threads: int) -> dict[str, Any]:
     started = time.perf_counter()
     outcome = screening.run(plan, screening.DuckDBEngine(plan, threads=threads), fresh=True)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": outcome.rows, "rules": len(rules)}
+    return {"seconds": seconds, "persons": outcome.rows, "rules": len(rules)}
 
 
 def measure_io(population: Path, out: Path, threads: int) -> dict[str, Any]:
@@ -106,7 +125,8 @@ def measure_spark(population: Path, out: Path) -> dict[str, Any]:
     engine = screening.SparkEngine(plan, master="local[2]")
     startup = time.perf_counter() - started
     outcome = screening.run(plan, engine, fresh=True)
-    return {"seconds": time.perf_counter() - started, "startup_seconds": startup, "rows": outcome.rows}
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "startup_seconds": startup, "persons": outcome.rows, "jvm_peak_mb": children_peak_mb()}
 
 
 MEASURES = {"duckdb": measure_duckdb, "io": measure_io, "python": measure_python, "spark": measure_spark}
@@ -117,11 +137,10 @@ def child(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     code = (
         "import json, sys, resource; from benchmarks import screening as b; b._setup_django(); "
         f"r = b.MEASURES[{name!r}](**{{k: (b.Path(v) if k in ('population', 'out') else v) for k, v in json.loads(sys.argv[1]).items()}}); "
-        "r['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))"
+        "r['peak_mb'] = b.peak_mb(); print(json.dumps(r))"
     )
     env = {**os.environ, "FUWU_VAR_DIR": os.environ.get("FUWU_VAR_DIR", str(ROOT / "var" / "bench"))}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+    result = subprocess.run(
         [sys.executable, "-c", code, json.dumps(kwargs, default=str)],
         cwd=ROOT,
         env=env,
@@ -132,8 +151,6 @@ def child(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     if result.returncode != 0:
         raise RuntimeError(f"{name} failed:\n{result.stderr[-3000:]}")
     measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    # Spark's JVM is a grandchild; RUSAGE_CHILDREN covers the largest descendant that was waited for.
-    measured["peak_mb_children"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     return measured
 
 
@@ -141,7 +158,7 @@ def ensure_population(path: Path, persons: int, seed: int) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(  # noqa: S603 - our own command
+    subprocess.run(
         [
             sys.executable,
             "-m",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
@@ -38,7 +38,7 @@ def per_capita(total: Decimal, members: int) -> Decimal:
 def _definition(name: str) -> exp.Expression:
     fact = next(f for f in DERIVED_FACTS if f.name == name)
     assert fact.derived is not None  # noqa: S101 - DERIVED_FACTS all have a definition
-    return sqlglot.parse_one(fact.derived)
+    return cast(exp.Expression, sqlglot.parse_one(fact.derived))
 
 
 def _call(node: exp.Anonymous, values: list[Any]) -> Value:
@@ -86,7 +86,7 @@ def _compile(tree: exp.Expression) -> Compiled:
             values = [v for v in (inner(m) for m in c.members) if v is not None]
             if not values:
                 return None
-            return sum(values, Decimal(0)) if is_sum else max(values)  # type: ignore[type-var, return-value, arg-type]
+            return sum(values, Decimal(0)) if is_sum else max(values)
 
         return aggregate
     if not isinstance(tree, SPECIAL) and not any(isinstance(n, SPECIAL) for n in tree.walk()):
@@ -141,9 +141,10 @@ def _sql_function(node: exp.Anonymous, as_of: dt.date) -> exp.Expression:
         def part(unit: str, of: exp.Expression) -> exp.Expression:
             return exp.Extract(this=exp.var(unit), expression=of.copy())
 
-        month_day = lambda d: exp.Add(  # noqa: E731 - a local shorthand reads better here
-            this=exp.Mul(this=part("MONTH", d), expression=exp.Literal.number(100)), expression=part("DAY", d)
-        )
+        def month_day(d: exp.Expression) -> exp.Expression:
+            return exp.Add(
+                this=exp.Mul(this=part("MONTH", d), expression=exp.Literal.number(100)), expression=part("DAY", d)
+            )
         before_birthday = exp.If(
             this=exp.LT(this=month_day(day), expression=month_day(birth)),
             true=exp.Literal.number(1),

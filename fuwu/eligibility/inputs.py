@@ -17,7 +17,7 @@ class FactError(ValueError):
         self.fact = fact
 
 
-def coerce(name: str, raw: Any) -> Value:  # noqa: C901, PLR0911 - one branch per fact type
+def coerce(name: str, raw: Any) -> Value:
     """One submitted value as the fact's type; ``None`` stays unknown."""
     if name not in FACTS:
         raise FactError(name, "not a fact in the vocabulary (see /api/v1/facts)")
@@ -28,12 +28,12 @@ def coerce(name: str, raw: Any) -> Value:  # noqa: C901, PLR0911 - one branch pe
         return None
     if fact.type == FactType.BOOLEAN:
         if isinstance(raw, bool):
-            return raw
+            return bool(raw)
         raise FactError(name, "must be true or false")
     if fact.type == FactType.INTEGER:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise FactError(name, "must be a whole number")
-        return raw
+        return int(raw)
     if fact.type == FactType.DECIMAL:
         try:
             value = Decimal(str(raw))

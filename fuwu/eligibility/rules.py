@@ -24,7 +24,7 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
@@ -99,7 +99,7 @@ def parse(source: str, *, parameters: ParameterTable) -> Expression:
         raise RuleError(f"not a valid expression: {exc}".splitlines()[0], source) from exc
     if len(statements) != 1 or statements[0] is None:
         raise RuleError("exactly one expression is allowed, without ';'", source)
-    tree = statements[0]
+    tree = cast(exp.Expression, statements[0])
     facts: set[str] = set()
     for node in tree.walk():
         if not isinstance(node, ALLOWED_NODES):
@@ -242,7 +242,7 @@ def _compare(op: Callable[[Any, Any], bool], left: Value, right: Value) -> Value
     return op(*_comparable(left, right))
 
 
-def compile_tree(tree: exp.Expression) -> Fn:  # noqa: C901, PLR0911, PLR0912
+def compile_tree(tree: exp.Expression) -> Fn:
     """A bound expression as a Python function of the facts, with SQL's three-valued logic.
 
     Compiling once per rule and date, instead of walking the tree per person,
@@ -255,7 +255,11 @@ def compile_tree(tree: exp.Expression) -> Fn:  # noqa: C901, PLR0911, PLR0912
         name = tree.name
         return lambda f: f.get(name)
     if isinstance(tree, (exp.Literal, exp.Boolean, exp.Null)):
-        constant = _literal(tree) if isinstance(tree, exp.Literal) else (bool(tree.this) if isinstance(tree, exp.Boolean) else None)
+        constant = (
+            _literal(tree)
+            if isinstance(tree, exp.Literal)
+            else (bool(tree.this) if isinstance(tree, exp.Boolean) else None)
+        )
         return lambda f: constant
     if isinstance(tree, (exp.And, exp.Or)):
         left, right = compile_tree(tree.this), compile_tree(tree.expression)
@@ -315,7 +319,7 @@ def compile_tree(tree: exp.Expression) -> Fn:  # noqa: C901, PLR0911, PLR0912
 
         def arithmetic(f: Mapping[str, Value]) -> Value:
             a, b = left(f), right(f)
-            return None if a is None or b is None else op(a, b)  # type: ignore[no-any-return]
+            return None if a is None or b is None else op(a, b)
 
         return arithmetic
     if isinstance(tree, (exp.Neg, exp.Abs)):

@@ -30,7 +30,9 @@ RULES = rules_from_document(parse_standard_file(MINI).document, version=1, conte
 
 
 def digest(out: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(pq.read_table(p).to_string().encode()).hexdigest() for p in sorted(out.glob("part-*"))}
+    return {
+        p.name: hashlib.sha256(pq.read_table(p).to_string().encode()).hexdigest() for p in sorted(out.glob("part-*"))
+    }
 
 
 class Crashing:
@@ -122,7 +124,7 @@ def test_a_real_kill_mid_run_then_resume(tmp_path: Path) -> None:
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
     def fuwu(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        return subprocess.run(  # noqa: S603 - our own interpreter and command
             [sys.executable, "-m", "fuwu", *args], cwd=REPO, env=env, capture_output=True, text=True, check=True
         )
 

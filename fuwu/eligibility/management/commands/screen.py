@@ -28,7 +28,14 @@ def postgres_dsn() -> str:
                 "or FUWU_SCREEN_POSTGRES to a connection string for the screening work"
             )
         return dsn
-    return f"host={db.get('HOST') or 'localhost'} port={db.get('PORT') or 5432} dbname={db['NAME']} user={db.get('USER') or ''} password={db.get('PASSWORD') or ''}"
+    parts = {
+        "host": db.get("HOST") or "localhost",
+        "port": db.get("PORT") or 5432,
+        "dbname": db["NAME"],
+        "user": db.get("USER") or "",
+        "password": db.get("PASSWORD") or "",
+    }
+    return " ".join(f"{key}={value}" for key, value in parts.items() if value != "")
 
 
 class Command(BaseCommand):
