@@ -25,6 +25,9 @@ setup-demo: install
 	$(FUWU) areas load
 	$(FUWU) standards load standards/
 	$(FUWU) demo_accounts
+	@# A small synthetic population, screened, so the proactive list has people on it.
+	test -f var/demo-population.parquet || $(FUWU) population generate --size 5000 --seed 1 --out var/demo-population.parquet --quiet
+	$(FUWU) screen --population var/demo-population.parquet --out var/demo-screen --quiet
 
 demo: setup-demo
 	@echo "fuwu is running on http://$(HOST)/  (Ctrl-C to stop)"

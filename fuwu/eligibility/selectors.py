@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.ruleset import ItemRule, rules_from_document
+from fuwu.eligibility.screening import Plan, rules_digest
 from fuwu.standards.models import StandardVersion
 from fuwu.standards.schema import StandardDocument
 from fuwu.standards.selectors import versions_in_force
@@ -26,3 +28,15 @@ def rules_in_force() -> list[ItemRule]:
         _cache.clear()
         _cache[key] = rules_for_versions(versions)
     return _cache[key]
+
+
+def completed_run(plan: Plan) -> ScreeningRun | None:
+    """A finished run of exactly this plan (population, date, rules, output), if there is one."""
+    return ScreeningRun.objects.filter(
+        engine=plan.engine,
+        as_of=plan.as_of,
+        population=str(plan.population),
+        output=str(plan.out),
+        rules_digest=rules_digest(plan.rules),
+        status=RunStatus.COMPLETED,
+    ).first()

@@ -96,6 +96,8 @@ def test_the_command_screens_records_the_run_and_loads_results(population: Path,
     call_command("standards", "load", str(MINI))
     out = tmp_path / "screen"
     call_command("screen", "--population", str(population), "--out", str(out), "--as-of", "2026-11-29", "--quiet")
+    # The same command again finds the finished run and does nothing.
+    call_command("screen", "--population", str(population), "--out", str(out), "--as-of", "2026-11-29", "--quiet")
     run = ScreeningRun.objects.get()
     assert run.status == RunStatus.COMPLETED
     version = StandardVersion.objects.get()

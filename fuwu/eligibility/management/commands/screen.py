@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from fuwu.eligibility import screening
-from fuwu.eligibility.selectors import rules_in_force
+from fuwu.eligibility.selectors import completed_run, rules_in_force
 from fuwu.eligibility.services import screening_run_complete, screening_run_start
 
 
@@ -71,6 +71,10 @@ class Command(BaseCommand):
             partitions=options["partitions"],
             rules=rules,
         )
+        done = completed_run(plan)
+        if done is not None and not options["fresh"]:
+            self.stdout.write(f"run {done.pk} already screened this population with these rules on {plan.as_of}")
+            return
         engine: screening.Engine
         if plan.engine == "duckdb":
             engine = screening.DuckDBEngine(plan)
