@@ -200,6 +200,8 @@ def main() -> None:
     if not args.skip_spark:
         results["spark"] = child("spark", {"population": population, "out": args.work / "spark"})
 
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     duck = results["duckdb"]["seconds"]
     py = results["python"]["scaled_seconds"]
     print(
@@ -212,7 +214,7 @@ def main() -> None:
         f"| Baseline: DuckDB copies the population (read + write, no rules) | {results['io']['seconds']:.1f} | 1.0× | {results['io']['peak_mb']:.0f} |"
     )
     print(
-        f"| DuckDB screening, end to end (read, screen, write {results['duckdb']['rows']:,} rows) | {duck:.1f} | "
+        f"| DuckDB screening, end to end (read, screen, write {results['duckdb']['persons']:,} person rows) | {duck:.1f} | "
         f"{duck / results['io']['seconds']:.1f}× baseline | {results['duckdb']['peak_mb']:.0f} |"
     )
     print(
@@ -223,10 +225,8 @@ def main() -> None:
         s = results["spark"]
         print(
             f"| Spark local[2], end to end (of which JVM start {s['startup_seconds']:.0f} s) | {s['seconds']:.1f} | "
-            f"{s['seconds'] / duck:.1f}× DuckDB | {max(s['peak_mb'], s['peak_mb_children']):.0f} (Python + JVM) |"
+            f"{s['seconds'] / duck:.1f}× DuckDB | {s['peak_mb']:.0f} Python + {s['jvm_peak_mb']:.0f} JVM |"
         )
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

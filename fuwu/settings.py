@@ -25,6 +25,15 @@ if PRODUCTION:
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-do-not-use-in-production")
 
+# Residents' identity numbers are encrypted and hashed with keys derived from this (base64 of 32 random bytes);
+# see fuwu/residents/crypto.py. Like SECRET_KEY, production has no default and will not start without it.
+if PRODUCTION:
+    FUWU_PII_KEY = env.str("FUWU_PII_KEY")
+else:
+    # Development and tests only: a fixed, public key (crypto.DEVELOPMENT_KEY), so the demo database survives
+    # restarts. Anything encrypted with it is effectively clear text; `fuwu check --deploy` warns about it.
+    FUWU_PII_KEY = env.str("FUWU_PII_KEY", default="ZnV3dS1kZXZlbG9wbWVudC1waWkta2V5LTMyYnl0ZXM=")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -40,7 +49,9 @@ INSTALLED_APPS = [
     "fuwu.common",
     "fuwu.accounts",
     "fuwu.areas",
+    "fuwu.population",
     "fuwu.standards",
+    "fuwu.residents",
     "fuwu.guide",
     "fuwu.api",
     "fuwu.eligibility",

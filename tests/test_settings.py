@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ def run_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "FUWU_PII_KEY"}
     }
     return subprocess.run(
         [sys.executable, "-m", "fuwu", "check", "--deploy", "--fail-level", "WARNING"],
@@ -31,6 +32,8 @@ def test_production_settings_pass_check_deploy() -> None:
             "FUWU_ENV": "production",
             "SECRET_KEY": "k" * 20 + "-production-grade-secret-for-the-check-" + "9" * 20,
             "ALLOWED_HOSTS": "fuwu.example.org",
+            # Production refuses to start without the key that encrypts ID numbers.
+            "FUWU_PII_KEY": base64.b64encode(os.urandom(32)).decode(),
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -11,12 +11,14 @@ from ninja.errors import HttpError
 
 from fuwu.api import schemas as s
 from fuwu.areas import selectors as area_selectors
+from fuwu.areas.models import Area
 from fuwu.eligibility.explain import explain
+from fuwu.eligibility.people import registered_person_facts
+from fuwu.residents.models import Person
 from fuwu.eligibility.facts import BASE_FACTS, DERIVED_FACTS
 from fuwu.eligibility.inputs import FactError, coerce_all
 from fuwu.eligibility.selectors import rules_in_force
 from fuwu.eligibility.vocabulary import fact_as_dict
-from fuwu.areas.models import Area
 from fuwu.standards import selectors
 from fuwu.standards.models import LifeArea, ServiceItem, StandardVersion
 
@@ -194,19 +196,29 @@ def list_facts(request: HttpRequest) -> list[dict[str, Any]]:
     return [fact_as_dict(f) for f in (*BASE_FACTS, *DERIVED_FACTS)]
 
 
-@api.post("/eligibility", response={200: s.EligibilityOut, 422: s.ErrorOut}, tags=["eligibility"])
+@api.post("/eligibility", response={200: s.EligibilityOut, 404: s.ErrorOut, 422: s.ErrorOut}, tags=["eligibility"])
 def eligibility(request: HttpRequest, body: s.EligibilityIn) -> Any:
     """Every item's answer for one person: eligible, not eligible or unknown, with the level and the reasons.
 
     Give the person's ``facts`` (any omitted fact is unknown; household facts such as
-    ``household_size`` may be given directly). ``as_of`` defaults to today in Asia/Shanghai.
+    ``household_size`` may be given directly), or — logged in as staff — a registered
+    ``person_id``, whose facts and household come from the registry (the look-up is audited).
+    ``as_of`` defaults to today in Asia/Shanghai.
     """
+    household = None
     if body.person_id is not None:
-        return 422, {"detail": "person_id: looking up a registered person needs a staff login (not available here)"}
-    try:
-        facts = coerce_all(body.facts or {})
-    except FactError as exc:
-        return 422, {"detail": str(exc)}
+        if body.facts:
+            return 422, {"detail": "give either facts or person_id, not both"}
+        try:
+            facts, household = registered_person_facts(user=request.user, person_id=body.person_id)
+        except Person.DoesNotExist:
+            # The same answer whether the person does not exist or is outside the caller's area.
+            return 404, {"detail": f"person_id: no resident {body.person_id} within your access"}
+    else:
+        try:
+            facts = coerce_all(body.facts or {})
+        except FactError as exc:
+            return 422, {"detail": str(exc)}
     as_of = body.as_of or timezone.localdate()
     rules = rules_in_force()
     if body.items:
@@ -216,7 +228,7 @@ def eligibility(request: HttpRequest, body: s.EligibilityIn) -> Any:
         rules = [r for r in rules if r.item in set(body.items)]
     names = {i.key: i for i in selectors.items_in_force().filter(key__in=[r.item for r in rules])}
     results = []
-    for r in explain(facts, rules=rules, as_of=as_of):
+    for r in explain(facts, rules=rules, as_of=as_of, household=household):
         item = names.get(r.item)
         results.append(
             {

@@ -132,5 +132,40 @@ def test_eligibility_rejects_bad_facts(
     assert message in detail
 
 
-def test_eligibility_rejects_unknown_items(client: Client, openapi: dict[str, Any], mini_version: StandardVersion) -> None:
+def test_eligibility_rejects_unknown_items(
+    client: Client, openapi: dict[str, Any], mini_version: StandardVersion
+) -> None:
     assert "no-such" in post(client, openapi, "/api/v1/eligibility", {"items": ["no-such"]}, 422)["detail"]
+
+
+def test_eligibility_of_a_registered_person_is_scoped_and_audited(
+    client: Client, openapi: dict[str, Any], mini_version: StandardVersion
+) -> None:
+    import datetime as dt
+
+    from fuwu.accounts.models import Department, Role, User
+    from fuwu.areas.models import Area, AreaLevel
+    from fuwu.common.models import AuditLog
+    from tests.residents.factories import PersonFactory
+
+    city = Area.objects.create(code="331000", name_zh="台州市", level=AreaLevel.CITY)
+    department = Department.objects.create(code="civil-affairs", name_zh="民政局")
+    officers = {
+        code: User.objects.create_user(
+            f"officer-{code}",
+            password="x-long-password-1",
+            role=Role.DEPARTMENT_OFFICER,
+            department=department,
+            area=Area.objects.create(code=code, name_zh=code, level=AreaLevel.COUNTY, parent=city),
+        )
+        for code in ("331002", "331003")
+    }
+    person = PersonFactory(birth_date=dt.date(1944, 5, 1))
+    body = {"as_of": "2026-11-29", "person_id": person.pk, "items": ["test-visit"]}
+    assert post(client, openapi, "/api/v1/eligibility", body, 404)["detail"].startswith("person_id")  # anonymous
+    client.force_login(officers["331003"])  # another county
+    post(client, openapi, "/api/v1/eligibility", body, 404)
+    client.force_login(officers["331002"])
+    [result] = post(client, openapi, "/api/v1/eligibility", body)["results"]
+    assert result["status"] == "eligible"
+    assert AuditLog.objects.filter(event="person.eligibility_checked", actor=officers["331002"]).count() == 1

@@ -50,7 +50,9 @@ def python_answers(rows: list[dict[str, Any]], rules: list[ItemRule], as_of: dt.
     return out
 
 
-def engine_answers(engine_name: str, population: Path, out: Path, rules: list[ItemRule], as_of: dt.date) -> dict[Key, tuple[Any, ...]]:
+def engine_answers(
+    engine_name: str, population: Path, out: Path, rules: list[ItemRule], as_of: dt.date
+) -> dict[Key, tuple[Any, ...]]:
     plan = screening.Plan(engine=engine_name, as_of=as_of, population=population, out=out, partitions=3, rules=rules)
     engine: screening.Engine
     if engine_name == "duckdb":
@@ -73,7 +75,7 @@ def postgres_available() -> bool:
         import psycopg
 
         psycopg.connect(postgres_dsn(), connect_timeout=2).close()
-    except Exception:  # noqa: BLE001 - any failure means "not here"
+    except Exception:
         return False
     return True
 

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from fuwu.residents import views
+
+app_name = "residents"
+
+urlpatterns = [
+    path("", views.person_list, name="list"),
+    path("<int:pk>/", views.person_detail, name="detail"),
+    path("<int:pk>/reveal/", views.person_reveal, name="reveal"),
+    path("import/", views.person_import, name="import"),
+    path("import/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
+]
