@@ -145,6 +145,7 @@ def _sql_function(node: exp.Anonymous, as_of: dt.date) -> exp.Expression:
             return exp.Add(
                 this=exp.Mul(this=part("MONTH", d), expression=exp.Literal.number(100)), expression=part("DAY", d)
             )
+
         before_birthday = exp.If(
             this=exp.LT(this=month_day(day), expression=month_day(birth)),
             true=exp.Literal.number(1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -122,3 +123,26 @@ def test_excel_export(run: ScreeningRun) -> None:
     assert rows[0][0] == "人员编号"
     assert [r[0] for r in rows[1:]] == [1]
     assert rows[1][1] == "海门村"
+
+
+def test_receipts_import_removes_the_served_from_the_list(run: ScreeningRun, tmp_path: Any) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from fuwu.standards.parsing import parse_many
+    from fuwu.standards.services import standards_load
+    from tests.conftest import MINI
+
+    standards_load(parsed=parse_many([MINI]), actor=None)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "人员编号,服务项目代码,起始日期\n1,test-visit,2026-01-01\nx,test-visit,\n3,nope,\n", encoding="utf-8"
+    )
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("eligibility", "receipts", str(bad))
+    assert not Receipt.objects.filter(item="test-visit").exists()
+    good = tmp_path / "good.csv"
+    good.write_text("person_id,item,since\n1,test-visit,2026-01-01\n", encoding="utf-8")
+    call_command("eligibility", "receipts", str(good))
+    call_command("eligibility", "receipts", str(good))  # idempotent
+    assert Receipt.objects.get(person_id=1, item="test-visit").since == dt.date(2026, 1, 1)

@@ -4,9 +4,11 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from fuwu.eligibility.receipts import receipts_import
 from fuwu.eligibility.vocabulary import facts_markdown
+from fuwu.standards.selectors import items_in_force
 
 
 class Command(BaseCommand):
@@ -16,10 +18,26 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         facts = sub.add_parser("facts", help="Print the facts vocabulary as Markdown.")
         facts.add_argument("--out", type=Path)
+        receipts = sub.add_parser("receipts", help="Import who already receives an item (CSV or .xlsx).")
+        receipts.add_argument("path", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "receipts":
+            self.import_receipts(options["path"])
+            return
         text = facts_markdown()
         if options.get("out"):
             options["out"].write_text(text, encoding="utf-8")
         else:
             self.stdout.write(text, ending="")
+
+    def import_receipts(self, path: Path) -> None:
+        if not path.is_file():
+            raise CommandError(f"file not found: {path}")
+        known = set(items_in_force().values_list("key", flat=True))
+        result = receipts_import(path=path, known_items=known, actor=None)
+        for error in result.errors:
+            self.stderr.write(error)
+        if result.errors:
+            raise CommandError(f"{len(result.errors)} problem(s); nothing was imported")
+        self.stdout.write(f"{result.created} receipts created, {result.updated} updated")
