@@ -13,12 +13,12 @@ from fuwu.api import schemas as s
 from fuwu.areas import selectors as area_selectors
 from fuwu.areas.models import Area
 from fuwu.eligibility.explain import explain
-from fuwu.eligibility.people import registered_person_facts
-from fuwu.residents.models import Person
 from fuwu.eligibility.facts import BASE_FACTS, DERIVED_FACTS
 from fuwu.eligibility.inputs import FactError, coerce_all
+from fuwu.eligibility.people import registered_person_facts
 from fuwu.eligibility.selectors import rules_in_force
 from fuwu.eligibility.vocabulary import fact_as_dict
+from fuwu.residents.models import Person
 from fuwu.standards import selectors
 from fuwu.standards.models import LifeArea, ServiceItem, StandardVersion
 
