@@ -15,12 +15,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.screening import ensure_population
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,24 +41,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "fuwu.settings"
     population = work / "population.parquet"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fuwu",
-            "population",
-            "generate",
-            "--size",
-            str(max(args.requests * 3, 5000)),
-            "--seed",
-            str(args.seed),
-            "--out",
-            str(population),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        check=True,
-    )
+    ensure_population(population, max(args.requests * 3, 5000), args.seed)
     import django
 
     django.setup()

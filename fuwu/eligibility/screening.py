@@ -99,6 +99,12 @@ class Plan:
             fields.append(pa.field(name, pa.bool_() if kind == "status" else pa.decimal128(18, 2)))
         return pa.schema(fields)
 
+    def partition_sql(self, *, source: str, households: str, dialect: str, where: str) -> str:
+        """The screening query for one range of persons, against precomputed household facts."""
+        return screening_sql(
+            self.rules, source=source, as_of=self.as_of, dialect=dialect, where=where, households=households
+        )
+
     def ranges(self, low: int, high: int) -> list[tuple[int, int]]:
         """Equal ranges of person_id covering [low, high], one per partition."""
         width = max(1, -(-(high - low + 1) // self.partitions))
@@ -143,14 +149,7 @@ class DuckDBEngine:
         return int(low or 0), int(high or 0)
 
     def screen_partition(self, where: str, path: Path) -> int:
-        sql = screening_sql(
-            self.plan.rules,
-            source="population",
-            as_of=self.plan.as_of,
-            dialect="duckdb",
-            where=where,
-            households="households",
-        )
+        sql = self.plan.partition_sql(source="population", households="households", dialect="duckdb", where=where)
         self.con.execute(f"COPY ({sql}) TO '{_quote(path)}' (FORMAT PARQUET, COMPRESSION ZSTD)")
         return int(pq.ParquetFile(path).metadata.num_rows)
 
@@ -185,14 +184,7 @@ class PostgresEngine:
         return int(low or 0), int(high or 0)
 
     def screen_partition(self, where: str, path: Path) -> int:
-        sql = screening_sql(
-            self.plan.rules,
-            source=self.TABLE,
-            as_of=self.plan.as_of,
-            dialect="postgres",
-            where=where,
-            households=self.HOUSEHOLDS,
-        )
+        sql = self.plan.partition_sql(source=self.TABLE, households=self.HOUSEHOLDS, dialect="postgres", where=where)
         schema = self.plan.wide_schema()
         rows = 0
         # A server-side cursor streams the rows; it lives inside a transaction.
@@ -266,14 +258,7 @@ class SparkEngine:
         return int(low or 0), int(high or 0)
 
     def screen_partition(self, where: str, path: Path) -> int:
-        sql = screening_sql(
-            self.plan.rules,
-            source="population",
-            as_of=self.plan.as_of,
-            dialect="spark",
-            where=where,
-            households="households",
-        )
+        sql = self.plan.partition_sql(source="population", households="households", dialect="spark", where=where)
         # Through Arrow, written by the same writer as the other engines, so every
         # engine's files have one schema.
         schema = self.plan.wide_schema()
