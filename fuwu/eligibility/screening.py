@@ -245,7 +245,11 @@ class SparkEngine:
             .appName("fuwu-screening")
             .config("spark.sql.session.timeZone", "Asia/Shanghai")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.driver.memory", os.environ.get("FUWU_SPARK_DRIVER_MEMORY", "2g"))
+            # Parquet decimals and timestamps as other engines write them.
+            .config("spark.sql.parquet.writeLegacyFormat", "false")
             .getOrCreate()
         )
         self.spark.sparkContext.setLogLevel("ERROR")
@@ -259,12 +263,14 @@ class SparkEngine:
 
     def screen_partition(self, where: str, path: Path) -> int:
         sql = self.plan.partition_sql(source="population", households="households", dialect="spark", where=where)
-        # Through Arrow, written by the same writer as the other engines, so every
-        # engine's files have one schema.
-        schema = self.plan.wide_schema()
-        table = self.spark.sql(sql).toArrow().rename_columns(schema.names).cast(schema)
-        pq.write_table(table, path, compression="zstd")
-        return int(table.num_rows)
+        # Spark writes the partition itself: collecting it into this process would
+        # defeat the point of Spark. One task, so one part file, renamed into place.
+        target = path.with_suffix(".spark")
+        self.spark.sql(sql).coalesce(1).write.mode("overwrite").parquet(str(target))
+        [part] = sorted(target.glob("part-*.parquet"))
+        os.replace(part, path)
+        shutil.rmtree(target, ignore_errors=True)
+        return int(pq.ParquetFile(path).metadata.num_rows)
 
     def close(self) -> None:
         self.spark.catalog.dropTempView("households")
