@@ -226,14 +226,13 @@ def eligibility(request: HttpRequest, body: s.EligibilityIn) -> Any:
         if unknown:
             return 422, {"detail": f"items: no rule in force for {', '.join(unknown)}"}
         rules = [r for r in rules if r.item in set(body.items)]
-    names = {i.key: i for i in selectors.items_in_force().filter(key__in=[r.item for r in rules])}
+    names = selectors.item_names(keys=[r.item for r in rules])
     results = []
     for r in explain(facts, rules=rules, as_of=as_of, household=household):
-        item = names.get(r.item)
         results.append(
             {
                 "item": r.item,
-                "name": _t(item, "name") if item else {"zh": r.item, "en": r.item},
+                "name": names.get(r.item, {"zh": r.item, "en": r.item}),
                 "standard": r.standard,
                 "version": r.version,
                 "status": r.status,

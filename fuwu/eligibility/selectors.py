@@ -21,12 +21,16 @@ def rules_for_versions(versions: list[StandardVersion]) -> list[ItemRule]:
 
 
 def rules_in_force() -> list[ItemRule]:
-    """Every rule of every version in force; parsed once per set of versions, then reused."""
-    versions = list(versions_in_force().order_by("standard__key"))
-    key = tuple((v.pk, v.content_hash) for v in versions)
+    """Every rule of every version in force; parsed once per set of versions, then reused.
+
+    The cache key is read without the documents: decoding every standard's JSON
+    on each request would cost more than answering it.
+    """
+    in_force = versions_in_force().order_by("standard__key")
+    key = tuple(in_force.values_list("pk", "content_hash"))
     if key not in _cache:
         _cache.clear()
-        _cache[key] = rules_for_versions(versions)
+        _cache[key] = rules_for_versions(list(in_force))
     return _cache[key]
 
 

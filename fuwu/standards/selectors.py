@@ -19,7 +19,8 @@ from fuwu.standards.models import (
 
 
 def versions_in_force() -> QuerySet[StandardVersion]:
-    return StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard")
+    # The whole document is large JSON; listings never need it (it loads on access).
+    return StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard").defer("document")
 
 
 def standards_list() -> QuerySet[StandardVersion]:
@@ -68,6 +69,7 @@ def items_in_force() -> QuerySet[ServiceItem]:
     return (
         ServiceItem.objects.filter(version__status__in=IN_FORCE)
         .select_related("version", "version__standard")
+        .defer("version__document")
         .order_by("life_area", "version__scope", "version__code", "position")
     )
 
@@ -85,6 +87,14 @@ def service_menu() -> list[MenuArea]:
     for item in items_in_force():
         areas[item.life_area].items.append(item)
     return list(areas.values())
+
+
+def item_names(*, keys: list[str]) -> dict[str, dict[str, str]]:
+    """Names of items in force, {key: {zh, en}}, from one narrow query."""
+    rows = ServiceItem.objects.filter(version__status__in=IN_FORCE, key__in=keys).values_list(
+        "key", "name_zh", "name_en"
+    )
+    return {key: {"zh": zh, "en": en} for key, zh, en in rows}
 
 
 def item_in_force(*, key: str) -> ServiceItem:
