@@ -180,5 +180,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # py4j (Spark) logs its shutdown at INFO after logging has closed; keep it to warnings.
+    "loggers": {"axes": {"level": "WARNING"}, "py4j": {"level": "WARNING"}},
 }
