@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "fuwu.guide",
     "fuwu.api",
     "fuwu.eligibility",
+    "fuwu.homecare",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,28 @@ CACHES = {
 # Where the standards and reference data live (the repository's data, not code).
 STANDARDS_DIR = Path(env.str("FUWU_STANDARDS_DIR", default=str(BASE_DIR / "standards")))
 AREAS_DIR = Path(env.str("FUWU_AREAS_DIR", default=str(BASE_DIR / "data" / "areas")))
+
+# Which standard runs home care, and which of its parameters mean what. Values live in the standard.
+FUWU_HOMECARE = {
+    "standard": "taizhou-home-care",
+    "unit_price": "hc-unit-price",
+    "package_price": "hc-package-price",
+    "monthly_subsidy": "hc-monthly-subsidy",
+    "response_hours": "hc-response-hours",
+    "first_visit_days": "hc-visit-days",
+    "complaint_days": "hc-complaint-days",
+    "checkin_radius_m": "hc-checkin-radius-m",
+    "pre_job_training_hours": "hc-pre-job-training-hours",
+    "annual_training_hours": "hc-annual-training-hours",
+    "callback_days": "hc-callback-days",
+    "callback_share": "hc-callback-share",
+    # A project whose item states no visit length is planned at this many minutes.
+    "default_minutes": 60,
+}
+# Service photos: at most this many per visit, of these types, each at most this many bytes.
+FUWU_PHOTO_MAX_COUNT = 3
+FUWU_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+FUWU_PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
 
 DISPLAY_COOKIE_NAME = "fuwu_display"
 

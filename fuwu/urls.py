@@ -10,6 +10,7 @@ urlpatterns = [
     path("residents/", include("fuwu.residents.urls")),
     path("check/", include("fuwu.eligibility.urls")),
     path("proactive/", include("fuwu.eligibility.proactive_urls")),
+    path("homecare/", include("fuwu.homecare.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

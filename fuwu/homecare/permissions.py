@@ -1,0 +1,49 @@
+"""Who may act on home-care accounts and orders. One place, so pages, the API and tests agree.
+
+* the elder and their family (``FamilyLink``): book, cancel, confirm, rate and complain, for that elder;
+* village and community staff (department officers): everything an elder may do, for elders whose
+  hukou is in their area, plus opening accounts, resolving complaints, callbacks and settlement;
+* provider administrators: accept or decline their provider's orders, plan the day, mark absences;
+* caregivers: the visits assigned to them (check in and out, record, confirm with the elder's code);
+* auditors: read everything, change nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fuwu.accounts.models import Role
+from fuwu.accounts.permissions import has_role
+from fuwu.homecare.models import FamilyLink, Order, Provider
+from fuwu.residents.models import Person
+from fuwu.residents.permissions import in_officer_area
+
+
+def is_family(user: Any, person: Person) -> bool:
+    return bool(has_role(user, {Role.RESIDENT}) and FamilyLink.objects.filter(user=user, person_id=person.pk).exists())
+
+
+def is_officer_for(user: Any, person: Person) -> bool:
+    return in_officer_area(user, person.hukou_area)
+
+
+def can_book_for(user: Any, person: Person) -> bool:
+    return is_family(user, person) or is_officer_for(user, person)
+
+
+def manages(user: Any, provider: Provider) -> bool:
+    return bool(has_role(user, {Role.PROVIDER_ADMIN}) and provider.admins.filter(pk=user.pk).exists())
+
+
+def is_assigned_caregiver(user: Any, order: Order) -> bool:
+    caregiver = order.caregiver
+    return bool(has_role(user, {Role.CAREGIVER}) and caregiver is not None and caregiver.user_id == user.pk)
+
+
+def can_open_accounts(user: Any) -> bool:
+    return has_role(user, {Role.DEPARTMENT_OFFICER}) and getattr(user, "area", None) is not None
+
+
+def can_supervise(user: Any) -> bool:
+    """Officers (their area) and auditors (everywhere, read-only) see supervision and settlement."""
+    return has_role(user, {Role.DEPARTMENT_OFFICER, Role.AUDITOR})

@@ -1,0 +1,216 @@
+"""A provider's day, planned: the accepted and scheduled orders given to caregivers by the dispatch solver.
+
+``fuwu.homecare.dispatch`` knows nothing of the database; this module turns a provider's orders and
+caregivers into its inputs and writes its answer back through ``order_schedule`` / ``order_unschedule``
+so every assignment passes the same checks (qualifications, certificate, training) and is audited.
+
+An order's window is when the whole visit must happen, so the solver's start window is the order's
+window shortened by the visit length. Orders already under way or done are left alone. A re-plan after
+an absence (``caregiver_absent``) plans the day's remaining orders again from the moment it is asked
+for, with everyone else starting from their last finished visit (or home), and prefers to keep each
+order with the caregiver it was promised to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from fuwu.common.audit import audit
+from fuwu.homecare import dispatch, permissions, standard
+from fuwu.homecare.models import Caregiver, CaregiverAbsence, DispatchRun, Order, OrderStatus, Provider
+from fuwu.homecare.services import HomeCareError, caregiver_blockers, local_now, order_schedule, order_unschedule
+
+PLANNABLE = (OrderStatus.ACCEPTED, OrderStatus.SCHEDULED)
+
+
+def _minutes(moment: dt.datetime, day: dt.date) -> int:
+    local = timezone.localtime(moment)
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=local.tzinfo)
+    return int((local - midnight).total_seconds() // 60)
+
+
+def _at(day: dt.date, minutes: float) -> dt.datetime:
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
+    return midnight + dt.timedelta(minutes=round(minutes))
+
+
+def _day_orders(provider: Provider, day: dt.date) -> list[Order]:
+    start = _at(day, 0)
+    return list(
+        Order.objects.filter(provider=provider, window_start__gte=start, window_start__lt=start + dt.timedelta(days=1))
+        .select_related("account", "caregiver")
+        .order_by("window_start", "id")
+    )
+
+
+@transaction.atomic
+def dispatch_day(
+    *,
+    actor: Any,
+    provider: Provider,
+    day: dt.date,
+    now: dt.datetime | None = None,
+    reason: str = "",
+    time_limit_s: float = 5.0,
+    solver: dispatch.SolverName = "pyvrp",
+) -> DispatchRun:
+    """Plan (or re-plan) ``provider``'s visits on ``day``; returns the run with what was left out and why."""
+    if actor is not None and not permissions.manages(actor, provider):
+        raise PermissionDenied("only the provider's administrators may plan its day")
+    now = now or local_now()
+    from_minute = max(0, _minutes(now, day)) if timezone.localtime(now).date() == day else 0
+    if timezone.localtime(now).date() > day:
+        raise HomeCareError("不能为已经过去的日期派单。", code="day_passed")
+    orders = _day_orders(provider, day)
+    todo = [o for o in orders if o.status in PLANNABLE]
+    absent = set(
+        CaregiverAbsence.objects.filter(caregiver__provider=provider, day=day).values_list("caregiver", flat=True)
+    )
+    caregivers, excluded = _caregivers(provider, day, absent, orders, from_minute)
+    visits, unassigned = _visits(todo, from_minute)
+    plan = dispatch.plan(
+        visits,
+        list(caregivers.values()),
+        travel=dispatch.HaversineTravel(),
+        time_limit_s=time_limit_s,
+        solver=solver,
+    )
+    by_id = {o.pk: o for o in todo}
+    assigned = 0
+    for route in plan.routes:
+        caregiver = Caregiver.objects.get(pk=int(route.caregiver_id))
+        for stop in route.stops:
+            order_schedule(
+                actor=actor, order=by_id[int(stop.visit_id)], caregiver=caregiver, planned_start=_at(day, stop.start)
+            )
+            assigned += 1
+    for left in plan.unassigned:
+        unassigned.append((int(left.visit_id), left.reason))
+    for order_id, why in unassigned:
+        order = by_id[order_id]
+        if order.status == OrderStatus.SCHEDULED:
+            order_unschedule(actor=actor, order=order, reason=why)
+        else:
+            Order.objects.filter(pk=order_id).update(dispatch_note=why[:300])
+    run = DispatchRun.objects.create(
+        provider=provider,
+        day=day,
+        solver=plan.solver_used,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        reason=reason[:200],
+        visits=len(todo),
+        assigned=assigned,
+        travel_minutes=Decimal(str(round(plan.total_travel_minutes, 1))),
+        unassigned=[{"order": oid, "reason": why} for oid, why in unassigned],
+        excluded_caregivers=[
+            *excluded,
+            *({"caregiver": int(cid), "reason": why} for cid, why in plan.excluded_caregivers),
+        ],
+    )
+    audit(
+        actor=actor,
+        event="homecare.day_planned",
+        obj=run,
+        after={"day": str(day), "visits": len(todo), "assigned": assigned, "solver": plan.solver_used},
+        note=reason,
+    )
+    return run
+
+
+def _caregivers(
+    provider: Provider, day: dt.date, absent: set[int], orders: list[Order], from_minute: int
+) -> tuple[dict[int, dispatch.Caregiver], list[dict[str, Any]]]:
+    """The solver's caregivers, each from where they are at ``from_minute``; and who is out, and why."""
+    names = standard.qualification_names()
+    available: dict[int, dispatch.Caregiver] = {}
+    excluded: list[dict[str, Any]] = []
+    for carer in provider.caregivers.filter(active=True).prefetch_related("training"):
+        if carer.pk in absent:
+            excluded.append({"caregiver": carer.pk, "reason": "当日请假"})
+            continue
+        blockers = caregiver_blockers(carer, on=day)
+        if blockers:
+            excluded.append({"caregiver": carer.pk, "reason": "；".join(blockers)})
+            continue
+        home = (float(carer.home_latitude), float(carer.home_longitude))
+        start, end = _minutes_of(carer.shift_start), _minutes_of(carer.shift_end)
+        # Already busy today: free only after their last visit that is under way or done. They still
+        # start from home in the solver's model, which overstates the first leg a little.
+        free = max(start, from_minute)
+        for o in orders:
+            if o.caregiver_id == carer.pk and o.status not in PLANNABLE and o.checkin_at:
+                finished = _minutes(o.checkout_at, day) if o.checkout_at else _minutes(o.checkin_at, day) + o.minutes
+                free = max(free, finished)
+        if free >= end:
+            excluded.append({"caregiver": carer.pk, "reason": "当日工作时间已过"})
+            continue
+        available[carer.pk] = dispatch.Caregiver(
+            id=str(carer.pk),
+            home=home,
+            shift_start=free,
+            shift_end=end,
+            skills=frozenset(q for q in carer.qualifications if q in names),
+        )
+    return available, excluded
+
+
+def _minutes_of(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _visits(orders: list[Order], from_minute: int) -> tuple[list[dispatch.Visit], list[tuple[int, str]]]:
+    visits: list[dispatch.Visit] = []
+    unassigned: list[tuple[int, str]] = []
+    for order in orders:
+        account = order.account
+        if account.latitude is None or account.longitude is None:
+            unassigned.append((order.pk, "老人住址尚未定位"))
+            continue
+        day = timezone.localtime(order.window_start).date()
+        earliest = max(_minutes(order.window_start, day), from_minute)
+        latest = _minutes(order.window_end, day) - order.minutes
+        if latest < earliest:
+            unassigned.append((order.pk, "剩余时段已不足以完成服务"))
+            continue
+        project = standard.project(order.item, on=day)
+        visits.append(
+            dispatch.Visit(
+                id=str(order.pk),
+                elder_id=str(account.pk),
+                location=(float(account.latitude), float(account.longitude)),
+                window_start=earliest,
+                window_end=latest,
+                duration=order.minutes,
+                required_skills=frozenset(project.qualifications),
+                usual_caregiver=str(order.caregiver_id or account.usual_caregiver_id or "") or None,
+            )
+        )
+    return visits, unassigned
+
+
+@transaction.atomic
+def caregiver_absent(
+    *, actor: Any, caregiver: Caregiver, day: dt.date, reason: str, now: dt.datetime | None = None
+) -> DispatchRun:
+    """Record that ``caregiver`` is away on ``day`` and re-plan the provider's remaining visits without them."""
+    if actor is not None and not permissions.manages(actor, caregiver.provider):
+        raise PermissionDenied("only the provider's administrators may record an absence")
+    if not reason.strip():
+        raise HomeCareError("请填写请假原因。", code="reason_required")
+    now = now or local_now()
+    absence, created = CaregiverAbsence.objects.get_or_create(
+        caregiver=caregiver,
+        day=day,
+        defaults={"reported_at": now, "reason": reason.strip()[:200], "reported_by": actor},
+    )
+    if created:
+        audit(actor=actor, event="homecare.caregiver_absent", obj=caregiver, after={"day": str(day)}, note=reason)
+    return dispatch_day(
+        actor=actor, provider=caregiver.provider, day=day, now=now, reason=f"{caregiver.name}请假：{absence.reason}"
+    )

@@ -1,0 +1,767 @@
+"""Home-care writes: accounts from screening, booking, and every step of an order's life.
+
+Each function is keyword-only, runs in one transaction, checks who may act and from which state, and
+writes its audit row. Refusals raise :class:`HomeCareError` with a message meant for the person who
+acted (what is wrong and what to do), or ``PermissionDenied``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from fuwu.areas.models import Area
+from fuwu.areas.selectors import descendant_codes_prefix
+from fuwu.common.audit import audit
+from fuwu.eligibility.models import ResultStatus, ScreeningResult, ScreeningRun
+from fuwu.homecare import permissions, standard, workdays
+from fuwu.homecare.models import (
+    AccountMonth,
+    AccountStatus,
+    CalendarDay,
+    Caregiver,
+    Complaint,
+    ComplaintStatus,
+    EntitlementAccount,
+    Order,
+    OrderKind,
+    OrderStatus,
+    Provider,
+    Rating,
+    ServicePhoto,
+    TrainingKind,
+)
+from fuwu.residents.models import Person
+
+CANCELLABLE = (OrderStatus.REQUESTED, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED)
+# Orders that still hold (or spent) part of the month's allowance and count towards the monthly limit.
+LIVE = (
+    OrderStatus.REQUESTED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.SCHEDULED,
+    OrderStatus.IN_SERVICE,
+    OrderStatus.COMPLETED,
+    OrderStatus.RATED,
+)
+
+
+class HomeCareError(Exception):
+    """A refused request; ``code`` is stable for the API, the message is for people."""
+
+    def __init__(self, message: str, *, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def local_now() -> dt.datetime:
+    return timezone.localtime()
+
+
+def calendar_overrides() -> dict[dt.date, bool]:
+    return dict(CalendarDay.objects.values_list("date", "is_workday"))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine; good to a few metres at these distances)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+
+
+def _state(order: Order) -> dict[str, Any]:
+    return {"status": order.status, "caregiver": order.caregiver_id}
+
+
+def _locked(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("account", "account__person", "caregiver").get(pk=order.pk)
+
+
+def _require(order: Order, *allowed: str, action: str) -> None:
+    if order.status not in allowed:
+        shown = ", ".join(str(OrderStatus(s).label) for s in allowed)
+        raise HomeCareError(
+            f"工单当前状态为“{order.get_status_display()}”，不能{action}；只有{shown}状态的工单可以{action}。",
+            code="wrong_state",
+        )
+
+
+# --- caregivers ------------------------------------------------------------------------------------
+
+
+def caregiver_blockers(caregiver: Caregiver, *, on: dt.date) -> list[str]:
+    """Why ``caregiver`` may not be sent on visits on ``on`` (empty when they may)."""
+    problems = []
+    if not caregiver.active:
+        problems.append("护理员已停用")
+    if caregiver.health_certificate_expires < on:
+        problems.append(f"健康证明已于{caregiver.health_certificate_expires:%Y-%m-%d}过期")
+    needed = standard.number("pre_job_training_hours", on=on)
+    done = sum(
+        (t.hours for t in caregiver.training.all() if t.kind == TrainingKind.PRE_JOB and t.completed_on <= on),
+        Decimal(0),
+    )
+    if done < needed:
+        problems.append(f"岗前培训{done}学时，不足标准要求的{needed}学时")
+    return problems
+
+
+def caregiver_may_serve(caregiver: Caregiver, *, item: str, on: dt.date) -> list[str]:
+    problems = caregiver_blockers(caregiver, on=on)
+    missing = [q for q in standard.project(item, on=on).qualifications if q not in caregiver.qualifications]
+    if missing:
+        names = standard.qualification_names()
+        problems.append("缺少资格：" + "、".join(names.get(q, q) for q in missing))
+    return problems
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+@dataclass
+class OpeningReport:
+    opened: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def provider_for_area(hukou_area: str) -> Provider | None:
+    """The active provider whose served areas include ``hukou_area`` most narrowly."""
+    best: tuple[int, Provider] | None = None
+    for area in Area.objects.filter(homecare_providers__active=True).prefetch_related("homecare_providers"):
+        prefix = descendant_codes_prefix(area)
+        if hukou_area.startswith(prefix):
+            for provider in area.homecare_providers.all():
+                if provider.active and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), provider)
+    return best[1] if best else None
+
+
+@transaction.atomic
+def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | None = None) -> OpeningReport:
+    """Open (or update) an account for every registered elder the run found entitled to a subsidised project.
+
+    Only a screening of the registry names registered people; an officer opens accounts in their own
+    area. Entitled people with an unknown fact are left for the officer (the proactive list shows them).
+    """
+    if not permissions.can_open_accounts(actor):
+        raise PermissionDenied("only a department officer with an area may open home-care accounts")
+    if run.population != "registry":
+        raise HomeCareError("只有对户籍登记人员的筛查才能开通服务账户；请先在“筛查户籍登记人员”页面运行筛查。")
+    today = today or local_now().date()
+    subsidised = {k for k, p in standard.projects(on=today).items() if p.kind == OrderKind.SUBSIDISED}
+    results = ScreeningResult.objects.filter(
+        run=run, status=ResultStatus.ELIGIBLE, item__in=subsidised, amount__isnull=False
+    ).order_by("person_id", "item")
+    by_person: dict[int, list[ScreeningResult]] = {}
+    for result in results:
+        by_person.setdefault(result.person_id, []).append(result)
+    prefix = descendant_codes_prefix(actor.area)
+    persons = Person.objects.in_bulk(list(by_person))
+    accounts = {a.person_id: a for a in EntitlementAccount.objects.filter(person_id__in=list(by_person))}
+    overrides = calendar_overrides()
+    first_visit_days = int(standard.number("first_visit_days", on=today))
+    report = OpeningReport()
+    for person_id, rows in by_person.items():
+        person = persons.get(person_id)
+        if person is None:
+            report.skip("登记信息已删除")
+            continue
+        if not person.hukou_area.startswith(prefix):
+            report.skip("不在本人辖区")
+            continue
+        # One monthly allowance shared by every project (the rule gives each project the same amount).
+        allowance = max(r.amount for r in rows if r.amount is not None)
+        items = sorted(r.item for r in rows)
+        version = rows[0].rule_version
+        account = accounts.get(person_id)
+        if account is None:
+            provider = provider_for_area(person.hukou_area)
+            if provider is None:
+                report.skip("辖区内没有签约服务机构")
+                continue
+            account = EntitlementAccount.objects.create(
+                person=person,
+                provider=provider,
+                monthly_allowance=allowance,
+                items=items,
+                rule_version=version,
+                screening_run=run,
+                opened_on=today,
+                first_visit_due=workdays.add_working_days(today, first_visit_days, overrides=overrides),
+            )
+            audit(actor=actor, event="homecare.account_opened", obj=account, after=_account_state(account))
+            report.opened += 1
+        elif (account.monthly_allowance, account.items, account.status) != (allowance, items, AccountStatus.ACTIVE):
+            before = _account_state(account)
+            account.monthly_allowance, account.items, account.status = allowance, items, AccountStatus.ACTIVE
+            account.rule_version, account.screening_run = version, run
+            account.save()
+            audit(
+                actor=actor, event="homecare.account_updated", obj=account, before=before, after=_account_state(account)
+            )
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    return report
+
+
+def _account_state(account: EntitlementAccount) -> dict[str, Any]:
+    return {
+        "allowance": str(account.monthly_allowance),
+        "items": account.items,
+        "provider": account.provider_id,
+        "status": account.status,
+    }
+
+
+@transaction.atomic
+def account_set_home(
+    *, actor: Any, account: EntitlementAccount, address: str, latitude: Decimal, longitude: Decimal
+) -> EntitlementAccount:
+    """Where visits happen: needed for dispatch and the check-in distance."""
+    if not (permissions.is_officer_for(actor, account.person) or permissions.manages(actor, account.provider)):
+        raise PermissionDenied("only the elder's officer or provider may set the home location")
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise HomeCareError("经纬度超出范围：纬度应在 -90～90，经度应在 -180～180 之间。", code="bad_location")
+    before = {"address": account.address, "lat": str(account.latitude), "lon": str(account.longitude)}
+    account.address, account.latitude, account.longitude = address.strip(), latitude, longitude
+    account.save(update_fields=["address", "latitude", "longitude"])
+    audit(actor=actor, event="homecare.account_home_set", obj=account, before=before, after={"address": address})
+    return account
+
+
+def account_month(*, account: EntitlementAccount, month: dt.date) -> AccountMonth:
+    """The account's month, opened with the current allowance the first time it is needed."""
+    row, _ = AccountMonth.objects.get_or_create(
+        account=account, month=month_start(month), defaults={"allowance": account.monthly_allowance}
+    )
+    return row
+
+
+# --- booking -------------------------------------------------------------------------------------
+
+
+def _same_request(order: Order, person: Person, item: str, start: dt.datetime, end: dt.datetime) -> bool:
+    return (order.account.person_id, order.item, order.window_start, order.window_end) == (person.pk, item, start, end)
+
+
+def order_book(
+    *,
+    actor: Any,
+    person: Person,
+    item: str,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    idempotency_key: str,
+    channel: str = "web",
+    now: dt.datetime | None = None,
+) -> tuple[Order, bool]:
+    """Book a project for an elder in a time window. Returns ``(order, created)``.
+
+    The same ``idempotency_key`` from the same user returns the first order instead of booking twice
+    (and is refused if it came with a different request). The subsidy is held at once, by a single
+    conditional UPDATE that the database refuses to let overdraw the month.
+    """
+    key = idempotency_key.strip()
+    if not key or len(key) > 64:
+        raise HomeCareError("缺少幂等键（Idempotency-Key），或长度超过64个字符。", code="bad_idempotency_key")
+    existing = Order.objects.filter(booked_by=actor, idempotency_key=key).select_related("account").first()
+    if existing is not None:
+        return _replay(existing, person, item, window_start, window_end), False
+    try:
+        with transaction.atomic():
+            return _book(actor, person, item, window_start, window_end, key, channel, now or local_now()), True
+    except IntegrityError:
+        # The same key raced in from a retry that committed first: answer with that order.
+        existing = Order.objects.filter(booked_by=actor, idempotency_key=key).select_related("account").first()
+        if existing is None:
+            raise
+        return _replay(existing, person, item, window_start, window_end), False
+
+
+def _replay(existing: Order, person: Person, item: str, start: dt.datetime, end: dt.datetime) -> Order:
+    if not _same_request(existing, person, item, start, end):
+        raise HomeCareError(
+            "这个幂等键已用于另一笔预约；重试时请发送与第一次完全相同的内容，新的预约请使用新的键。",
+            code="idempotency_key_reused",
+        )
+    return existing
+
+
+def _book(
+    actor: Any,
+    person: Person,
+    item: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    key: str,
+    channel: str,
+    now: dt.datetime,
+) -> Order:
+    if not permissions.can_book_for(actor, person):
+        raise PermissionDenied("only the elder's family or an officer of their area may book for them")
+    account = EntitlementAccount.objects.filter(person=person, status=AccountStatus.ACTIVE).first()
+    if account is None:
+        raise HomeCareError(
+            "该老人尚未开通居家养老上门服务账户；请先由村（社区）工作人员根据筛查结果开通。", code="no_account"
+        )
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    if end <= start:
+        raise HomeCareError("服务时段的结束时间必须晚于开始时间。", code="bad_window")
+    if start < now:
+        raise HomeCareError("服务时段已经过去，请选择今后的时间。", code="bad_window")
+    try:
+        project = standard.project(item, on=start.date())
+    except standard.StandardNotLoaded:
+        raise HomeCareError(f"“{item}”不是居家养老上门服务的可预约项目。", code="unknown_item") from None
+    if (end - start) < dt.timedelta(minutes=project.minutes):
+        raise HomeCareError(f"{project.name_zh}每次不少于{project.minutes}分钟，所选时段太短。", code="bad_window")
+    if project.kind == OrderKind.SUBSIDISED and item not in account.items:
+        raise HomeCareError(f"根据筛查结果，该老人不享受“{project.name_zh}”补贴项目。", code="not_entitled")
+    month = account_month(account=account, month=start.date())
+    if project.monthly_limit is not None:
+        booked = Order.objects.filter(account_month=month, item=item, status__in=LIVE).count()
+        if booked >= project.monthly_limit:
+            raise HomeCareError(
+                f"{project.name_zh}每月不超过{project.monthly_limit}次，本月已预约{booked}次。", code="monthly_limit"
+            )
+    subsidy = project.price if project.kind == OrderKind.SUBSIDISED else Decimal(0)
+    order = Order.objects.create(
+        account=account,
+        provider=account.provider,
+        item=item,
+        kind=project.kind,
+        window_start=start,
+        window_end=end,
+        minutes=project.minutes,
+        staff=project.staff,
+        price=project.price,
+        subsidy=subsidy,
+        self_pay=project.price - subsidy,
+        account_month=month,
+        booked_by=actor,
+        idempotency_key=key,
+        channel=channel,
+        requested_at=now,
+        respond_by=workdays.add_working_hours(
+            now, int(standard.number("response_hours", on=now.date())), overrides=calendar_overrides()
+        ),
+        confirmation_code=f"{secrets.randbelow(10_000):04d}",
+    )
+    if subsidy:
+        held = AccountMonth.objects.filter(pk=month.pk, held__lte=F("allowance") - F("spent") - subsidy).update(
+            held=F("held") + subsidy
+        )
+        if not held:
+            month.refresh_from_db()
+            raise HomeCareError(
+                f"本月补贴余额{month.allowance - month.held - month.spent}元，不足以支付{project.name_zh}"
+                f"（{project.price}元）。",
+                code="insufficient_subsidy",
+            )
+    audit(
+        actor=actor,
+        event="homecare.order_booked",
+        obj=order,
+        after={"item": item, "window_start": start.isoformat(), "subsidy": str(subsidy), "channel": channel},
+    )
+    return order
+
+
+def _release(order: Order) -> None:
+    if order.subsidy and order.confirmed_at is None:
+        AccountMonth.objects.filter(pk=order.account_month_id).update(held=F("held") - order.subsidy)
+
+
+# --- provider ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_accept(*, actor: Any, order: Order, now: dt.datetime | None = None) -> Order:
+    order = _locked(order)
+    if not permissions.manages(actor, order.provider):
+        raise PermissionDenied("only the order's provider may accept it")
+    _require(order, OrderStatus.REQUESTED, action="受理")
+    before = _state(order)
+    order.status, order.accepted_at = OrderStatus.ACCEPTED, now or local_now()
+    order.save(update_fields=["status", "accepted_at"])
+    audit(actor=actor, event="homecare.order_accepted", obj=order, before=before, after=_state(order))
+    return order
+
+
+@transaction.atomic
+def order_decline(*, actor: Any, order: Order, reason: str, now: dt.datetime | None = None) -> Order:
+    order = _locked(order)
+    if not permissions.manages(actor, order.provider):
+        raise PermissionDenied("only the order's provider may decline it")
+    _require(order, OrderStatus.REQUESTED, action="拒绝受理")
+    return _end(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_declined", now)
+
+
+@transaction.atomic
+def order_cancel(*, actor: Any, order: Order, reason: str, now: dt.datetime | None = None) -> Order:
+    order = _locked(order)
+    person = order.account.person
+    if not (permissions.can_book_for(actor, person) or permissions.manages(actor, order.provider)):
+        raise PermissionDenied("only the elder's family, their officer or the provider may cancel")
+    _require(order, *CANCELLABLE, action="取消")
+    return _end(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_cancelled", now)
+
+
+def _end(actor: Any, order: Order, status: str, reason: str, event: str, now: dt.datetime | None) -> Order:
+    if not reason.strip():
+        raise HomeCareError("请填写原因。", code="reason_required")
+    before = _state(order)
+    _release(order)
+    order.status, order.ended_at, order.end_reason = status, now or local_now(), reason.strip()[:300]
+    order.save(update_fields=["status", "ended_at", "end_reason"])
+    audit(actor=actor, event=event, obj=order, before=before, after=_state(order), note=reason)
+    return order
+
+
+@transaction.atomic
+def order_schedule(
+    *, actor: Any, order: Order, caregiver: Caregiver, planned_start: dt.datetime, note: str = ""
+) -> Order:
+    """Give an accepted (or re-plan a scheduled) order to a caregiver who may make the visit."""
+    order = _locked(order)
+    if actor is not None and not permissions.manages(actor, order.provider):
+        raise PermissionDenied("only the order's provider may schedule it")
+    _require(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action="派单")
+    if caregiver.provider_id != order.provider_id:
+        raise HomeCareError("只能派给本机构的护理员。", code="wrong_provider")
+    problems = caregiver_may_serve(caregiver, item=order.item, on=timezone.localtime(planned_start).date())
+    if problems:
+        raise HomeCareError(
+            f"{caregiver.name}不能承担这次服务：" + "；".join(problems) + "。", code="caregiver_blocked"
+        )
+    before = _state(order)
+    order.status, order.caregiver, order.planned_start, order.dispatch_note = (
+        OrderStatus.SCHEDULED,
+        caregiver,
+        planned_start,
+        note[:300],
+    )
+    order.save(update_fields=["status", "caregiver", "planned_start", "dispatch_note"])
+    audit(actor=actor, event="homecare.order_scheduled", obj=order, before=before, after=_state(order))
+    return order
+
+
+@transaction.atomic
+def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
+    """Back to accepted (no caregiver), e.g. when a re-plan after an absence cannot place the visit."""
+    order = _locked(order)
+    _require(order, OrderStatus.SCHEDULED, action="退回待派")
+    before = _state(order)
+    order.status, order.caregiver, order.planned_start, order.dispatch_note = (
+        OrderStatus.ACCEPTED,
+        None,
+        None,
+        reason[:300],
+    )
+    order.save(update_fields=["status", "caregiver", "planned_start", "dispatch_note"])
+    audit(actor=actor, event="homecare.order_unscheduled", obj=order, before=before, after=_state(order), note=reason)
+    return order
+
+
+# --- at the door ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Position:
+    latitude: Decimal
+    longitude: Decimal
+
+
+def _distance_from_home(order: Order, at: Position) -> int:
+    account = order.account
+    if account.latitude is None or account.longitude is None:
+        raise HomeCareError("该老人的住址尚未定位，无法核对签到位置；请联系服务机构补录住址。", code="no_home_location")
+    return round(distance_m(float(at.latitude), float(at.longitude), float(account.latitude), float(account.longitude)))
+
+
+def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> tuple[int, bool, str]:
+    if not (-90 <= at.latitude <= 90 and -180 <= at.longitude <= 180):
+        raise HomeCareError("定位数据无效：纬度应在 -90～90，经度应在 -180～180 之间。", code="bad_location")
+    meters = _distance_from_home(order, at)
+    radius = int(standard.number("checkin_radius_m", on=on))
+    flagged = meters > radius
+    if flagged and not reason.strip():
+        raise HomeCareError(
+            f"当前位置距老人住址约{meters}米，超过{radius}米；请填写原因后再提交（将标记供核查）。",
+            code="reason_required",
+        )
+    return meters, flagged, reason.strip()[:300] if flagged else ""
+
+
+def _caregiver_only(actor: Any, order: Order) -> None:
+    if not permissions.is_assigned_caregiver(actor, order):
+        raise PermissionDenied("only the caregiver assigned to this visit may do this")
+
+
+@transaction.atomic
+def order_check_in(
+    *, actor: Any, order: Order, at: Position, reason: str = "", now: dt.datetime | None = None
+) -> Order:
+    order = _locked(order)
+    _caregiver_only(actor, order)
+    _require(order, OrderStatus.SCHEDULED, action="签到")
+    now = now or local_now()
+    meters, flagged, why = _location_check(order, at, reason, on=now.date())
+    before = _state(order)
+    order.status, order.checkin_at = OrderStatus.IN_SERVICE, now
+    order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
+    order.checkin_distance_m, order.checkin_flagged, order.checkin_reason = meters, flagged, why
+    order.save()
+    audit(
+        actor=actor,
+        event="homecare.order_checked_in",
+        obj=order,
+        before=before,
+        after={**_state(order), "distance_m": meters, "flagged": flagged},
+        note=why,
+    )
+    return order
+
+
+@transaction.atomic
+def order_check_out(
+    *,
+    actor: Any,
+    order: Order,
+    at: Position,
+    tasks_done: Iterable[str],
+    notes: str = "",
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Order:
+    order = _locked(order)
+    _caregiver_only(actor, order)
+    _require(order, OrderStatus.IN_SERVICE, action="签退")
+    tasks = [t.strip()[:200] for t in tasks_done if t.strip()]
+    if not tasks:
+        raise HomeCareError("请至少填写一项已完成的服务内容。", code="record_required")
+    now = now or local_now()
+    meters, flagged, why = _location_check(order, at, reason, on=now.date())
+    before = _state(order)
+    order.status, order.checkout_at = OrderStatus.COMPLETED, now
+    order.checkout_latitude, order.checkout_longitude = at.latitude, at.longitude
+    order.checkout_distance_m, order.checkout_flagged, order.checkout_reason = meters, flagged, why
+    order.tasks_done, order.notes = tasks, notes.strip()
+    order.save()
+    audit(
+        actor=actor,
+        event="homecare.order_checked_out",
+        obj=order,
+        before=before,
+        after={**_state(order), "distance_m": meters, "flagged": flagged, "minutes": _minutes(order)},
+        note=why,
+    )
+    return order
+
+
+def _minutes(order: Order) -> int | None:
+    if order.checkin_at and order.checkout_at:
+        return int((order.checkout_at - order.checkin_at).total_seconds() // 60)
+    return None
+
+
+def _sniff(head: bytes) -> str | None:
+    for content_type, magic in settings.FUWU_PHOTO_TYPES.items():
+        if head.startswith(magic) and (content_type != "image/webp" or head[8:12] == b"WEBP"):
+            return str(content_type)
+    return None
+
+
+@transaction.atomic
+def photo_add(*, actor: Any, order: Order, upload: UploadedFile) -> ServicePhoto:
+    """A photo of the service record: JPEG, PNG or WebP by content (not by name), within the size limit."""
+    order = _locked(order)
+    _caregiver_only(actor, order)
+    _require(order, OrderStatus.IN_SERVICE, OrderStatus.COMPLETED, action="上传照片")
+    if order.confirmed_at is not None:
+        raise HomeCareError("服务已经确认，不能再添加照片。", code="wrong_state")
+    limit = settings.FUWU_PHOTO_MAX_COUNT
+    if order.photos.count() >= limit:
+        raise HomeCareError(f"每次服务最多上传{limit}张照片。", code="too_many_photos")
+    size = upload.size or 0
+    max_bytes = settings.FUWU_PHOTO_MAX_BYTES
+    if size == 0:
+        raise HomeCareError("照片文件是空的，请重新拍摄。", code="bad_photo")
+    if size > max_bytes:
+        raise HomeCareError(
+            f"照片 {upload.name} 为{size / 1024 / 1024:.1f} MB，"
+            f"超过{max_bytes // 1024 // 1024} MB 的上限；请压缩后再上传。",
+            code="bad_photo",
+        )
+    upload.seek(0)
+    content_type = _sniff(upload.read(16))
+    upload.seek(0)
+    if content_type is None:
+        raise HomeCareError(f"{upload.name} 不是 JPEG、PNG 或 WebP 图片。", code="bad_photo")
+    photo = ServicePhoto.objects.create(order=order, image=upload, content_type=content_type, size=size)
+    audit(actor=actor, event="homecare.photo_added", obj=order, after={"photo": photo.pk, "type": content_type})
+    return photo
+
+
+@transaction.atomic
+def order_no_show(
+    *, actor: Any, order: Order, reason: str, at: Position | None = None, now: dt.datetime | None = None
+) -> Order:
+    """The visit did not happen (elder not at home, or the caregiver could not come); nothing is paid."""
+    order = _locked(order)
+    if not (permissions.is_assigned_caregiver(actor, order) or permissions.manages(actor, order.provider)):
+        raise PermissionDenied("only the assigned caregiver or the provider may record a no-show")
+    _require(order, OrderStatus.SCHEDULED, action="登记未上门服务")
+    if at is not None:
+        order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
+        order.checkin_distance_m = _distance_from_home(order, at)
+    return _end(actor, order, OrderStatus.NO_SHOW, reason, "homecare.order_no_show", now)
+
+
+@transaction.atomic
+def order_confirm(*, actor: Any, order: Order, code: str = "", now: dt.datetime | None = None) -> Order:
+    """The elder or family confirms the visit took place; only then is the subsidy spent.
+
+    At the door the caregiver enters the code the elder or family reads from their own order page;
+    family members and officers confirm from their own accounts without it.
+    """
+    order = _locked(order)
+    person = order.account.person
+    if permissions.is_assigned_caregiver(actor, order):
+        if not secrets.compare_digest(code.strip(), order.confirmation_code):
+            raise HomeCareError("确认码不正确，请老人或家属再读一遍订单页上的4位确认码。", code="bad_code")
+    elif not permissions.can_book_for(actor, person):
+        raise PermissionDenied("only the elder's family, their officer or the caregiver with the code may confirm")
+    _require(order, OrderStatus.COMPLETED, action="确认")
+    if order.confirmed_at is not None:
+        raise HomeCareError("这次服务已经确认过了。", code="wrong_state")
+    order.confirmed_at, order.confirmed_by = now or local_now(), actor
+    order.save(update_fields=["confirmed_at", "confirmed_by"])
+    if order.subsidy:
+        AccountMonth.objects.filter(pk=order.account_month_id).update(
+            held=F("held") - order.subsidy, spent=F("spent") + order.subsidy
+        )
+    if order.self_pay:
+        AccountMonth.objects.filter(pk=order.account_month_id).update(self_paid=F("self_paid") + order.self_pay)
+    audit(
+        actor=actor,
+        event="homecare.order_confirmed",
+        obj=order,
+        after={"spent": str(order.subsidy), "self_paid": str(order.self_pay)},
+    )
+    return order
+
+
+@transaction.atomic
+def order_rate(*, actor: Any, order: Order, stars: int, comment: str = "", now: dt.datetime | None = None) -> Rating:
+    order = _locked(order)
+    if not permissions.is_family(actor, order.account.person):
+        raise PermissionDenied("only the elder or their family may rate a visit")
+    _require(order, OrderStatus.COMPLETED, action="评价")
+    if order.confirmed_at is None:
+        raise HomeCareError("请先确认服务已完成，再评价。", code="not_confirmed")
+    if not 1 <= stars <= 5:
+        raise HomeCareError("评分应为1～5星。", code="bad_rating")
+    rating = Rating.objects.create(
+        order=order, stars=stars, comment=comment.strip(), rated_by=actor, rated_at=now or local_now()
+    )
+    order.status = OrderStatus.RATED
+    order.save(update_fields=["status"])
+    audit(actor=actor, event="homecare.order_rated", obj=order, after={"stars": stars, "status": order.status})
+    return rating
+
+
+# --- complaints ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_lodge(*, actor: Any, order: Order, text: str, now: dt.datetime | None = None) -> Complaint:
+    order = _locked(order)
+    if not permissions.can_book_for(actor, order.account.person):
+        raise PermissionDenied("only the elder's family or their officer may lodge a complaint")
+    if order.status in (OrderStatus.REQUESTED, OrderStatus.CANCELLED):
+        raise HomeCareError("这笔工单还没有派单上门，不能投诉；如需取消请直接取消预约。", code="wrong_state")
+    if not text.strip():
+        raise HomeCareError("请写明投诉的内容。", code="text_required")
+    now = now or local_now()
+    due = workdays.add_working_days(
+        now.date(), int(standard.number("complaint_days", on=now.date())), overrides=calendar_overrides()
+    )
+    complaint = Complaint.objects.create(order=order, text=text.strip(), lodged_by=actor, lodged_at=now, due_on=due)
+    audit(actor=actor, event="homecare.complaint_lodged", obj=complaint, after={"order": order.pk, "due_on": str(due)})
+    return complaint
+
+
+@transaction.atomic
+def complaint_resolve(
+    *, actor: Any, complaint: Complaint, upheld: bool, outcome: str, now: dt.datetime | None = None
+) -> Complaint:
+    """Close a complaint. Upheld: the elder gets the subsidy back and the provider is not paid for the visit."""
+    complaint = Complaint.objects.select_for_update().select_related("order__account__person").get(pk=complaint.pk)
+    order = _locked(complaint.order)
+    if not permissions.is_officer_for(actor, order.account.person):
+        raise PermissionDenied("only an officer of the elder's area may resolve the complaint")
+    if complaint.status != ComplaintStatus.OPEN:
+        raise HomeCareError("这件投诉已经办结。", code="wrong_state")
+    if not outcome.strip():
+        raise HomeCareError("请写明处理结果。", code="outcome_required")
+    complaint.status = ComplaintStatus.UPHELD if upheld else ComplaintStatus.DISMISSED
+    complaint.outcome, complaint.resolved_at, complaint.resolved_by = outcome.strip(), now or local_now(), actor
+    complaint.save()
+    if upheld and order.confirmed_at is not None and order.subsidy and not order.subsidy_refunded:
+        AccountMonth.objects.filter(pk=order.account_month_id).update(spent=F("spent") - order.subsidy)
+        order.subsidy_refunded = True
+        order.save(update_fields=["subsidy_refunded"])
+    audit(
+        actor=actor,
+        event="homecare.complaint_resolved",
+        obj=complaint,
+        after={"status": complaint.status, "refunded": order.subsidy_refunded},
+        note=outcome,
+    )
+    return complaint
+
+
+# --- overdue -------------------------------------------------------------------------------------
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Orders past a limit: not answered in the response time, or not started by the end of their window."""
+    return Q(status=OrderStatus.REQUESTED, respond_by__lt=now) | Q(
+        status__in=[OrderStatus.ACCEPTED, OrderStatus.SCHEDULED], window_end__lt=now
+    )
+
+
+@transaction.atomic
+def orders_flag_overdue(*, now: dt.datetime | None = None) -> int:
+    """Mark newly overdue orders so the provider's and the officer's lists show them; returns how many."""
+    now = now or local_now()
+    flagged = 0
+    for order in Order.objects.select_for_update().filter(overdue_q(now), overdue_flagged_at__isnull=True):
+        order.overdue_flagged_at = now
+        order.save(update_fields=["overdue_flagged_at"])
+        audit(actor=None, event="homecare.order_overdue", obj=order, after={"status": order.status})
+        flagged += 1
+    return flagged

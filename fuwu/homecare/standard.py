@@ -1,0 +1,130 @@
+"""The home-care standard in force, read as data: prices, allowances, limits, visit lengths, qualifications.
+
+Nothing in the home-care app names a service project, a price or a limit. Which standard it runs and
+which of that standard's parameters mean what is configuration (``settings.FUWU_HOMECARE``); the values
+come from the version in force on the date asked about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from fuwu.eligibility.rules import parameter_value
+from fuwu.standards.models import IN_FORCE, ServiceItem, StandardVersion
+
+
+class StandardNotLoaded(Exception):
+    """The home-care standard (or a parameter it should declare) is not in the registry."""
+
+
+def config(name: str) -> str:
+    return str(settings.FUWU_HOMECARE[name])
+
+
+def version() -> StandardVersion:
+    found = (
+        StandardVersion.objects.filter(standard__key=config("standard"), status__in=IN_FORCE)
+        .select_related("standard")
+        .first()
+    )
+    if found is None:
+        raise StandardNotLoaded(f"the home-care standard {config('standard')!r} is not in force; load standards/")
+    return found
+
+
+def parameter(role: str, *, on: dt.date) -> Any:
+    """The value in force on ``on`` of the parameter configured for ``role`` (e.g. ``"unit_price"``)."""
+    key = config(role)
+    values = _values(key)
+    value = parameter_value(values, on)
+    if value is None:
+        raise StandardNotLoaded(f"parameter {key!r} has no value on {on}")
+    return value
+
+
+def _values(key: str) -> list[tuple[dt.date, Any]]:
+    parameter_row = version().parameters.filter(key=key).prefetch_related("values").first()
+    if parameter_row is None:
+        raise StandardNotLoaded(f"the home-care standard declares no parameter {key!r} ({config('standard')})")
+    return [(v.effective_from, _decimal(v.value)) for v in parameter_row.values.all()]
+
+
+def _decimal(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: Decimal(str(v)) for k, v in value.items()}
+    return Decimal(str(value))
+
+
+def number(role: str, *, on: dt.date) -> Decimal:
+    value = parameter(role, on=on)
+    if isinstance(value, dict):
+        raise StandardNotLoaded(f"parameter {config(role)!r} is a table; a single number was expected")
+    return Decimal(value)
+
+
+@dataclass(frozen=True)
+class Project:
+    """One bookable project of the standard: a subsidised service, or a package the elder pays for."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    kind: str  # "subsidised" | "package"
+    price: Decimal
+    minutes: int
+    staff: int
+    qualifications: tuple[str, ...]
+    monthly_limit: int | None  # at most this many a month (the item's level quantity), or no limit
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name_zh
+
+
+def projects(*, on: dt.date) -> dict[str, Project]:
+    """Every bookable project on ``on``: the items priced by the unit-price or the package-price table."""
+    unit_prices = parameter("unit_price", on=on)
+    package_prices = parameter("package_price", on=on)
+    found: dict[str, Project] = {}
+    for item in ServiceItem.objects.filter(version=version()).order_by("position"):
+        if item.key in unit_prices:
+            kind, price = "subsidised", unit_prices[item.key]
+        elif item.key in package_prices:
+            kind, price = "package", package_prices[item.key]
+        else:
+            continue
+        delivery: dict[str, Any] = item.data.get("delivery") or {}
+        level: dict[str, Any] = item.data.get("level") or {}
+        limit = level.get("quantity") if level.get("frequency") == "per_month" else None
+        found[item.key] = Project(
+            key=item.key,
+            name_zh=item.name_zh,
+            name_en=item.name_en,
+            kind=kind,
+            price=Decimal(price),
+            minutes=int(delivery.get("minutes") or config("default_minutes")),
+            staff=int(delivery.get("staff") or 1),
+            qualifications=tuple(delivery.get("qualifications") or ()),
+            monthly_limit=int(limit) if limit is not None else None,
+        )
+    return found
+
+
+def project(key: str, *, on: dt.date) -> Project:
+    try:
+        return projects(on=on)[key]
+    except KeyError:
+        raise StandardNotLoaded(f"{key!r} is not a bookable project of {config('standard')} on {on}") from None
+
+
+def qualification_names() -> dict[str, str]:
+    """Qualification id → Chinese name, as the standard declares them."""
+    document = version().document
+    return {q["id"]: q["name"]["zh"] for q in document.get("qualifications", [])}

@@ -1,0 +1,56 @@
+"""The whole life of one bath, through the services, as the browser journey drives it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from fuwu.homecare.models import AccountMonth, OrderStatus
+from fuwu.homecare.planning import dispatch_day
+from fuwu.homecare.services import (
+    Position,
+    order_accept,
+    order_book,
+    order_check_in,
+    order_check_out,
+    order_confirm,
+    order_rate,
+)
+from tests.homecare.conftest import ELDER_HOME, TODAY, World, at
+
+
+def test_a_bath_from_booking_to_rating(world: World) -> None:
+    day = TODAY + dt.timedelta(days=2)
+    order, created = order_book(
+        actor=world.family,
+        person=world.elder,
+        item="hc-bathing",
+        window_start=at(day, 9),
+        window_end=at(day, 12),
+        idempotency_key="bath-1",
+        now=at(TODAY, 10),
+    )
+    assert created
+    assert order.price == Decimal("80")
+    assert order.subsidy == Decimal("80")
+    month = AccountMonth.objects.get(pk=order.account_month_id)
+    assert (month.allowance, month.held, month.spent) == (Decimal("200"), Decimal("80"), Decimal("0"))
+
+    order_accept(actor=world.provider_admin, order=order, now=at(TODAY, 11))
+    run = dispatch_day(actor=world.provider_admin, provider=world.provider, day=day, now=at(TODAY, 12))
+    order.refresh_from_db()
+    assert run.assigned == 1, run.unassigned
+    assert order.status == OrderStatus.SCHEDULED
+    assert order.caregiver == world.caregiver
+    assert order.planned_start is not None
+    assert at(day, 9) <= order.planned_start <= at(day, 12) - dt.timedelta(minutes=order.minutes)
+
+    home = Position(*ELDER_HOME)
+    order_check_in(actor=world.caregiver_user, order=order, at=home, now=at(day, 9, 30))
+    order_check_out(actor=world.caregiver_user, order=order, at=home, tasks_done=["协助洗浴"], now=at(day, 10, 40))
+    order_confirm(actor=world.caregiver_user, order=order, code=order.confirmation_code, now=at(day, 10, 41))
+    month.refresh_from_db()
+    assert (month.held, month.spent) == (Decimal("0"), Decimal("80"))
+    order_rate(actor=world.family, order=order, stars=5, comment="很好", now=at(day, 18))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RATED
