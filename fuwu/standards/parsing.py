@@ -17,9 +17,13 @@ import yaml
 from pydantic import ValidationError
 
 from fuwu.eligibility.ruleset import check_rules
-from fuwu.standards.schema import StandardDocument
+from fuwu.standards.schema import StandardDocument, undeclared_qualifications
 
 Path_ = tuple[str | int, ...]
+
+# Top-level lists added to the format after files were first loaded. Left out of the canonical form when empty,
+# so adding one to the format does not change the hash (and so the version) of a file that does not use it.
+_ADDED_LATER = ("qualifications",)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class ParsedStandard:
     def canonical(self) -> dict[str, Any]:
         """The document as plain JSON data, with defaults filled in."""
         data: dict[str, Any] = self.document.model_dump(mode="json", exclude_none=True)
+        for key in _ADDED_LATER:
+            if not data.get(key):
+                data.pop(key, None)
         return data
 
     @property
@@ -159,21 +166,23 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
             for e in exc.errors(include_url=False)
         ]
         raise StandardFileError(errors) from exc
-    # Rules are checked here rather than in the schema so each error can point
-    # at the criterion's own line.
-    problems = check_rules(document)
-    if problems:
-        raise StandardFileError(
-            [
-                FileError(
-                    name,
-                    _line_for(p.path, lines),
-                    _field_path(p.path),
-                    f"item {p.item}, {p.part}: {p.error} (at: {p.error.token!r})",
-                )
-                for p in problems
-            ]
+    # Rules and qualification references are checked here rather than in the
+    # schema so each error can point at the criterion's or reference's own line.
+    errors = [
+        FileError(
+            name,
+            _line_for(p.path, lines),
+            _field_path(p.path),
+            f"item {p.item}, {p.part}: {p.error} (at: {p.error.token!r})",
         )
+        for p in check_rules(document)
+    ]
+    errors += [
+        FileError(name, _line_for(path, lines), _field_path(path), message)
+        for path, message in undeclared_qualifications(document)
+    ]
+    if errors:
+        raise StandardFileError(errors)
     return document, lines
 
 

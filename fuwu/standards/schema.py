@@ -229,6 +229,32 @@ class Channels(Strict):
     modeled: bool = False
 
 
+class Delivery(Strict):
+    """What one visit of an item takes: its length, its staff and the qualifications they need (for dispatch)."""
+
+    minutes: int = Field(ge=1, le=1440, description="The minimum length of one visit, in minutes.")
+    staff: int = Field(default=1, ge=1, le=10, description="How many staff deliver one visit together.")
+    qualifications: list[Identifier] = Field(
+        default_factory=list,
+        description="Ids of qualifications declared in this standard's `qualifications`; "
+        "every member of staff on the visit needs all of them. Empty when none beyond the general staff rules.",
+    )
+    clause: ClauseRef | None = Field(
+        default=None, description="The clause that sets the visit length and staffing; none when they are modelled."
+    )
+    modeled: bool = Field(
+        default=False, description="True when these values are modelled rather than taken from the published text."
+    )
+
+    @field_validator("qualifications")
+    @classmethod
+    def _qualifications_once(cls, ids: list[str]) -> list[str]:
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"qualifications must be listed once each; repeated: {', '.join(repeated)}")
+        return ids
+
+
 class ServiceItem(Strict):
     id: Identifier
     name: Text
@@ -247,7 +273,22 @@ class ServiceItem(Strict):
     channels: Channels | None = None
     fees: Cited | None = None
     legal_basis: list[Text] = Field(default_factory=list)
+    delivery: Delivery | None = Field(
+        default=None, description="How one visit is delivered: its length, staff and required qualifications."
+    )
     modeled: bool = False
+
+
+class Qualification(Strict):
+    """A qualification that staff must hold to deliver an item, as the standard words it."""
+
+    id: Identifier
+    name: Text = Field(description="The qualification in the standard's words, e.g. the certificate that shows it.")
+    note: Text | None = Field(default=None, description="How the qualification is read or shown, in plain words.")
+    clause: ClauseRef | None = Field(default=None, description="The clause that requires it.")
+    modeled: bool = Field(
+        default=False, description="True when this qualification is modelled rather than taken from the published text."
+    )
 
 
 class Indicator(Strict):
@@ -333,6 +374,10 @@ class StandardDocument(Strict):
     clauses: list[Clause] = Field(min_length=1)
     items: list[ServiceItem] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
+    qualifications: list[Qualification] = Field(
+        default_factory=list,
+        description="Staff qualifications that items' `delivery.qualifications` refer to by id.",
+    )
     parameters: list[Parameter] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -345,6 +390,7 @@ class StandardDocument(Strict):
             ("item", [i.id for i in self.items]),
             ("indicator", [i.id for i in self.indicators]),
             ("parameter", [p.id for p in self.parameters]),
+            ("qualification", [q.id for q in self.qualifications]),
         ):
             repeated = sorted({i for i in ids if ids.count(i) > 1})
             if repeated:
@@ -385,14 +431,38 @@ def clause_references(document: StandardDocument) -> list[str]:
     refs: list[str | None] = []
     for item in document.items:
         refs += [item.target_group.clause, item.content.clause]
-        for part in (item.level, item.expenditure, item.channels, item.fees):
+        for part in (item.level, item.expenditure, item.channels, item.fees, item.delivery):
             refs.append(part.clause if part else None)
         refs += [m.clause for m in item.materials] + [s.clause for s in item.steps]
         if item.target_group.rule:
             refs += [c.clause for c in item.target_group.rule.criteria.values()]
             refs.append(item.target_group.rule.level.clause if item.target_group.rule.level else None)
     refs += [i.clause for i in document.indicators] + [p.clause for p in document.parameters]
+    refs += [q.clause for q in document.qualifications]
     return [r for r in refs if r]
+
+
+def undeclared_qualifications(document: StandardDocument) -> list[tuple[tuple[str | int, ...], str]]:
+    """Qualifications an item's delivery requires but the document does not declare, as (path, message).
+
+    Checked by the loader after validation, like rules, so each error can point at the reference's own line.
+    """
+    declared = {q.id for q in document.qualifications}
+    listed = ", ".join(sorted(declared)) or "none"
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for i, item in enumerate(document.items):
+        if item.delivery is None:
+            continue
+        for j, qualification in enumerate(item.delivery.qualifications):
+            if qualification not in declared:
+                problems.append(
+                    (
+                        ("items", i, "delivery", "qualifications", j),
+                        f"item {item.id!r} delivery requires qualification {qualification!r}, which is not "
+                        f"declared; declared qualifications: {listed}",
+                    )
+                )
+    return problems
 
 
 def json_schema() -> dict[str, Any]:

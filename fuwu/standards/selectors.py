@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -16,6 +17,7 @@ from fuwu.standards.models import (
     StandardVersion,
     Status,
 )
+from fuwu.standards.schema import Delivery, Qualification
 
 
 def versions_in_force() -> QuerySet[StandardVersion]:
@@ -101,6 +103,48 @@ def item_in_force(*, key: str) -> ServiceItem:
     return items_in_force().get(key=key)
 
 
+class QualificationInfo(TypedDict):
+    name_zh: str
+    name_en: str  # "" when the standard gives no English name
+    clause: str | None
+
+
+class DeliveryInfo(TypedDict):
+    minutes: int  # the minimum length of one visit
+    staff: int
+    qualifications: list[str]  # every member of staff needs all of them
+    clause: str | None
+    modeled: bool
+
+
+def qualifications_in_force(*, standard_key: str) -> dict[str, QualificationInfo]:
+    """The staff qualifications declared by the version in force of a standard, by id.
+
+    Raises StandardVersion.DoesNotExist when the standard has no version in force.
+    """
+    version = StandardVersion.objects.only("document").get(standard__key=standard_key, status__in=IN_FORCE)
+    out: dict[str, QualificationInfo] = {}
+    for data in version.document.get("qualifications", []):
+        q = Qualification.model_validate(data)
+        out[q.id] = {"name_zh": q.name.zh, "name_en": q.name.en or "", "clause": q.clause}
+    return out
+
+
+def item_delivery(item: ServiceItem) -> DeliveryInfo | None:
+    """How one visit of the item is delivered, as its standard says; None when the standard does not say."""
+    data = item.data.get("delivery")
+    if data is None:
+        return None
+    d = Delivery.model_validate(data)
+    return {
+        "minutes": d.minutes,
+        "staff": d.staff,
+        "qualifications": list(d.qualifications),
+        "clause": d.clause,
+        "modeled": d.modeled,
+    }
+
+
 def clauses_by_number(version: StandardVersion, numbers: set[str]) -> dict[str, Clause]:
     return {c.number: c for c in version.clauses.filter(number__in=numbers)}
 
@@ -184,8 +228,10 @@ def search(*, query: str, limit: int = 50) -> SearchResults:
 __all__ = [
     "Status",
     "clause_tree",
+    "item_delivery",
     "item_in_force",
     "items_in_force",
+    "qualifications_in_force",
     "reviews_due",
     "search",
     "service_menu",

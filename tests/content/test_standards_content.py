@@ -82,6 +82,53 @@ def _clauses(clauses: list) -> list:  # type: ignore[type-arg]
     return out
 
 
+def test_home_care_items_say_how_long_a_visit_takes_and_who_may_deliver_it(
+    parsed: dict[str, ParsedStandard],
+) -> None:
+    home_care = parsed["taizhou-home-care"].document
+    declared = {q.id for q in home_care.qualifications}
+    assert declared == {"care-worker", "nurse-or-therapist", "hair-foot-care"}
+    clauses = {c.number: c for c in _clauses(home_care.clauses)}
+    used: set[str] = set()
+    for item in home_care.items:
+        # Every project and every package involves a home visit, so dispatch needs each one's delivery.
+        assert item.delivery is not None, item.id
+        assert 1 <= item.delivery.minutes <= 240, item.id
+        assert set(item.delivery.qualifications) <= declared, item.id
+        used |= set(item.delivery.qualifications)
+        assert item.delivery.modeled, item.id  # the whole standard is modelled; no delivery value is published
+        if item.delivery.clause:
+            # A cited clause must state the visit length it is cited for.
+            text = clauses[item.delivery.clause].text
+            assert text is not None, item.id
+            minutes = item.delivery.minutes
+            assert f"{minutes} min" in text.zh or f"{minutes // 60} h" in text.zh, (item.id, text.zh)
+    assert used == declared
+    delivery = {i.id: i.delivery for i in home_care.items if i.delivery}
+    assert (delivery["hc-bathing"].minutes, delivery["hc-bathing"].staff) == (60, 2)
+    assert delivery["hc-bathing"].qualifications == ["care-worker"]
+    assert delivery["hc-rehab-care"].qualifications == ["nurse-or-therapist"]
+    assert delivery["hc-hair-foot-care"].qualifications == ["hair-foot-care"]
+    for q in home_care.qualifications:
+        assert q.clause == "8.2", q.id
+    # The caregiver rules come from the standard as parameters, each cited to the clause that states it.
+    parameters = {p.id: p for p in home_care.parameters}
+    for key, value, unit, words in [
+        ("hc-pre-job-training-hours", 40, "hour", "不少于40学时"),
+        ("hc-annual-training-hours", 24, "hour", "不少于24学时"),
+        ("hc-callback-days", 5, "working_day", "服务完成后5个工作日内"),
+        ("hc-callback-share", 10, "percent", "不应低于完成工单的10%"),
+        ("hc-health-check-months", 12, "month", "每年体检1次"),
+    ]:
+        parameter = parameters[key]
+        assert parameter.values[-1].value == Decimal(value), key
+        assert parameter.unit == unit, key
+        assert parameter.clause is not None, key
+        text = clauses[parameter.clause].text
+        assert text is not None, key
+        assert words in text.zh, key
+
+
 def test_national_item_links_resolve(parsed: dict[str, ParsedStandard]) -> None:
     national_ids = {i.id for i in parsed["national-basic-public-services-2023"].document.items}
     for p in parsed.values():
