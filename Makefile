@@ -25,9 +25,12 @@ setup-demo: install
 	$(FUWU) areas load
 	$(FUWU) standards load standards/
 	$(FUWU) demo_accounts
-	@# A small synthetic population, screened, so the proactive list has people on it.
+	@# A small synthetic population, screened, so the proactive list has people on it; also loaded into
+	@# the registry, where the home-care demo adds an elder of 82 for the officer's screening to find.
 	test -f var/demo-population.parquet || $(FUWU) population generate --size 5000 --seed 1 --out var/demo-population.parquet --quiet
 	$(FUWU) screen --population var/demo-population.parquet --out var/demo-screen --quiet
+	$(FUWU) residents load-parquet var/demo-population.parquet
+	$(FUWU) demo_homecare
 
 demo: setup-demo
 	@echo "fuwu is running on http://$(HOST)/  (Ctrl-C to stop)"
