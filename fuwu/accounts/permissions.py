@@ -20,3 +20,11 @@ def can_view_registry(user: Any) -> bool:
 
 def can_manage_standards(user: Any) -> bool:
     return has_role(user, REGISTRY_EDITORS)
+
+
+REGISTRY_SCREENERS = {Role.DEPARTMENT_OFFICER, Role.STANDARDS_OFFICE}
+
+
+def can_screen_registry(user: Any) -> bool:
+    """Run a screening of the whole resident registry (results are read on the area-scoped proactive list)."""
+    return has_role(user, REGISTRY_SCREENERS)

@@ -6,6 +6,8 @@ app_name = "proactive"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("screen/", views.screen, name="screen"),
+    path("<int:run_id>/", views.overview, name="run"),
     path("<int:run_id>/export.xlsx", views.export, name="export"),
     path("<int:run_id>/<str:township>/<slug:item>/", views.people, name="people"),
     path("<int:run_id>/<str:township>/<slug:item>/record/", views.record, name="record"),

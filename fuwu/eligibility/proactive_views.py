@@ -1,22 +1,33 @@
-"""Staff pages for the proactive list: counts by township, the people, outreach outcomes, Excel export."""
+"""Staff pages for the proactive list: counts by township, the people, outreach outcomes, Excel export,
+and screening the resident registry."""
 
 from __future__ import annotations
 
 from io import BytesIO
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from fuwu.accounts.permissions import can_screen_registry
 from fuwu.areas.models import Area
 from fuwu.eligibility import proactive
 from fuwu.eligibility.models import OutreachRecord, OutreachStatus, ScreeningRun
+from fuwu.eligibility.registry import REGISTRY, latest_registry_run
 from fuwu.eligibility.reports import fill
-from fuwu.standards.selectors import items_in_force
+from fuwu.eligibility.screening import ScreeningError
+from fuwu.eligibility.services import screening_registry_run
+from fuwu.standards.selectors import item_names, items_in_force
 
 PAGE = 200
 
@@ -34,17 +45,76 @@ def _names() -> dict[str, str]:
     return {i.key: i.name for i in items_in_force()}
 
 
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: HttpRequest, run_id: int | None = None) -> HttpResponse:
+    """The latest screening's list, or (``/proactive/<run_id>/``) a given run's."""
     if not request.user.is_authenticated:
         return redirect(f"/accounts/login/?next={request.path}")
-    run = _run_for(request)
+    if (
+        run_id is None
+        and can_screen_registry(request.user)
+        and proactive.area_prefix_for(request.user) is not None
+        and proactive.latest_run() is None
+    ):
+        # Nothing screened yet: an officer can start by screening the registry.
+        return redirect("proactive:screen")
+    run = _run_for(request, run_id)
     counts = proactive.counts_by_township(run=run, user=request.user)
     areas = dict(Area.objects.filter(code__in={c.township for c in counts}).values_list("code", "name_zh"))
     return render(
         request,
         "proactive/overview.html",
-        {"run": run, "counts": counts, "areas": areas, "names": _names(), "total": sum(c.people for c in counts)},
+        {
+            "run": run,
+            "counts": counts,
+            "areas": areas,
+            "names": _names(),
+            "total": sum(c.people for c in counts),
+            "registry": run.population == REGISTRY,
+            "can_screen": can_screen_registry(request.user),
+        },
     )
+
+
+class RegistryScreenForm(forms.Form):
+    as_of = forms.DateField(
+        label=gettext_lazy("筛查日期"),
+        help_text=gettext_lazy("按这一天的年龄和正在执行的标准判断是否符合条件。"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def screen(request: HttpRequest) -> HttpResponse:
+    """Screen the registered residents now (synchronously: demo registries are small), then show the list."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not can_screen_registry(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = RegistryScreenForm(request.POST)
+        if form.is_valid():
+            try:
+                done = screening_registry_run(actor=request.user, as_of=form.cleaned_data["as_of"])
+            except ScreeningError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("户籍登记人员筛查完成。"))
+                # The standards office reads no area's list; it sees the counts on this page.
+                if proactive.area_prefix_for(request.user) is not None:
+                    return redirect("proactive:run", run_id=done.pk)
+                return redirect("proactive:screen")
+    else:
+        form = RegistryScreenForm(initial={"as_of": timezone.localdate()})
+    run = latest_registry_run()
+    rows = []
+    if run is not None:
+        language = "en" if translation.get_language() == "en" else "zh"
+        names = item_names(keys=list(run.counts))
+        rows = [
+            (key, names.get(key, {}).get(language) or key, c["eligible"], c["unknown"]) for key, c in run.counts.items()
+        ]
+    return render(request, "eligibility/registry_screen.html", {"form": form, "run": run, "rows": rows})
 
 
 def people(request: HttpRequest, run_id: int, township: str, item: str) -> HttpResponse:

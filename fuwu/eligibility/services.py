@@ -1,27 +1,42 @@
-"""Writes for entitlements: recording a screening run and its results."""
+"""Writes for entitlements: recording a screening run and its results, and screening the registry."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from fuwu.accounts.permissions import can_screen_registry
 from fuwu.common.audit import audit
+from fuwu.eligibility import screening
 from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility.registry import REGISTRY, export_registry
 from fuwu.eligibility.screening import Outcome, Plan, read_results, rules_digest
+from fuwu.eligibility.selectors import rules_in_force
 
 BATCH = 5_000
+# Persons per partition of a registry screening; a demo registry is one partition.
+REGISTRY_PARTITION_PERSONS = 200_000
 
 
 @transaction.atomic
-def screening_run_start(*, plan: Plan, actor: Any, draft: bool = False) -> ScreeningRun:
-    """The run record for this plan: a new one, or the unfinished one a resumed command continues."""
+def screening_run_start(*, plan: Plan, actor: Any, draft: bool = False, population: str | None = None) -> ScreeningRun:
+    """The run record for this plan: a new one, or the unfinished one a resumed command continues.
+
+    ``population`` names the input on the record when the plan's file stands for something else
+    (``"registry"`` for an export of the resident registry); by default it is the file's path.
+    """
     run, created = ScreeningRun.objects.select_for_update().get_or_create(
         engine=plan.engine,
         as_of=plan.as_of,
-        population=str(plan.population),
+        population=population or str(plan.population),
         output=str(plan.out),
         rules_digest=rules_digest(plan.rules),
         draft=draft,
@@ -73,4 +88,47 @@ def screening_run_complete(*, run: ScreeningRun, outcome: Outcome, actor: Any, l
     return run
 
 
-__all__ = ["ResultStatus", "screening_run_complete", "screening_run_start"]
+@transaction.atomic
+def screening_registry_run(*, actor: Any, as_of: dt.date, out_dir: Path | None = None) -> ScreeningRun:
+    """Screen every registered person against the rules in force on ``as_of``, with DuckDB; load the results.
+
+    The registry is exported to ``out_dir`` (default: a new time-stamped directory under
+    ``VAR_DIR/registry-screens``) as ``registry.parquet``, screened into ``results/``, and the results
+    loaded as ``ScreeningResult`` rows whose ``person_id`` is the Person's primary key. The run records
+    ``population="registry"``. One transaction: if anything fails, no run, result or audit row remains
+    (and a directory this call created is removed). ``actor`` is a user allowed to screen the registry,
+    or ``None`` for the command line.
+    """
+    if actor is not None and not can_screen_registry(actor):
+        raise PermissionDenied("only department officers and the standards office screen the registry")
+    rules = rules_in_force()
+    if not rules:
+        raise screening.ScreeningError("no rules in force: load the standards first (fuwu standards load standards/)")
+    created = out_dir is None
+    if out_dir is None:
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S-%f")
+        out_dir = Path(settings.VAR_DIR) / "registry-screens" / stamp
+    out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=not created)
+    try:
+        population = out_dir / "registry.parquet"
+        persons = export_registry(population)
+        plan = Plan(
+            engine="duckdb",
+            as_of=as_of,
+            population=population,
+            out=out_dir / "results",
+            partitions=max(1, min(16, -(-persons // REGISTRY_PARTITION_PERSONS))),
+            rules=rules,
+        )
+        run = screening_run_start(plan=plan, actor=actor, population=REGISTRY)
+        # fresh: the directory is this run's own, so nothing in it is to be resumed.
+        outcome = screening.run(plan, screening.DuckDBEngine(plan), fresh=True)
+        return screening_run_complete(run=run, outcome=outcome, actor=actor, load_results=True)
+    except BaseException:
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+
+
+__all__ = ["ResultStatus", "screening_registry_run", "screening_run_complete", "screening_run_start"]

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from fuwu.eligibility import screening
 from fuwu.eligibility.selectors import completed_run, rules_in_force
-from fuwu.eligibility.services import screening_run_complete, screening_run_start
+from fuwu.eligibility.services import screening_registry_run, screening_run_complete, screening_run_start
 
 
 def postgres_dsn() -> str:
@@ -44,8 +44,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--engine", choices=["duckdb", "postgres", "spark"], default="duckdb")
         parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
-        parser.add_argument("--population", type=Path, required=True, help="Parquet file of the population")
-        parser.add_argument("--out", type=Path, required=True, help="Output directory (Parquet partitions)")
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--population", type=Path, help="Parquet file of the population")
+        source.add_argument(
+            "--registry",
+            action="store_true",
+            help="Screen the registered residents (DuckDB; results by Person id; --out optional)",
+        )
+        parser.add_argument("--out", type=Path, help="Output directory (Parquet partitions)")
         parser.add_argument("--partitions", type=int, default=16)
         parser.add_argument("--spark-master", default="local[2]")
         parser.add_argument("--fresh", action="store_true", help="Start over instead of resuming")
@@ -55,6 +61,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from django.utils import timezone
 
+        if options["registry"]:
+            self._registry(options)
+            return
+        if options["out"] is None:
+            raise CommandError("--out is required with --population")
         population: Path = options["population"]
         if not population.is_file():
             raise CommandError(f"population file not found: {population}")
@@ -102,4 +113,19 @@ class Command(BaseCommand):
             f"run {run.pk}: {len(rules)} rules, {run.persons} persons with a result, "
             f"{outcome.partitions_run} partitions screened, {outcome.partitions_skipped} resumed, "
             f"{outcome.seconds:.1f}s → {plan.out}"
+        )
+
+    def _registry(self, options: dict[str, Any]) -> None:
+        from django.utils import timezone
+
+        if options["engine"] != "duckdb" or options["no_db"]:
+            raise CommandError("--registry screens with DuckDB and loads the results: drop --engine and --no-db")
+        try:
+            run = screening_registry_run(
+                actor=None, as_of=options["as_of"] or timezone.localdate(), out_dir=options["out"]
+            )
+        except screening.ScreeningError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"run {run.pk}: registry screened on {run.as_of}, {run.persons} persons with a result → {run.output}"
         )
