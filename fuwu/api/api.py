@@ -6,10 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
 
 from fuwu.api import schemas as s
+from fuwu.api.homecare import router as homecare_router
 from fuwu.areas import selectors as area_selectors
 from fuwu.areas.models import Area
 from fuwu.eligibility.explain import explain
@@ -25,9 +26,13 @@ from fuwu.standards.models import LifeArea, ServiceItem, StandardVersion
 api = NinjaAPI(
     title="fuwu API",
     version="1.0.0",
-    description="Taizhou's basic public service standards, service items and administrative areas, read-only.",
+    description=(
+        "Taizhou's basic public service standards, service items and administrative areas (read-only), "
+        "eligibility answers, and home-care booking (``/homecare``: session login, CSRF token on POST)."
+    ),
     urls_namespace="api-1.0.0",
 )
+api.add_router("/homecare", homecare_router)
 
 
 def _t(obj: Any, field: str) -> dict[str, str]:
@@ -84,7 +89,7 @@ def get_standard(request: HttpRequest, key: str, version: int | None = None) -> 
     try:
         v = selectors.standard_version(key=key, number=version)
     except StandardVersion.DoesNotExist:
-        return 404, {"detail": f"no standard {key!r}" + (f" version {version}" if version else "")}
+        return Status(404, {"detail": f"no standard {key!r}" + (f" version {version}" if version else "")})
     clauses = list(v.clauses.select_related("parent"))
     return {
         **_standard(v),
@@ -145,7 +150,7 @@ def get_item(request: HttpRequest, key: str) -> Any:
     try:
         i = selectors.item_in_force(key=key)
     except ServiceItem.DoesNotExist:
-        return 404, {"detail": f"no service item {key!r} in force"}
+        return Status(404, {"detail": f"no service item {key!r} in force"})
     return {
         **_item_summary(i),
         "target_group": _t(i, "target_group"),
@@ -166,7 +171,7 @@ def get_area(request: HttpRequest, code: str) -> Any:
     try:
         return _area(area_selectors.area_by_code(code))
     except Area.DoesNotExist:
-        return 404, {"detail": f"no area with code {code!r}"}
+        return Status(404, {"detail": f"no area with code {code!r}"})
 
 
 class SearchParams(Schema):
@@ -208,23 +213,23 @@ def eligibility(request: HttpRequest, body: s.EligibilityIn) -> Any:
     household = None
     if body.person_id is not None:
         if body.facts:
-            return 422, {"detail": "give either facts or person_id, not both"}
+            return Status(422, {"detail": "give either facts or person_id, not both"})
         try:
             facts, household = registered_person_facts(user=request.user, person_id=body.person_id)
         except Person.DoesNotExist:
             # The same answer whether the person does not exist or is outside the caller's area.
-            return 404, {"detail": f"person_id: no resident {body.person_id} within your access"}
+            return Status(404, {"detail": f"person_id: no resident {body.person_id} within your access"})
     else:
         try:
             facts = coerce_all(body.facts or {})
         except FactError as exc:
-            return 422, {"detail": str(exc)}
+            return Status(422, {"detail": str(exc)})
     as_of = body.as_of or timezone.localdate()
     rules = rules_in_force()
     if body.items:
         unknown = sorted(set(body.items) - {r.item for r in rules})
         if unknown:
-            return 422, {"detail": f"items: no rule in force for {', '.join(unknown)}"}
+            return Status(422, {"detail": f"items: no rule in force for {', '.join(unknown)}"})
         rules = [r for r in rules if r.item in set(body.items)]
     names = selectors.item_names(keys=[r.item for r in rules])
     results = []

@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
+from pydantic import AwareDatetime
 
 
 class TextOut(Schema):
@@ -149,3 +150,99 @@ class EligibilityItemOut(Schema):
 class EligibilityOut(Schema):
     as_of: dt.date
     results: list[EligibilityItemOut]
+
+
+# --- home care ------------------------------------------------------------------------------------
+
+
+class HomeCareErrorOut(ErrorOut):
+    """A refused home-care request: ``detail`` is the Chinese message for the person, ``code`` is stable."""
+
+    code: str
+
+
+class ProjectOut(Schema):
+    key: str
+    name: TextOut
+    kind: str
+    price: str
+    minutes: int
+    staff: int
+    monthly_limit: int | None
+    qualifications: list[str]
+
+
+class BookingIn(Schema):
+    person_id: int
+    item: str
+    # With a UTC offset: a booking names a moment, never a wall-clock time in an unstated zone.
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+
+
+class CancelIn(Schema):
+    reason: str
+
+
+class ProviderRefOut(Schema):
+    id: int
+    name: str
+
+
+class OrderOut(Schema):
+    id: int
+    person_id: int
+    elder_name: str
+    item: str
+    kind: str
+    status: str
+    status_label: str
+    window_start: dt.datetime
+    window_end: dt.datetime
+    minutes: int
+    staff: int
+    price: str
+    subsidy: str
+    self_pay: str
+    provider: ProviderRefOut
+    caregiver: str | None
+    planned_start: dt.datetime | None
+    channel: str
+    requested_at: dt.datetime
+    respond_by: dt.datetime
+    accepted_at: dt.datetime | None
+    checkin_at: dt.datetime | None
+    checkout_at: dt.datetime | None
+    confirmed_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    end_reason: str
+    overdue_flagged_at: dt.datetime | None
+    confirmation_code: str | None
+
+
+class OrderPageOut(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[OrderOut]
+
+
+class StatementLineOut(Schema):
+    order: int
+    item: str
+    status: str
+    window_start: dt.datetime
+    price: str
+    subsidy: str
+    self_pay: str
+
+
+class StatementOut(Schema):
+    person_id: int
+    month: str
+    allowance: str
+    held: str
+    spent: str
+    self_paid: str
+    remaining: str
+    lines: list[StatementLineOut]
