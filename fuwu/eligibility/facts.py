@@ -128,6 +128,20 @@ DERIVED_FACTS: tuple[Fact, ...] = (
         "Hukou city: the first 4 digits of the area code ('3310' is Taizhou)",
         derived="area_prefix(hukou_area, 4)",
     ),
+    Fact(
+        "residence_county",
+        FactType.AREA,
+        "居住地所在县（市、区）",
+        "County of residence",
+        derived="area_prefix(residence_area, 6)",
+    ),
+    Fact(
+        "residence_city",
+        FactType.AREA,
+        "居住地所在市（代码前4位）",
+        "City of residence: the first 4 digits of the area code ('3310' is Taizhou)",
+        derived="area_prefix(residence_area, 4)",
+    ),
     Fact("is_veteran", FactType.BOOLEAN, "优抚对象", "Is a veteran or survivor", derived="veteran_category <> 'none'"),
     Fact(
         "is_disabled",

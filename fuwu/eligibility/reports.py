@@ -42,7 +42,7 @@ def whatif_workbook(report: Report, county_names: Mapping[str, str]) -> Workbook
         [
             county_names.get(r.county, ""),
             r.county,
-            r.item,
+            r.label or r.item,
             r.before_people,
             r.after_people,
             r.people_change,

@@ -35,6 +35,9 @@ class ItemRule:
     period: str
     level_clause: str | None
     parameters: ParameterTable
+    # Items naming the same ``shared`` id pay one allowance: the largest of their amounts, once (see whatif).
+    shared: str | None = None
+    name: Text | None = None
 
     @property
     def facts(self) -> frozenset[str]:
@@ -98,6 +101,7 @@ def check_rules(document: StandardDocument) -> list[RuleProblem]:
     """Every rule expression in the document, parsed and checked; the problems found."""
     problems: list[RuleProblem] = []
     parameters = parameter_table(document)
+    problems += _check_shared(document)
     for i, item in enumerate(document.items):
         rule = item.target_group.rule
         if rule is None:
@@ -115,6 +119,33 @@ def check_rules(document: StandardDocument) -> list[RuleProblem]:
                 parse(text, parameters=parameters)
             except RuleError as error:
                 problems.append(RuleProblem(path, item.id, part, error))
+    return problems
+
+
+def _check_shared(document: StandardDocument) -> list[RuleProblem]:
+    """Items sharing one allowance must pay it per the same period, and the shared id must not be an item's."""
+    problems: list[RuleProblem] = []
+    item_ids = {item.id for item in document.items}
+    first: dict[str, tuple[str, str]] = {}  # shared id -> (item, period) of the first item naming it
+    for i, item in enumerate(document.items):
+        rule = item.target_group.rule
+        level = rule.level if rule else None
+        if level is None or level.shared is None:
+            continue
+        path: tuple[str | int, ...] = ("items", i, "target_group", "rule", "level")
+        if level.shared in item_ids:
+            message = f"shared id {level.shared!r} is also an item id; name the allowance, not an item"
+            problems.append(RuleProblem((*path, "shared"), item.id, "level shared", RuleError(message, level.shared)))
+        if level.amount is None:
+            message = f"shares allowance {level.shared!r} but has no amount"
+            problems.append(RuleProblem((*path, "shared"), item.id, "level shared", RuleError(message, level.shared)))
+        other = first.setdefault(level.shared, (item.id, level.period))
+        if other[1] != level.period:
+            message = (
+                f"shares allowance {level.shared!r} with {other[0]}, which is paid per {other[1]}, "
+                f"but is paid per {level.period}; items sharing an allowance must have the same period"
+            )
+            problems.append(RuleProblem((*path, "period"), item.id, "level period", RuleError(message, level.period)))
     return problems
 
 
@@ -145,6 +176,8 @@ def rules_from_document(
                 period=level.period if level else "month",
                 level_clause=level.clause if level else None,
                 parameters=parameters,
+                shared=level.shared if level else None,
+                name=item.name,
             )
         )
     return out

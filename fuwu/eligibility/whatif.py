@@ -3,6 +3,12 @@
 Both the rules in force and the draft's rules for the same standard run over
 the same population on the same date; the report compares, per county and
 item, how many people are covered and what it costs per year.
+
+Items whose levels name the same ``shared`` id pay one allowance between them
+(the home-care standard's ten projects draw on one monthly allowance). They are
+reported as one row, keyed by the shared id: the people entitled to any of the
+items, and for each of them the largest of their amounts, once. Summing the
+items instead would count the allowance once per item.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ class Row:
     after_people: int
     before_cost: Decimal
     after_cost: Decimal
+    # A readable name for a shared allowance's row (``item`` is then the shared id); None for one item.
+    label: str | None = None
 
     @property
     def people_change(self) -> int:
@@ -72,41 +80,58 @@ def what_if(
     work: Path,
     partitions: int = 4,
 ) -> Report:
-    """Coverage and yearly cost, by county and item, before and after the draft."""
+    """Coverage and yearly cost, by county and item (or shared allowance), before and after the draft."""
     standards = {r.standard for r in draft}
     if len(standards) != 1:
         raise ValueError("a draft is one standard's file")
     standard = standards.pop()
     before = [r for r in in_force if r.standard == standard]
-    periods = {r.item: PERIODS_PER_YEAR[r.period] for r in [*before, *draft]}
     before_dir = _screen(before, population, work / "before", as_of, partitions) if before else None
     after_dir = _screen(draft, population, work / "after", as_of, partitions)
     con = duckdb.connect()
-    period_rows = ", ".join(f"('{item}', {n})" for item, n in periods.items())
-    con.execute(f"CREATE TABLE periods(item VARCHAR, per_year INTEGER); INSERT INTO periods VALUES {period_rows}")
 
-    def summary(directory: Path | None, name: str) -> None:
-        if directory is not None:
-            con.register("results", screening.read_results(directory))
+    def summary(rules: list[ItemRule], directory: Path | None, name: str) -> None:
         if directory is None:
             con.execute(f"CREATE TABLE {name}(county VARCHAR, item VARCHAR, people BIGINT, cost DECIMAL(38, 2))")
             return
+        # Each side with its own rules: a draft may start or stop sharing an allowance.
+        groups = ", ".join(f"('{r.item}', '{r.shared or r.item}', {PERIODS_PER_YEAR[r.period]})" for r in rules)
+        con.execute("CREATE OR REPLACE TABLE groups(item VARCHAR, grp VARCHAR, per_year INTEGER)")
+        con.execute(f"INSERT INTO groups VALUES {groups}")
+        con.register("results", screening.read_results(directory))
+        # One row per person and group first, so a shared allowance is paid once, at the largest amount.
         con.execute(
-            f"CREATE TABLE {name} AS SELECT substr(coalesce(hukou_area, ''), 1, 6) AS county, r.item, "
-            "count(*) AS people, coalesce(sum(amount * p.per_year), 0) AS cost "
-            "FROM results r JOIN periods p USING (item) "
-            "WHERE status = 'eligible' GROUP BY ALL"
+            f"CREATE TABLE {name} AS SELECT county, grp AS item, count(*) AS people, "
+            "coalesce(sum(amount * per_year), 0) AS cost FROM ("
+            "SELECT substr(coalesce(r.hukou_area, ''), 1, 6) AS county, r.person_id, g.grp, "
+            "max(r.amount) AS amount, max(g.per_year) AS per_year "
+            "FROM results r JOIN groups g USING (item) WHERE r.status = 'eligible' GROUP BY ALL"
+            ") GROUP BY ALL"
         )
 
-    summary(before_dir, "before")
-    summary(after_dir, "after")
+    summary(before, before_dir, "before")
+    summary(draft, after_dir, "after")
     rows = con.execute(
         "SELECT coalesce(a.county, b.county), coalesce(a.item, b.item), coalesce(b.people, 0), coalesce(a.people, 0), "
         "coalesce(b.cost, 0), coalesce(a.cost, 0) FROM after a FULL JOIN before b USING (county, item) "
         "ORDER BY 1, 2"
     ).fetchall()
+    labels = {**shared_labels(before), **shared_labels(draft)}
     return Report(
         standard=standard,
         as_of=as_of,
-        rows=[Row(c, i, int(bp), int(ap), Decimal(bc), Decimal(ac)) for c, i, bp, ap, bc, ac in rows],
+        rows=[Row(c, i, int(bp), int(ap), Decimal(bc), Decimal(ac), labels.get(i)) for c, i, bp, ap, bc, ac in rows],
     )
+
+
+def shared_labels(rules: list[ItemRule]) -> dict[str, str]:
+    """A name for each shared allowance of one standard: its first item's name and how many items share it."""
+    groups: dict[str, list[ItemRule]] = {}
+    for rule in rules:
+        if rule.shared:
+            groups.setdefault(rule.shared, []).append(rule)
+    labels: dict[str, str] = {}
+    for shared, members in groups.items():
+        first = members[0].name.zh if members[0].name else members[0].item
+        labels[shared] = f"{first}等{len(members)}项共用额度" if len(members) > 1 else f"{first}（共用额度）"
+    return labels

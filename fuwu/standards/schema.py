@@ -153,6 +153,13 @@ class RuleLevel(Strict):
     unit: NonEmpty | None = Field(default=None, description="What a unit is, e.g. visit, hour.")
     period: Literal["once", "month", "year"] = "month"
     clause: ClauseRef | None = None
+    shared: Identifier | None = Field(
+        default=None,
+        description=(
+            "Items whose levels name the same `shared` id pay one allowance between them: a person entitled to "
+            "several of them receives the largest of their amounts once, not each."
+        ),
+    )
 
 
 class Rule(Strict):

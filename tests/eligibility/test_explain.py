@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from fuwu.eligibility.derived import full_years, per_capita
+from fuwu.eligibility.derived import full_years, per_capita, person_facts
 from fuwu.eligibility.explain import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, explain
-from fuwu.eligibility.ruleset import rules_from_document
+from fuwu.eligibility.ruleset import ItemRule, rules_from_document
 from fuwu.standards.parsing import parse_standard_file
-from tests.conftest import MINI
+from tests.conftest import MINI, REPO
 
 RULES = rules_from_document(parse_standard_file(MINI).document)
 TAIZHOU = "331002001901"
@@ -71,3 +71,21 @@ def test_per_capita_rounds_half_up_to_the_fen() -> None:
     assert per_capita(Decimal("1000.01"), 2) == Decimal("500.01")
     assert per_capita(Decimal("10"), 3) == Decimal("3.33")
     assert per_capita(Decimal("0.05"), 10) == Decimal("0.01")
+
+
+def test_residence_city_and_county_come_from_the_residence_area() -> None:
+    facts = person_facts({"hukou_area": "330102001001", "residence_area": TAIZHOU}, as_of=dt.date(2026, 11, 29))
+    assert (facts["residence_county"], facts["residence_city"]) == ("331002", "3310")
+    assert (facts["hukou_county"], facts["hukou_city"]) == ("330102", "3301")
+    unknown = person_facts({}, as_of=dt.date(2026, 11, 29))
+    assert unknown["residence_city"] is None
+
+
+def test_an_unknown_residence_names_the_residence_area() -> None:
+    home_care = REPO / "standards" / "taizhou" / "taizhou-home-care.yaml"
+    rules: list[ItemRule] = [
+        r for r in rules_from_document(parse_standard_file(home_care).document) if r.item == "hc-package-health"
+    ]
+    [result] = explain({"birth_date": dt.date(1950, 1, 1)}, rules=rules, as_of=dt.date(2026, 11, 29))
+    assert result.status == UNKNOWN
+    assert result.missing == ("residence_area",)

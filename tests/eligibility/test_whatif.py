@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
@@ -13,11 +14,13 @@ from openpyxl import load_workbook
 from fuwu.eligibility.explain import ELIGIBLE, explain
 from fuwu.eligibility.ruleset import rules_from_document
 from fuwu.eligibility.whatif import what_if
-from fuwu.standards.parsing import parse_standard_file
-from tests.conftest import MINI
+from fuwu.standards.parsing import parse_standard_file, read_yaml
+from fuwu.standards.schema import StandardDocument
+from tests.conftest import MINI, REPO
 from tests.eligibility.population import random_population, write
 
 AS_OF = dt.date(2026, 11, 29)
+HOME_CARE = REPO / "standards" / "taizhou" / "taizhou-home-care.yaml"
 
 
 def draft_file(tmp_path: Path) -> Path:
@@ -77,3 +80,43 @@ def test_the_command_prints_and_writes_excel(tmp_path: Path, capsys: pytest.Capt
     assert sheet is not None
     assert sheet["A1"].value == "县（市、区）"
     assert sheet.max_row >= 3
+
+
+def test_a_shared_allowance_is_costed_once_per_person(tmp_path: Path) -> None:
+    """Raising home care's one monthly allowance costs the raise once per entitled elder, not once per project."""
+    raise_by = 20
+    population = write(random_population(3_000, seed=11, as_of=AS_OF, unknown=0), tmp_path / "pop.parquet")
+    data, _ = read_yaml(HOME_CARE.read_text(encoding="utf-8"))
+    [subsidy] = [p for p in data["parameters"] if p["id"] == "hc-monthly-subsidy"]
+    in_force = subsidy["values"][-1]
+    assert in_force["effective_from"] <= AS_OF
+    # Every band but the disability add-on, so greatest(band, band) rises by exactly raise_by for everyone.
+    raised = {band: v + raise_by if band != "disability-addon" else v for band, v in in_force["value"].items()}
+    subsidy["values"].append({"effective_from": dt.date(2026, 1, 1), "value": raised})
+    current = rules_from_document(parse_standard_file(HOME_CARE).document)
+    draft = rules_from_document(StandardDocument.model_validate(data))
+
+    report = what_if(in_force=current, draft=draft, population=population, as_of=AS_OF, work=tmp_path / "w")
+
+    # Entitled to the allowance (5.2), from the population file alone: Taizhou hukou, 80 or over, or 60 or over
+    # with a low-income status.
+    def age(born: dt.date) -> int:
+        return AS_OF.year - born.year - ((AS_OF.month, AS_OF.day) < (born.month, born.day))
+
+    entitled = sum(
+        1
+        for p in pq.read_table(population).to_pylist()
+        if p["hukou_area"].startswith("3310")
+        and (age(p["birth_date"]) >= 80 or (age(p["birth_date"]) >= 60 and p["low_income_status"] != "none"))
+    )
+    assert entitled > 100
+    allowance = [r for r in report.rows if r.item == "hc-monthly-allowance"]
+    assert allowance, "one row per county for the shared allowance"
+    assert not [r for r in report.rows if r.item in {"hc-meals", "hc-rehab-care"}]
+    assert {r.label for r in allowance} == {"助餐服务等10项共用额度"}
+    assert sum(r.after_people for r in allowance) == sum(r.before_people for r in allowance) == entitled
+    assert report.totals().cost_change == sum(r.cost_change for r in allowance) == entitled * raise_by * 12
+    # And the allowance itself, once a person: hc-rehab-care's group is within hc-meals', at the same amount.
+    [meals] = [r for r in current if r.item == "hc-meals"]
+    results = [explain(p, rules=[meals], as_of=AS_OF)[0] for p in pq.read_table(population).to_pylist()]
+    assert sum(r.before_cost for r in allowance) == sum(r.amount * 12 for r in results if r.amount is not None)

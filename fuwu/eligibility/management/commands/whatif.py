@@ -48,8 +48,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{'county':<10} {'item':<28} {'before':>9} {'after':>9} {'change':>8} {'cost change':>16}")
         for r in [*report.rows, report.totals()]:
             county = names.get(r.county, r.county)
+            item = r.label or r.item
             self.stdout.write(
-                f"{county:<10} {r.item:<28} {r.before_people:>9} {r.after_people:>9} {r.people_change:>+8} "
+                f"{county:<10} {item:<28} {r.before_people:>9} {r.after_people:>9} {r.people_change:>+8} "
                 f"{r.cost_change:>+16,.2f}"
             )
         if options["xlsx"]:
