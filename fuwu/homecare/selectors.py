@@ -64,6 +64,16 @@ def elders_for_family(*, user: Any) -> QuerySet[Person]:
     return Person.objects.filter(family_links__user=user).select_related("homecare_account").order_by("pk")
 
 
+def elders_for_booking(*, user: Any) -> QuerySet[Person]:
+    """Whom ``user`` may book for: a family member their elders, village and community staff their area's."""
+    if has_role(user, {Role.DEPARTMENT_OFFICER}):
+        prefix = officer_prefix(user)
+        if prefix is None:
+            return Person.objects.none()
+        return Person.objects.filter(hukou_area__startswith=prefix).select_related("homecare_account")
+    return elders_for_family(user=user)
+
+
 def accounts_for_user(*, user: Any) -> QuerySet[EntitlementAccount]:
     accounts = EntitlementAccount.objects.select_related("person", "provider", "usual_caregiver")
     if has_role(user, {Role.AUDITOR}):
