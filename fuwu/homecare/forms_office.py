@@ -98,3 +98,8 @@ def errors_text(form: forms.Form) -> str:
         label = f"{field.label}：" if field is not None and field.label else ""
         parts.append(label + "".join(str(e) for e in errors))
     return "；".join(parts)
+
+
+class FamilyLinkForm(forms.Form):
+    username = forms.CharField(label=_("家属的用户名"), max_length=150)
+    relation = forms.CharField(label=_("与老人的关系"), max_length=32, help_text=_("例如：女儿、儿子、配偶、本人。"))

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("caregivers/", views.caregivers, name="caregivers"),
     path("accounts/", views.accounts, name="accounts"),
     path("accounts/<int:pk>/", views.account, name="account"),
+    path("accounts/<int:pk>/family/", views.account_family, name="account_family"),
     path("complaints/", views.complaints, name="complaints"),
     path("complaints/<int:pk>/resolve/", views.complaint_resolve, name="complaint_resolve"),
     path("overdue/", views.overdue, name="overdue"),

@@ -32,11 +32,12 @@ from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
-from fuwu.homecare import permissions, planning, selectors, services, standard
+from fuwu.homecare import family, permissions, planning, selectors, services, standard
 from fuwu.homecare.forms_office import (
     AbsenceForm,
     DayForm,
     DeclineForm,
+    FamilyLinkForm,
     HomeForm,
     OpenAccountsForm,
     ResolveForm,
@@ -513,6 +514,8 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("no such account") from exc
     person = found.person
     can_set_home = permissions.is_officer_for(user, person) or permissions.manages(user, found.provider)
+    can_link = permissions.is_officer_for(user, person)
+    family_form = FamilyLinkForm()
     status = 200
     if request.method == "POST":
         if not can_set_home:
@@ -548,9 +551,36 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
             "orders": _rows(request, selectors.orders_for_user(user=user).filter(account=found)[:SHOWN], now=now),
             "form": form if can_set_home else None,
             "can_book": permissions.can_book_for(user, person),
+            "family_form": family_form if can_link else None,
+            "family": list(person.family_links.select_related("user")) if can_link else [],
         },
         status=status,
     )
+
+
+@never_cache
+@require_POST
+def account_family(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link a family member's account to the elder (the officer of the area, after checking who they are)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        found = selectors.account_for_user(user=request.user, pk=pk)
+    except EntitlementAccount.DoesNotExist as exc:
+        raise Http404("no such account") from exc
+    if not permissions.is_officer_for(request.user, found.person):
+        raise PermissionDenied
+    form = FamilyLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            family.family_link_add(actor=request.user, person=found.person, **form.cleaned_data)
+        except HomeCareError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已关联家属账号。家属登录后即可为老人预约、确认和评价服务。"))
+    else:
+        messages.error(request, _("请填写家属的用户名和与老人的关系。"))
+    return HttpResponseRedirect(reverse("homecare:account", args=[found.pk]))
 
 
 # --- complaints and overdue orders ---------------------------------------------------------------
