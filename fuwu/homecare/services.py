@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -90,7 +91,12 @@ def _state(order: Order) -> dict[str, Any]:
 
 
 def _locked(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("account", "account__person", "caregiver").get(pk=order.pk)
+    # Lock the order row only: PostgreSQL refuses FOR UPDATE on the nullable side of the caregiver join.
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("account", "account__person", "caregiver")
+        .get(pk=order.pk)
+    )
 
 
 def _require(order: Order, *allowed: str, action: str) -> None:
@@ -242,7 +248,7 @@ def account_set_home(
     """Where visits happen: needed for dispatch and the check-in distance."""
     if not (permissions.is_officer_for(actor, account.person) or permissions.manages(actor, account.provider)):
         raise PermissionDenied("only the elder's officer or provider may set the home location")
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    if not (latitude.is_finite() and longitude.is_finite() and -90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise HomeCareError("经纬度超出范围：纬度应在 -90～90，经度应在 -180～180 之间。", code="bad_location")
     before = {"address": account.address, "lat": str(account.latitude), "lon": str(account.longitude)}
     account.address, account.latitude, account.longitude = address.strip(), latitude, longitude
@@ -291,7 +297,9 @@ def order_book(
         return _replay(existing, person, item, window_start, window_end), False
     try:
         with transaction.atomic():
-            return _book(actor, person, item, window_start, window_end, key, channel, now or local_now()), True
+            return _book(
+                actor, person, item, window_start, window_end, key, channel, timezone.localtime(now or local_now())
+            ), True
     except IntegrityError:
         # The same key raced in from a retry that committed first: answer with that order.
         existing = Order.objects.filter(booked_by=actor, idempotency_key=key).select_related("account").first()
@@ -339,7 +347,9 @@ def _book(
         raise HomeCareError(f"{project.name_zh}每次不少于{project.minutes}分钟，所选时段太短。", code="bad_window")
     if project.kind == OrderKind.SUBSIDISED and item not in account.items:
         raise HomeCareError(f"根据筛查结果，该老人不享受“{project.name_zh}”补贴项目。", code="not_entitled")
-    month = account_month(account=account, month=start.date())
+    # Bookings for one elder's month queue here: without the lock, concurrent requests each count the
+    # month's orders before the others' are committed, and all pass the monthly limit.
+    month = AccountMonth.objects.select_for_update().get(pk=account_month(account=account, month=start.date()).pk)
     if project.monthly_limit is not None:
         booked = Order.objects.filter(account_month=month, item=item, status__in=LIVE).count()
         if booked >= project.monthly_limit:
@@ -472,6 +482,8 @@ def order_schedule(
 def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
     """Back to accepted (no caregiver), e.g. when a re-plan after an absence cannot place the visit."""
     order = _locked(order)
+    if actor is not None and not permissions.manages(actor, order.provider):
+        raise PermissionDenied("only the order's provider may take it back from the caregiver")
     _require(order, OrderStatus.SCHEDULED, action="退回待派")
     before = _state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
@@ -501,9 +513,15 @@ def _distance_from_home(order: Order, at: Position) -> int:
     return round(distance_m(float(at.latitude), float(at.longitude), float(account.latitude), float(account.longitude)))
 
 
-def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> tuple[int, bool, str]:
-    if not (-90 <= at.latitude <= 90 and -180 <= at.longitude <= 180):
+def _require_valid(at: Position) -> None:
+    # Finite first: ordering a Decimal NaN raises InvalidOperation instead of answering False.
+    finite = at.latitude.is_finite() and at.longitude.is_finite()
+    if not (finite and -90 <= at.latitude <= 90 and -180 <= at.longitude <= 180):
         raise HomeCareError("定位数据无效：纬度应在 -90～90，经度应在 -180～180 之间。", code="bad_location")
+
+
+def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> tuple[int, bool, str]:
+    _require_valid(at)
     meters = _distance_from_home(order, at)
     radius = int(standard.number("checkin_radius_m", on=on))
     flagged = meters > radius
@@ -527,7 +545,7 @@ def order_check_in(
     order = _locked(order)
     _caregiver_only(actor, order)
     _require(order, OrderStatus.SCHEDULED, action="签到")
-    now = now or local_now()
+    now = timezone.localtime(now or local_now())
     meters, flagged, why = _location_check(order, at, reason, on=now.date())
     before = _state(order)
     order.status, order.checkin_at = OrderStatus.IN_SERVICE, now
@@ -562,7 +580,7 @@ def order_check_out(
     tasks = [t.strip()[:200] for t in tasks_done if t.strip()]
     if not tasks:
         raise HomeCareError("请至少填写一项已完成的服务内容。", code="record_required")
-    now = now or local_now()
+    now = timezone.localtime(now or local_now())
     meters, flagged, why = _location_check(order, at, reason, on=now.date())
     before = _state(order)
     order.status, order.checkout_at = OrderStatus.COMPLETED, now
@@ -635,8 +653,11 @@ def order_no_show(
         raise PermissionDenied("only the assigned caregiver or the provider may record a no-show")
     _require(order, OrderStatus.SCHEDULED, action="登记未上门服务")
     if at is not None:
+        _require_valid(at)
         order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
         order.checkin_distance_m = _distance_from_home(order, at)
+        # _end saves only its own fields: keep where the caregiver stood.
+        order.save(update_fields=["checkin_latitude", "checkin_longitude", "checkin_distance_m"])
     return _end(actor, order, OrderStatus.NO_SHOW, reason, "homecare.order_no_show", now)
 
 
@@ -650,7 +671,10 @@ def order_confirm(*, actor: Any, order: Order, code: str = "", now: dt.datetime 
     order = _locked(order)
     person = order.account.person
     if permissions.is_assigned_caregiver(actor, order):
-        if not secrets.compare_digest(code.strip(), order.confirmation_code):
+        # NFKC reads the full-width digits Chinese keyboards type as the code's own; bytes, because
+        # compare_digest raises on any other non-ASCII text instead of answering "no".
+        typed = unicodedata.normalize("NFKC", code).strip().encode()
+        if not secrets.compare_digest(typed, order.confirmation_code.encode()):
             raise HomeCareError("确认码不正确，请老人或家属再读一遍订单页上的4位确认码。", code="bad_code")
     elif not permissions.can_book_for(actor, person):
         raise PermissionDenied("only the elder's family, their officer or the caregiver with the code may confirm")
@@ -705,7 +729,7 @@ def complaint_lodge(*, actor: Any, order: Order, text: str, now: dt.datetime | N
         raise HomeCareError("这笔工单还没有派单上门，不能投诉；如需取消请直接取消预约。", code="wrong_state")
     if not text.strip():
         raise HomeCareError("请写明投诉的内容。", code="text_required")
-    now = now or local_now()
+    now = timezone.localtime(now or local_now())  # the day it is in China, whatever zone came in
     due = workdays.add_working_days(
         now.date(), int(standard.number("complaint_days", on=now.date())), overrides=calendar_overrides()
     )
