@@ -180,6 +180,8 @@ FUWU_HOMECARE = {
     "default_minutes": 60,
 }
 # Service photos: at most this many per visit, of these types, each at most this many bytes.
+# Wrong confirmation codes a caregiver may enter for one visit before only the family or officer can confirm.
+FUWU_CONFIRMATION_ATTEMPTS = 5
 FUWU_PHOTO_MAX_COUNT = 3
 FUWU_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 FUWU_PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}

@@ -259,6 +259,7 @@ class Order(models.Model):
     notes = models.TextField(blank=True)
     # Read to the caregiver by the elder or family at the door; shown on their own order page.
     confirmation_code = models.CharField(max_length=6)
+    confirmation_failures = models.PositiveSmallIntegerField(default=0)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

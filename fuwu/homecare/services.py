@@ -400,7 +400,7 @@ def _book(
 
 
 def _release(order: Order) -> None:
-    if order.subsidy and order.confirmed_at is None:
+    if order.subsidy and order.confirmed_at is None and not order.subsidy_refunded:
         AccountMonth.objects.filter(pk=order.account_month_id).update(held=F("held") - order.subsidy)
 
 
@@ -661,39 +661,63 @@ def order_no_show(
     return _end(actor, order, OrderStatus.NO_SHOW, reason, "homecare.order_no_show", now)
 
 
-@transaction.atomic
 def order_confirm(*, actor: Any, order: Order, code: str = "", now: dt.datetime | None = None) -> Order:
     """The elder or family confirms the visit took place; only then is the subsidy spent.
 
     At the door the caregiver enters the code the elder or family reads from their own order page;
-    family members and officers confirm from their own accounts without it.
+    family members and officers confirm from their own accounts without it. After
+    ``FUWU_CONFIRMATION_ATTEMPTS`` wrong codes the caregiver can no longer confirm that order (four
+    digits are guessable); the family or the officer still can. Each wrong code is counted even though
+    the request is refused, so the count is written in its own transaction before the refusal.
     """
-    order = _locked(order)
+    with transaction.atomic():
+        order = _locked(order)
+        if permissions.is_assigned_caregiver(actor, order) and not _code_matches(order, code):
+            Order.objects.filter(pk=order.pk).update(confirmation_failures=F("confirmation_failures") + 1)
+            left = settings.FUWU_CONFIRMATION_ATTEMPTS - order.confirmation_failures - 1
+        else:
+            return _confirm(actor, order, now)
+    # Only a wrong code gets here, after its transaction has counted it.
+    if left > 0:
+        raise HomeCareError(
+            f"确认码不正确，请老人或家属再读一遍订单页上的4位确认码（还可以再试{left}次）。", code="bad_code"
+        )
+    raise HomeCareError(
+        "确认码错误次数太多，护理员不能再确认这次服务；请老人家属在自己的订单页确认，或联系村（社区）工作人员。",
+        code="code_locked",
+    )
+
+
+def _code_matches(order: Order, code: str) -> bool:
+    if order.confirmation_failures >= settings.FUWU_CONFIRMATION_ATTEMPTS:
+        return False
+    # NFKC reads the full-width digits Chinese keyboards type as the code's own; bytes, because
+    # compare_digest raises on any other non-ASCII text instead of answering "no".
+    typed = unicodedata.normalize("NFKC", code).strip().encode()
+    return secrets.compare_digest(typed, order.confirmation_code.encode())
+
+
+def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
     person = order.account.person
-    if permissions.is_assigned_caregiver(actor, order):
-        # NFKC reads the full-width digits Chinese keyboards type as the code's own; bytes, because
-        # compare_digest raises on any other non-ASCII text instead of answering "no".
-        typed = unicodedata.normalize("NFKC", code).strip().encode()
-        if not secrets.compare_digest(typed, order.confirmation_code.encode()):
-            raise HomeCareError("确认码不正确，请老人或家属再读一遍订单页上的4位确认码。", code="bad_code")
-    elif not permissions.can_book_for(actor, person):
+    if not (permissions.is_assigned_caregiver(actor, order) or permissions.can_book_for(actor, person)):
         raise PermissionDenied("only the elder's family, their officer or the caregiver with the code may confirm")
     _require(order, OrderStatus.COMPLETED, action="确认")
     if order.confirmed_at is not None:
         raise HomeCareError("这次服务已经确认过了。", code="wrong_state")
     order.confirmed_at, order.confirmed_by = now or local_now(), actor
     order.save(update_fields=["confirmed_at", "confirmed_by"])
-    if order.subsidy:
+    # An upheld complaint before confirmation already gave the hold back; then nothing is spent.
+    if order.subsidy and not order.subsidy_refunded:
         AccountMonth.objects.filter(pk=order.account_month_id).update(
             held=F("held") - order.subsidy, spent=F("spent") + order.subsidy
         )
-    if order.self_pay:
+    if order.self_pay and not order.subsidy_refunded:
         AccountMonth.objects.filter(pk=order.account_month_id).update(self_paid=F("self_paid") + order.self_pay)
     audit(
         actor=actor,
         event="homecare.order_confirmed",
         obj=order,
-        after={"spent": str(order.subsidy), "self_paid": str(order.self_pay)},
+        after={"spent": str(order.subsidy), "self_paid": str(order.self_pay), "refunded": order.subsidy_refunded},
     )
     return order
 
@@ -754,10 +778,8 @@ def complaint_resolve(
     complaint.status = ComplaintStatus.UPHELD if upheld else ComplaintStatus.DISMISSED
     complaint.outcome, complaint.resolved_at, complaint.resolved_by = outcome.strip(), now or local_now(), actor
     complaint.save()
-    if upheld and order.confirmed_at is not None and order.subsidy and not order.subsidy_refunded:
-        AccountMonth.objects.filter(pk=order.account_month_id).update(spent=F("spent") - order.subsidy)
-        order.subsidy_refunded = True
-        order.save(update_fields=["subsidy_refunded"])
+    if upheld and not order.subsidy_refunded and (order.subsidy or order.self_pay):
+        _refund(order)
     audit(
         actor=actor,
         event="homecare.complaint_resolved",
@@ -766,6 +788,22 @@ def complaint_resolve(
         note=outcome,
     )
     return complaint
+
+
+def _refund(order: Order) -> None:
+    """An upheld complaint costs the elder nothing: what was spent (or is still held) goes back.
+
+    ``subsidy_refunded`` marks it, for the elder's own payment on a package as well as the subsidy.
+    """
+    month = AccountMonth.objects.filter(pk=order.account_month_id)
+    if order.confirmed_at is not None:
+        month.update(spent=F("spent") - order.subsidy, self_paid=F("self_paid") - order.self_pay)
+    elif order.status in (OrderStatus.CANCELLED, OrderStatus.NO_SHOW):
+        return  # the hold went back when it ended; nothing was spent
+    else:
+        month.update(held=F("held") - order.subsidy)
+    order.subsidy_refunded = True
+    order.save(update_fields=["subsidy_refunded"])
 
 
 # --- overdue -------------------------------------------------------------------------------------
