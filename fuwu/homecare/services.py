@@ -12,7 +12,7 @@ import math
 import secrets
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,23 +23,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from fuwu.areas.models import Area
-from fuwu.areas.selectors import descendant_codes_prefix
 from fuwu.common.audit import audit
-from fuwu.eligibility.models import ResultStatus, ScreeningResult, ScreeningRun
 from fuwu.homecare import permissions, standard, workdays
 from fuwu.homecare.models import (
     AccountMonth,
     AccountStatus,
     CalendarDay,
     Caregiver,
-    Complaint,
-    ComplaintStatus,
     EntitlementAccount,
     Order,
     OrderKind,
     OrderStatus,
-    Provider,
     Rating,
     ServicePhoto,
     TrainingKind,
@@ -90,7 +84,7 @@ def _state(order: Order) -> dict[str, Any]:
     return {"status": order.status, "caregiver": order.caregiver_id}
 
 
-def _locked(order: Order) -> Order:
+def locked(order: Order) -> Order:
     # Lock the order row only: PostgreSQL refuses FOR UPDATE on the nullable side of the caregiver join.
     return (
         Order.objects.select_for_update(of=("self",))
@@ -138,123 +132,6 @@ def caregiver_may_serve(caregiver: Caregiver, *, item: str, on: dt.date) -> list
 
 
 # --- accounts ------------------------------------------------------------------------------------
-
-
-@dataclass
-class OpeningReport:
-    opened: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
-
-
-def provider_for_area(hukou_area: str) -> Provider | None:
-    """The active provider whose served areas include ``hukou_area`` most narrowly."""
-    best: tuple[int, Provider] | None = None
-    for area in Area.objects.filter(homecare_providers__active=True).prefetch_related("homecare_providers"):
-        prefix = descendant_codes_prefix(area)
-        if hukou_area.startswith(prefix):
-            for provider in area.homecare_providers.all():
-                if provider.active and (best is None or len(prefix) > best[0]):
-                    best = (len(prefix), provider)
-    return best[1] if best else None
-
-
-@transaction.atomic
-def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | None = None) -> OpeningReport:
-    """Open (or update) an account for every registered elder the run found entitled to a subsidised project.
-
-    Only a screening of the registry names registered people; an officer opens accounts in their own
-    area. Entitled people with an unknown fact are left for the officer (the proactive list shows them).
-    """
-    if not permissions.can_open_accounts(actor):
-        raise PermissionDenied("only a department officer with an area may open home-care accounts")
-    if run.population != "registry":
-        raise HomeCareError("只有对户籍登记人员的筛查才能开通服务账户；请先在“筛查户籍登记人员”页面运行筛查。")
-    today = today or local_now().date()
-    subsidised = {k for k, p in standard.projects(on=today).items() if p.kind == OrderKind.SUBSIDISED}
-    results = ScreeningResult.objects.filter(
-        run=run, status=ResultStatus.ELIGIBLE, item__in=subsidised, amount__isnull=False
-    ).order_by("person_id", "item")
-    by_person: dict[int, list[ScreeningResult]] = {}
-    for result in results:
-        by_person.setdefault(result.person_id, []).append(result)
-    prefix = descendant_codes_prefix(actor.area)
-    persons = Person.objects.in_bulk(list(by_person))
-    accounts = {a.person_id: a for a in EntitlementAccount.objects.filter(person_id__in=list(by_person))}
-    overrides = calendar_overrides()
-    first_visit_days = int(standard.number("first_visit_days", on=today))
-    report = OpeningReport()
-    for person_id, rows in by_person.items():
-        person = persons.get(person_id)
-        if person is None:
-            report.skip("登记信息已删除")
-            continue
-        if not person.hukou_area.startswith(prefix):
-            report.skip("不在本人辖区")
-            continue
-        # One monthly allowance shared by every project (the rule gives each project the same amount).
-        allowance = max(r.amount for r in rows if r.amount is not None)
-        items = sorted(r.item for r in rows)
-        version = rows[0].rule_version
-        account = accounts.get(person_id)
-        if account is None:
-            provider = provider_for_area(person.hukou_area)
-            if provider is None:
-                report.skip("辖区内没有签约服务机构")
-                continue
-            account = EntitlementAccount.objects.create(
-                person=person,
-                provider=provider,
-                monthly_allowance=allowance,
-                items=items,
-                rule_version=version,
-                screening_run=run,
-                opened_on=today,
-                first_visit_due=workdays.add_working_days(today, first_visit_days, overrides=overrides),
-            )
-            audit(actor=actor, event="homecare.account_opened", obj=account, after=_account_state(account))
-            report.opened += 1
-        elif (account.monthly_allowance, account.items, account.status) != (allowance, items, AccountStatus.ACTIVE):
-            before = _account_state(account)
-            account.monthly_allowance, account.items, account.status = allowance, items, AccountStatus.ACTIVE
-            account.rule_version, account.screening_run = version, run
-            account.save()
-            audit(
-                actor=actor, event="homecare.account_updated", obj=account, before=before, after=_account_state(account)
-            )
-            report.updated += 1
-        else:
-            report.unchanged += 1
-    return report
-
-
-def _account_state(account: EntitlementAccount) -> dict[str, Any]:
-    return {
-        "allowance": str(account.monthly_allowance),
-        "items": account.items,
-        "provider": account.provider_id,
-        "status": account.status,
-    }
-
-
-@transaction.atomic
-def account_set_home(
-    *, actor: Any, account: EntitlementAccount, address: str, latitude: Decimal, longitude: Decimal
-) -> EntitlementAccount:
-    """Where visits happen: needed for dispatch and the check-in distance."""
-    if not (permissions.is_officer_for(actor, account.person) or permissions.manages(actor, account.provider)):
-        raise PermissionDenied("only the elder's officer or provider may set the home location")
-    if not (latitude.is_finite() and longitude.is_finite() and -90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise HomeCareError("经纬度超出范围：纬度应在 -90～90，经度应在 -180～180 之间。", code="bad_location")
-    before = {"address": account.address, "lat": str(account.latitude), "lon": str(account.longitude)}
-    account.address, account.latitude, account.longitude = address.strip(), latitude, longitude
-    account.save(update_fields=["address", "latitude", "longitude"])
-    audit(actor=actor, event="homecare.account_home_set", obj=account, before=before, after={"address": address})
-    return account
 
 
 def account_month(*, account: EntitlementAccount, month: dt.date) -> AccountMonth:
@@ -409,7 +286,7 @@ def _release(order: Order) -> None:
 
 @transaction.atomic
 def order_accept(*, actor: Any, order: Order, now: dt.datetime | None = None) -> Order:
-    order = _locked(order)
+    order = locked(order)
     if not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may accept it")
     _require(order, OrderStatus.REQUESTED, action="受理")
@@ -422,7 +299,7 @@ def order_accept(*, actor: Any, order: Order, now: dt.datetime | None = None) ->
 
 @transaction.atomic
 def order_decline(*, actor: Any, order: Order, reason: str, now: dt.datetime | None = None) -> Order:
-    order = _locked(order)
+    order = locked(order)
     if not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may decline it")
     _require(order, OrderStatus.REQUESTED, action="拒绝受理")
@@ -431,7 +308,7 @@ def order_decline(*, actor: Any, order: Order, reason: str, now: dt.datetime | N
 
 @transaction.atomic
 def order_cancel(*, actor: Any, order: Order, reason: str, now: dt.datetime | None = None) -> Order:
-    order = _locked(order)
+    order = locked(order)
     person = order.account.person
     if not (permissions.can_book_for(actor, person) or permissions.manages(actor, order.provider)):
         raise PermissionDenied("only the elder's family, their officer or the provider may cancel")
@@ -455,7 +332,7 @@ def order_schedule(
     *, actor: Any, order: Order, caregiver: Caregiver, planned_start: dt.datetime, note: str = ""
 ) -> Order:
     """Give an accepted (or re-plan a scheduled) order to a caregiver who may make the visit."""
-    order = _locked(order)
+    order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may schedule it")
     _require(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action="派单")
@@ -481,7 +358,7 @@ def order_schedule(
 @transaction.atomic
 def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
     """Back to accepted (no caregiver), e.g. when a re-plan after an absence cannot place the visit."""
-    order = _locked(order)
+    order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may take it back from the caregiver")
     _require(order, OrderStatus.SCHEDULED, action="退回待派")
@@ -542,7 +419,7 @@ def _caregiver_only(actor: Any, order: Order) -> None:
 def order_check_in(
     *, actor: Any, order: Order, at: Position, reason: str = "", now: dt.datetime | None = None
 ) -> Order:
-    order = _locked(order)
+    order = locked(order)
     _caregiver_only(actor, order)
     _require(order, OrderStatus.SCHEDULED, action="签到")
     now = timezone.localtime(now or local_now())
@@ -574,7 +451,7 @@ def order_check_out(
     reason: str = "",
     now: dt.datetime | None = None,
 ) -> Order:
-    order = _locked(order)
+    order = locked(order)
     _caregiver_only(actor, order)
     _require(order, OrderStatus.IN_SERVICE, action="签退")
     tasks = [t.strip()[:200] for t in tasks_done if t.strip()]
@@ -615,7 +492,7 @@ def _sniff(head: bytes) -> str | None:
 @transaction.atomic
 def photo_add(*, actor: Any, order: Order, upload: UploadedFile) -> ServicePhoto:
     """A photo of the service record: JPEG, PNG or WebP by content (not by name), within the size limit."""
-    order = _locked(order)
+    order = locked(order)
     _caregiver_only(actor, order)
     _require(order, OrderStatus.IN_SERVICE, OrderStatus.COMPLETED, action="上传照片")
     if order.confirmed_at is not None:
@@ -648,7 +525,7 @@ def order_no_show(
     *, actor: Any, order: Order, reason: str, at: Position | None = None, now: dt.datetime | None = None
 ) -> Order:
     """The visit did not happen (elder not at home, or the caregiver could not come); nothing is paid."""
-    order = _locked(order)
+    order = locked(order)
     if not (permissions.is_assigned_caregiver(actor, order) or permissions.manages(actor, order.provider)):
         raise PermissionDenied("only the assigned caregiver or the provider may record a no-show")
     _require(order, OrderStatus.SCHEDULED, action="登记未上门服务")
@@ -671,7 +548,7 @@ def order_confirm(*, actor: Any, order: Order, code: str = "", now: dt.datetime 
     the request is refused, so the count is written in its own transaction before the refusal.
     """
     with transaction.atomic():
-        order = _locked(order)
+        order = locked(order)
         if permissions.is_assigned_caregiver(actor, order) and not _code_matches(order, code):
             Order.objects.filter(pk=order.pk).update(confirmation_failures=F("confirmation_failures") + 1)
             left = settings.FUWU_CONFIRMATION_ATTEMPTS - order.confirmation_failures - 1
@@ -724,7 +601,7 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
 
 @transaction.atomic
 def order_rate(*, actor: Any, order: Order, stars: int, comment: str = "", now: dt.datetime | None = None) -> Rating:
-    order = _locked(order)
+    order = locked(order)
     if not permissions.is_family(actor, order.account.person):
         raise PermissionDenied("only the elder or their family may rate a visit")
     _require(order, OrderStatus.COMPLETED, action="评价")
@@ -739,71 +616,6 @@ def order_rate(*, actor: Any, order: Order, stars: int, comment: str = "", now: 
     order.save(update_fields=["status"])
     audit(actor=actor, event="homecare.order_rated", obj=order, after={"stars": stars, "status": order.status})
     return rating
-
-
-# --- complaints ----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def complaint_lodge(*, actor: Any, order: Order, text: str, now: dt.datetime | None = None) -> Complaint:
-    order = _locked(order)
-    if not permissions.can_book_for(actor, order.account.person):
-        raise PermissionDenied("only the elder's family or their officer may lodge a complaint")
-    if order.status in (OrderStatus.REQUESTED, OrderStatus.CANCELLED):
-        raise HomeCareError("这笔工单还没有派单上门，不能投诉；如需取消请直接取消预约。", code="wrong_state")
-    if not text.strip():
-        raise HomeCareError("请写明投诉的内容。", code="text_required")
-    now = timezone.localtime(now or local_now())  # the day it is in China, whatever zone came in
-    due = workdays.add_working_days(
-        now.date(), int(standard.number("complaint_days", on=now.date())), overrides=calendar_overrides()
-    )
-    complaint = Complaint.objects.create(order=order, text=text.strip(), lodged_by=actor, lodged_at=now, due_on=due)
-    audit(actor=actor, event="homecare.complaint_lodged", obj=complaint, after={"order": order.pk, "due_on": str(due)})
-    return complaint
-
-
-@transaction.atomic
-def complaint_resolve(
-    *, actor: Any, complaint: Complaint, upheld: bool, outcome: str, now: dt.datetime | None = None
-) -> Complaint:
-    """Close a complaint. Upheld: the elder gets the subsidy back and the provider is not paid for the visit."""
-    complaint = Complaint.objects.select_for_update().select_related("order__account__person").get(pk=complaint.pk)
-    order = _locked(complaint.order)
-    if not permissions.is_officer_for(actor, order.account.person):
-        raise PermissionDenied("only an officer of the elder's area may resolve the complaint")
-    if complaint.status != ComplaintStatus.OPEN:
-        raise HomeCareError("这件投诉已经办结。", code="wrong_state")
-    if not outcome.strip():
-        raise HomeCareError("请写明处理结果。", code="outcome_required")
-    complaint.status = ComplaintStatus.UPHELD if upheld else ComplaintStatus.DISMISSED
-    complaint.outcome, complaint.resolved_at, complaint.resolved_by = outcome.strip(), now or local_now(), actor
-    complaint.save()
-    if upheld and not order.subsidy_refunded and (order.subsidy or order.self_pay):
-        _refund(order)
-    audit(
-        actor=actor,
-        event="homecare.complaint_resolved",
-        obj=complaint,
-        after={"status": complaint.status, "refunded": order.subsidy_refunded},
-        note=outcome,
-    )
-    return complaint
-
-
-def _refund(order: Order) -> None:
-    """An upheld complaint costs the elder nothing: what was spent (or is still held) goes back.
-
-    ``subsidy_refunded`` marks it, for the elder's own payment on a package as well as the subsidy.
-    """
-    month = AccountMonth.objects.filter(pk=order.account_month_id)
-    if order.confirmed_at is not None:
-        month.update(spent=F("spent") - order.subsidy, self_paid=F("self_paid") - order.self_pay)
-    elif order.status in (OrderStatus.CANCELLED, OrderStatus.NO_SHOW):
-        return  # the hold went back when it ended; nothing was spent
-    else:
-        month.update(held=F("held") - order.subsidy)
-    order.subsidy_refunded = True
-    order.save(update_fields=["subsidy_refunded"])
 
 
 # --- overdue -------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
-from fuwu.homecare import selectors, services, standard
+from fuwu.homecare import complaints, selectors, services, standard
 from fuwu.homecare.forms_door import (
     BookForm,
     CancelForm,
@@ -326,7 +326,7 @@ def order_rate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def order_complain(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: ComplainForm) -> str:
-        complaint = services.complaint_lodge(actor=request.user, order=order, text=form.cleaned_data["text"])
+        complaint = complaints.complaint_lodge(actor=request.user, order=order, text=form.cleaned_data["text"])
         return _("投诉已受理，将在 %(due)s 前答复。") % {"due": f"{complaint.due_on:%Y-%m-%d}"}
 
     return _family_action(request, pk, ComplainForm, "complain_form", act)

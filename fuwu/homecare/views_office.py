@@ -32,6 +32,8 @@ from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
+from fuwu.homecare import accounts as homecare_accounts
+from fuwu.homecare import complaints as homecare_complaints
 from fuwu.homecare import family, permissions, planning, selectors, services, standard
 from fuwu.homecare.forms_office import (
     AbsenceForm,
@@ -440,7 +442,7 @@ def _registry_runs() -> QuerySet[ScreeningRun]:
     )
 
 
-def _report_text(report: services.OpeningReport) -> str:
+def _report_text(report: homecare_accounts.OpeningReport) -> str:
     text = _("开通 {opened} 户，更新 {updated} 户，无变化 {unchanged} 户。").format(
         opened=report.opened, updated=report.updated, unchanged=report.unchanged
     )
@@ -470,7 +472,9 @@ def accounts(request: HttpRequest) -> HttpResponse:
         form = OpenAccountsForm(request.POST, runs=_registry_runs())
         if form.is_valid():
             try:
-                report = services.accounts_open_from_run(actor=user, run=form.cleaned_data["run"], today=_today())
+                report = homecare_accounts.accounts_open_from_run(
+                    actor=user, run=form.cleaned_data["run"], today=_today()
+                )
             except HomeCareError as exc:
                 messages.error(request, str(exc))
             else:
@@ -523,7 +527,7 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
         form = HomeForm(request.POST)
         if form.is_valid():
             try:
-                services.account_set_home(actor=user, account=found, **form.cleaned_data)
+                homecare_accounts.account_set_home(actor=user, account=found, **form.cleaned_data)
             except HomeCareError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -639,7 +643,7 @@ def complaint_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("投诉 {pk} 未办结：").format(pk=complaint.pk) + errors_text(form))
         return _to("homecare:complaints")
     try:
-        services.complaint_resolve(
+        homecare_complaints.complaint_resolve(
             actor=request.user,
             complaint=complaint,
             upheld=form.cleaned_data["decision"] == ComplaintStatus.UPHELD,

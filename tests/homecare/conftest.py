@@ -15,8 +15,8 @@ from django.utils import timezone
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
+from fuwu.homecare.accounts import accounts_open_from_run
 from fuwu.homecare.models import Caregiver, EntitlementAccount, FamilyLink, Provider, TrainingRecord
-from fuwu.homecare.services import accounts_open_from_run
 from fuwu.residents.models import Person
 from fuwu.standards.parsing import ParsedStandard, parse_many
 from fuwu.standards.services import standards_load

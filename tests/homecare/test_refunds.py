@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
 from fuwu.homecare.models import AccountMonth, Order, OrderStatus
-from fuwu.homecare.services import (
-    HomeCareError,
-    complaint_lodge,
-    complaint_resolve,
-    order_cancel,
-    order_confirm,
-)
+from fuwu.homecare.services import HomeCareError, order_cancel, order_confirm
 from tests.homecare.conftest import World
 from tests.homecare.test_services import NOW, money, order_in
 

@@ -26,6 +26,8 @@ from fuwu.accounts.models import Role, User
 from fuwu.areas.models import Area
 from fuwu.common.models import AuditLog
 from fuwu.homecare import standard
+from fuwu.homecare.accounts import account_set_home
+from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
 from fuwu.homecare.models import (
     AccountMonth,
     AccountStatus,
@@ -43,9 +45,6 @@ from fuwu.homecare.models import (
 from fuwu.homecare.services import (
     HomeCareError,
     Position,
-    account_set_home,
-    complaint_lodge,
-    complaint_resolve,
     order_accept,
     order_book,
     order_cancel,

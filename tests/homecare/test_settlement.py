@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area
 from fuwu.common.models import AuditLog
+from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
 from fuwu.homecare.exports import settlement_pdf, settlement_xlsx
 from fuwu.homecare.models import (
     AccountMonth,
@@ -30,8 +31,6 @@ from fuwu.homecare.models import (
 from fuwu.homecare.services import (
     HomeCareError,
     Position,
-    complaint_lodge,
-    complaint_resolve,
     order_accept,
     order_book,
     order_cancel,

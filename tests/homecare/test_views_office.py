@@ -17,6 +17,7 @@ from fuwu.accounts.models import Role, User
 from fuwu.areas.models import Area
 from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
 from fuwu.homecare import services
+from fuwu.homecare.complaints import complaint_lodge
 from fuwu.homecare.models import (
     CaregiverAbsence,
     Complaint,
@@ -26,7 +27,7 @@ from fuwu.homecare.models import (
     OrderStatus,
     Provider,
 )
-from fuwu.homecare.services import complaint_lodge, order_accept, order_book
+from fuwu.homecare.services import order_accept, order_book
 from fuwu.residents.masking import mask_name
 from fuwu.residents.models import Person
 from tests.homecare.conftest import TODAY, VILLAGE, World, at, make_user, open_account

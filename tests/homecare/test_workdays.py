@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fuwu.homecare import standard
+from fuwu.homecare.complaints import complaint_lodge
 from fuwu.homecare.models import CalendarDay
-from fuwu.homecare.services import complaint_lodge, order_accept, order_book
+from fuwu.homecare.services import order_accept, order_book
 from fuwu.homecare.workdays import (
     add_working_days,
     add_working_hours,

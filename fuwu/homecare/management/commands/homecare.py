@@ -102,7 +102,7 @@ class Command(BaseCommand):
     def _open_accounts(self, run_id: int, username: str) -> None:
         from fuwu.accounts.models import User
         from fuwu.eligibility.models import ScreeningRun
-        from fuwu.homecare.services import accounts_open_from_run
+        from fuwu.homecare.accounts import accounts_open_from_run
 
         run = ScreeningRun.objects.filter(pk=run_id).first()
         if run is None:

@@ -1,0 +1,137 @@
+"""Home-care accounts: opened from a screening of the registry, and where each elder's visits happen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from fuwu.areas.models import Area
+from fuwu.areas.selectors import descendant_codes_prefix
+from fuwu.common.audit import audit
+from fuwu.eligibility.models import ResultStatus, ScreeningResult, ScreeningRun
+from fuwu.homecare import permissions, standard, workdays
+from fuwu.homecare.models import AccountStatus, EntitlementAccount, OrderKind, Provider
+from fuwu.homecare.services import HomeCareError, calendar_overrides, local_now
+from fuwu.residents.models import Person
+
+
+@dataclass
+class OpeningReport:
+    opened: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def provider_for_area(hukou_area: str) -> Provider | None:
+    """The active provider whose served areas include ``hukou_area`` most narrowly."""
+    best: tuple[int, Provider] | None = None
+    for area in Area.objects.filter(homecare_providers__active=True).prefetch_related("homecare_providers"):
+        prefix = descendant_codes_prefix(area)
+        if hukou_area.startswith(prefix):
+            for provider in area.homecare_providers.all():
+                if provider.active and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), provider)
+    return best[1] if best else None
+
+
+@transaction.atomic
+def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | None = None) -> OpeningReport:
+    """Open (or update) an account for every registered elder the run found entitled to a subsidised project.
+
+    Only a screening of the registry names registered people; an officer opens accounts in their own
+    area. Entitled people with an unknown fact are left for the officer (the proactive list shows them).
+    """
+    if not permissions.can_open_accounts(actor):
+        raise PermissionDenied("only a department officer with an area may open home-care accounts")
+    if run.population != "registry":
+        raise HomeCareError("只有对户籍登记人员的筛查才能开通服务账户；请先在“筛查户籍登记人员”页面运行筛查。")
+    today = today or local_now().date()
+    subsidised = {k for k, p in standard.projects(on=today).items() if p.kind == OrderKind.SUBSIDISED}
+    results = ScreeningResult.objects.filter(
+        run=run, status=ResultStatus.ELIGIBLE, item__in=subsidised, amount__isnull=False
+    ).order_by("person_id", "item")
+    by_person: dict[int, list[ScreeningResult]] = {}
+    for result in results:
+        by_person.setdefault(result.person_id, []).append(result)
+    prefix = descendant_codes_prefix(actor.area)
+    persons = Person.objects.in_bulk(list(by_person))
+    accounts = {a.person_id: a for a in EntitlementAccount.objects.filter(person_id__in=list(by_person))}
+    overrides = calendar_overrides()
+    first_visit_days = int(standard.number("first_visit_days", on=today))
+    report = OpeningReport()
+    for person_id, rows in by_person.items():
+        person = persons.get(person_id)
+        if person is None:
+            report.skip("登记信息已删除")
+            continue
+        if not person.hukou_area.startswith(prefix):
+            report.skip("不在本人辖区")
+            continue
+        # One monthly allowance shared by every project (the rule gives each project the same amount).
+        allowance = max(r.amount for r in rows if r.amount is not None)
+        items = sorted(r.item for r in rows)
+        version = rows[0].rule_version
+        account = accounts.get(person_id)
+        if account is None:
+            provider = provider_for_area(person.hukou_area)
+            if provider is None:
+                report.skip("辖区内没有签约服务机构")
+                continue
+            account = EntitlementAccount.objects.create(
+                person=person,
+                provider=provider,
+                monthly_allowance=allowance,
+                items=items,
+                rule_version=version,
+                screening_run=run,
+                opened_on=today,
+                first_visit_due=workdays.add_working_days(today, first_visit_days, overrides=overrides),
+            )
+            audit(actor=actor, event="homecare.account_opened", obj=account, after=_account_state(account))
+            report.opened += 1
+        elif (account.monthly_allowance, account.items, account.status) != (allowance, items, AccountStatus.ACTIVE):
+            before = _account_state(account)
+            account.monthly_allowance, account.items, account.status = allowance, items, AccountStatus.ACTIVE
+            account.rule_version, account.screening_run = version, run
+            account.save()
+            audit(
+                actor=actor, event="homecare.account_updated", obj=account, before=before, after=_account_state(account)
+            )
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    return report
+
+
+def _account_state(account: EntitlementAccount) -> dict[str, Any]:
+    return {
+        "allowance": str(account.monthly_allowance),
+        "items": account.items,
+        "provider": account.provider_id,
+        "status": account.status,
+    }
+
+
+@transaction.atomic
+def account_set_home(
+    *, actor: Any, account: EntitlementAccount, address: str, latitude: Decimal, longitude: Decimal
+) -> EntitlementAccount:
+    """Where visits happen: needed for dispatch and the check-in distance."""
+    if not (permissions.is_officer_for(actor, account.person) or permissions.manages(actor, account.provider)):
+        raise PermissionDenied("only the elder's officer or provider may set the home location")
+    if not (latitude.is_finite() and longitude.is_finite() and -90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise HomeCareError("经纬度超出范围：纬度应在 -90～90，经度应在 -180～180 之间。", code="bad_location")
+    before = {"address": account.address, "lat": str(account.latitude), "lon": str(account.longitude)}
+    account.address, account.latitude, account.longitude = address.strip(), latitude, longitude
+    account.save(update_fields=["address", "latitude", "longitude"])
+    audit(actor=actor, event="homecare.account_home_set", obj=account, before=before, after={"address": address})
+    return account
