@@ -59,12 +59,17 @@ def make_user(username: str, role: Role, area: Area | None, **extra: Any) -> Use
     return User.objects.create_user(username=username, password=PASSWORD, role=role, area=area, **extra)
 
 
-def open_account(officer: User, person: Person, *, amount: Decimal, items: list[str]) -> EntitlementAccount:
-    """An account as the officer opens it from a registry screening that found ``person`` entitled."""
+def registry_run(
+    *people: Person,
+    items: tuple[str, ...] = ("hc-meals",),
+    amount: Decimal = Decimal("300.00"),
+    population: str = "registry",
+) -> ScreeningRun:
+    """A finished screening that found ``people`` entitled to ``items`` at ``amount`` a month."""
     run = ScreeningRun.objects.create(
         engine="duckdb",
         as_of=TODAY,
-        population="registry",
+        population=population,
         output="-",
         rules_digest="test",
         status=RunStatus.COMPLETED,
@@ -80,9 +85,15 @@ def open_account(officer: User, person: Person, *, amount: Decimal, items: list[
             status=ResultStatus.ELIGIBLE,
             amount=amount,
         )
+        for person in people
         for item in items
     )
-    accounts_open_from_run(actor=officer, run=run, today=TODAY)
+    return run
+
+
+def open_account(officer: User, person: Person, *, amount: Decimal, items: list[str]) -> EntitlementAccount:
+    """An account as the officer opens it from a registry screening that found ``person`` entitled."""
+    accounts_open_from_run(actor=officer, run=registry_run(person, items=tuple(items), amount=amount), today=TODAY)
     return EntitlementAccount.objects.get(person=person)
 
 

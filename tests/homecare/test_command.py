@@ -11,10 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
 from fuwu.homecare.models import EntitlementAccount, Order, OrderStatus
 from fuwu.homecare.services import order_accept, order_book
-from tests.homecare.conftest import TODAY, VILLAGE, World, at, open_account
+from tests.homecare.conftest import TODAY, VILLAGE, World, at, open_account, registry_run
 from tests.residents.factories import PersonFactory
 
 
@@ -102,31 +101,6 @@ def test_plan_refuses_bad_arguments(world: World, args: list[Any], message: str)
 
 
 # --- open-accounts ---------------------------------------------------------------------------------
-
-
-def registry_run(*persons: Any, population: str = "registry") -> ScreeningRun:
-    screening = ScreeningRun.objects.create(
-        engine="duckdb",
-        as_of=TODAY,
-        population=population,
-        output="-",
-        rules_digest="test",
-        status=RunStatus.COMPLETED,
-        finished_at=timezone.now(),
-    )
-    ScreeningResult.objects.bulk_create(
-        ScreeningResult(
-            run=screening,
-            person_id=person.pk,
-            hukou_area=person.hukou_area,
-            item="hc-meals",
-            rule_version="taizhou-home-care@1",
-            status=ResultStatus.ELIGIBLE,
-            amount=Decimal("300.00"),
-        )
-        for person in persons
-    )
-    return screening
 
 
 def test_open_accounts_from_a_run_as_an_officer(world: World) -> None:

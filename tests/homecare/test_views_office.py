@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from fuwu.accounts.models import Role, User
 from fuwu.areas.models import Area
-from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import ScreeningRun
 from fuwu.homecare import services
 from fuwu.homecare.complaints import complaint_lodge
 from fuwu.homecare.models import (
@@ -30,7 +30,7 @@ from fuwu.homecare.models import (
 from fuwu.homecare.services import order_accept, order_book
 from fuwu.residents.masking import mask_name
 from fuwu.residents.models import Person
-from tests.homecare.conftest import TODAY, VILLAGE, World, at, make_user, open_account
+from tests.homecare.conftest import TODAY, VILLAGE, World, at, make_user, open_account, registry_run
 from tests.residents.factories import PersonFactory
 
 NOW = at(TODAY, 10)  # Monday 10:00
@@ -276,29 +276,7 @@ def test_caregivers_page_counts_this_years_in_service_training(client: Client, w
 
 
 def _registry_run(*people: Person, population: str = "registry") -> ScreeningRun:
-    run = ScreeningRun.objects.create(
-        engine="duckdb",
-        as_of=TODAY,
-        population=population,
-        output="-",
-        rules_digest="test",
-        status=RunStatus.COMPLETED,
-        finished_at=timezone.now(),
-    )
-    ScreeningResult.objects.bulk_create(
-        ScreeningResult(
-            run=run,
-            person_id=p.pk,
-            hukou_area=p.hukou_area,
-            item=item,
-            rule_version="taizhou-home-care@1",
-            status=ResultStatus.ELIGIBLE,
-            amount=Decimal("300.00"),
-        )
-        for p in people
-        for item in ("hc-cleaning", "hc-meals")
-    )
-    return run
+    return registry_run(*people, items=("hc-cleaning", "hc-meals"), population=population)
 
 
 def test_officer_opens_accounts_from_a_registry_screening(client: Client, world: World) -> None:
