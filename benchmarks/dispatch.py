@@ -34,14 +34,16 @@ import numpy as np
 from benchmarks.vrplib import DATA_DIR, Instance, check_routes, read_instance, read_solution
 from fuwu.homecare.dispatch import (
     Caregiver,
-    Fleet,
     HaversineTravel,
     Plan,
-    RoutingProblem,
-    RoutingSolution,
     Travel,
     Visit,
     plan,
+)
+from fuwu.homecare.routing import (
+    Fleet,
+    RoutingProblem,
+    RoutingSolution,
     solve_greedy,
     solve_pyvrp,
 )

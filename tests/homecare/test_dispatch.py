@@ -17,16 +17,18 @@ from fuwu.homecare.dispatch import (
     Caregiver,
     EuclideanTravel,
     HaversineTravel,
-    IntArray,
     Plan,
-    RoutingProblem,
-    RoutingSolution,
     SolverName,
     Travel,
     Visit,
     Weights,
     plan,
     replan_after_absence,
+)
+from fuwu.homecare.routing import (
+    IntArray,
+    RoutingProblem,
+    RoutingSolution,
     solve_greedy,
     solve_pyvrp,
 )
