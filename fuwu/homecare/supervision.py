@@ -43,7 +43,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fuwu.accounts.models import Role
@@ -52,12 +52,14 @@ from fuwu.areas.models import Area
 from fuwu.common.audit import audit
 from fuwu.homecare import permissions, standard, workdays
 from fuwu.homecare.models import (
+    AccountStatus,
     Callback,
     Caregiver,
     Complaint,
     ComplaintStatus,
     EntitlementAccount,
     Order,
+    OrderKind,
     Provider,
     Rating,
     TrainingKind,
@@ -374,7 +376,33 @@ def _training(prefix: str, first: dt.date, today: dt.date) -> Iterable[Fact]:
         yield Fact(c["provider_id"], "", (c["hours"] or 0) >= needed)
 
 
+def _coverage(prefix: str, first: dt.date, today: dt.date) -> Iterable[Fact]:
+    """Elders served at least once in the month among those entitled at its end.
+
+    "Entitled" is read as an active account opened by the end of the month: accounts are opened from the
+    registry screening for every elder it finds entitled (those in an area no provider serves are not
+    counted, as they have no account yet; the proactive list shows them).
+    """
+    end = next_month(first)
+    accounts = EntitlementAccount.objects.filter(
+        status=AccountStatus.ACTIVE, opened_on__lt=end, person__hukou_area__startswith=prefix
+    ).annotate(
+        served=Count(
+            "orders",
+            filter=Q(
+                orders__kind=OrderKind.SUBSIDISED,
+                orders__status__in=DONE,
+                orders__confirmed_at__isnull=False,
+                orders__account_month__month=first,
+            ),
+        )
+    )
+    for a in accounts.values("provider_id", "person__hukou_area", "served"):
+        yield Fact(a["provider_id"], a["person__hukou_area"], a["served"] > 0)
+
+
 COUNTERS: dict[str, Callable[[str, dt.date, dt.date], Iterable[Fact]]] = {
+    "hc-coverage-rate": _coverage,
     "hc-on-time-rate": _on_time,
     "hc-satisfaction-rate": _satisfaction,
     "hc-complaint-resolution-rate": _complaints,

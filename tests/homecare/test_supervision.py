@@ -244,6 +244,8 @@ def test_each_indicator_on_the_constructed_month(world: World, built: Built) -> 
     assert got["hc-complaint-resolution-rate"] == (1, 3, Decimal("33.3"), False)
     assert got["hc-first-visit-rate"] == (1, 3, Decimal("33.3"), False)
     assert got["hc-training-completion-rate"] == (1, 3, Decimal("33.3"), False)
+    # A and B had confirmed subsidised visits; C and E (opened the 28th) had none.
+    assert got["hc-coverage-rate"] == (2, 4, Decimal("50.0"), False)
     by_key = {i.key: i for i in report.indicators}
     assert by_key["hc-on-time-rate"].target == Decimal(95)
     assert by_key["hc-callback-rate"].target == Decimal(10)
@@ -262,6 +264,8 @@ def test_indicators_by_county_and_township(world: World, built: Built) -> None:
     assert second["hc-satisfaction-rate"][:2] == (0, 1)
     assert first["hc-first-visit-rate"][:2] == (1, 2)  # A in time, C never visited
     assert second["hc-first-visit-rate"][:2] == (0, 1)
+    assert first["hc-coverage-rate"][:2] == (1, 3)  # A served; C and E not
+    assert second["hc-coverage-rate"][:2] == (1, 1)  # B served
     # Caregivers belong to no hukou area: training is counted per provider only.
     assert first["hc-training-completion-rate"] == (0, 0, None, None)
     county = values(report.counties[0])
