@@ -10,6 +10,8 @@ from django.core.management import call_command
 
 from fuwu.accounts.models import User
 from fuwu.areas.models import Area
+from fuwu.homecare.models import Caregiver, FamilyLink, Provider, TrainingRecord
+from fuwu.residents.models import Person
 from fuwu.standards.models import ServiceItem, StandardVersion
 from fuwu.standards.parsing import ParsedStandard, expand_paths, parse_many
 from fuwu.standards.schema import LifeArea
@@ -143,16 +145,17 @@ def test_demo_setup_is_idempotent_and_searchable() -> None:
         call_command("areas", "load")
         call_command("standards", "load", str(STANDARDS))
         call_command("demo_accounts")
+        call_command("demo_homecare")
+
+    def counts() -> tuple[int, ...]:
+        models = (Area, StandardVersion, ServiceItem, User, Provider, Caregiver, TrainingRecord, FamilyLink, Person)
+        return tuple(model.objects.count() for model in models)  # type: ignore[attr-defined]
 
     setup()
-    counts = (Area.objects.count(), StandardVersion.objects.count(), ServiceItem.objects.count(), User.objects.count())
+    first = counts()
     setup()
-    assert counts == (
-        Area.objects.count(),
-        StandardVersion.objects.count(),
-        ServiceItem.objects.count(),
-        User.objects.count(),
-    )
+    assert counts() == first
+    assert FamilyLink.objects.get().user.username == "family"
     # The searches the issue names, on the real content, on this database.
     assert "taizhou-home-care" in {v.standard.key for v in search(query="上门").standards}
     assert "gb-elderly-welfare-subsidy" in {i.key for i in search(query="高龄").items}
