@@ -149,7 +149,7 @@ def test_demo_setup_is_idempotent_and_searchable() -> None:
 
     def counts() -> tuple[int, ...]:
         models = (Area, StandardVersion, ServiceItem, User, Provider, Caregiver, TrainingRecord, FamilyLink, Person)
-        return tuple(model.objects.count() for model in models)  # type: ignore[attr-defined]
+        return tuple(model.objects.count() for model in models)
 
     setup()
     first = counts()
