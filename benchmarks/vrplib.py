@@ -12,10 +12,23 @@ and twelve of the thirty best-known solutions would reach some customer late (by
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "vrptw-gh1000"
+
+def _data_dir() -> Path:
+    """``FUWU_VRPTW_DIR``, else the workplace's ``shared`` folder beside the checkout (wherever it is cloned)."""
+    if os.environ.get("FUWU_VRPTW_DIR"):
+        return Path(os.environ["FUWU_VRPTW_DIR"])
+    candidates = [
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "vrptw-gh1000",
+        Path("/work/shared/data/vrptw-gh1000"),
+    ]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+DATA_DIR = _data_dir()
 
 
 @dataclass(frozen=True)
