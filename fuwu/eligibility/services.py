@@ -16,7 +16,7 @@ from django.utils import timezone
 from fuwu.accounts.permissions import can_screen_registry
 from fuwu.common.audit import audit
 from fuwu.eligibility import screening
-from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import Receipt, ResultStatus, RunStatus, ScreeningResult, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry
 from fuwu.eligibility.screening import Outcome, Plan, read_results, rules_digest
 from fuwu.eligibility.selectors import rules_in_force
@@ -86,6 +86,17 @@ def screening_run_complete(*, run: ScreeningRun, outcome: Outcome, actor: Any, l
         after={"persons_with_results": run.persons, "items": len(counts), "loaded": load_results},
     )
     return run
+
+
+def receipt_record(*, person_id: int, item: str, since: dt.date, source: str) -> bool:
+    """Note that a person now receives ``item`` (the first time only), so the proactive list stops showing them.
+
+    Called from delivery (e.g. a home-care visit confirmed) inside its own transaction; returns whether it was new.
+    """
+    _, created = Receipt.objects.get_or_create(
+        person_id=person_id, item=item, defaults={"since": since, "source": source}
+    )
+    return created
 
 
 @transaction.atomic

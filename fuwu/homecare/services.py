@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from fuwu.common.audit import audit
+from fuwu.eligibility.services import receipt_record
 from fuwu.homecare import permissions, standard, workdays
 from fuwu.homecare.models import (
     AccountMonth,
@@ -590,6 +591,10 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
         )
     if order.self_pay and not order.subsidy_refunded:
         AccountMonth.objects.filter(pk=order.account_month_id).update(self_paid=F("self_paid") + order.self_pay)
+    # Served now: the proactive list (entitled but not yet served) leaves the elder off for this project.
+    receipt_record(
+        person_id=person.pk, item=order.item, since=timezone.localtime(order.confirmed_at).date(), source="homecare"
+    )
     audit(
         actor=actor,
         event="homecare.order_confirmed",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from fuwu.eligibility.models import Receipt
 from fuwu.homecare.models import AccountMonth, OrderStatus
 from fuwu.homecare.planning import dispatch_day
 from fuwu.homecare.services import (
@@ -51,6 +52,9 @@ def test_a_bath_from_booking_to_rating(world: World) -> None:
     order_confirm(actor=world.caregiver_user, order=order, code=order.confirmation_code, now=at(day, 10, 41))
     month.refresh_from_db()
     assert (month.held, month.spent) == (Decimal("0"), Decimal("80"))
+    # Served now: the proactive list no longer counts her as entitled but not served for bathing.
+    receipt = Receipt.objects.get(person_id=world.elder.pk, item="hc-bathing")
+    assert (receipt.since, receipt.source) == (day, "homecare")
     order_rate(actor=world.family, order=order, stars=5, comment="很好", now=at(day, 18))
     order.refresh_from_db()
     assert order.status == OrderStatus.RATED
