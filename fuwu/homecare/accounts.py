@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from fuwu.areas.models import Area
 from fuwu.areas.selectors import descendant_codes_prefix
@@ -53,7 +54,7 @@ def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | No
     if not permissions.can_open_accounts(actor):
         raise PermissionDenied("only a department officer with an area may open home-care accounts")
     if run.population != "registry":
-        raise HomeCareError("只有对户籍登记人员的筛查才能开通服务账户；请先在“筛查户籍登记人员”页面运行筛查。")
+        raise HomeCareError(_("只有对户籍登记人员的筛查才能开通服务账户；请先在“筛查户籍登记人员”页面运行筛查。"))
     today = today or local_now().date()
     subsidised = {k for k, p in standard.projects(on=today).items() if p.kind == OrderKind.SUBSIDISED}
     results = ScreeningResult.objects.filter(
@@ -71,10 +72,10 @@ def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | No
     for person_id, rows in by_person.items():
         person = persons.get(person_id)
         if person is None:
-            report.skip("登记信息已删除")
+            report.skip(_("登记信息已删除"))
             continue
         if not person.hukou_area.startswith(prefix):
-            report.skip("不在本人辖区")
+            report.skip(_("不在本人辖区"))
             continue
         # One monthly allowance shared by every project (the rule gives each project the same amount).
         allowance = max(r.amount for r in rows if r.amount is not None)
@@ -84,7 +85,7 @@ def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | No
         if account is None:
             provider = provider_for_area(person.hukou_area)
             if provider is None:
-                report.skip("辖区内没有签约服务机构")
+                report.skip(_("辖区内没有签约服务机构"))
                 continue
             account = EntitlementAccount.objects.create(
                 person=person,
@@ -129,7 +130,7 @@ def account_set_home(
     if not (permissions.is_officer_for(actor, account.person) or permissions.manages(actor, account.provider)):
         raise PermissionDenied("only the elder's officer or provider may set the home location")
     if not (latitude.is_finite() and longitude.is_finite() and -90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise HomeCareError("经纬度超出范围：纬度应在 -90～90，经度应在 -180～180 之间。", code="bad_location")
+        raise HomeCareError(_("经纬度超出范围：纬度应在 -90～90，经度应在 -180～180 之间。"), code="bad_location")
     before = {"address": account.address, "lat": str(account.latitude), "lon": str(account.longitude)}
     account.address, account.latitude, account.longitude = address.strip(), latitude, longitude
     account.save(update_fields=["address", "latitude", "longitude"])

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fuwu.common.audit import audit
 from fuwu.homecare import permissions, standard, workdays
@@ -22,9 +23,9 @@ def complaint_lodge(*, actor: Any, order: Order, text: str, now: dt.datetime | N
     if not permissions.can_book_for(actor, order.account.person):
         raise PermissionDenied("only the elder's family or their officer may lodge a complaint")
     if order.status in (OrderStatus.REQUESTED, OrderStatus.CANCELLED):
-        raise HomeCareError("这笔工单还没有派单上门，不能投诉；如需取消请直接取消预约。", code="wrong_state")
+        raise HomeCareError(_("这笔工单还没有派单上门，不能投诉；如需取消请直接取消预约。"), code="wrong_state")
     if not text.strip():
-        raise HomeCareError("请写明投诉的内容。", code="text_required")
+        raise HomeCareError(_("请写明投诉的内容。"), code="text_required")
     now = timezone.localtime(now or local_now())  # the day it is in China, whatever zone came in
     due = workdays.add_working_days(
         now.date(), int(standard.number("complaint_days", on=now.date())), overrides=calendar_overrides()
@@ -44,9 +45,9 @@ def complaint_resolve(
     if not permissions.is_officer_for(actor, order.account.person):
         raise PermissionDenied("only an officer of the elder's area may resolve the complaint")
     if complaint.status != ComplaintStatus.OPEN:
-        raise HomeCareError("这件投诉已经办结。", code="wrong_state")
+        raise HomeCareError(_("这件投诉已经办结。"), code="wrong_state")
     if not outcome.strip():
-        raise HomeCareError("请写明处理结果。", code="outcome_required")
+        raise HomeCareError(_("请写明处理结果。"), code="outcome_required")
     complaint.status = ComplaintStatus.UPHELD if upheld else ComplaintStatus.DISMISSED
     complaint.outcome, complaint.resolved_at, complaint.resolved_by = outcome.strip(), now or local_now(), actor
     complaint.save()

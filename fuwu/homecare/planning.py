@@ -17,9 +17,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from fuwu.common.audit import audit
 from fuwu.homecare import dispatch, permissions, standard
@@ -66,7 +68,7 @@ def dispatch_day(
     now = now or local_now()
     from_minute = max(0, _minutes(now, day)) if timezone.localtime(now).date() == day else 0
     if timezone.localtime(now).date() > day:
-        raise HomeCareError("不能为已经过去的日期派单。", code="day_passed")
+        raise HomeCareError(_("不能为已经过去的日期派单。"), code="day_passed")
     orders = _day_orders(provider, day)
     todo = [o for o in orders if o.status in PLANNABLE]
     absent = set(
@@ -134,7 +136,9 @@ def _caregivers(
         if carer.pk in absent:
             excluded.append({"caregiver": carer.pk, "reason": "当日请假"})
             continue
-        blockers = caregiver_blockers(carer, on=day)
+        # Stored in the run: in the site's language, whoever asked for the plan.
+        with translation.override(settings.LANGUAGE_CODE):
+            blockers = caregiver_blockers(carer, on=day)
         if blockers:
             excluded.append({"caregiver": carer.pk, "reason": "；".join(blockers)})
             continue
@@ -202,7 +206,7 @@ def caregiver_absent(
     if actor is not None and not permissions.manages(actor, caregiver.provider):
         raise PermissionDenied("only the provider's administrators may record an absence")
     if not reason.strip():
-        raise HomeCareError("请填写请假原因。", code="reason_required")
+        raise HomeCareError(_("请填写请假原因。"), code="reason_required")
     now = now or local_now()
     absence, created = CaregiverAbsence.objects.get_or_create(
         caregiver=caregiver,

@@ -22,6 +22,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fuwu.common.audit import audit
 from fuwu.eligibility.services import receipt_record
@@ -98,7 +100,8 @@ def _require(order: Order, *allowed: str, action: str) -> None:
     if order.status not in allowed:
         shown = ", ".join(str(OrderStatus(s).label) for s in allowed)
         raise HomeCareError(
-            f"工单当前状态为“{order.get_status_display()}”，不能{action}；只有{shown}状态的工单可以{action}。",
+            _("工单当前状态为“%(status)s”，不能%(action)s；只有%(allowed)s状态的工单可以%(action)s。")
+            % {"status": order.get_status_display(), "action": action, "allowed": shown},
             code="wrong_state",
         )
 
@@ -107,19 +110,22 @@ def _require(order: Order, *allowed: str, action: str) -> None:
 
 
 def caregiver_blockers(caregiver: Caregiver, *, on: dt.date) -> list[str]:
-    """Why ``caregiver`` may not be sent on visits on ``on`` (empty when they may)."""
+    """Why ``caregiver`` may not be sent on visits on ``on`` (empty when they may), in the active language.
+
+    Whoever stores the reasons (the day's plan) asks for them in the site's language.
+    """
     problems = []
     if not caregiver.active:
-        problems.append("护理员已停用")
+        problems.append(_("护理员已停用"))
     if caregiver.health_certificate_expires < on:
-        problems.append(f"健康证明已于{caregiver.health_certificate_expires:%Y-%m-%d}过期")
+        problems.append(_("健康证明已于%(date)s过期") % {"date": f"{caregiver.health_certificate_expires:%Y-%m-%d}"})
     needed = standard.number("pre_job_training_hours", on=on)
     done = sum(
         (t.hours for t in caregiver.training.all() if t.kind == TrainingKind.PRE_JOB and t.completed_on <= on),
         Decimal(0),
     )
     if done < needed:
-        problems.append(f"岗前培训{done}学时，不足标准要求的{needed}学时")
+        problems.append(_("岗前培训%(done)s学时，不足标准要求的%(needed)s学时") % {"done": done, "needed": needed})
     return problems
 
 
@@ -128,7 +134,9 @@ def caregiver_may_serve(caregiver: Caregiver, *, item: str, on: dt.date) -> list
     missing = [q for q in standard.project(item, on=on).qualifications if q not in caregiver.qualifications]
     if missing:
         names = standard.qualification_names()
-        problems.append("缺少资格：" + "、".join(names.get(q, q) for q in missing))
+        problems.append(
+            _("缺少资格：%(qualifications)s") % {"qualifications": _("、").join(names.get(q, q) for q in missing)}
+        )
     return problems
 
 
@@ -137,7 +145,7 @@ def caregiver_may_serve(caregiver: Caregiver, *, item: str, on: dt.date) -> list
 
 def account_month(*, account: EntitlementAccount, month: dt.date) -> AccountMonth:
     """The account's month, opened with the current allowance the first time it is needed."""
-    row, _ = AccountMonth.objects.get_or_create(
+    row, _created = AccountMonth.objects.get_or_create(
         account=account, month=month_start(month), defaults={"allowance": account.monthly_allowance}
     )
     return row
@@ -169,7 +177,7 @@ def order_book(
     """
     key = idempotency_key.strip()
     if not key or len(key) > 64:
-        raise HomeCareError("缺少幂等键（Idempotency-Key），或长度超过64个字符。", code="bad_idempotency_key")
+        raise HomeCareError(_("缺少幂等键（Idempotency-Key），或长度超过64个字符。"), code="bad_idempotency_key")
     existing = Order.objects.filter(booked_by=actor, idempotency_key=key).select_related("account").first()
     if existing is not None:
         return _replay(existing, person, item, window_start, window_end), False
@@ -189,7 +197,7 @@ def order_book(
 def _replay(existing: Order, person: Person, item: str, start: dt.datetime, end: dt.datetime) -> Order:
     if not _same_request(existing, person, item, start, end):
         raise HomeCareError(
-            "这个幂等键已用于另一笔预约；重试时请发送与第一次完全相同的内容，新的预约请使用新的键。",
+            _("这个幂等键已用于另一笔预约；重试时请发送与第一次完全相同的内容，新的预约请使用新的键。"),
             code="idempotency_key_reused",
         )
     return existing
@@ -210,21 +218,29 @@ def _book(
     account = EntitlementAccount.objects.filter(person=person, status=AccountStatus.ACTIVE).first()
     if account is None:
         raise HomeCareError(
-            "该老人尚未开通居家养老上门服务账户；请先由村（社区）工作人员根据筛查结果开通。", code="no_account"
+            _("该老人尚未开通居家养老上门服务账户；请先由村（社区）工作人员根据筛查结果开通。"), code="no_account"
         )
     start, end = timezone.localtime(start), timezone.localtime(end)
     if end <= start:
-        raise HomeCareError("服务时段的结束时间必须晚于开始时间。", code="bad_window")
+        raise HomeCareError(_("服务时段的结束时间必须晚于开始时间。"), code="bad_window")
     if start < now:
-        raise HomeCareError("服务时段已经过去，请选择今后的时间。", code="bad_window")
+        raise HomeCareError(_("服务时段已经过去，请选择今后的时间。"), code="bad_window")
     try:
         project = standard.project(item, on=start.date())
     except standard.StandardNotLoaded:
-        raise HomeCareError(f"“{item}”不是居家养老上门服务的可预约项目。", code="unknown_item") from None
+        raise HomeCareError(
+            _("“%(item)s”不是居家养老上门服务的可预约项目。") % {"item": item}, code="unknown_item"
+        ) from None
     if (end - start) < dt.timedelta(minutes=project.minutes):
-        raise HomeCareError(f"{project.name_zh}每次不少于{project.minutes}分钟，所选时段太短。", code="bad_window")
+        raise HomeCareError(
+            _("%(project)s每次不少于%(minutes)s分钟，所选时段太短。")
+            % {"project": project.name, "minutes": project.minutes},
+            code="bad_window",
+        )
     if project.kind == OrderKind.SUBSIDISED and item not in account.items:
-        raise HomeCareError(f"根据筛查结果，该老人不享受“{project.name_zh}”补贴项目。", code="not_entitled")
+        raise HomeCareError(
+            _("根据筛查结果，该老人不享受“%(project)s”补贴项目。") % {"project": project.name}, code="not_entitled"
+        )
     # Bookings for one elder's month queue here: without the lock, concurrent requests each count the
     # month's orders before the others' are committed, and all pass the monthly limit.
     month = AccountMonth.objects.select_for_update().get(pk=account_month(account=account, month=start.date()).pk)
@@ -232,7 +248,9 @@ def _book(
         booked = Order.objects.filter(account_month=month, item=item, status__in=LIVE).count()
         if booked >= project.monthly_limit:
             raise HomeCareError(
-                f"{project.name_zh}每月不超过{project.monthly_limit}次，本月已预约{booked}次。", code="monthly_limit"
+                _("%(project)s每月不超过%(limit)s次，本月已预约%(booked)s次。")
+                % {"project": project.name, "limit": project.monthly_limit, "booked": booked},
+                code="monthly_limit",
             )
     subsidy = project.price if project.kind == OrderKind.SUBSIDISED else Decimal(0)
     order = Order.objects.create(
@@ -264,8 +282,12 @@ def _book(
         if not held:
             month.refresh_from_db()
             raise HomeCareError(
-                f"本月补贴余额{month.allowance - month.held - month.spent}元，不足以支付{project.name_zh}"
-                f"（{project.price}元）。",
+                _("本月补贴余额%(balance)s元，不足以支付%(project)s（%(price)s元）。")
+                % {
+                    "balance": month.allowance - month.held - month.spent,
+                    "project": project.name,
+                    "price": project.price,
+                },
                 code="insufficient_subsidy",
             )
     audit(
@@ -290,7 +312,7 @@ def order_accept(*, actor: Any, order: Order, now: dt.datetime | None = None) ->
     order = locked(order)
     if not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may accept it")
-    _require(order, OrderStatus.REQUESTED, action="受理")
+    _require(order, OrderStatus.REQUESTED, action=pgettext("order action", "受理"))
     before = _state(order)
     order.status, order.accepted_at = OrderStatus.ACCEPTED, now or local_now()
     order.save(update_fields=["status", "accepted_at"])
@@ -303,7 +325,7 @@ def order_decline(*, actor: Any, order: Order, reason: str, now: dt.datetime | N
     order = locked(order)
     if not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may decline it")
-    _require(order, OrderStatus.REQUESTED, action="拒绝受理")
+    _require(order, OrderStatus.REQUESTED, action=pgettext("order action", "拒绝受理"))
     return _end(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_declined", now)
 
 
@@ -313,13 +335,13 @@ def order_cancel(*, actor: Any, order: Order, reason: str, now: dt.datetime | No
     person = order.account.person
     if not (permissions.can_book_for(actor, person) or permissions.manages(actor, order.provider)):
         raise PermissionDenied("only the elder's family, their officer or the provider may cancel")
-    _require(order, *CANCELLABLE, action="取消")
+    _require(order, *CANCELLABLE, action=pgettext("order action", "取消"))
     return _end(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_cancelled", now)
 
 
 def _end(actor: Any, order: Order, status: str, reason: str, event: str, now: dt.datetime | None) -> Order:
     if not reason.strip():
-        raise HomeCareError("请填写原因。", code="reason_required")
+        raise HomeCareError(_("请填写原因。"), code="reason_required")
     before = _state(order)
     _release(order)
     order.status, order.ended_at, order.end_reason = status, now or local_now(), reason.strip()[:300]
@@ -336,13 +358,15 @@ def order_schedule(
     order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may schedule it")
-    _require(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action="派单")
+    _require(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action=pgettext("order action", "派单"))
     if caregiver.provider_id != order.provider_id:
-        raise HomeCareError("只能派给本机构的护理员。", code="wrong_provider")
+        raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
     problems = caregiver_may_serve(caregiver, item=order.item, on=timezone.localtime(planned_start).date())
     if problems:
         raise HomeCareError(
-            f"{caregiver.name}不能承担这次服务：" + "；".join(problems) + "。", code="caregiver_blocked"
+            _("%(caregiver)s不能承担这次服务：%(problems)s。")
+            % {"caregiver": caregiver.name, "problems": _("；").join(problems)},
+            code="caregiver_blocked",
         )
     before = _state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
@@ -362,7 +386,7 @@ def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
     order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may take it back from the caregiver")
-    _require(order, OrderStatus.SCHEDULED, action="退回待派")
+    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "退回待派"))
     before = _state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
         OrderStatus.ACCEPTED,
@@ -387,7 +411,9 @@ class Position:
 def _distance_from_home(order: Order, at: Position) -> int:
     account = order.account
     if account.latitude is None or account.longitude is None:
-        raise HomeCareError("该老人的住址尚未定位，无法核对签到位置；请联系服务机构补录住址。", code="no_home_location")
+        raise HomeCareError(
+            _("该老人的住址尚未定位，无法核对签到位置；请联系服务机构补录住址。"), code="no_home_location"
+        )
     return round(distance_m(float(at.latitude), float(at.longitude), float(account.latitude), float(account.longitude)))
 
 
@@ -395,7 +421,7 @@ def _require_valid(at: Position) -> None:
     # Finite first: ordering a Decimal NaN raises InvalidOperation instead of answering False.
     finite = at.latitude.is_finite() and at.longitude.is_finite()
     if not (finite and -90 <= at.latitude <= 90 and -180 <= at.longitude <= 180):
-        raise HomeCareError("定位数据无效：纬度应在 -90～90，经度应在 -180～180 之间。", code="bad_location")
+        raise HomeCareError(_("定位数据无效：纬度应在 -90～90，经度应在 -180～180 之间。"), code="bad_location")
 
 
 def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> tuple[int, bool, str]:
@@ -405,7 +431,8 @@ def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> 
     flagged = meters > radius
     if flagged and not reason.strip():
         raise HomeCareError(
-            f"当前位置距老人住址约{meters}米，超过{radius}米；请填写原因后再提交（将标记供核查）。",
+            _("当前位置距老人住址约%(meters)s米，超过%(radius)s米；请填写原因后再提交（将标记供核查）。")
+            % {"meters": meters, "radius": radius},
             code="reason_required",
         )
     return meters, flagged, reason.strip()[:300] if flagged else ""
@@ -422,7 +449,7 @@ def order_check_in(
 ) -> Order:
     order = locked(order)
     _caregiver_only(actor, order)
-    _require(order, OrderStatus.SCHEDULED, action="签到")
+    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "签到"))
     now = timezone.localtime(now or local_now())
     meters, flagged, why = _location_check(order, at, reason, on=now.date())
     before = _state(order)
@@ -454,10 +481,10 @@ def order_check_out(
 ) -> Order:
     order = locked(order)
     _caregiver_only(actor, order)
-    _require(order, OrderStatus.IN_SERVICE, action="签退")
+    _require(order, OrderStatus.IN_SERVICE, action=pgettext("order action", "签退"))
     tasks = [t.strip()[:200] for t in tasks_done if t.strip()]
     if not tasks:
-        raise HomeCareError("请至少填写一项已完成的服务内容。", code="record_required")
+        raise HomeCareError(_("请至少填写一项已完成的服务内容。"), code="record_required")
     now = timezone.localtime(now or local_now())
     meters, flagged, why = _location_check(order, at, reason, on=now.date())
     before = _state(order)
@@ -495,27 +522,27 @@ def photo_add(*, actor: Any, order: Order, upload: UploadedFile) -> ServicePhoto
     """A photo of the service record: JPEG, PNG or WebP by content (not by name), within the size limit."""
     order = locked(order)
     _caregiver_only(actor, order)
-    _require(order, OrderStatus.IN_SERVICE, OrderStatus.COMPLETED, action="上传照片")
+    _require(order, OrderStatus.IN_SERVICE, OrderStatus.COMPLETED, action=pgettext("order action", "上传照片"))
     if order.confirmed_at is not None:
-        raise HomeCareError("服务已经确认，不能再添加照片。", code="wrong_state")
+        raise HomeCareError(_("服务已经确认，不能再添加照片。"), code="wrong_state")
     limit = settings.FUWU_PHOTO_MAX_COUNT
     if order.photos.count() >= limit:
-        raise HomeCareError(f"每次服务最多上传{limit}张照片。", code="too_many_photos")
+        raise HomeCareError(_("每次服务最多上传%(limit)s张照片。") % {"limit": limit}, code="too_many_photos")
     size = upload.size or 0
     max_bytes = settings.FUWU_PHOTO_MAX_BYTES
     if size == 0:
-        raise HomeCareError("照片文件是空的，请重新拍摄。", code="bad_photo")
+        raise HomeCareError(_("照片文件是空的，请重新拍摄。"), code="bad_photo")
     if size > max_bytes:
         raise HomeCareError(
-            f"照片 {upload.name} 为{size / 1024 / 1024:.1f} MB，"
-            f"超过{max_bytes // 1024 // 1024} MB 的上限；请压缩后再上传。",
+            _("照片 %(name)s 为%(size)s MB，超过%(limit)s MB 的上限；请压缩后再上传。")
+            % {"name": upload.name, "size": f"{size / 1024 / 1024:.1f}", "limit": max_bytes // 1024 // 1024},
             code="bad_photo",
         )
     upload.seek(0)
     content_type = _sniff(upload.read(16))
     upload.seek(0)
     if content_type is None:
-        raise HomeCareError(f"{upload.name} 不是 JPEG、PNG 或 WebP 图片。", code="bad_photo")
+        raise HomeCareError(_("%(name)s 不是 JPEG、PNG 或 WebP 图片。") % {"name": upload.name}, code="bad_photo")
     photo = ServicePhoto.objects.create(order=order, image=upload, content_type=content_type, size=size)
     audit(actor=actor, event="homecare.photo_added", obj=order, after={"photo": photo.pk, "type": content_type})
     return photo
@@ -529,7 +556,7 @@ def order_no_show(
     order = locked(order)
     if not (permissions.is_assigned_caregiver(actor, order) or permissions.manages(actor, order.provider)):
         raise PermissionDenied("only the assigned caregiver or the provider may record a no-show")
-    _require(order, OrderStatus.SCHEDULED, action="登记未上门服务")
+    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "登记未上门服务"))
     if at is not None:
         _require_valid(at)
         order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
@@ -558,10 +585,11 @@ def order_confirm(*, actor: Any, order: Order, code: str = "", now: dt.datetime 
     # Only a wrong code gets here, after its transaction has counted it.
     if left > 0:
         raise HomeCareError(
-            f"确认码不正确，请老人或家属再读一遍订单页上的4位确认码（还可以再试{left}次）。", code="bad_code"
+            _("确认码不正确，请老人或家属再读一遍订单页上的4位确认码（还可以再试%(left)s次）。") % {"left": left},
+            code="bad_code",
         )
     raise HomeCareError(
-        "确认码错误次数太多，护理员不能再确认这次服务；请老人家属在自己的订单页确认，或联系村（社区）工作人员。",
+        _("确认码错误次数太多，护理员不能再确认这次服务；请老人家属在自己的订单页确认，或联系村（社区）工作人员。"),
         code="code_locked",
     )
 
@@ -579,9 +607,9 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
     person = order.account.person
     if not (permissions.is_assigned_caregiver(actor, order) or permissions.can_book_for(actor, person)):
         raise PermissionDenied("only the elder's family, their officer or the caregiver with the code may confirm")
-    _require(order, OrderStatus.COMPLETED, action="确认")
+    _require(order, OrderStatus.COMPLETED, action=pgettext("order action", "确认"))
     if order.confirmed_at is not None:
-        raise HomeCareError("这次服务已经确认过了。", code="wrong_state")
+        raise HomeCareError(_("这次服务已经确认过了。"), code="wrong_state")
     order.confirmed_at, order.confirmed_by = now or local_now(), actor
     order.save(update_fields=["confirmed_at", "confirmed_by"])
     # An upheld complaint before confirmation already gave the hold back; then nothing is spent.
@@ -609,11 +637,11 @@ def order_rate(*, actor: Any, order: Order, stars: int, comment: str = "", now: 
     order = locked(order)
     if not permissions.is_family(actor, order.account.person):
         raise PermissionDenied("only the elder or their family may rate a visit")
-    _require(order, OrderStatus.COMPLETED, action="评价")
+    _require(order, OrderStatus.COMPLETED, action=pgettext("order action", "评价"))
     if order.confirmed_at is None:
-        raise HomeCareError("请先确认服务已完成，再评价。", code="not_confirmed")
+        raise HomeCareError(_("请先确认服务已完成，再评价。"), code="not_confirmed")
     if not 1 <= stars <= 5:
-        raise HomeCareError("评分应为1～5星。", code="bad_rating")
+        raise HomeCareError(_("评分应为1～5星。"), code="bad_rating")
     rating = Rating.objects.create(
         order=order, stars=stars, comment=comment.strip(), rated_by=actor, rated_at=now or local_now()
     )

@@ -41,6 +41,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
@@ -195,13 +196,14 @@ def settlement_generate(
     now = now or local_now()
     first = month_start(month)
     if first > month_start(now.date()):
-        raise HomeCareError("这个月还没有开始，不能生成结算单；请选择本月或以前的月份。", code="future_month")
+        raise HomeCareError(_("这个月还没有开始，不能生成结算单；请选择本月或以前的月份。"), code="future_month")
     settlement, created = Settlement.objects.select_for_update().get_or_create(
         provider=provider, month=first, defaults={"created_by": actor}
     )
     if settlement.status == SettlementStatus.CONFIRMED:
         raise HomeCareError(
-            f"{provider.name} {first:%Y年%m月}的结算单已经确认，不能重新生成；如有差错，请在下月结算中调整。",
+            _("%(provider)s %(year)s年%(month)s月的结算单已经确认，不能重新生成；如有差错，请在下月结算中调整。")
+            % {"provider": provider.name, "year": f"{first:%Y}", "month": f"{first:%m}"},
             code="settlement_confirmed",
         )
     before = None if created else _state(settlement)
@@ -242,17 +244,18 @@ def settlement_confirm(*, actor: Any, settlement: Settlement, now: dt.datetime |
     if not may_settle(actor, settlement.provider):
         raise PermissionDenied("only an officer of an area the provider serves may confirm its settlement")
     if settlement.status != SettlementStatus.DRAFT:
-        raise HomeCareError("这份结算单已经确认过了。", code="settlement_confirmed")
+        raise HomeCareError(_("这份结算单已经确认过了。"), code="settlement_confirmed")
     now = now or local_now()
     if now.date() < next_month(settlement.month):
         raise HomeCareError(
-            f"{settlement.month:%Y年%m月}还没有结束，月内的服务可能还会变动；请在下月初重新生成结算单后再确认。",
+            _("%(year)s年%(month)s月还没有结束，月内的服务可能还会变动；请在下月初重新生成结算单后再确认。")
+            % {"year": f"{settlement.month:%Y}", "month": f"{settlement.month:%m}"},
             code="month_not_over",
         )
     stored = {(line.order_id, fen(line.price), fen(line.deduction), line.reason) for line in settlement.lines.all()}
     if stored != {line.key() for line in _planned_lines(settlement.provider, settlement.month)}:
         raise HomeCareError(
-            "结算单生成后又有工单确认、投诉处理或未上门登记，内容已过时；请先点击“重新生成”，核对后再确认。",
+            _("结算单生成后又有工单确认、投诉处理或未上门登记，内容已过时；请先点击“重新生成”，核对后再确认。"),
             code="settlement_stale",
         )
     before = _state(settlement)
@@ -423,7 +426,7 @@ def reconcile(*, month: dt.date) -> Reconciliation:
         counted = fen(sum((o.subsidy for o in orders), ZERO))
         if fen(row.spent) != counted:
             amounts = [
-                OrderAmount(o.pk, o.account_id, o.provider_id, o.item, fen(o.subsidy), ZERO, "已确认，计入本月已用")
+                OrderAmount(o.pk, o.account_id, o.provider_id, o.item, fen(o.subsidy), ZERO, _("已确认，计入本月已用"))
                 for o in orders
             ]
             ledger_differences.append(LedgerDifference(row.account_id, fen(row.spent), counted, amounts))
@@ -451,11 +454,11 @@ def reconcile(*, month: dt.date) -> Reconciliation:
             source = spender or (paid.order if paid else None)
             assert source is not None  # noqa: S101 - the id came from one of the two
             if paid is None:
-                note = "已确认，但不在结算单中（结算单生成后才确认，或尚未生成结算单）"
+                note = _("已确认，但不在结算单中（结算单生成后才确认，或尚未生成结算单）")
             elif spender is None:
-                note = "结算单付款，但老人账户未计为已用（已退回补贴或未确认）"
+                note = _("结算单付款，但老人账户未计为已用（已退回补贴或未确认）")
             else:
-                note = "结算金额与补贴金额不一致"
+                note = _("结算金额与补贴金额不一致")
             causes.append(
                 OrderAmount(source.pk, source.account_id, source.provider_id, source.item, spent, settled, note)
             )

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import get_language
 
 from fuwu.eligibility.rules import parameter_value
 from fuwu.standards.models import IN_FORCE, ServiceItem, StandardVersion
@@ -83,8 +84,6 @@ class Project:
 
     @property
     def name(self) -> str:
-        from django.utils.translation import get_language
-
         return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name_zh
 
 
@@ -125,6 +124,7 @@ def project(key: str, *, on: dt.date) -> Project:
 
 
 def qualification_names() -> dict[str, str]:
-    """Qualification id → Chinese name, as the standard declares them."""
+    """Qualification id → name as the standard declares it, in English when that is active and declared."""
+    english = (get_language() or "").startswith("en")
     document = version().document
-    return {q["id"]: q["name"]["zh"] for q in document.get("qualifications", [])}
+    return {q["id"]: (english and q["name"].get("en")) or q["name"]["zh"] for q in document.get("qualifications", [])}

@@ -45,6 +45,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
@@ -120,11 +121,11 @@ def callbacks_sample(
     now = now or local_now()
     first = month_start(month)
     if first > month_start(now.date()):
-        raise HomeCareError("这个月还没有开始，没有可以回访的服务。", code="future_month")
+        raise HomeCareError(_("这个月还没有开始，没有可以回访的服务。"), code="future_month")
     if share is None:
         share = standard.number("callback_share", on=first)
     if not Decimal(0) <= share <= Decimal(100):
-        raise HomeCareError("回访比例应在0～100%之间。", code="bad_share")
+        raise HomeCareError(_("回访比例应在0～100%之间。"), code="bad_share")
     completed = list(
         _month_orders(prefix, first)
         .filter(status__in=DONE)
@@ -170,12 +171,12 @@ def callback_record(
     if not permissions.is_officer_for(actor, callback.order.account.person):
         raise PermissionDenied("only an officer of the elder's area may record the callback")
     if callback.reached:
-        raise HomeCareError("这次回访已经记录过了。", code="wrong_state")
+        raise HomeCareError(_("这次回访已经记录过了。"), code="wrong_state")
     if reached and satisfied is None:
-        raise HomeCareError("已接通时，请选择老人或家属对服务是否满意。", code="satisfaction_required")
+        raise HomeCareError(_("已接通时，请选择老人或家属对服务是否满意。"), code="satisfaction_required")
     if not reached and not note.strip():
         raise HomeCareError(
-            "未接通时，请在备注中写明情况（如无人接听、号码错误），以便再次回访。", code="note_required"
+            _("未接通时，请在备注中写明情况（如无人接听、号码错误），以便再次回访。"), code="note_required"
         )
     before = {"reached": callback.reached, "satisfied": callback.satisfied}
     callback.done_at, callback.done_by = now or local_now(), actor
@@ -433,7 +434,7 @@ def indicators(*, user: Any, month: dt.date, now: dt.datetime | None = None) -> 
     today = (now or local_now()).date()
     defined = {i.key: i for i in standard.version().indicators.filter(key__in=list(COUNTERS))}
     keys = [k for k in COUNTERS if k in defined]
-    notes = [f"标准中没有指标 {k}，未统计。" for k in COUNTERS if k not in defined]
+    notes = [_("标准中没有指标 %(key)s，未统计。") % {"key": k} for k in COUNTERS if k not in defined]
     facts = {k: list(COUNTERS[k](prefix, first, today)) for k in keys}
 
     def values(tallies: dict[str, dict[str, list[int]]], group: str) -> list[IndicatorValue]:
@@ -463,6 +464,6 @@ def indicators(*, user: Any, month: dt.date, now: dt.datetime | None = None) -> 
         ),
         counties=[IndicatorRow(c, areas.get(c, c), values(by_county, c)) for c in counties],
         townships=[IndicatorRow(t, areas.get(t, t), values(by_township, t)) for t in townships],
-        totals=IndicatorRow("all", "合计", values(everything, "all")),
+        totals=IndicatorRow("all", _("合计"), values(everything, "all")),
         notes=notes,
     )
