@@ -1,4 +1,4 @@
-"""Home-care writes: accounts from screening, booking, and every step of an order's life.
+"""Home-care writes: booking, and every step of an order's life (accounts: ``accounts``; complaints: ``complaints``).
 
 Each function is keyword-only, runs in one transaction, checks who may act and from which state, and
 writes its audit row. Refusals raise :class:`HomeCareError` with a message meant for the person who
