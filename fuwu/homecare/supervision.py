@@ -45,6 +45,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from fuwu.accounts.models import Role
@@ -454,7 +455,13 @@ def indicators(*, user: Any, month: dt.date, now: dt.datetime | None = None) -> 
     names = dict(Provider.objects.filter(pk__in=[int(p) for p in provider_ids]).values_list("pk", "name"))
     counties = sorted({g for t in by_county.values() for g in t})
     townships = sorted({g for t in by_township.values() for g in t})
-    areas = dict(Area.objects.filter(code__in=[*counties, *townships]).values_list("code", "name_zh"))
+    english = (get_language() or "").startswith("en")
+    areas = {
+        code: (en if english and en else zh)
+        for code, zh, en in Area.objects.filter(code__in=[*counties, *townships]).values_list(
+            "code", "name_zh", "name_en"
+        )
+    }
     return SupervisionReport(
         month=first,
         indicators=[defined[k] for k in keys],

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from fuwu.accounts.models import Role
 from fuwu.areas.models import Area, AreaLevel
@@ -284,3 +285,13 @@ def test_indicators_are_scoped_and_refused(world: World, built: Built) -> None:
     for who in (world.provider_admin, world.family, world.caregiver_user):
         with pytest.raises(PermissionDenied):
             indicators(user=who, month=MONTH, now=END)
+
+
+def test_area_names_follow_the_page_language(world: World, built: Built) -> None:
+    Area.objects.filter(code="331002").update(name_en="Jiaojiang District")
+    with translation.override("en"):
+        report = indicators(user=world.officer, month=MONTH, now=END)
+    assert [r.label for r in report.counties] == ["Jiaojiang District"]
+    # A township without an English name keeps its Chinese one rather than showing nothing.
+    assert report.townships[0].label == "海门街道"
+    assert [r.label for r in indicators(user=world.officer, month=MONTH, now=END).counties] == ["椒江区"]
