@@ -32,16 +32,23 @@ class OpeningReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
-def provider_for_area(hukou_area: str) -> Provider | None:
+def provider_coverage() -> list[tuple[str, Provider]]:
+    """(area-code prefix, provider) for every area an active provider serves, narrowest area first."""
+    coverage = [
+        (descendant_codes_prefix(area), provider)
+        for area in Area.objects.filter(homecare_providers__active=True).prefetch_related("homecare_providers")
+        for provider in area.homecare_providers.all()
+        if provider.active
+    ]
+    return sorted(coverage, key=lambda pair: -len(pair[0]))
+
+
+def provider_for_area(hukou_area: str, coverage: list[tuple[str, Provider]] | None = None) -> Provider | None:
     """The active provider whose served areas include ``hukou_area`` most narrowly."""
-    best: tuple[int, Provider] | None = None
-    for area in Area.objects.filter(homecare_providers__active=True).prefetch_related("homecare_providers"):
-        prefix = descendant_codes_prefix(area)
+    for prefix, provider in provider_coverage() if coverage is None else coverage:
         if hukou_area.startswith(prefix):
-            for provider in area.homecare_providers.all():
-                if provider.active and (best is None or len(prefix) > best[0]):
-                    best = (len(prefix), provider)
-    return best[1] if best else None
+            return provider
+    return None
 
 
 @transaction.atomic
@@ -67,6 +74,7 @@ def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | No
     persons = Person.objects.in_bulk(list(by_person))
     accounts = {a.person_id: a for a in EntitlementAccount.objects.filter(person_id__in=list(by_person))}
     overrides = calendar_overrides()
+    coverage = provider_coverage()
     first_visit_days = int(standard.number("first_visit_days", on=today))
     report = OpeningReport()
     for person_id, rows in by_person.items():
@@ -83,7 +91,7 @@ def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | No
         version = rows[0].rule_version
         account = accounts.get(person_id)
         if account is None:
-            provider = provider_for_area(person.hukou_area)
+            provider = provider_for_area(person.hukou_area, coverage)
             if provider is None:
                 report.skip(_("辖区内没有签约服务机构"))
                 continue

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import get_language
 
 from fuwu.eligibility.rules import parameter_value
-from fuwu.standards.models import IN_FORCE, ServiceItem, StandardVersion
+from fuwu.standards.models import IN_FORCE, Parameter, ServiceItem, StandardVersion
 
 
 class StandardNotLoaded(Exception):
@@ -28,9 +29,11 @@ def config(name: str) -> str:
 
 
 def version() -> StandardVersion:
+    # The document is large JSON that only qualification_names needs, once per version (cached below).
     found = (
         StandardVersion.objects.filter(standard__key=config("standard"), status__in=IN_FORCE)
         .select_related("standard")
+        .defer("document")
         .first()
     )
     if found is None:
@@ -41,15 +44,20 @@ def version() -> StandardVersion:
 def parameter(role: str, *, on: dt.date) -> Any:
     """The value in force on ``on`` of the parameter configured for ``role`` (e.g. ``"unit_price"``)."""
     key = config(role)
-    values = _values(key)
+    current = version()
+    values = _values(current.pk, current.content_hash, key)
     value = parameter_value(values, on)
     if value is None:
         raise StandardNotLoaded(f"parameter {key!r} has no value on {on}")
     return value
 
 
-def _values(key: str) -> list[tuple[dt.date, Any]]:
-    parameter_row = version().parameters.filter(key=key).prefetch_related("values").first()
+# A version's content never changes under the same hash (new content is a new version), so what is read
+# from it is cached by (version id, content hash): planning a day or settling a month asks for the same
+# prices, limits and qualifications once per order otherwise.
+@lru_cache(maxsize=256)
+def _values(version_id: int, content_hash: str, key: str) -> list[tuple[dt.date, Any]]:
+    parameter_row = Parameter.objects.filter(version_id=version_id, key=key).prefetch_related("values").first()
     if parameter_row is None:
         raise StandardNotLoaded(f"the home-care standard declares no parameter {key!r} ({config('standard')})")
     return [(v.effective_from, _decimal(v.value)) for v in parameter_row.values.all()]
@@ -89,10 +97,16 @@ class Project:
 
 def projects(*, on: dt.date) -> dict[str, Project]:
     """Every bookable project on ``on``: the items priced by the unit-price or the package-price table."""
+    current = version()
+    return dict(_projects(current.pk, current.content_hash, on))
+
+
+@lru_cache(maxsize=256)
+def _projects(version_id: int, content_hash: str, on: dt.date) -> dict[str, Project]:
     unit_prices = parameter("unit_price", on=on)
     package_prices = parameter("package_price", on=on)
     found: dict[str, Project] = {}
-    for item in ServiceItem.objects.filter(version=version()).order_by("position"):
+    for item in ServiceItem.objects.filter(version_id=version_id).order_by("position"):
         if item.key in unit_prices:
             kind, price = "subsidised", unit_prices[item.key]
         elif item.key in package_prices:
@@ -126,5 +140,11 @@ def project(key: str, *, on: dt.date) -> Project:
 def qualification_names() -> dict[str, str]:
     """Qualification id → name as the standard declares it, in English when that is active and declared."""
     english = (get_language() or "").startswith("en")
-    document = version().document
-    return {q["id"]: (english and q["name"].get("en")) or q["name"]["zh"] for q in document.get("qualifications", [])}
+    current = version()
+    return {q: (english and en) or zh for q, zh, en in _qualifications(current.pk, current.content_hash)}
+
+
+@lru_cache(maxsize=64)
+def _qualifications(version_id: int, content_hash: str) -> tuple[tuple[str, str, str], ...]:
+    document = StandardVersion.objects.values_list("document", flat=True).get(pk=version_id)
+    return tuple((q["id"], q["name"]["zh"], q["name"].get("en", "")) for q in document.get("qualifications", []))

@@ -58,6 +58,7 @@ from fuwu.homecare.models import (
     TrainingKind,
 )
 from fuwu.homecare.services import HomeCareError
+from fuwu.homecare.views_reports import parse_month
 from fuwu.residents.masking import mask_name
 from fuwu.residents.models import Person
 from fuwu.residents.permissions import sees_identity
@@ -498,14 +499,6 @@ def accounts(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _month(raw: str | None, today: dt.date) -> dt.date:
-    year, _dash, month = (raw or "").partition("-")
-    try:
-        return dt.date(int(year), int(month), 1)
-    except ValueError:
-        return today.replace(day=1)
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @_for(OFFICE)
@@ -537,7 +530,7 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = HomeForm(initial={"address": found.address, "latitude": found.latitude, "longitude": found.longitude})
     today = _today()
-    month = _month(request.GET.get("month"), today)
+    month = parse_month(request.GET.get("month") or "") or today.replace(day=1)
     names = _project_names(today)
     now = services.local_now()
     statement = selectors.statement(account=found, month=month)

@@ -27,7 +27,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from fuwu.homecare import demo
-from fuwu.homecare.models import AccountMonth, Order, OrderStatus, Settlement
+from fuwu.homecare.models import AccountMonth, EntitlementAccount, Order, OrderStatus, Settlement
 from tests.browser.conftest import axe_serious
 from tests.conftest import REPO
 
@@ -122,8 +122,7 @@ def test_home_care_from_screening_to_settlement(site: str, browser: Any, clock: 
     page.get_by_role("button", name="保存住址").click()
     page.wait_for_load_state()
     accessible(page)
-    elder = demo.demo_homecare_ensure().elder
-    account = elder.homecare_account
+    account = EntitlementAccount.objects.get(person__source_id=demo.DEMO_SOURCE)
     assert account.monthly_allowance > 0
     assert "hc-bathing" in account.items
 
