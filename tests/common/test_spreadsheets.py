@@ -9,9 +9,9 @@ import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from fuwu.common.spreadsheets import column_letter, safe_cell, sheet_name, stream_csv, stream_xlsx
@@ -46,12 +46,16 @@ def test_column_letters_and_sheet_names() -> None:
     assert sheet_name("名单", 2) == "名单 (2)"
 
 
+def naive(*parts: int) -> dt.datetime:
+    return dt.datetime(*parts)  # noqa: DTZ001 - what a spreadsheet holds
+
+
 def read_xlsx(chunks: Iterator[bytes]) -> Any:
     return load_workbook(io.BytesIO(b"".join(chunks)))
 
 
 def test_the_workbook_holds_typed_neutralised_cells() -> None:
-    when = timezone.make_aware(dt.datetime(2026, 11, 29, 9, 30))  # noqa: DTZ001 - made aware here
+    when = dt.datetime(2026, 11, 29, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     rows = [
         [1, "王*", "=1+1", Decimal("120.00"), dt.date(2026, 1, 2), when, None, True, " 两端 ", "控制\x01字符", 1.5],
     ]
@@ -62,7 +66,8 @@ def test_the_workbook_holds_typed_neutralised_cells() -> None:
     assert sheet.freeze_panes == "A2"
     assert sheet["A1"].font.b
     values = next(sheet.iter_rows(min_row=2, values_only=True))
-    assert values == (1, "王*", "'=1+1", 120, dt.datetime(2026, 1, 2), dt.datetime(2026, 11, 29, 9, 30), None, True,
+    # openpyxl reads dates back as naive datetimes (a spreadsheet has no time zone): the local time, 09:30.
+    assert values == (1, "王*", "'=1+1", 120, naive(2026, 1, 2), naive(2026, 11, 29, 9, 30), None, True,
                       " 两端 ", "控制字符", 1.5)  # fmt: skip
     assert sheet["D2"].number_format == "0.00"
     assert sheet["E2"].number_format == "yyyy-mm-dd"
