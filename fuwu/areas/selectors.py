@@ -26,9 +26,9 @@ def descendant_codes_prefix(area: Area) -> str:
     return area.code[:4] if area.level == "city" else area.code
 
 
-def area_names(codes: Iterable[str]) -> dict[str, str]:
-    """Names of the areas with these codes, in the page's language (Chinese where there is no English name)."""
-    english = (get_language() or "").startswith("en")
+def area_names(codes: Iterable[str], *, language: str | None = None) -> dict[str, str]:
+    """Names of the areas with these codes, in the page's language or ``language`` (Chinese without an English name)."""
+    english = (language or get_language() or "").startswith("en")
     return {
         code: (en if english and en else zh)
         for code, zh, en in Area.objects.filter(code__in=set(codes)).values_list("code", "name_zh", "name_en")
