@@ -106,17 +106,21 @@ def result(run: ScreeningRun, person_id: int, area: str, item: str, status: str 
     )
 
 
-@pytest.fixture
-def run(standard: None, people: dict[str, Person]) -> ScreeningRun:
-    run = ScreeningRun.objects.create(
+def completed_run(population: str = "registry") -> ScreeningRun:
+    return ScreeningRun.objects.create(
         engine="duckdb",
         as_of=AS_OF,
-        population="registry",
+        population=population,
         output="o",
         rules_digest="d",
         status="completed",
         finished_at=timezone.now(),
     )
+
+
+@pytest.fixture
+def run(standard: None, people: dict[str, Person]) -> ScreeningRun:
+    run = completed_run()
     for key in ("wang", "chen", "zhao", "lin", "served"):
         p = people[key]
         result(run, p.pk, p.hukou_area, "test-visit")
@@ -395,15 +399,7 @@ def test_the_export_follows_the_filters_and_offers_csv(run: ScreeningRun, people
 
 def test_a_population_run_finds_its_people_in_the_registry_by_source_id(standard: None, areas: None) -> None:
     loaded = PersonFactory(name="孙悟空", hukou_area=HAIMEN, source_id="4711", phone="13912345678")
-    run = ScreeningRun.objects.create(
-        engine="duckdb",
-        as_of=AS_OF,
-        population="var/demo-population.parquet",
-        output="o",
-        rules_digest="d",
-        status="completed",
-        finished_at=timezone.now(),
-    )
+    run = completed_run("var/demo-population.parquet")
     result(run, 4711, HAIMEN, "test-visit")
     result(run, 4712, HAIMEN, "test-visit")  # not loaded into the registry
     page = client_for(officer()).get(f"/proactive/{run.pk}/331002001/test-visit/").content.decode()
