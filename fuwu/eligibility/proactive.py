@@ -145,9 +145,9 @@ class Filters:
             status=status if status in OutreachStatus.values else "",
         )
 
-    def query(self, **changes: str) -> str:
-        values = {k: v for k, v in {**self.as_dict(), **changes}.items() if v}
-        return urlencode(values)
+    def query(self) -> str:
+        """The filters as a query string, for links that keep them (export, pages)."""
+        return urlencode({k: v for k, v in self.as_dict().items() if v})
 
     def as_dict(self) -> dict[str, str]:
         return {"item": self.item, "township": self.township, "status": self.status}

@@ -29,3 +29,14 @@ def sealed(values: Mapping[str, str | None], *, row: str) -> dict[str, bytes | N
     return {
         ENCRYPTED[name].field: crypto.seal_optional(ENCRYPTED[name], value, row=row) for name, value in values.items()
     }
+
+
+def changed(person: Person, values: Mapping[str, str | None]) -> dict[str, bytes | None]:
+    """The columns ``values`` would change, sealed; compared in clear, as every encryption differs (fresh nonce)."""
+    row = person.id_number_hash
+    differ = {
+        name: value
+        for name, value in values.items()
+        if crypto.open_optional(ENCRYPTED[name], getattr(person, ENCRYPTED[name].field), row=row) != value
+    }
+    return sealed(differ, row=row)

@@ -151,7 +151,7 @@ EMERGENCY_PHONE = EncryptedColumn(
 )
 
 # Every encrypted column in fuwu. Re-encrypting under a new key means walking this list; a new
-# encrypted column is added here, and `tests/residents/test_crypto.py` checks each is a real field.
+# encrypted column is added here, and `tests/residents/test_contact.py` checks each is a real field.
 # ``id_number_hash`` is itself keyed: re-keying changes it, and with it every other column's row binding.
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     ID_NUMBER,

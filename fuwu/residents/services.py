@@ -148,9 +148,7 @@ def _apply(
     for c in updates:
         person = stored[existing[c.lookup].pk]
         diff = {k: v for k, v in _values(c).items() if getattr(person, _attname(k)) != v}
-        # Ciphertexts differ on every encryption: compare contact details in clear, re-seal only what changed.
-        clear = contacts.stored(person)
-        contact = contacts.sealed({k: v for k, v in c.contact.items() if clear[k] != v}, row=person.id_number_hash)
+        contact = contacts.changed(person, c.contact)
         if not diff and not contact:
             counts.unchanged += 1
             continue
