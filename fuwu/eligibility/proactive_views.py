@@ -1,35 +1,30 @@
-"""Staff pages for the proactive list: counts by township, the people, outreach outcomes, Excel export,
-and screening the resident registry."""
+"""Staff pages for the proactive list: the overview by township, the filtered list, outreach outcomes,
+the streamed export, and screening the resident registry."""
 
 from __future__ import annotations
-
-from io import BytesIO
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuwu.accounts.permissions import can_screen_registry
-from fuwu.areas.models import Area
+from fuwu.common.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from fuwu.eligibility import proactive
-from fuwu.eligibility.models import OutreachRecord, OutreachStatus, ScreeningRun
+from fuwu.eligibility.models import OutreachStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, latest_registry_run
-from fuwu.eligibility.reports import fill
 from fuwu.eligibility.screening import ScreeningError
 from fuwu.eligibility.services import screening_registry_run
-from fuwu.standards.selectors import item_names, items_in_force
-
-PAGE = 200
+from fuwu.standards.selectors import item_names
 
 
 def _run_for(request: HttpRequest, run_id: int | None = None) -> ScreeningRun:
@@ -41,12 +36,10 @@ def _run_for(request: HttpRequest, run_id: int | None = None) -> ScreeningRun:
     return run
 
 
-def _names() -> dict[str, str]:
-    return {i.key: i.name for i in items_in_force()}
-
-
+@never_cache
+@require_GET
 def overview(request: HttpRequest, run_id: int | None = None) -> HttpResponse:
-    """The latest screening's list, or (``/proactive/<run_id>/``) a given run's."""
+    """The latest screening's list, or (``/proactive/<run_id>/``) a given run's: what to act on, by township."""
     if not request.user.is_authenticated:
         return redirect(f"/accounts/login/?next={request.path}")
     if (
@@ -58,17 +51,16 @@ def overview(request: HttpRequest, run_id: int | None = None) -> HttpResponse:
         # Nothing screened yet: an officer can start by screening the registry.
         return redirect("proactive:screen")
     run = _run_for(request, run_id)
-    counts = proactive.counts_by_township(run=run, user=request.user)
-    areas = dict(Area.objects.filter(code__in={c.township for c in counts}).values_list("code", "name_zh"))
+    items = proactive.items_info()
     return render(
         request,
         "proactive/overview.html",
         {
             "run": run,
-            "counts": counts,
-            "areas": areas,
-            "names": _names(),
-            "total": sum(c.people for c in counts),
+            "overview": proactive.overview(run=run, user=request.user, items=items),
+            "filters": proactive.Filters(),
+            "statuses": OutreachStatus.choices,
+            "all_items": proactive.ALL_ITEMS,
             "registry": run.population == REGISTRY,
             "can_screen": can_screen_registry(request.user),
         },
@@ -117,80 +109,89 @@ def screen(request: HttpRequest) -> HttpResponse:
     return render(request, "eligibility/registry_screen.html", {"form": form, "run": run, "rows": rows})
 
 
-def people(request: HttpRequest, run_id: int, township: str, item: str) -> HttpResponse:
-    run = _run_for(request, run_id)
-    results = list(proactive.newly_entitled(run=run, user=request.user, item=item, township=township)[:PAGE])
-    records = {
-        r.person_id: r
-        for r in OutreachRecord.objects.filter(run=run, item=item, person_id__in=[x.person_id for x in results])
-    }
-    villages = dict(Area.objects.filter(code__in={r.hukou_area for r in results}).values_list("code", "name_zh"))
-    township_name = Area.objects.filter(code=township).values_list("name_zh", flat=True).first() or township
-    return render(
-        request,
-        "proactive/people.html",
-        {
-            "run": run,
-            "township": township,
-            "township_name": township_name,
-            "item": item,
-            "item_name": _names().get(item, item),
-            "rows": [(r, records.get(r.person_id), villages.get(r.hukou_area, r.hukou_area)) for r in results],
-            "statuses": OutreachStatus.choices,
-            "page": PAGE,
-        },
+def _list(request: HttpRequest, run: ScreeningRun, filters: proactive.Filters) -> HttpResponse:
+    items = proactive.items_info()
+    listed = proactive.outreach_list_view(
+        run=run, actor=request.user, filters=filters, items=items, page=request.GET.get("page", 1)
     )
+    context = {
+        "run": run,
+        "filters": filters,
+        "listed": listed,
+        "item": items.get(filters.item) if filters.item else None,
+        "statuses": OutreachStatus.choices,
+        "all_items": proactive.ALL_ITEMS,
+        "can_record": proactive.can_record(request.user),
+        "here": request.get_full_path(),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "proactive/_results.html", context)
+    context["overview"] = proactive.overview(run=run, user=request.user, items=items)
+    return render(request, "proactive/list.html", context)
+
+
+@never_cache
+@require_GET
+def people_list(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The list, filtered by ``?item=&township=&status=`` (htmx swaps the results as the filters change)."""
+    run = _run_for(request, run_id)
+    return _list(request, run, proactive.Filters.parse(request.GET))
+
+
+@never_cache
+@require_GET
+def people(request: HttpRequest, run_id: int, township: str, item: str) -> HttpResponse:
+    """The list for one township and item: where the overview's counts lead."""
+    run = _run_for(request, run_id)
+    filters = proactive.Filters.parse({**request.GET.dict(), "township": township, "item": item})
+    return _list(request, run, filters)
 
 
 @require_POST
-def record(request: HttpRequest, run_id: int, township: str, item: str) -> HttpResponse:
+def record(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Record an outcome; htmx gets the row back, a plain form goes back to the list it came from."""
     run = _run_for(request, run_id)
+    item = request.POST.get("item", "")
     try:
+        person_id = int(request.POST.get("person_id", ""))
         proactive.outreach_record(
             run=run,
-            person_id=int(request.POST.get("person_id", "0")),
+            person_id=person_id,
             item=item,
             status=request.POST.get("status", ""),
             note=request.POST.get("note", "")[:500],
             actor=request.user,
         )
-    except (proactive.OutreachError, ValueError) as exc:
+    except ValueError:
+        raise Http404("no such person on the list") from None
+    except proactive.OutreachError as exc:
         messages.error(request, str(exc))
-    return redirect("proactive:people", run_id=run.pk, township=township, item=item)
+    else:
+        if request.htmx:  # type: ignore[attr-defined]
+            row = proactive.outreach_row(run=run, user=request.user, person_id=person_id, item=item)
+            return render(
+                request,
+                "proactive/_row.html",
+                {"run": run, "r": row, "statuses": OutreachStatus.choices, "can_record": True, "saved": True},
+            )
+        messages.success(request, _("联系情况已保存。"))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("proactive:list", args=[run.pk])
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponse(headers={"HX-Redirect": back})  # the whole page again, with the message
+    return redirect(back)
 
 
-def export(request: HttpRequest, run_id: int) -> HttpResponse:
+@never_cache
+@require_GET
+def export(request: HttpRequest, run_id: int, fmt: str = "xlsx") -> StreamingHttpResponse:
+    """The filtered list as .xlsx or .csv, streamed as it is written (it starts at once and holds one chunk)."""
     run = _run_for(request, run_id)
-    names = _names()
-    results = proactive.newly_entitled(run=run, user=request.user)
-    records = {(r.person_id, r.item): r for r in OutreachRecord.objects.filter(run=run)}
-    areas = dict(
-        Area.objects.filter(code__in=set(results.values_list("hukou_area", flat=True))).values_list("code", "name_zh")
+    csv = fmt == "csv"
+    stream = proactive.outreach_export(
+        run=run, actor=request.user, filters=proactive.Filters.parse(request.GET), items=proactive.items_info(), csv=csv
     )
-    workbook = Workbook()
-    sheet = workbook.active
-    assert isinstance(sheet, Worksheet)  # noqa: S101 - a new workbook always has one sheet
-    header = ["人员编号", "村（社区）", "村（社区）代码", "服务项目", "项目代码", "标准金额（元）", "联系情况", "备注"]
-    rows = []
-    for r in results.iterator(chunk_size=2000):
-        rec = records.get((r.person_id, r.item))
-        rows.append(
-            [
-                r.person_id,
-                areas.get(r.hukou_area, ""),
-                r.hukou_area,
-                names.get(r.item, r.item),
-                r.item,
-                r.amount,
-                str(rec.get_status_display() if rec else OutreachStatus.PENDING.label),
-                rec.note if rec else "",
-            ]
-        )
-    fill(sheet, "主动服务名单", header, rows)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="proactive-run-{run.pk}.xlsx"'
+    response = StreamingHttpResponse(stream, content_type=CSV_CONTENT_TYPE if csv else XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="proactive-run-{run.pk}.{fmt}"'
     return response

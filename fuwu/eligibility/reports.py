@@ -1,4 +1,8 @@
-"""Excel workbooks for officials: what-if reports and proactive outreach lists."""
+"""Excel workbooks built in memory (what-if reports, and home care's settlement through ``fill``).
+
+Cells go through ``fuwu.common.spreadsheets.safe_row``; long lists (the proactive list) are streamed by
+``fuwu.common.spreadsheets.stream_xlsx`` instead.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,20 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from fuwu.common.spreadsheets import default_widths, safe_row
 from fuwu.eligibility.whatif import Report
 
 
 def fill(sheet: Worksheet, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     sheet.title = title
-    sheet.append(list(header))
+    sheet.append(safe_row(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(safe_row(row))
     sheet.freeze_panes = "A2"
-    for i, name in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = max(12, len(name) * 2 + 2)
+    for i, width in enumerate(default_widths(header), start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
 
 
 def whatif_workbook(report: Report, county_names: Mapping[str, str]) -> Workbook:

@@ -1,7 +1,9 @@
 """The columns a resident list may have, the headers and values clerks write, and turning cells into facts.
 
 The column set is fixed by the facts vocabulary (``fuwu.eligibility.facts``):
-``name``, ``id_number`` and every base fact (``household_id`` among them).
+``name``, ``id_number`` and every base fact (``household_id`` among them), and
+the contact details (``CONTACT_COLUMNS``: phone, emergency contact), which are
+not facts.
 Each column is recognised by its English name, its Chinese label in
 ``facts.py`` (with or without the part in brackets) or a common alias
 (``身份证号``, ``户籍地`` …). Values may be the vocabulary's codes or the Chinese
@@ -22,6 +24,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fuwu.eligibility.facts import BASE_FACTS, Fact, FactType
+from fuwu.residents import phones
+from fuwu.residents.phones import EXAMPLES
 
 NAME_MAX = 64
 HOUSEHOLD_ID_MAX = 32
@@ -45,12 +49,46 @@ class Column:
     fact: Fact | None  # None for name and id_number, which are not facts
 
 
+# Contact details: not facts (no rule reads them), encrypted at rest like the identity number.
+CONTACT_COLUMNS: tuple[Column, ...] = (
+    Column("contact_phone", "联系电话", "Contact phone", FactType.TEXT, None),
+    Column("emergency_contact_name", "紧急联系人", "Emergency contact", FactType.TEXT, None),
+    Column("emergency_contact_relation", "紧急联系人关系", "Emergency contact's relation", FactType.TEXT, None),
+    Column("emergency_contact_phone", "紧急联系人电话", "Emergency contact's phone", FactType.TEXT, None),
+)
+CONTACT_NAMES: tuple[str, ...] = tuple(c.name for c in CONTACT_COLUMNS)
+PHONE_COLUMNS = frozenset({"contact_phone", "emergency_contact_phone"})
+RELATION_MAX = 16  # 女儿, 侄子, 邻居, 村网格员 …: free text, short
+_CONTACT_HEADERS: dict[str, tuple[str, ...]] = {
+    "contact_phone": (
+        "手机号",
+        "手机号码",
+        "手机",
+        "电话",
+        "电话号码",
+        "联系方式",
+        "本人电话",
+        "本人手机",
+        "联系电话号码",
+    ),
+    "emergency_contact_name": ("紧急联系人姓名", "紧急联系人名字"),
+    "emergency_contact_relation": ("与紧急联系人关系", "紧急联系人与本人关系", "紧急联系人与老人关系"),
+    "emergency_contact_phone": (
+        "紧急联系电话",
+        "紧急联系人手机",
+        "紧急联系人手机号",
+        "紧急联系人联系电话",
+        "紧急联系人电话号码",
+    ),
+}
+
+
 def _columns() -> tuple[Column, ...]:
     own = (
         Column("name", "姓名", "Name", FactType.TEXT, None),
         Column("id_number", "身份证号", "Identity number", FactType.TEXT, None),
     )
-    return own + tuple(Column(f.name, f.zh, f.en, f.type, f) for f in BASE_FACTS)
+    return own + tuple(Column(f.name, f.zh, f.en, f.type, f) for f in BASE_FACTS) + CONTACT_COLUMNS
 
 
 COLUMNS: tuple[Column, ...] = _columns()
@@ -85,7 +123,8 @@ def normalise_header(text: str) -> str:
 def _header_aliases() -> dict[str, str]:
     aliases: dict[str, str] = {}
     for column in COLUMNS:
-        names = [column.name, column.zh, column.zh.split("（")[0], *_EXTRA_HEADERS.get(column.name, ())]
+        extra = _EXTRA_HEADERS.get(column.name, ()) + _CONTACT_HEADERS.get(column.name, ())
+        names = [column.name, column.zh, column.zh.split("（")[0], *extra]
         for alias in names:
             aliases[normalise_header(alias)] = column.name
     return aliases
@@ -341,6 +380,28 @@ _FAST: dict[str, Callable[[Any], Any]] = {c.name: f for c in COLUMNS if (f := _f
 _EXCEL_DIGITS = "the number is stored as a number, and Excel keeps only 15 digits, so the last ones are lost"
 
 
+def _contact(column: str, raw: Any) -> str:
+    if column in PHONE_COLUMNS:
+        if isinstance(raw, float | int) and not isinstance(raw, bool):
+            if isinstance(raw, float) and not _is_integral(raw):
+                raise CellError(f"{raw} is not a telephone number", f"write the number in digits, like {EXAMPLES}")
+            if not str(int(raw)).startswith("1"):
+                # 0576 88123456 typed into a number cell comes back as 57688123456.
+                raise CellError(
+                    "the number is stored as a number, and Excel has dropped its leading 0",
+                    "format the column as Text (文本) and type the number again with its area code",
+                )
+        try:
+            return phones.parse(_text(raw))
+        except phones.PhoneError as exc:
+            raise CellError(exc.problem, exc.fix) from None
+    text = re.sub(r"\s+", " ", _text(raw))
+    limit = NAME_MAX if column == "emergency_contact_name" else RELATION_MAX
+    if len(text) > limit:
+        raise CellError(f"{len(text)} characters is too long", f"write at most {limit}")
+    return text
+
+
 def coerce(column: str, raw: Any) -> Any:
     """One cell to its typed value; ``None`` for an empty cell; ``CellError`` when it cannot be read.
 
@@ -353,6 +414,8 @@ def coerce(column: str, raw: Any) -> Any:
     if fast is not None and (value := fast(raw)) is not None:
         return value
     spec = BY_NAME[column]
+    if column in CONTACT_NAMES:
+        return _contact(column, raw)
     if column == "id_number":
         if isinstance(raw, float | int) and not isinstance(raw, bool):
             digits = len(str(int(raw)))

@@ -24,6 +24,7 @@ import binascii
 import hashlib
 import hmac
 import os
+from dataclasses import dataclass
 from functools import cache
 
 from cryptography.exceptions import InvalidTag
@@ -102,3 +103,94 @@ def seal(number: IdNumber) -> tuple[str, bytes]:
     """``(hash, ciphertext)`` for a new or re-written row."""
     lookup = lookup_hash(number)
     return lookup, encrypt(number, lookup=lookup)
+
+
+# --- Any encrypted column: one small API, one list of the columns -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    """A column stored as AES-256-GCM ciphertext in the layout above.
+
+    Each column has a key of its own, derived from ``FUWU_PII_KEY`` with the
+    HKDF label ``purpose``, so a ciphertext copied into another column does not
+    open. The value of ``row_field`` in the same row is the associated data, so
+    a ciphertext copied onto another row does not open either.
+    """
+
+    model: str  # app_label.ModelName
+    field: str  # the BinaryField holding the ciphertext
+    purpose: bytes  # the HKDF label of the column's key
+    row_field: str  # the field whose value binds a ciphertext to its row
+
+
+# The identity number's key and binding are those of ``encrypt``/``decrypt`` above (a test holds them equal).
+ID_NUMBER = EncryptedColumn(
+    "residents.Person", "id_number_encrypted", b"fuwu residents id_number aes-256-gcm v1", "id_number_hash"
+)
+CONTACT_PHONE = EncryptedColumn(
+    "residents.Person", "contact_phone_encrypted", b"fuwu residents contact_phone aes-256-gcm v1", "id_number_hash"
+)
+EMERGENCY_NAME = EncryptedColumn(
+    "residents.Person",
+    "emergency_contact_name_encrypted",
+    b"fuwu residents emergency_contact_name aes-256-gcm v1",
+    "id_number_hash",
+)
+EMERGENCY_RELATION = EncryptedColumn(
+    "residents.Person",
+    "emergency_contact_relation_encrypted",
+    b"fuwu residents emergency_contact_relation aes-256-gcm v1",
+    "id_number_hash",
+)
+EMERGENCY_PHONE = EncryptedColumn(
+    "residents.Person",
+    "emergency_contact_phone_encrypted",
+    b"fuwu residents emergency_contact_phone aes-256-gcm v1",
+    "id_number_hash",
+)
+
+# Every encrypted column in fuwu. Re-encrypting under a new key means walking this list; a new
+# encrypted column is added here, and `tests/residents/test_contact.py` checks each is a real field.
+# ``id_number_hash`` is itself keyed: re-keying changes it, and with it every other column's row binding.
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    ID_NUMBER,
+    CONTACT_PHONE,
+    EMERGENCY_NAME,
+    EMERGENCY_RELATION,
+    EMERGENCY_PHONE,
+)
+
+
+@cache
+def _column_cipher(encoded: str, purpose: bytes) -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(decode_key(encoded))
+    return AESGCM(key)
+
+
+def seal_text(column: EncryptedColumn, plain: str, *, row: str) -> bytes:
+    """``plain`` encrypted for ``column`` of the row whose ``row_field`` is ``row``."""
+    nonce = os.urandom(NONCE_BYTES)
+    cipher = _column_cipher(str(settings.FUWU_PII_KEY), column.purpose)
+    return FORMAT_VERSION + nonce + cipher.encrypt(nonce, plain.encode("utf-8"), row.encode("utf-8"))
+
+
+def open_text(column: EncryptedColumn, blob: bytes | memoryview, *, row: str) -> str:
+    data = bytes(blob)  # PostgreSQL hands back a memoryview
+    if data[:1] != FORMAT_VERSION:
+        raise DecryptionError(f"unknown ciphertext format {data[:1]!r} in {column.field}")
+    nonce, sealed = data[1 : 1 + NONCE_BYTES], data[1 + NONCE_BYTES :]
+    cipher = _column_cipher(str(settings.FUWU_PII_KEY), column.purpose)
+    try:
+        return cipher.decrypt(nonce, sealed, row.encode("utf-8")).decode("utf-8")
+    except InvalidTag as exc:
+        raise DecryptionError(f"{column.field} does not decrypt with this key and row") from exc
+
+
+def seal_optional(column: EncryptedColumn, plain: str | None, *, row: str) -> bytes | None:
+    """As ``seal_text``; ``None`` (unknown, nothing stored) stays ``None``."""
+    return None if plain is None else seal_text(column, plain, row=row)
+
+
+def open_optional(column: EncryptedColumn, blob: bytes | memoryview | None, *, row: str) -> str | None:
+    return None if blob is None else open_text(column, blob, row=row)

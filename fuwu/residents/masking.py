@@ -1,4 +1,4 @@
-"""What staff without a need to know see of a name (the identity number's mask is ``IdNumber.masked``)."""
+"""What staff without a need to know see of a name or a phone (the identity number's mask is ``IdNumber.masked``)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,17 @@ def mask_name(name: str) -> str:
     if name[:2] in COMPOUND_SURNAMES and len(name) > 2:
         return name[:2] + "*"
     return name[0] + "*"
+
+
+def mask_phone(phone: str) -> str:
+    """A stored number (``phones.parse``) with only its last 4 digits and its prefix shown.
+
+    A mobile keeps its first 3 digits (the carrier's block, ``138****5678``); a landline its area code
+    (``0576-****3456``); an extension is not shown.
+    """
+    if not phone:
+        return ""
+    if "-" not in phone:
+        return f"{phone[:3]}****{phone[-4:]}"
+    area, local = phone.split("-")[:2]
+    return f"{area}-****{local[-4:]}"

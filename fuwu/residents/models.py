@@ -8,7 +8,7 @@ its own value for "does not apply" (``none``, ``0``, ``false``). Allowed values
 are database constraints generated from the vocabulary, so changing
 ``facts.py`` shows up as a pending migration.
 
-The identity number is never stored in clear: see ``fuwu.residents.crypto``.
+The identity number and the contact details are never stored in clear: see ``fuwu.residents.crypto``.
 """
 
 from __future__ import annotations
@@ -107,6 +107,12 @@ class Person(models.Model):
     id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
     # The synthetic population's person_id, so batch eligibility results can be joined back; empty otherwise.
     source_id = models.CharField(max_length=64, blank=True, default="")
+    # Contact details, encrypted like the identity number (``crypto.ENCRYPTED_COLUMNS``, bound to the row by
+    # ``id_number_hash``); NULL when not recorded. Phones are stored in ``phones.parse``'s form before encryption.
+    contact_phone_encrypted = models.BinaryField(null=True, editable=False)
+    emergency_contact_name_encrypted = models.BinaryField(null=True, editable=False)
+    emergency_contact_relation_encrypted = models.BinaryField(null=True, editable=False)
+    emergency_contact_phone_encrypted = models.BinaryField(null=True, editable=False)
 
     # --- base facts (fuwu.eligibility.facts.BASE_FACTS), NULL = unknown ---
     # Date of birth and sex are in the identity number, so they are always known.

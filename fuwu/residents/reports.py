@@ -7,6 +7,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from fuwu.common.spreadsheets import safe_row
 from fuwu.residents.models import PersonImport
 
 HEADERS = ("行", "列", "问题", "如何修改")
@@ -21,7 +22,8 @@ def error_report_xlsx(record: PersonImport) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for error in record.errors:
-        sheet.append([error["row"] or "文件", error["column"], error["problem"], error["fix"]])
+        # Columns are headed as in the clerk's file: a header like "=cmd|…" must not become a formula here.
+        sheet.append(safe_row([error["row"] or "文件", error["column"], error["problem"], error["fix"]]))
     sheet.freeze_panes = "A2"
     for column, width in zip("ABCD", (8, 18, 60, 60), strict=True):
         sheet.column_dimensions[column].width = width

@@ -2,7 +2,8 @@
 
 Nothing here decrypts an identity number for display except ``person_record``
 with ``reveal=True``, which only ``services.person_reveal`` calls after checking
-the right to see it and writing the audit row.
+the right to see it and writing the audit row. Contact details likewise: masked
+here, in full only with ``reveal=True`` from ``services.person_contact_reveal``.
 """
 
 from __future__ import annotations
@@ -14,16 +15,22 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import translation
 
-from fuwu.areas.models import Area
+from fuwu.areas.selectors import area_names
 from fuwu.eligibility.facts import FactType
-from fuwu.residents import crypto, idnumber
-from fuwu.residents.columns import COLUMNS, label
-from fuwu.residents.masking import mask_name
+from fuwu.residents import contacts, crypto, idnumber
+from fuwu.residents.columns import COLUMNS, CONTACT_NAMES, label
+from fuwu.residents.masking import mask_name, mask_phone
 from fuwu.residents.models import Person, PersonImport
-from fuwu.residents.permissions import can_list_persons, officer_prefix, sees_identity
+from fuwu.residents.permissions import (
+    can_list_persons,
+    may_reveal_contact,
+    may_see_contact,
+    officer_prefix,
+    sees_identity,
+)
 
-# Shown separately (identity block) or not at all (household_id is the household link).
-_NOT_IN_FACT_LIST = {"name", "id_number", "birth_date", "sex", "hukou_area", "household_id"}
+# Shown separately (identity and contact blocks) or not at all (household_id is the household link).
+_NOT_IN_FACT_LIST = {"name", "id_number", "birth_date", "sex", "hukou_area", "household_id", *CONTACT_NAMES}
 
 
 def persons_for_user(*, user: Any) -> QuerySet[Person]:
@@ -89,6 +96,52 @@ class PersonRow:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A resident's contact details as one viewer may see them ("" where nothing is recorded)."""
+
+    person_id: int
+    phone: str  # 138****5678 unless revealed
+    emergency_name: str  # 王* unless revealed
+    emergency_relation: str
+    emergency_phone: str
+    revealed: bool
+    can_reveal: bool  # the viewer may ask for the full details (an audited reveal)
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self.phone or self.emergency_name or self.emergency_phone)
+
+
+def person_contact(*, person: Person, viewer: Any, grant: str = "", reveal: bool = False) -> Contact | None:
+    """The contact details of ``person`` as ``viewer`` may see them; ``None`` if they may see none.
+
+    The call for other apps: masked for whoever may see the person, or whom a
+    registered ``grant`` vouches for (``permissions.register_contact_grant``).
+    ``reveal`` is for ``services.person_contact_reveal`` only, which audits it;
+    to show the full details, call that service.
+    """
+    if not may_see_contact(viewer, person, grant=grant):
+        return None
+    can_reveal = may_reveal_contact(viewer, person, grant=grant)
+    full = reveal and can_reveal
+    clear = contacts.stored(person)
+
+    def phone(value: str | None) -> str:
+        return (value if full else mask_phone(value)) if value else ""
+
+    name = clear["emergency_contact_name"] or ""
+    return Contact(
+        person_id=person.pk,
+        phone=phone(clear["contact_phone"]),
+        emergency_name=name if full else mask_name(name),
+        emergency_relation=clear["emergency_contact_relation"] or "",
+        emergency_phone=phone(clear["emergency_contact_phone"]),
+        revealed=full,
+        can_reveal=can_reveal,
+    )
+
+
+@dataclass(frozen=True)
 class PersonRecord:
     row: PersonRow
     full_identity: bool  # the viewer sees the full name and may reveal the number
@@ -99,10 +152,7 @@ class PersonRecord:
     facts: list[Fact]
     flags: list[str]
     members: list[PersonRow]
-
-
-def _area_names(codes: set[str]) -> dict[str, str]:
-    return dict(Area.objects.filter(code__in=codes).values_list("code", "name_zh"))
+    contact: Contact | None = None
 
 
 def _row(person: Person, *, user: Any, areas: dict[str, str], id_number: str | None = None) -> PersonRow:
@@ -123,12 +173,12 @@ def _row(person: Person, *, user: Any, areas: dict[str, str], id_number: str | N
 
 
 def person_rows(*, user: Any, persons: list[Person]) -> list[PersonRow]:
-    areas = _area_names({p.hukou_area for p in persons})
+    areas = area_names({p.hukou_area for p in persons})
     return [_row(p, user=user, areas=areas) for p in persons]
 
 
-def person_record(*, person: Person, user: Any, reveal: bool = False) -> PersonRecord:
-    """A resident's record as ``user`` may see it; ``reveal`` is for ``services.person_reveal`` only."""
+def person_record(*, person: Person, user: Any, reveal: bool = False, reveal_contact: bool = False) -> PersonRecord:
+    """A resident's record as ``user`` may see it; ``reveal`` and ``reveal_contact`` are for the services only."""
     full = sees_identity(user, person.hukou_area)
     revealed = reveal and full
     number = crypto.decrypt(person.id_number_encrypted, lookup=person.id_number_hash)
@@ -138,7 +188,7 @@ def person_record(*, person: Person, user: Any, reveal: bool = False) -> PersonR
         .exclude(pk=person.pk)
         .order_by("birth_date")
     )
-    areas = _area_names({person.hukou_area, person.residence_area or "", *(m.hukou_area for m in members)})
+    areas = area_names({person.hukou_area, person.residence_area or "", *(m.hukou_area for m in members)})
     english = translation.get_language() == "en"
     facts = []
     for c in COLUMNS:
@@ -161,6 +211,7 @@ def person_record(*, person: Person, user: Any, reveal: bool = False) -> PersonR
         facts=facts,
         flags=flags,
         members=[_row(m, user=user, areas=areas) for m in members],
+        contact=person_contact(person=person, viewer=user, reveal=reveal_contact),
     )
 
 

@@ -1,4 +1,5 @@
-"""Writes to the resident registry: viewing (audited), revealing a number, importing lists, loading a population.
+"""Writes to the resident registry: viewing (audited), revealing a number or contact details, importing lists,
+loading a population.
 
 Import and load are idempotent on the identity number's hash: a resident
 already registered is *updated* from the row, never duplicated. A row's cells
@@ -24,11 +25,11 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from fuwu.common.audit import audit
-from fuwu.residents import crypto
-from fuwu.residents.columns import FACT_NAMES, REQUIRED
+from fuwu.residents import contacts, crypto
+from fuwu.residents.columns import CONTACT_NAMES, FACT_NAMES, REQUIRED
 from fuwu.residents.models import Household, Person, PersonImport
-from fuwu.residents.permissions import sees_identity
-from fuwu.residents.selectors import PersonRecord, person_record
+from fuwu.residents.permissions import may_reveal_contact, sees_identity
+from fuwu.residents.selectors import Contact, PersonRecord, person_contact, person_record
 from fuwu.residents.sources import SourceError, read_spreadsheet
 from fuwu.residents.validation import (
     Candidate,
@@ -50,10 +51,15 @@ MAX_STORED_ERRORS = 10_000
 
 
 @transaction.atomic
-def person_view(*, person: Person, actor: Any) -> PersonRecord:
-    """The record as ``actor`` may see it (masked unless entitled), with the audit row every viewing leaves."""
+def person_view(*, person: Person, actor: Any, reveal_contact: bool = False) -> PersonRecord:
+    """The record as ``actor`` may see it (masked unless entitled), with the audit row every viewing leaves.
+
+    ``reveal_contact`` shows the contact details in full, as ``person_contact_reveal`` does (and audits).
+    """
     audit(actor=actor, event="person.viewed", obj=person)
-    return person_record(person=person, user=actor)
+    if reveal_contact:
+        person_contact_reveal(person=person, actor=actor)
+    return person_record(person=person, user=actor, reveal_contact=reveal_contact)
 
 
 @transaction.atomic
@@ -64,6 +70,23 @@ def person_reveal(*, person: Person, actor: Any) -> PersonRecord:
     audit(actor=actor, event="person.viewed", obj=person, note="full identity number shown")
     audit(actor=actor, event="person.id_number_revealed", obj=person)
     return person_record(person=person, user=actor, reveal=True)
+
+
+@transaction.atomic
+def person_contact_reveal(*, person: Person, actor: Any, grant: str = "") -> Contact:
+    """The contact details in full, with the audit row every reveal leaves.
+
+    For an officer of the resident's area, or for a user another app vouches
+    for through a registered ``grant`` (``permissions.register_contact_grant``:
+    home care's caregiver on the day of a visit, for one). ``PermissionDenied``
+    for anyone else.
+    """
+    if not may_reveal_contact(actor, person, grant=grant):
+        raise PermissionDenied("only an officer of the resident's area may see the full contact details")
+    audit(actor=actor, event="person.contact_revealed", obj=person, note=grant)
+    contact = person_contact(person=person, viewer=actor, grant=grant, reveal=True)
+    assert contact is not None  # noqa: S101 - may_reveal_contact implies the viewer may see it
+    return contact
 
 
 # --- Writing checked rows --------------------------------------------------------------------------------------
@@ -125,13 +148,17 @@ def _apply(
     for c in updates:
         person = stored[existing[c.lookup].pk]
         diff = {k: v for k, v in _values(c).items() if getattr(person, _attname(k)) != v}
-        if not diff:
+        contact = contacts.changed(person, c.contact)
+        if not diff and not contact:
             counts.unchanged += 1
             continue
         if person.relation == "head" and "relation" in diff:
             demoted.append(person)
         for k, v in diff.items():
             setattr(person, _attname(k), v)
+        for attname, blob in contact.items():
+            setattr(person, attname, blob)
+        fields.update(contact)
         person.source_import = batch
         person.updated_at = now
         fields.update(_field_name(k) for k in diff)
@@ -181,6 +208,7 @@ def _insert_persons(candidates: list[Candidate], *, batch: PersonImport, now: dt
             **{_attname(k): v for k, v in _values(c).items()},
             "id_number_hash": c.lookup,
             "id_number_encrypted": crypto.encrypt(c.number, lookup=c.lookup),
+            **contacts.sealed(c.contact, row=c.lookup),
         }
         for attname, prep in prepared.items():
             values[attname] = prep(values[attname])
@@ -399,6 +427,8 @@ def persons_load_parquet(
     """
     parquet = pq.ParquetFile(path)
     present = parquet.schema_arrow.names
+    # Contact details are optional: a population with phones loads them, one without leaves them unknown.
+    columns = [*PARQUET_COLUMNS, *(c for c in CONTACT_NAMES if c in present)]
     missing = [c for c in PARQUET_COLUMNS if c not in present]
     if missing:
         raise LoadError(
@@ -415,11 +445,11 @@ def persons_load_parquet(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         outcome=PersonImport.Outcome.REJECTED,
     )
-    headers = {c: c for c in PARQUET_COLUMNS if c != "person_id"}
+    headers = {c: c for c in columns if c != "person_id"}
     errors: list[RowError] = []
     counts = Counts()
     seen = 0
-    for arrow_batch in parquet.iter_batches(batch_size=batch_size, columns=list(PARQUET_COLUMNS)):
+    for arrow_batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
         rows = arrow_batch.to_pylist()
         if limit is not None:
             rows = rows[: max(0, limit - seen)]
@@ -452,7 +482,7 @@ def persons_load_parquet(
     record.created, record.updated, record.unchanged = counts.created, counts.updated, counts.unchanged
     record.save()
     audit(actor=actor, event="persons.loaded", obj=record, after=_summary(record), note=str(path)[:255])
-    ignored = [c for c in present if c not in PARQUET_COLUMNS]
+    ignored = [c for c in present if c not in columns]
     return LoadReport(record, ignored)
 
 
@@ -460,6 +490,7 @@ __all__ = [
     "ImportReport",
     "LoadError",
     "LoadReport",
+    "person_contact_reveal",
     "person_reveal",
     "person_view",
     "persons_import",

@@ -13,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.utils import timezone
 
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.residents import crypto, idnumber
-from fuwu.residents.columns import REQUIRED, CellError, coerce
+from fuwu.residents.columns import CONTACT_NAMES, REQUIRED, CellError, coerce
 from fuwu.residents.models import Household, Person
 from fuwu.residents.permissions import officer_prefix
 
@@ -63,6 +63,8 @@ class Candidate:
     id_area_differs: bool
     id_from_15_digits: bool
     source_id: str = ""
+    # Contact details given in the row (``columns.CONTACT_NAMES``), in clear until written; None = empty cell.
+    contact: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def household_id(self) -> str:
@@ -118,6 +120,7 @@ def check_row(
     for column in REQUIRED:
         if typed.get(column) is None and headers.get(column, column) not in bad:
             errors.append(RowError(row, headers.get(column, column), "empty", _REQUIRED_FIX[column]))
+    errors.extend(_emergency_contact_complete(typed, row=row, headers=headers, bad=bad))
     number: idnumber.IdNumber | None = None
     if typed.get("id_number") is not None:
         try:
@@ -157,6 +160,7 @@ def check_row(
     errors.extend(RowError(row, headers.get(f.field, f.field), f.problem, f.fix) for f in check.errors)
     if errors:
         return None, errors
+    contact = {k: typed.pop(k) for k in CONTACT_NAMES if k in typed}
     facts = {k: v for k, v in typed.items() if k not in {"name", "id_number"}}
     # Left empty (or absent), date of birth and sex are taken from the number, which states them by law.
     facts["birth_date"] = number.birth_date
@@ -170,8 +174,28 @@ def check_row(
         id_area_differs=check.area_differs,
         id_from_15_digits=idnumber.is_legacy(typed["id_number"]),
         source_id=source_id,
+        contact=contact,
     )
     return candidate, []
+
+
+def _emergency_contact_complete(
+    typed: Mapping[str, Any], *, row: int, headers: Mapping[str, str], bad: set[str]
+) -> list[RowError]:
+    """An emergency contact is someone to call: given at all, it needs a name and a phone (in files that have both)."""
+    given = [
+        k for k in ("emergency_contact_name", "emergency_contact_relation", "emergency_contact_phone") if typed.get(k)
+    ]
+    if not given:
+        return []
+    errors = []
+    for column, fix in (
+        ("emergency_contact_name", "write the emergency contact's name, or leave the emergency contact empty"),
+        ("emergency_contact_phone", "write the emergency contact's phone, or leave the emergency contact empty"),
+    ):
+        if column in headers and typed.get(column) is None and headers[column] not in bad:
+            errors.append(RowError(row, headers[column], "empty, but the row has an emergency contact", fix))
+    return errors
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,20 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
+@require_POST
+def person_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """The full contact details (audited): a fragment for htmx (the outreach list's rows), else the record page."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    person = _person_or_404(request, pk)
+    if request.htmx:  # type: ignore[attr-defined]
+        contact = services.person_contact_reveal(person=person, actor=request.user)
+        return render(request, "residents/_contact.html", {"contact": contact})
+    record = services.person_view(person=person, actor=request.user, reveal_contact=True)
+    return render(request, "residents/person_detail.html", {"record": record})
+
+
+@never_cache
 @require_http_methods(["GET", "POST"])
 def person_import(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:

@@ -262,6 +262,26 @@ class Delivery(Strict):
         return ids
 
 
+class Proactive(Strict):
+    """What officials do for people a screening finds entitled to the item but not yet served (免申即享).
+
+    One line per item, e.g. ``proactive: {outreach: true, modeled: true}``; later marks (such as granting the
+    item without an application) belong here too.
+    """
+
+    outreach: bool = Field(
+        description=(
+            "True when each newly entitled person should be contacted one by one: there is something to apply "
+            "for, claim or enrol in. False for services open to everyone that nobody needs to be told about "
+            "individually (radio, television, libraries, health records)."
+        )
+    )
+    clause: ClauseRef | None = Field(default=None, description="The clause that asks for the outreach, if any.")
+    modeled: bool = Field(
+        default=False, description="True when the choice is the platform's own reading, not the published text."
+    )
+
+
 class ServiceItem(Strict):
     id: Identifier
     name: Text
@@ -282,6 +302,11 @@ class ServiceItem(Strict):
     legal_basis: list[Text] = Field(default_factory=list)
     delivery: Delivery | None = Field(
         default=None, description="How one visit is delivered: its length, staff and required qualifications."
+    )
+    proactive: Proactive | None = Field(
+        default=None,
+        description="Whether the proactive list asks officials to contact the entitled; every item in "
+        "standards/ says (absent: the list files the item with those not worth a call).",
     )
     modeled: bool = False
 
@@ -438,7 +463,7 @@ def clause_references(document: StandardDocument) -> list[str]:
     refs: list[str | None] = []
     for item in document.items:
         refs += [item.target_group.clause, item.content.clause]
-        for part in (item.level, item.expenditure, item.channels, item.fees, item.delivery):
+        for part in (item.level, item.expenditure, item.channels, item.fees, item.delivery, item.proactive):
             refs.append(part.clause if part else None)
         refs += [m.clause for m in item.materials] + [s.clause for s in item.steps]
         if item.target_group.rule:

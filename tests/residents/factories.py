@@ -29,6 +29,11 @@ class PersonFactory(DjangoModelFactory[Person]):
 
     class Params:
         female = False
+        # Contact details in clear (as phones.parse stores them); sealed into their encrypted columns below.
+        phone: str | None = None
+        emergency_name: str | None = None
+        emergency_relation: str | None = None
+        emergency_phone: str | None = None
         serial = factory.Sequence(lambda n: n % 490)
         number = factory.LazyAttribute(
             lambda o: idnumber.make(o.hukou_area[:6], o.birth_date, 2 * o.serial + (2 if o.female else 1))
@@ -42,3 +47,15 @@ class PersonFactory(DjangoModelFactory[Person]):
     relation = "head"
     id_number_hash = factory.LazyAttribute(lambda o: crypto.lookup_hash(o.number))
     id_number_encrypted = factory.LazyAttribute(lambda o: crypto.encrypt(o.number, lookup=o.id_number_hash))
+    contact_phone_encrypted = factory.LazyAttribute(
+        lambda o: crypto.seal_optional(crypto.CONTACT_PHONE, o.phone, row=o.id_number_hash)
+    )
+    emergency_contact_name_encrypted = factory.LazyAttribute(
+        lambda o: crypto.seal_optional(crypto.EMERGENCY_NAME, o.emergency_name, row=o.id_number_hash)
+    )
+    emergency_contact_relation_encrypted = factory.LazyAttribute(
+        lambda o: crypto.seal_optional(crypto.EMERGENCY_RELATION, o.emergency_relation, row=o.id_number_hash)
+    )
+    emergency_contact_phone_encrypted = factory.LazyAttribute(
+        lambda o: crypto.seal_optional(crypto.EMERGENCY_PHONE, o.emergency_phone, row=o.id_number_hash)
+    )
