@@ -396,7 +396,10 @@ def coerce(column: str, raw: Any) -> Any:
             digits = len(str(int(raw)))
             if isinstance(raw, float) or digits > 15:
                 raise CellError(_EXCEL_DIGITS, "format the column as Text (文本) and type the number again")
-        return _text(raw)
+            return str(raw)
+        # Not NFKC-folded like other text: a superscript or full-width digit is not a digit of a number,
+        # and idnumber.parse says so by name rather than silently reading it as one.
+        return str(raw).strip()
     if column == "name":
         text = re.sub(r"\s+", " ", _text(raw))
         if len(text) > NAME_MAX:
