@@ -220,7 +220,9 @@ def test_people_in_street_communities_do_not_live_in_villages(sql: Sql) -> None:
 
     for root in kinds["areas"]:
         visit(root)
-    rows = sql("SELECT left(residence_area, 9), bool_or(lives_in_village), bool_and(lives_in_village) FROM p GROUP BY 1")
+    rows = sql(
+        "SELECT left(residence_area, 9), bool_or(lives_in_village), bool_and(lives_in_village) FROM p GROUP BY 1"
+    )
     for township, some, every in rows:
         assert (not some) if township in streets else every, township
     assert 0.3 < share(sql, "lives_in_village") < 0.6
