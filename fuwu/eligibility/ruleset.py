@@ -104,9 +104,9 @@ def open_to_everyone(rule: ItemRule) -> bool:
     Such an item (a library, health records) is for every resident; without a birth date its answer is
     unknown, never "not eligible" (docs/facts.md).
     """
-    if not rule.criteria or rule.facts - {"age"} or rule.parameters and any(
-        c.expression.tree.find(exp.Anonymous) for c in rule.criteria
-    ):
+    if not rule.criteria or rule.facts - {"age"}:
+        return False
+    if any(c.expression.tree.find(exp.Anonymous) for c in rule.criteria):  # a param() needs a date to bind
         return False
     return all(compile_tree(c.expression.tree)({"age": age}) is True for c in rule.criteria for age in AGES)
 
