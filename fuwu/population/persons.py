@@ -365,8 +365,8 @@ def work_and_insurance(
     retired_woman = idle & p.female & (age >= P.WOMEN_RETIRE_FROM) & urban & (rng.random(p.m) < P.WOMEN_RETIRED)
     seeking = idle & ~retired_woman
     fourty_fifty = np.where(p.female, age >= 40, age >= 50)
-    risk = (
-        seeking
+    risk: Floats = (
+        seeking.astype(np.float64)
         * np.where(low.code >= 0, P.UNEMPLOYED_RISK["low_income"], 1.0)
         * np.where(fourty_fifty, P.UNEMPLOYED_RISK["4050"], 1.0)
         * np.where(d.certified, P.UNEMPLOYED_RISK["disabled"], 1.0)
@@ -414,10 +414,10 @@ def orphan_status(rng: np.random.Generator, p: People) -> Ints:
     the household head."""
     role = p.batch.role
     skipped = p.batch.hh_type[p.hh] == P.SKIP_GEN
-    risk = ((p.age < 18) & (((role == GRANDCHILD) & skipped) | (role == SIBLING))).astype(np.float64)
+    risk: Floats = ((p.age < 18) & (((role == GRANDCHILD) & skipped) | (role == SIBLING))).astype(np.float64)
     minors = float((p.age < 18).sum())
     orphan = calibrated(rng, risk, P.ORPHAN_SHARE * minors)
-    unsupported = calibrated(rng, risk * ~orphan, P.DE_FACTO_UNSUPPORTED_SHARE * minors)
+    unsupported = calibrated(rng, np.where(orphan, 0.0, risk), P.DE_FACTO_UNSUPPORTED_SHARE * minors)
     o = facts.ORPHAN_STATUSES.index
     status: Ints = np.select([orphan, unsupported], [o("orphan"), o("de_facto_unsupported")], -1)
     return status

@@ -160,6 +160,6 @@ def test_the_batch_engine_keeps_them_together_too(seed: int, tmp_path: Path) -> 
     for row in rows:
         answers = status[row["person_id"]]
         # With every fact known, a national "unknown" can only be one left to local rules.
-        missing = {item: () for item in answers}
+        missing: dict[str, tuple[str, ...]] = dict.fromkeys(answers, ())
         problems += [f"person {row['person_id']}: {p}" for p in disagreements(answers, missing)]
     assert problems == [], problems[:10]
