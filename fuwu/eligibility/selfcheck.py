@@ -128,14 +128,14 @@ def _out_of_area(result: ItemResult, rule: ItemRule) -> bool:
 
 def _merged_national(
     results: Mapping[str, ItemResult], rules: Mapping[str, ItemRule], shown: Iterable[str]
-) -> dict[str, str]:
-    """National item → the local items that speak for it on this page (their answer is at least as good)."""
+) -> set[str]:
+    """The national items whose local items speak for them on this page (their answer is at least as good)."""
     local: dict[str, list[str]] = {}
     for item in shown:
         national = rules[item].national_item
         if national and national in results:
             local.setdefault(national, []).append(item)
-    merged = {}
+    merged = set()
     for national, items in local.items():
         n = results[national]
         in_area = [i for i in items if not _out_of_area(results[i], rules[i])]
@@ -144,7 +144,7 @@ def _merged_national(
         best = max(RANK[results[i].status] for i in in_area)
         left_to_local = n.status == UNKNOWN and not n.missing
         if best >= RANK[n.status] or left_to_local:
-            merged[national] = items[0]
+            merged.add(national)
     return merged
 
 
@@ -180,11 +180,11 @@ def self_check_results(
         return items[(rule.standard, key)]
 
     merged = _merged_national(results, by_item, [k for k in by_item if by_item[k].national_item])
-    implements = {}
-    for national, _local in merged.items():
-        for key, rule in by_item.items():
-            if rule.national_item == national:
-                implements[key] = Link(national, item_of(national).name)
+    implements = {
+        key: Link(rule.national_item, item_of(rule.national_item).name)
+        for key, rule in by_item.items()
+        if rule.national_item in merged
+    }
 
     def missing(result: ItemResult) -> list[str]:
         asked = [f for f in ASKED_FACTS if f in result.missing or f in _household(result.missing)]
