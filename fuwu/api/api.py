@@ -19,6 +19,7 @@ from fuwu.eligibility.inputs import FactError, coerce_all
 from fuwu.eligibility.people import registered_person_facts
 from fuwu.eligibility.selectors import rules_in_force
 from fuwu.eligibility.vocabulary import fact_as_dict
+from fuwu.eligibility.wording import result_words
 from fuwu.residents.models import Person
 from fuwu.standards import selectors
 from fuwu.standards.models import LifeArea, ServiceItem, StandardVersion
@@ -231,9 +232,19 @@ def eligibility(request: HttpRequest, body: s.EligibilityIn) -> Any:
         if unknown:
             return Status(422, {"detail": f"items: no rule in force for {', '.join(unknown)}"})
         rules = [r for r in rules if r.item in set(body.items)]
-    names = selectors.item_names(keys=[r.item for r in rules])
+    by_item = {r.item: r for r in rules}
+    names = selectors.item_names(keys=[*by_item, *(r.national_item for r in rules if r.national_item)])
+    titles = {v.standard.key: _t(v, "title") for v in selectors.versions_in_force()}
     results = []
     for r in explain(facts, rules=rules, as_of=as_of, household=household):
+        rule = by_item[r.item]
+        national = rule.national_item
+        words = result_words(
+            r,
+            self_paid=rule.self_paid,
+            standard_title=titles.get(r.standard, {"zh": r.standard, "en": r.standard}),
+            national_name=names.get(national, {"zh": national, "en": national}) if national else None,
+        )
         results.append(
             {
                 "item": r.item,
@@ -252,11 +263,18 @@ def eligibility(request: HttpRequest, body: s.EligibilityIn) -> Any:
                         "passed": c.passed,
                         "text": {"zh": c.text.zh, "en": c.text.en or ""} if c.text else None,
                         "clause": c.clause,
+                        "source": source,
                         "expr": c.expr,
                         "missing": list(c.missing),
                     }
-                    for c in r.criteria
+                    for c, source in zip(r.criteria, words["sources"], strict=True)
                 ],
+                "level_text": words["level_text"],
+                "missing_text": words["missing_text"],
+                "self_paid": rule.self_paid,
+                "shared": rule.shared,
+                "national_item": national,
+                "implements_text": words["implements_text"],
             }
         )
     return {"as_of": as_of, "results": results}

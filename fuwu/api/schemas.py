@@ -129,6 +129,8 @@ class CriterionOut(Schema):
     passed: bool | None
     text: TextOut | None
     clause: str | None
+    # The clause in words, naming its standard: "依据《…》第 5.2 条".
+    source: TextOut | None = None
     expr: str
     missing: list[str]
 
@@ -145,6 +147,13 @@ class EligibilityItemOut(Schema):
     period: str
     missing: list[str]
     criteria: list[CriterionOut]
+    # The same answer in words, as the self-check says it.
+    level_text: TextOut | None = None
+    missing_text: list[TextOut] = []
+    self_paid: bool = False
+    shared: str | None = None
+    national_item: str | None = None
+    implements_text: TextOut | None = None
 
 
 class EligibilityOut(Schema):

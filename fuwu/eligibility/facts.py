@@ -77,6 +77,18 @@ SCHOOL_STAGES = (
 )
 CARE_NEEDS = ("able", "mild", "moderate", "severe")  # 老年人能力评估: 能力完好 / 轻度 / 中度 / 重度失能
 HOUSE_GRADES = ("none", "A", "B", "C", "D")  # 农村房屋安全等级; none: no rural house of one's own
+EMPLOYMENT_STATUSES = (
+    "none",  # 不在业: at school, keeping house, unable to work, or a child — not working and not seeking work
+    "employed",  # 单位就业: an employee of an employer (职工)
+    "self_employed",  # 个体经营: a sole proprietor or running a small business
+    "flexible",  # 灵活就业: part-time, platform or casual work
+    "unemployed_registered",  # 登记失业: without work, seeking it, registered with the employment office
+    "unemployed",  # 失业未登记: without work and seeking it, not (yet) registered
+    "retired",  # 已退休
+)
+# Basic pension and medical insurance: which scheme one is enrolled in (or draws a pension from).
+INSURANCE_SCHEMES = ("none", "employee", "resident")  # 未参保, 职工, 城乡居民
+ORPHAN_STATUSES = ("none", "orphan", "de_facto_unsupported")  # 孤儿, 事实无人抚养儿童
 
 BASE_FACTS: tuple[Fact, ...] = (
     Fact("birth_date", FactType.DATE, "出生日期", "Date of birth"),
@@ -84,6 +96,13 @@ BASE_FACTS: tuple[Fact, ...] = (
     Fact("hukou_area", FactType.AREA, "户籍所在地（村、社区）", "Hukou (registered residence), village level"),
     Fact("hukou_type", FactType.TEXT, "户口性质", "Hukou type", HUKOU_TYPES),
     Fact("residence_area", FactType.AREA, "居住地（村、社区）", "Place of residence, village level"),
+    Fact(
+        "lives_in_village",
+        FactType.BOOLEAN,
+        "住在农村（村）",
+        "Lives in a village (a villagers' committee), not in a town or city community",
+        notes="false for a residents' committee (社区) in a town or city",
+    ),
     Fact("household_id", FactType.TEXT, "户号", "Hukou household"),
     Fact("relation", FactType.TEXT, "与户主关系", "Relation to the household head", RELATIONS),
     Fact("lives_alone", FactType.BOOLEAN, "独居", "Lives alone"),
@@ -97,7 +116,13 @@ BASE_FACTS: tuple[Fact, ...] = (
     ),
     Fact("care_need", FactType.TEXT, "失能等级（能力评估）", "Care need from the ability assessment", CARE_NEEDS),
     Fact("low_income_status", FactType.TEXT, "低收入类别", "Low-income status", LOW_INCOME),
-    Fact("veteran_category", FactType.TEXT, "优抚对象类别", "Veteran or survivor category", VETERAN_CATEGORIES),
+    Fact(
+        "veteran_category",
+        FactType.TEXT,
+        "退役军人和优抚对象类别",
+        "Veteran or survivor category",
+        VETERAN_CATEGORIES,
+    ),
     Fact("school_stage", FactType.TEXT, "在读学段", "School stage enrolled in", SCHOOL_STAGES),
     Fact("boarding", FactType.BOOLEAN, "寄宿", "Boards at school (false when not enrolled)"),
     Fact("fd_hypertension", FactType.BOOLEAN, "高血压患者", "Has hypertension (family-doctor key group)"),
@@ -106,6 +131,34 @@ BASE_FACTS: tuple[Fact, ...] = (
     Fact("fd_severe_mental", FactType.BOOLEAN, "严重精神障碍患者", "Has a severe mental disorder"),
     Fact("house_grade", FactType.TEXT, "农村房屋安全等级", "Rural house safety grade", HOUSE_GRADES),
     Fact("income", FactType.DECIMAL, "个人年收入", "Personal annual income", unit="yuan"),
+    Fact(
+        "employment_status",
+        FactType.TEXT,
+        "就业状况",
+        "Employment status (registered unemployed: registered with the public employment office)",
+        EMPLOYMENT_STATUSES,
+    ),
+    Fact(
+        "pension_insurance",
+        FactType.TEXT,
+        "基本养老保险",
+        "Basic pension insurance: the scheme one is enrolled in or draws a pension from",
+        INSURANCE_SCHEMES,
+    ),
+    Fact(
+        "medical_insurance",
+        FactType.TEXT,
+        "基本医疗保险",
+        "Basic medical insurance: the scheme one is enrolled in",
+        INSURANCE_SCHEMES,
+    ),
+    Fact(
+        "orphan_status",
+        FactType.TEXT,
+        "孤儿或事实无人抚养儿童",
+        "Recognised as an orphan or as a child without anyone actually caring for them (事实无人抚养儿童)",
+        ORPHAN_STATUSES,
+    ),
 )
 
 # ``:as_of`` is the date the question is asked for. Age is in full years (周岁):
@@ -142,7 +195,13 @@ DERIVED_FACTS: tuple[Fact, ...] = (
         "City of residence: the first 4 digits of the area code ('3310' is Taizhou)",
         derived="area_prefix(residence_area, 4)",
     ),
-    Fact("is_veteran", FactType.BOOLEAN, "优抚对象", "Is a veteran or survivor", derived="veteran_category <> 'none'"),
+    Fact(
+        "is_veteran",
+        FactType.BOOLEAN,
+        "退役军人或优抚对象",
+        "Is a veteran or a survivor of a serviceman",
+        derived="veteran_category <> 'none'",
+    ),
     Fact(
         "is_disabled",
         FactType.BOOLEAN,
@@ -173,6 +232,21 @@ DERIVED_FACTS: tuple[Fact, ...] = (
         "户内有持证残疾人",
         "Someone in the household holds a disability certificate",
         derived="max(CASE WHEN disability_grade > 0 THEN 1 WHEN disability_grade = 0 THEN 0 END) = 1",
+        household=True,
+    ),
+    # 零就业家庭: someone in the household is without work and seeking it, and nobody works. Unknown
+    # while any member's employment status is unknown, since that member might be the one who works.
+    Fact(
+        "household_zero_employment",
+        FactType.BOOLEAN,
+        "零就业家庭",
+        "Zero-employment household: a member is unemployed and seeking work, and no member works",
+        derived=(
+            "CASE WHEN max(CASE WHEN employment_status IS NULL THEN 1 ELSE 0 END) = 0 THEN "
+            "max(CASE WHEN employment_status IN ('employed', 'self_employed', 'flexible') THEN 1 ELSE 0 END) = 0 "
+            "AND max(CASE WHEN employment_status IN ('unemployed_registered', 'unemployed') THEN 1 ELSE 0 END) = 1 "
+            "END"
+        ),
         household=True,
     ),
 )

@@ -13,6 +13,7 @@ at Taizhou's code range.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -38,26 +39,38 @@ DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d"]
 FD_GROUPS = ("fd_hypertension", "fd_diabetes", "fd_pregnant", "fd_severe_mental")
 NONE_OF_THESE = "none"
 
+# The facts each question gives (household facts are given directly), in the order the questions are asked.
+FIELD_FACTS: dict[str, tuple[str, ...]] = {
+    "birth_date": ("birth_date",),
+    "age": ("birth_date",),
+    "sex": ("sex",),
+    "hukou_county": ("hukou_area",),
+    "hukou_township": ("hukou_area",),
+    "hukou_type": ("hukou_type",),
+    "residence": ("residence_area",),
+    "lives_in_village": ("lives_in_village",),
+    "household_size": ("household_income_per_capita",),
+    "household_income": ("household_income_per_capita",),
+    "lives_alone": ("lives_alone",),
+    "low_income_status": ("low_income_status",),
+    "household_zero_employment": ("household_zero_employment",),
+    "employment_status": ("employment_status",),
+    "pension_insurance": ("pension_insurance",),
+    "medical_insurance": ("medical_insurance",),
+    "disability_grade": ("disability_grade", "disability_kind"),
+    "disability_kind": ("disability_kind",),
+    "care_need": ("care_need",),
+    "fd_groups": FD_GROUPS,
+    "veteran_category": ("veteran_category",),
+    "orphan_status": ("orphan_status",),
+    "school_stage": ("school_stage",),
+    "boarding": ("boarding",),
+    "house_grade": ("house_grade",),
+}
 # The facts the answers can give, in the order the questions are asked (for listing what is missing).
-ASKED_FACTS = (
-    "birth_date",
-    "sex",
-    "hukou_area",
-    "hukou_type",
-    "residence_area",
-    "household_size",
-    "household_income_per_capita",
-    "lives_alone",
-    "low_income_status",
-    "disability_grade",
-    "disability_kind",
-    "care_need",
-    *FD_GROUPS,
-    "veteran_category",
-    "school_stage",
-    "boarding",
-    "house_grade",
-)
+ASKED_FACTS = tuple(dict.fromkeys(f for facts in FIELD_FACTS.values() for f in facts))
+# Asked first, alone: the answers that decide most items, from which the next questions are chosen.
+BASIC_FIELDS = ("birth_date", "age", "hukou_county", "hukou_township", "residence")
 
 YES_NO = [("yes", _("是")), ("no", _("否")), (NOT_SURE, _("不清楚"))]
 
@@ -131,6 +144,10 @@ class SelfCheckForm(forms.Form):
         ],
         _("现在住在哪里？"),
     )
+    lives_in_village = _radios(
+        [("yes", _("住在村里（农村）")), ("no", _("住在城镇的社区")), (NOT_SURE, _("不清楚"))],
+        _("现在住在农村还是城镇？"),
+    )
     household_size = forms.IntegerField(
         label=_("户口本上共有几人（含本人）"),
         required=False,
@@ -169,6 +186,41 @@ class SelfCheckForm(forms.Form):
             (NOT_SURE, _("不清楚")),
         ],
         _("是否已被认定为特困人员、低保对象或低保边缘？"),
+    )
+    household_zero_employment = _radios(
+        YES_NO,
+        _("家里有人想工作却找不到，而且没有一个人在工作（零就业家庭）？"),
+    )
+    employment_status = _radios(
+        [
+            ("employed", _("在单位上班")),
+            ("self_employed", _("个体经营、自己开店或办企业")),
+            ("flexible", _("打零工、灵活就业")),
+            ("unemployed_registered", _("没有工作，已办理失业登记")),
+            ("unemployed", _("没有工作、正在找工作，还没有登记")),
+            ("retired", _("已退休")),
+            ("none", _("不工作（上学、料理家务、身体原因等）")),
+            (NOT_SURE, _("不清楚")),
+        ],
+        _("现在的工作情况"),
+    )
+    pension_insurance = _radios(
+        [
+            ("employee", _("职工基本养老保险")),
+            ("resident", _("城乡居民基本养老保险")),
+            ("none", _("都没有参加")),
+            (NOT_SURE, _("不清楚")),
+        ],
+        _("参加了哪种养老保险（或领取哪种养老金）？"),
+    )
+    medical_insurance = _radios(
+        [
+            ("employee", _("职工基本医疗保险")),
+            ("resident", _("城乡居民基本医疗保险")),
+            ("none", _("都没有参加")),
+            (NOT_SURE, _("不清楚")),
+        ],
+        _("参加了哪种医疗保险？"),
     )
     disability_grade = _radios(
         [
@@ -230,6 +282,16 @@ class SelfCheckForm(forms.Form):
             (NOT_SURE, _("不清楚")),
         ],
         _("是否是退役军人，或烈士、因公牺牲军人的遗属？"),
+    )
+    orphan_status = _radios(
+        [
+            ("orphan", _("孤儿")),
+            ("de_facto_unsupported", _("事实无人抚养儿童")),
+            ("none", _("都不是")),
+            (NOT_SURE, _("不清楚")),
+        ],
+        _("是否被认定为孤儿或事实无人抚养儿童？"),
+        _("事实无人抚养儿童：父母双方都不能抚养，例如重残、重病、服刑或失联。"),
     )
     school_stage = forms.ChoiceField(
         label=_("正在上什么学？"),
@@ -346,7 +408,13 @@ class SelfCheckForm(forms.Form):
             "care_need": d["care_need"] or None,
             "veteran_category": d["veteran_category"] or None,
             "house_grade": d["house_grade"] or None,
+            "employment_status": d["employment_status"] or None,
+            "pension_insurance": d["pension_insurance"] or None,
+            "medical_insurance": d["medical_insurance"] or None,
+            "orphan_status": d["orphan_status"] or None,
             "lives_alone": {"yes": True, "no": False}.get(d["lives_alone"]),
+            "lives_in_village": {"yes": True, "no": False}.get(d["lives_in_village"]),
+            "household_zero_employment": {"yes": True, "no": False}.get(d["household_zero_employment"]),
             "household_size": d["household_size"],
         }
         hukou = self._hukou_area()
@@ -374,13 +442,20 @@ class SelfCheckForm(forms.Form):
 
     # --- layout ---------------------------------------------------------------------
 
-    def sections(self) -> list[Section]:
-        """The questions in the order asked, grouped under plain headings."""
+    def answered_fields(self) -> set[str]:
+        """The questions given an answer other than 不清楚."""
+        if not self.is_bound:
+            return set()
+        return {name for name in self.fields if self.data.get(self.add_prefix(name)) not in (None, "", NOT_SURE)}
+
+    def sections(self, only: Collection[str] | None = None) -> list[Section]:
+        """The questions in the order asked, grouped under plain headings; with ``only``, just those questions."""
 
         def group(*names: str, legend: Any = None) -> Group:
-            return Group(legend, [self[n] for n in names])
+            shown = [n for n in names if only is None or n in only]
+            return Group(legend if len(shown) > 1 else None, [self[n] for n in shown])
 
-        return [
+        sections = [
             Section(
                 _("关于您"),
                 [group("birth_date", "age", legend=_("出生日期或年龄（填一项即可）")), group("sex")],
@@ -391,6 +466,7 @@ class SelfCheckForm(forms.Form):
                     group("hukou_county", "hukou_township", legend=_("户籍所在地")),
                     group("hukou_type"),
                     group("residence"),
+                    group("lives_in_village"),
                 ],
             ),
             Section(
@@ -399,13 +475,20 @@ class SelfCheckForm(forms.Form):
                     group("household_size", "household_income", legend=_("家庭人数和收入")),
                     group("lives_alone"),
                     group("low_income_status"),
+                    group("household_zero_employment"),
                 ],
+            ),
+            Section(
+                _("工作和社会保险"),
+                [group("employment_status"), group("pension_insurance"), group("medical_insurance")],
             ),
             Section(
                 _("身体和照护"),
                 [group("disability_grade"), group("disability_kind"), group("care_need"), group("fd_groups")],
             ),
             Section(_("优抚"), [group("veteran_category")]),
-            Section(_("上学（为孩子查询时填写）"), [group("school_stage"), group("boarding")]),
+            Section(_("孩子和上学"), [group("orphan_status"), group("school_stage"), group("boarding")]),
             Section(_("住房"), [group("house_grade")]),
         ]
+        kept = [Section(s.title, [g for g in s.groups if g.fields]) for s in sections]
+        return [s for s in kept if s.groups]

@@ -38,6 +38,11 @@ class ItemRule:
     # Items naming the same ``shared`` id pay one allowance: the largest of their amounts, once (see whatif).
     shared: str | None = None
     name: Text | None = None
+    # The amount is a price the person pays (a self-paid package), not a benefit.
+    self_paid: bool = False
+    # The national item this local item implements, and how their groups compare (schema.ServiceItem).
+    national_item: str | None = None
+    national_group: str | None = None
 
     @property
     def facts(self) -> frozenset[str]:
@@ -88,6 +93,22 @@ class RuleProblem:
     item: str
     part: str
     error: RuleError
+
+
+AGES = (0, 1, 17, 18, 59, 60, 80, 120)
+
+
+def open_to_everyone(rule: ItemRule) -> bool:
+    """True when the rule asks only that the person has an age: every criterion holds at any age.
+
+    Such an item (a library, health records) is for every resident; without a birth date its answer is
+    unknown, never "not eligible" (docs/facts.md).
+    """
+    if not rule.criteria or rule.facts - {"age"}:
+        return False
+    if any(c.expression.tree.find(exp.Anonymous) for c in rule.criteria):  # a param() needs a date to bind
+        return False
+    return all(compile_tree(c.expression.tree)({"age": age}) is True for c in rule.criteria for age in AGES)
 
 
 def parameter_table(document: StandardDocument) -> ParameterTable:
@@ -178,6 +199,9 @@ def rules_from_document(
                 parameters=parameters,
                 shared=level.shared if level else None,
                 name=item.name,
+                self_paid=bool(level and level.self_paid),
+                national_item=item.national_item,
+                national_group=(item.national_group or "same") if item.national_item else None,
             )
         )
     return out

@@ -95,7 +95,10 @@ def what_if(
             con.execute(f"CREATE TABLE {name}(county VARCHAR, item VARCHAR, people BIGINT, cost DECIMAL(38, 2))")
             return
         # Each side with its own rules: a draft may start or stop sharing an allowance.
-        groups = ", ".join(f"('{r.item}', '{r.shared or r.item}', {PERIODS_PER_YEAR[r.period]})" for r in rules)
+        # A self-paid price costs the public nothing: its yearly multiplier is 0 (people are still counted).
+        groups = ", ".join(
+            f"('{r.item}', '{r.shared or r.item}', {0 if r.self_paid else PERIODS_PER_YEAR[r.period]})" for r in rules
+        )
         con.execute("CREATE OR REPLACE TABLE groups(item VARCHAR, grp VARCHAR, per_year INTEGER)")
         con.execute(f"INSERT INTO groups VALUES {groups}")
         con.register("results", screening.read_results(directory))

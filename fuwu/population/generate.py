@@ -61,9 +61,11 @@ from fuwu.population.persons import (
     house_grade,
     income_fen,
     low_income,
+    orphan_status,
     residence,
     school,
     veteran_category,
+    work_and_insurance,
 )
 
 __all__ = ["BATCH_PERSONS", "MAX_SIZE", "PopulationError", "generate", "schema"]
@@ -133,12 +135,15 @@ def _batch_table(
     care = care_need(rng, p, d)
     s = school(rng, p, as_of)
     low = low_income(rng, p, d, care)
-    fen = income_fen(rng, p, s, d, low)
+    inc = income_fen(rng, p, s, d, low)
     house = house_grade(rng, p, low)
     fd = family_doctor(rng, p, s, d)
     veteran = veteran_category(rng, p)
     home = residence(rng, p)
     name = _names(rng, b, birth, vocab)
+    # Drawn after everything above, so that adding them left the earlier columns of a seed unchanged.
+    work = work_and_insurance(rng, p, s, d, low, inc)
+    orphan = orphan_status(rng, p)
 
     villages = pa.array(county.villages)
     columns: dict[str, Any] = {
@@ -153,6 +158,8 @@ def _batch_table(
             facts.HUKOU_TYPES, codes(facts.HUKOU_TYPES, ("rural", "urban"))[p.urban.astype(np.int64)]
         ),
         "residence_area": take(villages, home.village),
+        # A village under a town or township (镇, 乡) is a villagers' committee; under a street (街道), a community.
+        "lives_in_village": pa.array(np.array([k != "街道" for k in county.village_kind])[home.village]),
         "relation": vocab.text(facts.RELATIONS, codes(facts.RELATIONS, ROLE_RELATION)[b.role]),
         "lives_alone": pa.array(home.lives_alone),
         "disability_kind": vocab.text(facts.DISABILITY_KINDS, d.kind),
@@ -167,7 +174,11 @@ def _batch_table(
         "fd_pregnant": pa.array(fd.pregnant),
         "fd_severe_mental": pa.array(fd.severe_mental),
         "house_grade": vocab.text(facts.HOUSE_GRADES, house),
-        "income": decimal_from_fen(fen),
+        "income": decimal_from_fen(inc.fen),
+        "employment_status": vocab.text(facts.EMPLOYMENT_STATUSES, work.employment),
+        "pension_insurance": vocab.text(facts.INSURANCE_SCHEMES, work.pension),
+        "medical_insurance": vocab.text(facts.INSURANCE_SCHEMES, work.medical),
+        "orphan_status": vocab.text(facts.ORPHAN_STATUSES, orphan),
     }
     target = schema()
     missing = [f.name for f in target if f.name not in columns]

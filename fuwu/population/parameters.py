@@ -237,3 +237,27 @@ PENSION = ((9_000.0, 0.50), (50_000.0, 0.45))
 RURAL_ELDER_WORKING = ((60, 0.40), (70, 0.15), (80, 0.0))
 RURAL_ELDER_EARNINGS = (32_000.0, 0.60)
 SEVERE_DISABILITY_INCOME_FACTOR = 0.3  # grades 1–2
+
+# --- Work and social insurance (modelled; see docs/population.md) -------------------------------
+# The employed (by the income model above) as employees, self-employed and flexible workers.
+EMPLOYED_KIND_URBAN = (0.72, 0.16, 0.12)
+EMPLOYED_KIND_RURAL = (0.55, 0.25, 0.20)
+# Unemployed and seeking work, as shares of the working-age labour force (the employed and the seekers).
+REGISTERED_UNEMPLOYED_RATE = 0.025
+UNREGISTERED_UNEMPLOYED_RATE = 0.025
+UNEMPLOYED_RISK = {"low_income": 3.0, "4050": 1.5, "disabled": 1.5}
+# Urban women not in work from this age have mostly retired (the old statutory age, 50 or 55).
+WOMEN_RETIRE_FROM = 50
+WOMEN_RETIRED = 0.6
+# Elders drawing an employees' pension, (rural, urban) hukou; the rest a residents' one.
+ELDER_EMPLOYEE_PENSION = (0.12, 0.85)
+# Pension scheme of those neither employees nor retired (working age and older, not at school):
+# (none, employees' scheme kept up individually, residents' scheme).
+OTHER_PENSION_URBAN = (0.06, 0.44, 0.50)
+OTHER_PENSION_RURAL = (0.06, 0.14, 0.80)
+MEDICAL_UNINSURED = 0.01  # of those not in the employees' scheme
+
+# --- Orphans and children without anyone caring for them (modelled) -------------------------------
+# Shares of all minors (under 18).
+ORPHAN_SHARE = 0.0003
+DE_FACTO_UNSUPPORTED_SHARE = 0.0006

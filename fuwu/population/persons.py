@@ -17,7 +17,7 @@ from fuwu.population import parameters as P
 from fuwu.population.areas import County
 from fuwu.population.columns import codes, full_years
 from fuwu.population.draws import Bools, Floats, Ints, banded, calibrated, categorical
-from fuwu.population.households import CHILD_IN_LAW, HEAD, SPOUSE, Batch
+from fuwu.population.households import CHILD_IN_LAW, GRANDCHILD, HEAD, SIBLING, SPOUSE, Batch
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,14 @@ def low_income(rng: np.random.Generator, p: People, d: Disability, c: CareNeed) 
     return LowIncome(code=code, household=household, destitute=destitute)
 
 
-def income_fen(rng: np.random.Generator, p: People, s: School, d: Disability, low: LowIncome) -> Ints:
+@dataclass(frozen=True)
+class Income:
+    fen: Ints  # personal annual income in fen
+    employed: Bools  # working-age and in work
+    elder_working: Bools  # a rural elder who still earns (farming, odd jobs)
+
+
+def income_fen(rng: np.random.Generator, p: People, s: School, d: Disability, low: LowIncome) -> Income:
     """Personal annual income in fen: earnings, pensions, odd jobs; low-income households below their line."""
     urban, elder, age = p.urban, p.elder, p.age
     z = rng.standard_normal(p.m)
@@ -236,7 +243,7 @@ def income_fen(rng: np.random.Generator, p: People, s: School, d: Disability, lo
     income = np.where(low.destitute, line * rng.uniform(0.0, 0.5, p.m), income)
     # Down to the fen, so that scaled households stay below their line.
     fen: Ints = np.floor(income * 100).astype(np.int64)
-    return fen
+    return Income(fen=fen, employed=employed, elder_working=still_working)
 
 
 def house_grade(rng: np.random.Generator, p: People, low: LowIncome) -> Ints:
@@ -330,3 +337,87 @@ def residence(rng: np.random.Generator, p: People) -> Residence:
         elder & at_home & (p.per_household(at_home)[p.hh] == 1),
     )
     return Residence(village=village, lives_alone=lives_alone)
+
+
+@dataclass(frozen=True)
+class Work:
+    employment: Ints  # facts.EMPLOYMENT_STATUSES code, -1 for none
+    pension: Ints  # facts.INSURANCE_SCHEMES code, -1 for none
+    medical: Ints  # facts.INSURANCE_SCHEMES code, -1 for none
+
+
+def work_and_insurance(
+    rng: np.random.Generator, p: People, s: School, d: Disability, low: LowIncome, inc: Income
+) -> Work:
+    """Employment status and the pension and medical insurance schemes, from who works (``income_fen``).
+
+    The employed split into employees, the self-employed and flexible workers; of the working-age people
+    not in work or school, some are unemployed and seeking work, registered or not, chosen by relative risk
+    (low income, the "4050" ages, disability); urban elders and women past the retirement age are retired.
+    Employees and the retired are in the employees' schemes; the rest mostly in the residents' ones.
+    """
+    urban, age = p.urban, p.age
+    working_age = (age >= 16) & (age < 60) & ~s.enrolled
+    kind = categorical(rng, np.where(urban[:, None], P.EMPLOYED_KIND_URBAN, P.EMPLOYED_KIND_RURAL))
+    employed_code = codes(facts.EMPLOYMENT_STATUSES, ("employed", "self_employed", "flexible"))[kind]
+
+    idle = working_age & ~inc.employed
+    retired_woman = idle & p.female & (age >= P.WOMEN_RETIRE_FROM) & urban & (rng.random(p.m) < P.WOMEN_RETIRED)
+    seeking = idle & ~retired_woman
+    fourty_fifty = np.where(p.female, age >= 40, age >= 50)
+    risk: Floats = (
+        seeking.astype(np.float64)
+        * np.where(low.code >= 0, P.UNEMPLOYED_RISK["low_income"], 1.0)
+        * np.where(fourty_fifty, P.UNEMPLOYED_RISK["4050"], 1.0)
+        * np.where(d.certified, P.UNEMPLOYED_RISK["disabled"], 1.0)
+    )
+    # The labour force is the employed and the unemployed together, so each rate r of it is r / (1 - both)
+    # times the employed.
+    labour_force = float((working_age & inc.employed).sum()) / (
+        1 - P.REGISTERED_UNEMPLOYED_RATE - P.UNREGISTERED_UNEMPLOYED_RATE
+    )
+    registered = calibrated(rng, risk, P.REGISTERED_UNEMPLOYED_RATE * labour_force)
+    unregistered = calibrated(rng, risk * ~registered, P.UNREGISTERED_UNEMPLOYED_RATE * labour_force)
+
+    # Elders: the urban mostly draw an employees' pension (retired); the rural a residents' one.
+    elder_employee = p.elder & (
+        rng.random(p.m) < np.where(urban, P.ELDER_EMPLOYEE_PENSION[1], P.ELDER_EMPLOYEE_PENSION[0])
+    )
+    retired = (p.elder & elder_employee & ~inc.elder_working) | retired_woman
+    e = facts.EMPLOYMENT_STATUSES.index
+    employment = np.select(
+        [working_age & inc.employed, registered, unregistered, retired, p.elder & inc.elder_working],
+        [employed_code, e("unemployed_registered"), e("unemployed"), e("retired"), e("flexible")],
+        -1,
+    )
+
+    i = facts.INSURANCE_SCHEMES.index
+    scheme = categorical(rng, np.where(urban[:, None], P.OTHER_PENSION_URBAN, P.OTHER_PENSION_RURAL))
+    other_pension = np.array([-1, i("employee"), i("resident")])[scheme]
+    pension = np.select(
+        [age < 16, s.enrolled, employment == e("employed"), retired | elder_employee],
+        [-1, -1, i("employee"), i("employee")],
+        other_pension,
+    )
+    uninsured = rng.random(p.m) < P.MEDICAL_UNINSURED
+    medical = np.select(
+        [pension == i("employee"), uninsured],
+        [i("employee"), -1],
+        i("resident"),
+    )
+    return Work(employment=employment, pension=pension, medical=medical)
+
+
+def orphan_status(rng: np.random.Generator, p: People) -> Ints:
+    """Orphans and children without anyone actually caring for them: minors whose household has no parent
+    of theirs — grandchildren raised by grandparents (skipped-generation households) and minor siblings of
+    the household head."""
+    role = p.batch.role
+    skipped = p.batch.hh_type[p.hh] == P.SKIP_GEN
+    risk: Floats = ((p.age < 18) & (((role == GRANDCHILD) & skipped) | (role == SIBLING))).astype(np.float64)
+    minors = float((p.age < 18).sum())
+    orphan = calibrated(rng, risk, P.ORPHAN_SHARE * minors)
+    unsupported = calibrated(rng, np.where(orphan, 0.0, risk), P.DE_FACTO_UNSUPPORTED_SHARE * minors)
+    o = facts.ORPHAN_STATUSES.index
+    status: Ints = np.select([orphan, unsupported], [o("orphan"), o("de_facto_unsupported")], -1)
+    return status

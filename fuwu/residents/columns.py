@@ -105,12 +105,18 @@ _EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
     "hukou_area": ("户籍地", "户籍地代码", "户籍区划代码"),
     "hukou_type": ("户口类型", "户籍性质"),
     "residence_area": ("居住地代码", "现居住地"),
+    "lives_in_village": ("是否住在农村", "居住在农村", "住在村里"),
     "lives_alone": ("是否独居",),
     "care_need": ("能力等级",),
     "school_stage": ("学段",),
     "boarding": ("是否寄宿",),
     "house_grade": ("房屋安全等级",),
     "income": ("年收入", "个人年收入（元）"),
+    "veteran_category": ("优抚对象类别", "退役军人类别"),
+    "employment_status": ("就业状态", "就业情况"),
+    "pension_insurance": ("养老保险", "养老保险参保"),
+    "medical_insurance": ("医疗保险", "医保", "医保参保"),
+    "orphan_status": ("孤儿", "困境儿童类别"),
 }
 
 
@@ -178,6 +184,18 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "higher": "高等教育",
     },
     "house_grade": {"none": "无自有农房", "A": "A级", "B": "B级", "C": "C级", "D": "D级"},
+    "employment_status": {
+        "none": "不在业",
+        "employed": "单位就业",
+        "self_employed": "个体经营",
+        "flexible": "灵活就业",
+        "unemployed_registered": "登记失业",
+        "unemployed": "失业未登记",
+        "retired": "已退休",
+    },
+    "pension_insurance": {"none": "未参保", "employee": "职工养老保险", "resident": "城乡居民养老保险"},
+    "medical_insurance": {"none": "未参保", "employee": "职工医保", "resident": "城乡居民医保"},
+    "orphan_status": {"none": "无", "orphan": "孤儿", "de_facto_unsupported": "事实无人抚养儿童"},
 }
 _EXTRA_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
     "hukou_type": {"rural": ("农业", "农业户口", "农村户口"), "urban": ("非农业", "非农业户口", "城镇户口")},
@@ -214,6 +232,26 @@ _EXTRA_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
         "higher": ("大学", "大专", "本科", "高等"),
     },
     "house_grade": {"none": ("无",)},
+    "employment_status": {
+        "none": ("无", "在校", "学生"),
+        "employed": ("在职", "职工", "受雇"),
+        "self_employed": ("个体", "个体工商户", "自主创业"),
+        "flexible": ("灵活就业人员",),
+        "unemployed_registered": ("已登记失业", "失业登记", "登记失业人员"),
+        "unemployed": ("未登记失业",),
+        "retired": ("退休",),
+    },
+    "pension_insurance": {
+        "none": ("无", "未参加"),
+        "employee": ("职工", "职工基本养老保险", "企业职工养老保险", "机关事业单位养老保险"),
+        "resident": ("城乡居民", "城乡居民基本养老保险", "居民养老保险"),
+    },
+    "medical_insurance": {
+        "none": ("无", "未参加"),
+        "employee": ("职工", "职工基本医疗保险", "职工医疗保险"),
+        "resident": ("城乡居民", "城乡居民基本医疗保险", "居民医保"),
+    },
+    "orphan_status": {"none": ("否", "不是"), "de_facto_unsupported": ("事实无人抚养",)},
 }
 BOOLEAN_WORDS: dict[str, bool] = {
     **dict.fromkeys(("是", "有", "y", "yes", "true", "1", "√", "✓"), True),
@@ -421,7 +459,10 @@ def coerce(column: str, raw: Any) -> Any:
             digits = len(str(int(raw)))
             if isinstance(raw, float) or digits > 15:
                 raise CellError(_EXCEL_DIGITS, "format the column as Text (文本) and type the number again")
-        return _text(raw)
+            return str(raw)
+        # Not NFKC-folded like other text: a superscript or full-width digit is not a digit of a number,
+        # and idnumber.parse says so by name rather than silently reading it as one.
+        return str(raw).strip()
     if column == "name":
         text = re.sub(r"\s+", " ", _text(raw))
         if len(text) > NAME_MAX:

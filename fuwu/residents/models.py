@@ -122,6 +122,7 @@ class Person(models.Model):
     hukou_area = models.CharField(max_length=12, db_index=True)
     hukou_type = models.CharField(max_length=TEXT_FACT_MAX, null=True, blank=True)
     residence_area = models.CharField(max_length=12, null=True, blank=True)
+    lives_in_village = models.BooleanField(null=True, blank=True)
     household = models.ForeignKey(
         Household,
         to_field="household_id",
@@ -144,6 +145,10 @@ class Person(models.Model):
     fd_severe_mental = models.BooleanField(null=True, blank=True)
     house_grade = models.CharField(max_length=TEXT_FACT_MAX, null=True, blank=True)
     income = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, help_text=_("元/年"))
+    employment_status = models.CharField(max_length=TEXT_FACT_MAX, null=True, blank=True)
+    pension_insurance = models.CharField(max_length=TEXT_FACT_MAX, null=True, blank=True)
+    medical_insurance = models.CharField(max_length=TEXT_FACT_MAX, null=True, blank=True)
+    orphan_status = models.CharField(max_length=TEXT_FACT_MAX, null=True, blank=True)
 
     # --- flags from checking the identity number against the record ---
     # The number's area code is not the hukou county: allowed (people move), shown to officers.

@@ -160,6 +160,13 @@ class RuleLevel(Strict):
             "several of them receives the largest of their amounts once, not each."
         ),
     )
+    self_paid: bool = Field(
+        default=False,
+        description=(
+            "True when the amount is a price the person pays (e.g. a package bought at their own cost), "
+            "not money or a service the person receives; it is then shown as a price and left out of costs."
+        ),
+    )
 
 
 class Rule(Strict):
@@ -290,6 +297,16 @@ class ServiceItem(Strict):
     national_item: Identifier | None = Field(
         default=None, description="The national standard item this local item implements."
     )
+    national_group: Literal["same", "wider", "narrower"] | None = Field(
+        default=None,
+        description=(
+            "How this item's target group compares with its national item's, for a person living and registered "
+            "in this standard's area: 'same' (the default: they answer alike, the local item deciding only what the "
+            "national one leaves to local rules, such as a local income line), 'wider' (this item also serves "
+            "people the national one does not), 'narrower' (it serves part of the national item's group). "
+            "Only with national_item."
+        ),
+    )
     target_group: TargetGroup
     content: Cited
     level: Level | None = None
@@ -309,6 +326,12 @@ class ServiceItem(Strict):
         "standards/ says (absent: the list files the item with those not worth a call).",
     )
     modeled: bool = False
+
+    @model_validator(mode="after")
+    def _national_group_needs_national_item(self) -> ServiceItem:
+        if self.national_group is not None and self.national_item is None:
+            raise ValueError("national_group says how this item compares with its national_item; give national_item")
+        return self
 
 
 class Qualification(Strict):

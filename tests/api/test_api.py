@@ -111,6 +111,50 @@ def test_eligibility_for_one_person(client: Client, openapi: dict[str, Any], min
     unknown = post(client, openapi, "/api/v1/eligibility", {"facts": {"hukou_area": "331002001901"}})["results"][0]
     assert unknown["status"] == "unknown"
     assert unknown["missing"] == ["birth_date"]
+    # Beside the codes, the same answer in the words the self-check uses, in Chinese and English.
+    assert result["level_text"] == {"zh": "每月 60 元", "en": "60 yuan a month"}
+    assert result["criteria"][0]["source"] == {
+        "zh": "依据《测试上门探访服务规范》第 4 条",
+        "en": "Clause 4 of Test home visit service specification",
+    }
+    assert result["self_paid"] is False
+    assert unknown["level_text"] is None
+    assert unknown["missing_text"] == [{"zh": "出生日期", "en": "Date of birth"}]
+
+
+def test_eligibility_words_for_shared_self_paid_and_national_items(
+    client: Client, openapi: dict[str, Any], db: None
+) -> None:
+    from django.core.management import call_command
+
+    from tests.conftest import REPO
+
+    call_command("standards", "load", str(REPO / "standards"))
+    facts = {
+        "birth_date": "1944-05-01",
+        "hukou_area": "331002001901",
+        "residence_area": "331002001901",
+        "low_income_status": "minimum_allowance",
+        "care_need": "moderate",
+    }
+    body = {"as_of": "2026-11-29", "facts": facts, "items": ["hc-meals", "hc-package-health", "sr-destitute-support"]}
+    results = {r["item"]: r for r in post(client, openapi, "/api/v1/eligibility", body)["results"]}
+    meals, package = results["hc-meals"], results["hc-package-health"]
+    assert (meals["amount"], meals["shared"], meals["national_item"]) == (
+        "500.00",
+        "hc-monthly-allowance",
+        "gb-elderly-welfare-subsidy",
+    )
+    assert meals["implements_text"]["zh"] == "落实国家基本公共服务标准“老年人福利补贴”"
+    assert meals["level_text"]["zh"] == "每月 500 元"
+    assert package["self_paid"] is True
+    assert package["level_text"] == {
+        "zh": "自费购买，价格每月 100 元",
+        "en": "Bought at one's own cost, at 100 yuan a month",
+    }
+    assert results["sr-destitute-support"]["implements_text"]["en"] == (
+        "Implements the national basic public service item “Support for persons in extreme poverty”"
+    )
 
 
 @pytest.mark.parametrize(

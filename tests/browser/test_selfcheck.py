@@ -35,12 +35,14 @@ def test_an_elder_checks_by_keyboard_and_reaches_the_guide(site: str, page: Any)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_role("heading", level=1).inner_text() == "我能享受什么"
+    # The first page asks only the basics.
+    assert page.get_by_label("正在上什么学？").count() == 0
     assert axe_serious(page) == []
 
     # A mistake first: a birth date that is not a date. The error sits by the field and in a summary.
     page.get_by_label("出生日期", exact=True).focus()
     page.keyboard.type("1944-13-01")
-    page.get_by_role("button", name="查看结果").focus()
+    page.get_by_role("button", name="下一步").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_role("alert").get_by_role("link").first.inner_text().startswith("出生日期：")
@@ -71,14 +73,33 @@ def test_an_elder_checks_by_keyboard_and_reaches_the_guide(site: str, page: Any)
     page.get_by_role("radio", name="住在户籍所在地").focus()
     page.keyboard.press("Space")
     assert page.get_by_role("radio", name="住在户籍所在地").is_checked()
+    page.get_by_role("button", name="下一步").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
 
+    # The next questions are only those that can change her answers: nothing about school.
+    assert page.get_by_test_id("step-2").is_visible()
+    assert page.get_by_label("正在上什么学？").count() == 0
+    assert page.get_by_role("radio", name="孤儿").count() == 0
+    for answer in ("低保对象", "中度失能", "住在城镇的社区"):
+        page.get_by_role("radio", name=answer).focus()
+        page.keyboard.press("Space")
+    assert axe_serious(page) == []
     page.get_by_role("button", name="查看结果").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_role("heading", level=1).inner_text() == "您可能可以享受的服务"
     eligible = page.get_by_test_id("eligible")
-    assert eligible.get_by_role("link", name="助餐服务").is_visible()
-    assert "需要补充" in page.get_by_test_id("unknown").inner_text()
+    # One home-care allowance, with the ten projects it covers — not ten cards of 500 yuan each.
+    assert eligible.get_by_text("每月 500 元").count() == 1
+    allowance = eligible.get_by_test_id("card").filter(has_text="每月 500 元")
+    assert allowance.get_by_role("heading").inner_text().startswith("居家养老上门服务月度补贴额度")
+    assert allowance.get_by_role("link", name="助餐服务").is_visible()
+    assert allowance.get_by_role("link", name="助浴服务").is_visible()
+    # The minimum allowance once, as the Taizhou item carrying out the national one; packages marked self-paid.
+    assert eligible.get_by_role("link", name="最低生活保障", exact=True).count() == 1
+    assert eligible.get_by_text("落实国家基本公共服务标准“最低生活保障”").is_visible()
+    assert page.get_by_test_id("group-self_paid").get_by_text("自费", exact=True).first.is_visible()
     assert axe_serious(page) == []
 
     # The list of items that do not match opens by keyboard.
@@ -88,8 +109,21 @@ def test_an_elder_checks_by_keyboard_and_reaches_the_guide(site: str, page: Any)
     assert page.locator("[data-testid=not-matching] details").get_attribute("open") is not None
     assert axe_serious(page) == []
 
-    # Follow a result to its guide.
-    eligible.get_by_role("link", name="助餐服务").focus()
+    # A printable version with everything unfolded.
+    page.get_by_test_id("printable").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("这是便于打印的版本").is_visible()
+    assert page.evaluate("[...document.querySelectorAll('details')].every((d) => d.open)")
+    page.emulate_media(media="print")
+    assert not page.locator("header.site").is_visible()
+    page.emulate_media(media="screen")
+    assert axe_serious(page) == []
+
+    # Follow a covered project to its guide.
+    page.get_by_test_id("eligible").get_by_test_id("card").filter(has_text="每月 500 元").get_by_role(
+        "link", name="助餐服务"
+    ).focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     page.wait_for_url("**/items/hc-meals/")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from fuwu.eligibility.explain import explain
-from fuwu.eligibility.ruleset import ItemRule, rules_from_document
+from fuwu.eligibility.ruleset import ItemRule, open_to_everyone, rules_from_document
 from fuwu.standards.parsing import parse_many
 from tests.conftest import REPO
 
@@ -65,5 +65,19 @@ def test_every_rule_has_personas() -> None:
         for item, want in case["expect"].items():
             status = want["status"] if isinstance(want, dict) else want
             covered.setdefault(item, set()).add(status)
-    missing = sorted(i for i in RULES if not {"eligible", "not_eligible"} <= covered.get(i, set()))
-    assert not missing, f"items without both an eligible and a not-eligible persona: {missing}"
+    # An item open to everyone is never "not eligible": its other answer is "unknown" (no birth date).
+    missing = sorted(
+        i
+        for i, rule in RULES.items()
+        if not ({"eligible", "unknown"} if open_to_everyone(rule) else {"eligible", "not_eligible"})
+        <= covered.get(i, set())
+    )
+    assert not missing, f"items without both an eligible and a not-eligible (or unknown) persona: {missing}"
+
+
+def test_items_open_to_everyone_are_only_the_ones_that_ask_for_nothing_but_an_age() -> None:
+    everyone = sorted(i for i, rule in RULES.items() if open_to_everyone(rule))
+    assert "gb-health-records" in everyone
+    assert "pc-library-free-services" in everyone
+    assert "sv-fitness-testing" not in everyone  # aged 3 or over
+    assert "gb-elderly-health-management" not in everyone

@@ -98,8 +98,8 @@ def test_a_shared_allowance_is_costed_once_per_person(tmp_path: Path) -> None:
 
     report = what_if(in_force=current, draft=draft, population=population, as_of=AS_OF, work=tmp_path / "w")
 
-    # Entitled to the allowance (5.2), from the population file alone: Taizhou hukou, 80 or over, or 60 or over
-    # with a low-income status.
+    # Entitled to the allowance (5.1, 5.2), from the population file alone: Taizhou hukou, living in Taizhou, 80 or
+    # over, or 60 or over with a low-income status.
     def age(born: dt.date) -> int:
         return AS_OF.year - born.year - ((AS_OF.month, AS_OF.day) < (born.month, born.day))
 
@@ -107,6 +107,7 @@ def test_a_shared_allowance_is_costed_once_per_person(tmp_path: Path) -> None:
         1
         for p in pq.read_table(population).to_pylist()
         if p["hukou_area"].startswith("3310")
+        and p["residence_area"].startswith("3310")
         and (age(p["birth_date"]) >= 80 or (age(p["birth_date"]) >= 60 and p["low_income_status"] != "none"))
     )
     assert entitled > 100
@@ -116,6 +117,10 @@ def test_a_shared_allowance_is_costed_once_per_person(tmp_path: Path) -> None:
     assert {r.label for r in allowance} == {"助餐服务等10项共用额度"}
     assert sum(r.after_people for r in allowance) == sum(r.before_people for r in allowance) == entitled
     assert report.totals().cost_change == sum(r.cost_change for r in allowance) == entitled * raise_by * 12
+    # The packages are bought by the elders themselves: people are counted, the public cost is nothing.
+    packages = [r for r in report.rows if r.item.startswith("hc-package-")]
+    assert sum(r.after_people for r in packages) > 0
+    assert sum(r.after_cost + r.before_cost for r in packages) == 0
     # And the allowance itself, once a person: hc-rehab-care's group is within hc-meals', at the same amount.
     [meals] = [r for r in current if r.item == "hc-meals"]
     results = [explain(p, rules=[meals], as_of=AS_OF)[0] for p in pq.read_table(population).to_pylist()]

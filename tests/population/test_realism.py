@@ -171,3 +171,58 @@ def test_some_elders_live_alone(sql: Sql) -> None:
         "SELECT count(*) FROM p e JOIN p o ON o.household_id = e.household_id AND o.person_id <> e.person_id"
         " WHERE e.lives_alone AND o.residence_area = e.residence_area"
     ) == [(0,)]
+
+
+def test_work_fits_age_school_and_the_unemployment_rates(sql: Sql) -> None:
+    # Children and pupils are not in work; nobody under 16 is insured for a pension.
+    assert sql("SELECT count(*) FROM p WHERE (age < 16 OR school_stage <> 'none') AND employment_status <> 'none'") == [
+        (0,)
+    ]
+    assert sql("SELECT count(*) FROM p WHERE age < 16 AND pension_insurance <> 'none'") == [(0,)]
+    assert sql("SELECT count(*) FROM p WHERE school_stage <> 'none' AND pension_insurance <> 'none'") == [(0,)]
+    labour = "age BETWEEN 16 AND 59 AND employment_status IN ('employed', 'self_employed', 'flexible', "
+    labour += "'unemployed_registered', 'unemployed')"
+    registered = rate(sql, "employment_status = 'unemployed_registered'", labour)
+    assert registered == pytest.approx(P.REGISTERED_UNEMPLOYED_RATE, abs=0.004)
+    # The unemployed are over-represented in low-income households and among the "4050" ages.
+    unemployed = "employment_status = 'unemployed_registered'"
+    assert rate(sql, unemployed, labour + " AND low_income_status <> 'none'") > 2 * rate(
+        sql, unemployed, labour + " AND low_income_status = 'none'"
+    )
+    # Employees and the retired are in the employees' schemes; almost everyone has medical insurance.
+    assert sql(
+        "SELECT count(*) FROM p WHERE employment_status IN ('employed', 'retired') AND "
+        "(pension_insurance <> 'employee' OR medical_insurance <> 'employee')"
+    ) == [(0,)]
+    assert share(sql, "medical_insurance = 'none'") < 0.02
+    assert rate(sql, "pension_insurance = 'employee'", "age >= 60 AND hukou_type = 'urban'") > 0.7
+    assert rate(sql, "pension_insurance = 'resident'", "age >= 60 AND hukou_type = 'rural'") > 0.7
+
+
+def test_orphans_are_minors_without_a_parent_at_home(sql: Sql) -> None:
+    minors = "age < 18"
+    assert rate(sql, "orphan_status = 'orphan'", minors) == pytest.approx(P.ORPHAN_SHARE, abs=0.0003)
+    assert rate(sql, "orphan_status = 'de_facto_unsupported'", minors) == pytest.approx(
+        P.DE_FACTO_UNSUPPORTED_SHARE, abs=0.0004
+    )
+    assert sql("SELECT count(*) FROM p WHERE orphan_status <> 'none' AND (age >= 18 OR relation = 'child')") == [(0,)]
+
+
+def test_people_in_street_communities_do_not_live_in_villages(sql: Sql) -> None:
+    kinds = yaml.safe_load((REPO / "data" / "areas" / "taizhou.yaml").read_text(encoding="utf-8"))
+    streets: set[str] = set()
+
+    def visit(node: dict[str, Any]) -> None:
+        if node.get("level") == "township" and node.get("kind") == "街道":
+            streets.add(str(node["code"]))
+        for child in node.get("children") or []:
+            visit(child)
+
+    for root in kinds["areas"]:
+        visit(root)
+    rows = sql(
+        "SELECT left(residence_area, 9), bool_or(lives_in_village), bool_and(lives_in_village) FROM p GROUP BY 1"
+    )
+    for township, some, every in rows:
+        assert (not some) if township in streets else every, township
+    assert 0.3 < share(sql, "lives_in_village") < 0.6

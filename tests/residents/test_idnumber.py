@@ -129,3 +129,79 @@ def test_a_taizhou_code_that_is_no_county_is_an_error() -> None:
     assert [f.field for f in check.errors] == ["id_number"]
     assert "331099" in check.errors[0].problem
     assert "331002, 331003, 331004" in check.errors[0].problem
+
+
+@pytest.mark.parametrize(
+    ("typed", "position"),
+    [
+        ("33100²195003121231", "character 6 is '²'"),  # a superscript two
+        ("331002195003①21231", "character 13 is '①'"),
+        ("33100٢195003121231", "character 6 is '٢'"),  # an Arabic-Indic two
+        ("33100᧒195003121231", "character 6 is '᧒'"),  # a New Tai Lue two, which int() cannot read
+    ],
+)
+def test_special_digits_are_named_not_read_or_crashed_on(typed: str, position: str) -> None:
+    with pytest.raises(IdNumberError) as info:
+        idnumber.parse(typed, today=TODAY)
+    assert info.value.problem.startswith(position)
+    assert "ordinary digits 0–9" in info.value.problem
+    assert info.value.fix.startswith(f"type {position.split(' is ')[0]} again")
+
+
+def test_full_width_digits_are_named_as_such() -> None:
+    full_width = "331002195003121231".translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    for typed in (full_width, "11010519491231002Ｘ"):
+        with pytest.raises(IdNumberError) as info:
+            idnumber.parse(typed, today=TODAY)
+        assert info.value.problem == "the number is typed in full-width characters (such as １ or Ｘ)"
+        assert "half-width (半角)" in info.value.fix
+
+
+@pytest.mark.parametrize(
+    ("former", "hukou_county"),
+    [
+        ("331021", "331083"),  # 玉环县 before it became 玉环市 in 2017
+        ("332627", "331083"),  # 玉环县 under 台州地区, 1982–1993
+        ("332623", "331081"),  # 温岭县 under 台州地区
+        ("339020", "331081"),  # 温岭市 in the 1994 table
+        ("332602", "331082"),  # 临海市 under 台州地区, 1986–1993
+        ("332621", "331082"),  # 临海县 until 1985
+        ("332603", "331004"),  # 黄岩市, part of which became 路桥区 in 1994
+        ("332601", "331002"),  # 椒江市
+        ("332724", "331024"),  # 仙居县 before 1982
+        ("331001", "331003"),  # 台州市市辖区
+    ],
+)
+def test_former_taizhou_codes_are_accepted_as_the_county_they_became(former: str, hukou_county: str) -> None:
+    number = idnumber.make(former, dt.date(1960, 5, 1), 123)
+    counties = {"331002", "331003", "331004", "331022", "331023", "331024", "331081", "331082", "331083"}
+    check = idnumber.cross_check(
+        number,
+        birth_date=None,
+        sex=None,
+        hukou_area=f"{hukou_county}100901",
+        city_prefixes={"3310"},
+        known_counties=counties,
+    )
+    assert check.errors == ()
+    assert not check.area_differs
+    # Still a flag when the number's former county is not the hukou county.
+    elsewhere = idnumber.cross_check(
+        number,
+        birth_date=None,
+        sex=None,
+        hukou_area="331023100901" if hukou_county != "331023" else "331022100901",
+        city_prefixes={"3310"},
+        known_counties=counties,
+    )
+    assert elsewhere.errors == ()
+    assert elsewhere.area_differs == (former not in {"331000"})
+
+
+def test_every_former_code_names_current_counties() -> None:
+    counties = {"331002", "331003", "331004", "331022", "331023", "331024", "331081", "331082", "331083"}
+    for code, former in idnumber.FORMER_AREA_CODES.items():
+        assert len(code) == 6
+        assert code[:2] == "33"
+        assert code not in counties
+        assert set(former.now) <= counties, code

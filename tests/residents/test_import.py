@@ -465,3 +465,23 @@ def test_only_officers_import(client: Client, make_user: Callable[..., User], ro
     with write_csv(tmp_path / "x.csv", GOOD).open("rb") as handle:
         assert client.post("/residents/import/", {"file": handle}).status_code == 403
     assert Person.objects.count() == 0
+
+
+def test_special_and_full_width_digits_are_row_errors_and_a_former_county_code_is_accepted(
+    tmp_path: Path, areas: object
+) -> None:
+    superscript = GRANDPA[:5] + "²" + GRANDPA[6:]
+    full_width = GRANDMA.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    yuhuan_before_2017 = num(dt.date(1950, 4, 5), 17, county="331021")
+    rows = [
+        [1, "王大山", superscript, HH1, IN_AREA_VILLAGE, "", "", "户主", "", "", "", ""],
+        [2, "陈秀英", full_width, HH1, IN_AREA_VILLAGE, "", "", "配偶", "", "", "", ""],
+        [3, "林玉兰", yuhuan_before_2017, HH2, IN_AREA_VILLAGE, "", "", "户主", "", "", "", ""],
+    ]
+    report = persons_import(path=write_csv(tmp_path / "digits.csv", rows), actor=None, valid_only=True)
+    assert [(e.row, e.column) for e in report.errors] == [(2, "身份证号"), (3, "身份证号")]
+    assert report.errors[0].problem.startswith("character 6 is '²'")
+    assert report.errors[1].problem == "the number is typed in full-width characters (such as １ or Ｘ)"
+    assert "half-width (半角)" in report.errors[1].fix
+    assert report.record.created == 1
+    assert number_of(Person.objects.get(name="林玉兰")) == yuhuan_before_2017
