@@ -3,6 +3,8 @@
 ``fuwu.homecare.dispatch`` knows nothing of the database; this module turns a provider's orders and
 caregivers into its inputs and writes its answer back through ``order_schedule`` / ``order_unschedule``
 so every assignment passes the same checks (qualifications, certificate, training) and is audited.
+A visit that needs two caregivers gets its second one through ``order_partner_assign`` at the same time
+(``dispatch`` pairs them after solving; see ``docs/dispatch.md``).
 
 An order's window is when the whole visit must happen, so the solver's start window is the order's
 window shortened by the visit length. Orders already under way or done are left alone. A re-plan after
@@ -26,7 +28,14 @@ from django.utils.translation import gettext as _
 from fuwu.common.audit import audit
 from fuwu.homecare import dispatch, permissions, standard
 from fuwu.homecare.models import Caregiver, CaregiverAbsence, DispatchRun, Order, OrderStatus, Provider
-from fuwu.homecare.services import HomeCareError, caregiver_blockers, local_now, order_schedule, order_unschedule
+from fuwu.homecare.services import (
+    HomeCareError,
+    caregiver_blockers,
+    local_now,
+    order_partner_assign,
+    order_schedule,
+    order_unschedule,
+)
 
 PLANNABLE = (OrderStatus.ACCEPTED, OrderStatus.SCHEDULED)
 
@@ -47,6 +56,7 @@ def _day_orders(provider: Provider, day: dt.date) -> list[Order]:
     return list(
         Order.objects.filter(provider=provider, window_start__gte=start, window_start__lt=start + dt.timedelta(days=1))
         .select_related("account", "caregiver")
+        .prefetch_related("partners")
         .order_by("window_start", "id")
     )
 
@@ -70,7 +80,8 @@ def dispatch_day(
     if timezone.localtime(now).date() > day:
         raise HomeCareError(_("不能为已经过去的日期派单。"), code="day_passed")
     orders = _day_orders(provider, day)
-    todo = [o for o in orders if o.status in PLANNABLE]
+    # A second caregiver already at the door keeps the visit where it is, as a lead's check-in would.
+    todo = [o for o in orders if o.status in PLANNABLE and not any(p.checkin_at for p in o.partners.all())]
     absent = set(
         CaregiverAbsence.objects.filter(caregiver__provider=provider, day=day).values_list("caregiver", flat=True)
     )
@@ -85,13 +96,19 @@ def dispatch_day(
     )
     by_id = {o.pk: o for o in todo}
     assigned = 0
-    for route in plan.routes:
-        caregiver = Caregiver.objects.get(pk=int(route.caregiver_id))
-        for stop in route.stops:
-            order_schedule(
-                actor=actor, order=by_id[int(stop.visit_id)], caregiver=caregiver, planned_start=_at(day, stop.start)
-            )
-            assigned += 1
+    team = {c.pk: c for c in Caregiver.objects.filter(pk__in=[int(r.caregiver_id) for r in plan.routes])}
+    # Leads first (scheduling clears an order's old partners), then each visit's partners.
+    for role in ("lead", "partner"):
+        for route in plan.routes:
+            for stop in route.stops:
+                if stop.role != role:
+                    continue
+                order, caregiver = by_id[int(stop.visit_id)], team[int(route.caregiver_id)]
+                if role == "lead":
+                    order_schedule(actor=actor, order=order, caregiver=caregiver, planned_start=_at(day, stop.start))
+                    assigned += 1
+                else:
+                    order_partner_assign(actor=actor, order=order, caregiver=caregiver)
     for left in plan.unassigned:
         unassigned.append((int(left.visit_id), left.reason))
     for order_id, why in unassigned:
@@ -148,9 +165,11 @@ def _caregivers(
         # start from home in the solver's model, which overstates the first leg a little.
         free = max(start, from_minute)
         for o in orders:
-            if o.caregiver_id == carer.pk and o.status not in PLANNABLE and o.checkin_at:
-                finished = _minutes(o.checkout_at, day) if o.checkout_at else _minutes(o.checkin_at, day) + o.minutes
-                free = max(free, finished)
+            arrived = _arrival(o, carer.pk)
+            if arrived is None:
+                continue
+            finished = _minutes(o.checkout_at, day) if o.checkout_at else _minutes(arrived, day) + o.minutes
+            free = max(free, finished)
         if free >= end:
             excluded.append({"caregiver": carer.pk, "reason": "当日工作时间已过"})
             continue
@@ -162,6 +181,13 @@ def _caregivers(
             skills=frozenset(q for q in carer.qualifications if q in names),
         )
     return available, excluded
+
+
+def _arrival(order: Order, caregiver_id: int) -> dt.datetime | None:
+    """When ``caregiver_id`` checked in at ``order`` (as its lead or a partner), if they did."""
+    if order.caregiver_id == caregiver_id:
+        return order.checkin_at
+    return next((p.checkin_at for p in order.partners.all() if p.caregiver_id == caregiver_id), None)
 
 
 def _minutes_of(t: dt.time) -> int:
@@ -193,6 +219,7 @@ def _visits(orders: list[Order], from_minute: int) -> tuple[list[dispatch.Visit]
                 duration=order.minutes,
                 required_skills=frozenset(project.qualifications),
                 usual_caregiver=str(order.caregiver_id or account.usual_caregiver_id or "") or None,
+                staff=order.staff,
             )
         )
     return visits, unassigned

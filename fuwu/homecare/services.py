@@ -27,7 +27,7 @@ from django.utils.translation import pgettext
 
 from fuwu.common.audit import audit
 from fuwu.eligibility.services import receipt_record
-from fuwu.homecare import permissions, standard, workdays
+from fuwu.homecare import permissions, standard, visits, workdays
 from fuwu.homecare.models import (
     AccountMonth,
     AccountStatus,
@@ -40,6 +40,7 @@ from fuwu.homecare.models import (
     Rating,
     ServicePhoto,
     TrainingKind,
+    VisitPartner,
 )
 from fuwu.residents.models import Person
 
@@ -376,8 +377,41 @@ def order_schedule(
         note[:300],
     )
     order.save(update_fields=["status", "caregiver", "planned_start", "dispatch_note"])
+    # A new time or lead needs its partners found again (order_partner_assign); who already came stays.
+    order.partners.filter(checkin_at__isnull=True).delete()
     audit(actor=actor, event="homecare.order_scheduled", obj=order, before=before, after=_state(order))
     return order
+
+
+@transaction.atomic
+def order_partner_assign(*, actor: Any, order: Order, caregiver: Caregiver) -> VisitPartner:
+    """Add a second caregiver to a scheduled visit whose item needs more than one (``delivery.staff``)."""
+    order = locked(order)
+    if actor is not None and not permissions.manages(actor, order.provider):
+        raise PermissionDenied("only the order's provider may add a caregiver to the visit")
+    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "安排搭档"))
+    if caregiver.provider_id != order.provider_id:
+        raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
+    partners = list(order.partners.all())
+    if caregiver.pk == order.caregiver_id or any(p.caregiver_id == caregiver.pk for p in partners):
+        raise HomeCareError(
+            _("%(caregiver)s已经在这次服务中。") % {"caregiver": caregiver.name}, code="already_on_visit"
+        )
+    if 1 + len(partners) >= order.staff:
+        raise HomeCareError(
+            _("这项服务需要 %(staff)s 名护理员，已经安排够了。") % {"staff": order.staff}, code="crew_complete"
+        )
+    assert order.planned_start is not None  # noqa: S101 - scheduled (a constraint)
+    problems = caregiver_may_serve(caregiver, item=order.item, on=timezone.localtime(order.planned_start).date())
+    if problems:
+        raise HomeCareError(
+            _("%(caregiver)s不能承担这次服务：%(problems)s。")
+            % {"caregiver": caregiver.name, "problems": _("；").join(problems)},
+            code="caregiver_blocked",
+        )
+    partner = VisitPartner.objects.create(order=order, caregiver=caregiver)
+    audit(actor=actor, event="homecare.partner_assigned", obj=order, after={"partner": caregiver.pk})
+    return partner
 
 
 @transaction.atomic
@@ -387,6 +421,8 @@ def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may take it back from the caregiver")
     _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "退回待派"))
+    if order.partners.filter(checkin_at__isnull=False).exists():
+        raise HomeCareError(_("已经有护理员到场签到，不能退回待派。"), code="wrong_state")
     before = _state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
         OrderStatus.ACCEPTED,
@@ -395,6 +431,7 @@ def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
         reason[:300],
     )
     order.save(update_fields=["status", "caregiver", "planned_start", "dispatch_note"])
+    order.partners.all().delete()
     audit(actor=actor, event="homecare.order_unscheduled", obj=order, before=before, after=_state(order), note=reason)
     return order
 
@@ -404,8 +441,12 @@ def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
 
 @dataclass(frozen=True)
 class Position:
+    """Where a caregiver stands. ``typed``: entered by hand rather than taken from the phone's location."""
+
     latitude: Decimal
     longitude: Decimal
+    typed: bool = False
+    accuracy_m: int | None = None
 
 
 def _distance_from_home(order: Order, at: Position) -> int:
@@ -424,18 +465,75 @@ def _require_valid(at: Position) -> None:
         raise HomeCareError(_("定位数据无效：纬度应在 -90～90，经度应在 -180～180 之间。"), code="bad_location")
 
 
-def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> tuple[int, bool, str]:
+@dataclass(frozen=True)
+class Located:
+    """A check-in or check-out position as the rules see it."""
+
+    metres: int
+    radius: int
+    far: bool
+    typed: bool
+    reason: str
+
+
+def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> Located:
     _require_valid(at)
     meters = _distance_from_home(order, at)
     radius = int(standard.number("checkin_radius_m", on=on))
-    flagged = meters > radius
-    if flagged and not reason.strip():
+    far = meters > radius
+    why = reason.strip()[:300]
+    if far and not why:
         raise HomeCareError(
             _("当前位置距老人住址约%(meters)s米，超过%(radius)s米；请填写原因后再提交（将标记供核查）。")
             % {"meters": meters, "radius": radius},
             code="reason_required",
         )
-    return meters, flagged, reason.strip()[:300] if flagged else ""
+    if at.typed and not why:
+        raise HomeCareError(
+            _(
+                "经纬度是手动填写的，不是手机定位；请在“原因”中写明为什么没有用手机定位（例如“手机定位失败”），"
+                "这次服务将标记待核查。"
+            ),
+            code="reason_required",
+        )
+    return Located(meters, radius, far, at.typed, why if (far or at.typed) else "")
+
+
+def _rules(on: dt.date) -> standard.VisitRules:
+    try:
+        return visits.rules_on(on)
+    except visits.NoVisitRules:
+        raise HomeCareError(
+            _("服务标准没有规定签到、签退的规则，暂时不能签到；请联系服务机构。"), code="no_visit_rules"
+        ) from None
+
+
+def _at_the_door(order: Order, at: Position, reason: str, now: dt.datetime, who: str) -> tuple[Located, list[Any]]:
+    """A check-in by ``who``: inside the standard's window, where, and what it flags."""
+    rules = _rules(now.date())
+    refusal = visits.checkin_refusal(order, now, rules)
+    if refusal:
+        raise HomeCareError(refusal, code="outside_checkin_window")
+    where = _location_check(order, at, reason, on=now.date())
+    late = visits.punctuality_flag(order, now, rules, who=who)
+    flags = [late] if late else []
+    flags += visits.location_flags(
+        step="checkin", who=who, metres=where.metres, radius=where.radius, far=where.far, typed=where.typed
+    )
+    return where, flags
+
+
+def _propose(order: Order, caregiver: Caregiver, at: Position, where: Located, now: dt.datetime) -> None:
+    visits.location_propose(
+        order=order,
+        caregiver=caregiver,
+        latitude=at.latitude,
+        longitude=at.longitude,
+        accuracy_m=at.accuracy_m,
+        metres=where.metres,
+        reason=where.reason,
+        now=now,
+    )
 
 
 def _caregiver_only(actor: Any, order: Order) -> None:
@@ -443,29 +541,93 @@ def _caregiver_only(actor: Any, order: Order) -> None:
         raise PermissionDenied("only the caregiver assigned to this visit may do this")
 
 
+def _crew_complete(order: Order) -> bool:
+    """The lead and every partner the visit needs have checked in."""
+    partners = list(order.partners.all())
+    present = (order.checkin_at is not None) + sum(p.checkin_at is not None for p in partners)
+    return order.checkin_at is not None and present >= order.staff
+
+
 @transaction.atomic
 def order_check_in(
     *, actor: Any, order: Order, at: Position, reason: str = "", now: dt.datetime | None = None
 ) -> Order:
+    """The lead caregiver arrives. The visit starts now if nobody else is needed or all partners are in."""
     order = locked(order)
     _caregiver_only(actor, order)
     _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "签到"))
     now = timezone.localtime(now or local_now())
-    meters, flagged, why = _location_check(order, at, reason, on=now.date())
+    assert order.caregiver is not None  # noqa: S101 - a scheduled order has a caregiver (a constraint)
+    where, flags = _at_the_door(order, at, reason, now, order.caregiver.name)
     before = _state(order)
     order.status, order.checkin_at = OrderStatus.IN_SERVICE, now
     order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
-    order.checkin_distance_m, order.checkin_flagged, order.checkin_reason = meters, flagged, why
+    order.checkin_distance_m, order.checkin_flagged, order.checkin_reason = where.metres, where.far, where.reason
+    order.checkin_typed = where.typed
+    order.flags = [*order.flags, *flags]
+    if _crew_complete(order):
+        order.started_at = now
     order.save()
+    if not at.typed:
+        _propose(order, order.caregiver, at, where, now)
     audit(
         actor=actor,
         event="homecare.order_checked_in",
         obj=order,
         before=before,
-        after={**_state(order), "distance_m": meters, "flagged": flagged},
-        note=why,
+        after={
+            **_state(order),
+            "distance_m": where.metres,
+            "flagged": where.far,
+            "typed": where.typed,
+            "flags": [f["flag"] for f in flags],
+        },
+        note=where.reason,
     )
     return order
+
+
+@transaction.atomic
+def order_partner_check_in(
+    *, actor: Any, order: Order, at: Position, reason: str = "", now: dt.datetime | None = None
+) -> VisitPartner:
+    """A second caregiver arrives (before or after the lead); the visit starts when the last one needed is in."""
+    order = locked(order)
+    if not permissions.is_partner(actor, order):
+        raise PermissionDenied("only a caregiver planned as this visit's partner may check in as one")
+    partner = (
+        VisitPartner.objects.select_for_update().select_related("caregiver").get(order=order, caregiver__user=actor)
+    )
+    _require(order, OrderStatus.SCHEDULED, OrderStatus.IN_SERVICE, action=pgettext("order action", "签到"))
+    if partner.checkin_at is not None:
+        raise HomeCareError(_("您已经签到过了。"), code="wrong_state")
+    now = timezone.localtime(now or local_now())
+    where, flags = _at_the_door(order, at, reason, now, partner.caregiver.name)
+    partner.checkin_at = now
+    partner.checkin_latitude, partner.checkin_longitude = at.latitude, at.longitude
+    partner.checkin_distance_m, partner.checkin_flagged, partner.checkin_reason = where.metres, where.far, where.reason
+    partner.checkin_typed = where.typed
+    partner.save()
+    order.flags = [*order.flags, *flags]
+    if order.started_at is None and _crew_complete(order):
+        order.started_at = now
+    order.save(update_fields=["flags", "started_at"])
+    if not at.typed:
+        _propose(order, partner.caregiver, at, where, now)
+    audit(
+        actor=actor,
+        event="homecare.partner_checked_in",
+        obj=order,
+        after={
+            "caregiver": partner.caregiver_id,
+            "distance_m": where.metres,
+            "flagged": where.far,
+            "typed": where.typed,
+            "flags": [f["flag"] for f in flags],
+        },
+        note=where.reason,
+    )
+    return partner
 
 
 @transaction.atomic
@@ -477,8 +639,14 @@ def order_check_out(
     tasks_done: Iterable[str],
     notes: str = "",
     reason: str = "",
+    short_reason: str = "",
     now: dt.datetime | None = None,
 ) -> Order:
+    """The lead caregiver leaves: the duration, the flags, and what the visit is worth under the standard's rules.
+
+    Leaving before the item's minimum duration needs ``short_reason``; the visit is then short. A visit that
+    needed more staff than checked in counts from the lead's arrival and is flagged staff_missing.
+    """
     order = locked(order)
     _caregiver_only(actor, order)
     _require(order, OrderStatus.IN_SERVICE, action=pgettext("order action", "签退"))
@@ -486,28 +654,67 @@ def order_check_out(
     if not tasks:
         raise HomeCareError(_("请至少填写一项已完成的服务内容。"), code="record_required")
     now = timezone.localtime(now or local_now())
-    meters, flagged, why = _location_check(order, at, reason, on=now.date())
+    assert order.checkin_at is not None  # noqa: S101 - in service: checked in
+    assert order.caregiver is not None  # noqa: S101 - in service: a caregiver (a constraint)
+    if now < order.checkin_at:
+        raise HomeCareError(_("签退时间不能早于签到时间，请核对手机的时间。"), code="bad_time")
+    rules = _rules(now.date())
+    where = _location_check(order, at, reason, on=now.date())
+    flags = visits.location_flags(
+        step="checkout",
+        who=order.caregiver.name,
+        metres=where.metres,
+        radius=where.radius,
+        far=where.far,
+        typed=where.typed,
+    )
+    present = 1 + order.partners.filter(checkin_at__isnull=False).count()
+    if present < order.staff:
+        flags.append({"flag": "staff_missing", "needed": order.staff, "present": present})
+    started = order.started_at or order.checkin_at
+    served = visits.minutes_between(started, now)
+    why_short = short_reason.strip()[:300]
+    if served < order.minutes:
+        if not why_short:
+            how = visits.settlement_of([{"flag": "short"}], rules)
+            raise HomeCareError(
+                _("服务从 %(start)s 开始，到现在 %(served)s 分钟，少于这个项目至少 %(minutes)s 分钟的要求。")
+                % {"start": f"{timezone.localtime(started):%H:%M}", "served": served, "minutes": order.minutes}
+                + _("如确需提前结束，请填写“提前结束的原因”；")
+                + visits.consequence(how),
+                code="short_reason_required",
+            )
+        flags.append({"flag": "short", "minutes": served, "needed": order.minutes})
+    else:
+        why_short = ""
     before = _state(order)
     order.status, order.checkout_at = OrderStatus.COMPLETED, now
     order.checkout_latitude, order.checkout_longitude = at.latitude, at.longitude
-    order.checkout_distance_m, order.checkout_flagged, order.checkout_reason = meters, flagged, why
+    order.checkout_distance_m, order.checkout_flagged, order.checkout_reason = where.metres, where.far, where.reason
+    order.checkout_typed = where.typed
     order.tasks_done, order.notes = tasks, notes.strip()
+    order.started_at, order.visit_minutes, order.short_reason = started, served, why_short
+    order.flags = [*order.flags, *flags]
+    order.review, order.payable = visits.outcome(order, rules)
     order.save()
     audit(
         actor=actor,
         event="homecare.order_checked_out",
         obj=order,
         before=before,
-        after={**_state(order), "distance_m": meters, "flagged": flagged, "minutes": _minutes(order)},
-        note=why,
+        after={
+            **_state(order),
+            "distance_m": where.metres,
+            "flagged": where.far,
+            "typed": where.typed,
+            "minutes": served,
+            "flags": [f["flag"] for f in order.flags],
+            "review": order.review,
+            "payable": None if order.payable is None else str(order.payable),
+        },
+        note=" ".join(filter(None, [where.reason, why_short])),
     )
     return order
-
-
-def _minutes(order: Order) -> int | None:
-    if order.checkin_at and order.checkout_at:
-        return int((order.checkout_at - order.checkin_at).total_seconds() // 60)
-    return None
 
 
 def _sniff(head: bytes) -> str | None:
@@ -612,13 +819,10 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
         raise HomeCareError(_("这次服务已经确认过了。"), code="wrong_state")
     order.confirmed_at, order.confirmed_by = now or local_now(), actor
     order.save(update_fields=["confirmed_at", "confirmed_by"])
-    # An upheld complaint before confirmation already gave the hold back; then nothing is spent.
-    if order.subsidy and not order.subsidy_refunded:
-        AccountMonth.objects.filter(pk=order.account_month_id).update(
-            held=F("held") - order.subsidy, spent=F("spent") + order.subsidy
-        )
-    if order.self_pay and not order.subsidy_refunded:
-        AccountMonth.objects.filter(pk=order.account_month_id).update(self_paid=F("self_paid") + order.self_pay)
+    # What the visit is worth under the standard's rules is spent now; a visit held for the officer's review
+    # keeps its hold until the review decides (reviews.visit_review spends it then). An upheld complaint
+    # before confirmation already gave the hold back; then nothing is spent.
+    spent, self_paid = visits.spend(order)
     # Served now: the proactive list (entitled but not yet served) leaves the elder off for this project.
     receipt_record(
         person_id=person.pk, item=order.item, since=timezone.localtime(order.confirmed_at).date(), source="homecare"
@@ -627,7 +831,12 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
         actor=actor,
         event="homecare.order_confirmed",
         obj=order,
-        after={"spent": str(order.subsidy), "self_paid": str(order.self_pay), "refunded": order.subsidy_refunded},
+        after={
+            "spent": str(spent),
+            "self_paid": str(self_paid),
+            "refunded": order.subsidy_refunded,
+            "review": order.review,
+        },
     )
     return order
 

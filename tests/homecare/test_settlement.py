@@ -50,7 +50,7 @@ from fuwu.homecare.settlement import (
     settlement_report,
 )
 from fuwu.residents.models import Person
-from tests.homecare.conftest import ELDER_HOME, TODAY, VILLAGE, World, at, make_user, open_account
+from tests.homecare.conftest import ELDER_HOME, TODAY, VILLAGE, World, at, make_user, open_account, with_partner
 from tests.residents.factories import PersonFactory
 
 MONTH = dt.date(2026, 12, 1)
@@ -97,11 +97,14 @@ def visit(
     stay: int | None = None,
     leave_from: Position | None = None,
 ) -> Order:
-    """Check in ``late`` minutes after the window opens, stay (the project's minutes and 5), check out
-    (at home, or at ``leave_from`` with a reason), confirm."""
+    """Check in ``late`` minutes after the agreed time (the window's start; with the second caregiver when
+    the project needs two), stay (the project's minutes and 5), check out (at home, or at ``leave_from`` with
+    a reason; early with a reason), confirm."""
     local = timezone.localtime(order.window_start)
     schedule(world, order, local.date(), local.hour)
     start = order.window_start + dt.timedelta(minutes=late)
+    if order.staff > 1:
+        with_partner(world, order, arrive=start)
     order_check_in(actor=world.caregiver_user, order=order, at=home_of(order), now=start)
     end = start + dt.timedelta(minutes=order.minutes + 5 if stay is None else stay)
     order_check_out(
@@ -110,6 +113,7 @@ def visit(
         at=leave_from or home_of(order),
         tasks_done=["完成"],
         reason="老人要求到楼下签退" if leave_from else "",
+        short_reason="老人要求提前结束" if stay is not None and stay < order.minutes else "",
         now=end,
     )
     if confirm:
