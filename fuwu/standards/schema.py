@@ -384,8 +384,7 @@ def visit_rule_problems(document: StandardDocument) -> list[tuple[tuple[str | in
             problems.append(
                 (
                     ("visit_rules", field),
-                    f"visit_rules.{field} names parameter {key!r}, which is not declared; "
-                    f"declared parameters: {listed}",
+                    f"names parameter {key!r}, which is not declared; declared parameters: {listed}",
                 )
             )
             continue
