@@ -475,6 +475,19 @@ class _Day:
             return None
         return begins
 
+    def arrival(
+        self, k: int, sequence: Sequence[tuple[int, StopRole]], at: int, j: int, fixed: dict[int, int]
+    ) -> int | None:
+        """The earliest caregiver ``k`` can be at visit ``j`` if it comes at position ``at`` of ``sequence``."""
+        now, here = int(self.shift_early[k]), k
+        for i, _role in sequence[:at]:
+            arrive = now + int(self.secs[here, self.nd + i])
+            begin = fixed.get(i, max(arrive, int(self.early[i])))
+            if begin < arrive or begin > self.late[i]:
+                return None
+            now, here = begin + int(self.service[i]), self.nd + i
+        return now + int(self.secs[here, self.nd + j])
+
     def detour(self, k: int, sequence: Sequence[tuple[int, StopRole]], at: int, j: int) -> int:
         """Extra travel (seconds) for caregiver ``k`` to go to visit ``j`` between positions ``at - 1`` and ``at``."""
         before = k if at == 0 else self.nd + sequence[at - 1][0]
@@ -493,14 +506,16 @@ def _pair(
     """Give every visit that needs more than one caregiver its partners, at the minute its lead starts it.
 
     PyVRP has no synchronised visits, so the solver plans each visit for its lead alone; then, in order of
-    start, each multi-staff visit is fixed at its lead's start and a partner is found among the other
-    caregivers with the skills whose day can take it at exactly that time (other visits may move within
-    their windows; visits already paired do not move), choosing the smallest detour. A visit that finds
-    too few partners is taken off its lead's route and reported unassigned. Sequences are changed in place;
-    returns the fixed start (seconds) of each paired visit.
+    start, each multi-staff visit gets its partners among the other caregivers with the skills: for each
+    of them and each place in their day, the visit starts when both can be there (the lead's planned start,
+    or later if the partner arrives later) provided both days still keep every window and shift (other
+    visits may move within their windows; visits already paired do not move). The smallest detour wins,
+    then the earliest start. A visit that finds too few partners is taken off its lead's route and reported
+    unassigned. Sequences are changed in place; returns the fixed start (seconds) of each paired visit.
 
     Not guaranteed: a plan that could fit a two-person visit by moving the lead's or another caregiver's
-    visits to other caregivers, or to another time in its window, is not searched for.
+    visits to other caregivers is not searched for; the first partner sets the start that any further
+    partners (three-person visits) must meet.
     """
     fixed: dict[int, int] = {}
     leads = {j: k for k, sequence in enumerate(sequences) for j, role in sequence if role == "lead"}
@@ -516,24 +531,32 @@ def _pair(
         k = leads[j]
         begins = day.timeline(k, sequences[k], fixed)
         assert begins is not None  # noqa: S101 - every sequence stays feasible between steps
-        when = begins[[i for i, _ in sequences[k]].index(j)]
-        trial = {**fixed, j: when}
+        planned = begins[[i for i, _ in sequences[k]].index(j)]
+        when = planned
         chosen: list[int] = []
         for _ in range(todo[j].staff - 1):
-            best: tuple[int, int, int] | None = None
+            best: tuple[int, int, int, int] | None = None
             for p, sequence in enumerate(sequences):
                 if p == k or p in chosen or not skilled[p, j]:
                     continue
                 for at in range(len(sequence) + 1):
-                    candidate = [*sequence[:at], (j, "partner"), *sequence[at:]]
-                    if day.timeline(p, candidate, trial) is None:
+                    come = day.arrival(p, sequence, at, j, fixed)
+                    if come is None:
                         continue
-                    cost = day.detour(p, sequence, at, j)
-                    if best is None or (cost, p, at) < best:
-                        best = (cost, p, at)
+                    # Together: when the later of the two can be there (once set, further partners keep it).
+                    start = max(when, come) if not chosen else when
+                    trial = {**fixed, j: start}
+                    candidate = [*sequence[:at], (j, "partner"), *sequence[at:]]
+                    if day.timeline(p, candidate, trial) is None or day.timeline(k, sequences[k], trial) is None:
+                        continue
+                    if any(day.timeline(c, sequences[c], trial) is None for c in chosen):
+                        continue
+                    option = (day.detour(p, sequence, at, j), start, p, at)
+                    if best is None or option < best:
+                        best = option
             if best is None:
                 break
-            _cost, p, at = best
+            _cost, when, p, at = best
             sequences[p].insert(at, (j, "partner"))
             chosen.append(p)
         if len(chosen) == todo[j].staff - 1:
@@ -541,7 +564,7 @@ def _pair(
             continue
         for p in [k, *chosen]:
             sequences[p][:] = [entry for entry in sequences[p] if entry[0] != j]
-        unassigned.append(UnassignedVisit(todo[j].id, _no_partner(todo[j], when)))
+        unassigned.append(UnassignedVisit(todo[j].id, _no_partner(todo[j], planned)))
     return fixed
 
 
@@ -549,7 +572,7 @@ def _no_partner(visit: Visit, when: int) -> str:
     need = sorted(visit.required_skills)
     who = f"caregiver with {_quoted(need)}" if need else "caregiver"
     span = f"{clock(when / 60)}–{clock((when / 60) + visit.duration)}"
-    return f"needs {visit.staff} caregivers together: no other {who} is free at {span} beside the lead"
+    return f"needs {visit.staff} caregivers together: no other {who} can join the lead at {span} or later in its window"
 
 
 def _solve(problem: RoutingProblem, settings: SolverSettings) -> RoutingSolution:

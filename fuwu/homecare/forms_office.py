@@ -94,6 +94,11 @@ class HomeForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The labels are whole words; a colon after each reads badly in Chinese.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def clean_source(self) -> str:
         # Without the map's script nothing sets it: the coordinates were typed.
         return str(self.cleaned_data.get("source") or LocationSource.TYPED)

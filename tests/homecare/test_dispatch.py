@@ -193,9 +193,18 @@ def test_a_bath_without_a_free_second_caregiver_is_left_out_with_the_reason(solv
     assert violations(made, LINE) == []
     assert assignment(made) == {"nurse": "busy"}
     assert reasons(made) == {
-        "bath": "needs 2 caregivers together: no other caregiver is free at 01:40–02:40 beside the lead"
+        "bath": "needs 2 caregivers together: no other caregiver can join the lead at 01:40–02:40 or later in its window"
     }
     assert all(r.stops == () for r in made.routes if r.caregiver_id == "a")
+
+
+def test_the_bath_waits_for_a_partner_who_comes_from_further_away(solver: SolverName) -> None:
+    # "near" could start at 50; "far" cannot be there before 120: the bath starts at 120, both there.
+    carers = [carer("near", (0, 0)), carer("far", (170, 0))]
+    made = plan([visit("bath", (50, 0), 0, 300, 60, staff=2)], carers, travel=LINE, solver=solver)
+    assert violations(made, LINE) == []
+    starts = {r.caregiver_id: s.start for r in made.routes for s in r.stops}
+    assert starts == {"near": 120, "far": 120}
 
 
 def test_a_bath_only_one_caregiver_could_make_is_not_planned(solver: SolverName) -> None:
