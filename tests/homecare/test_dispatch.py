@@ -193,7 +193,8 @@ def test_a_bath_without_a_free_second_caregiver_is_left_out_with_the_reason(solv
     assert violations(made, LINE) == []
     assert assignment(made) == {"nurse": "busy"}
     assert reasons(made) == {
-        "bath": "needs 2 caregivers together: no other caregiver can join the lead at 01:40–02:40 or later in its window"
+        "bath": "needs 2 caregivers together: no other caregiver can join the lead at 01:40–02:40 or later "
+        "in its window"
     }
     assert all(r.stops == () for r in made.routes if r.caregiver_id == "a")
 

@@ -7,16 +7,20 @@ day was checked in 31 hours early, checked out in the same minute, offered for c
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from fuwu.accounts.models import Role
 from fuwu.common.models import AuditLog
 from fuwu.homecare import visits
 from fuwu.homecare.accounts import account_set_home, location_proposal_accept, location_proposal_dismiss
 from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
+from fuwu.homecare.exports import settlement_pdf, settlement_xlsx
 from fuwu.homecare.models import (
     AccountMonth,
     EntitlementAccount,
@@ -40,7 +44,7 @@ from fuwu.homecare.services import (
     order_partner_check_in,
     order_schedule,
 )
-from fuwu.homecare.settlement import reconcile, settlement_confirm, settlement_generate
+from fuwu.homecare.settlement import reconcile, settlement_confirm, settlement_generate, settlement_report
 from tests.homecare.conftest import ELDER_HOME, TODAY, World, at, make_user, second_caregiver, with_partner
 
 DAY = TODAY + dt.timedelta(days=1)  # "the next day"
@@ -517,3 +521,36 @@ def test_typed_home_coordinates_need_the_officers_note(world: World) -> None:
             source=LocationSource.CHECKIN,
         )
     assert refused.value.code == "bad_source"
+
+
+def test_the_excel_and_pdf_settlement_carry_the_deductions_and_their_reasons(world: World) -> None:
+    short = booked(world, "hc-cleaning")
+    order_check_in(actor=world.caregiver_user, order=short, at=HOME, now=at(DAY, 9))
+    order_check_out(
+        actor=world.caregiver_user, order=short, at=HOME, tasks_done=["打扫"], short_reason="停电", now=at(DAY, 10)
+    )
+    order_confirm(actor=world.family, order=short, now=at(DAY, 10, 5))
+    late = booked(world, "hc-meals", hour=13, key="visit-2")
+    order_check_in(actor=world.caregiver_user, order=late, at=HOME, now=at(DAY, 13, 30))
+    order_check_out(actor=world.caregiver_user, order=late, at=HOME, tasks_done=["送餐"], now=at(DAY, 13, 50))
+    order_confirm(actor=world.family, order=late, now=at(DAY, 13, 55))
+    settlement = settlement_generate(actor=world.officer, provider=world.provider, month=DAY, now=AFTER_THE_MONTH)
+    report = settlement_report(settlement)
+    assert report.held == 1
+    sheet = load_workbook(io.BytesIO(settlement_xlsx(report))).active
+    assert sheet is not None
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    head = {row[0]: row[1] for row in values[:12] if row[0]}
+    assert head["其中暂缓结算、待核查（次）"] == 1
+    header_at = next(i for i, row in enumerate(values) if row[0] == "服务日期")
+    lines = {row[2]: row for row in values[header_at + 1 : -1]}
+    assert (lines["助洁服务"][3], lines["助洁服务"][4]) == (80, 40)
+    assert lines["助洁服务"][5] == "实际服务 60 分钟，少于约定的至少 120 分钟，按实际服务时长比例结算"
+    assert (lines["助餐服务"][3], lines["助餐服务"][4]) == (12, 12)
+    assert lines["助餐服务"][5] == "待核查，暂不结算：李护理员签到比约定时间晚 30 分钟"
+    assert (values[-1][3], values[-1][4]) == (92, 52)
+    pages = PdfReader(io.BytesIO(settlement_pdf(report))).pages
+    text = "".join(page.extract_text() for page in pages).replace("\n", "")  # cells wrap their lines
+    assert "实际服务 60 分钟，少于约定的至少 120 分钟，按实际服务时长比例结算" in text
+    assert "待核查，暂不结算" in text
+    assert "40.00" in text
