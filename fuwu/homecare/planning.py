@@ -16,6 +16,7 @@ order with the caregiver it was promised to.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -109,8 +110,9 @@ def dispatch_day(
                     assigned += 1
                 else:
                     order_partner_assign(actor=actor, order=order, caregiver=caregiver)
+    names = {str(c.pk): c.name for c in provider.caregivers.all()}
     for left in plan.unassigned:
-        unassigned.append((int(left.visit_id), left.reason))
+        unassigned.append((int(left.visit_id), in_words(left.reason, names)))
     for order_id, why in unassigned:
         order = by_id[order_id]
         if order.status == OrderStatus.SCHEDULED:
@@ -188,6 +190,61 @@ def _arrival(order: Order, caregiver_id: int) -> dt.datetime | None:
     if order.caregiver_id == caregiver_id:
         return order.checkin_at
     return next((p.checkin_at for p in order.partners.all() if p.caregiver_id == caregiver_id), None)
+
+
+# The solver's reasons (fuwu.homecare.dispatch, plain English with caregiver ids and skill ids) as the provider
+# reads them: stored with the plan in the site's language, like the reasons planned here ("老人住址尚未定位").
+_REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), words)
+    for p, words in (
+        (
+            r"^its window (?P<w>\S+) had passed when the plan was re-made at (?P<t>\S+)$",
+            "可上门时段 {w} 在重新派单时（{t}）已经过去",
+        ),
+        (
+            r"^needs (?P<n>\d+) caregivers together: only (?P<ids>.+) can make it at (?P<w>\S+)$",
+            "这项服务需要 {n} 名护理员一起做，{w} 只有{ids}能上门",
+        ),
+        (
+            r"^needs (?P<n>\d+) caregivers together: no other .+ can join the lead at (?P<w>\S+) or later in its "
+            r"window$",
+            "这项服务需要 {n} 名护理员一起做，{w} 及以后的可上门时段内找不到第二名有空的护理员",
+        ),
+        (r"^no caregiver is on the roster$", "本机构没有在岗的护理员"),
+        (r"^no caregiver has (?P<skills>.+)$", "没有护理员具备{skills}"),
+        (r"^no single caregiver has all of (?P<skills>.+)$", "没有一名护理员同时具备{skills}"),
+        (r"^caregiver certificate expired: .+$", "具备资格的护理员健康证明都已过期"),
+        (r"^every .+ is absent$", "具备资格的护理员当天都请假"),
+        (r"^every .+ is unavailable: .+$", "具备资格的护理员当天都不能上门（健康证明过期或请假）"),
+        (r"^no .+ works at (?P<w>\S+)$", "可上门时段 {w} 没有具备资格的护理员当班"),
+        (
+            r"^capacity of the day exhausted: every .+ on shift at (?P<w>\S+) .+ is busy with visits under way$",
+            "{w} 当班的护理员都在服务中",
+        ),
+        (r"^capacity of the day exhausted: .+ around (?P<w>\S+)$", "能做这项服务的护理员当天在 {w} 前后都已排满"),
+        (
+            r"^no .+'s shift can reach this elder within the time window (?P<w>\S+) and get home in time$",
+            "护理员在可上门时段 {w} 内赶不到老人家，或赶到后不能按时下班",
+        ),
+    )
+]
+
+
+def in_words(reason: str, names: dict[str, str]) -> str:
+    """A reason of the solver's in the site's language, with caregivers' and qualifications' names."""
+    for pattern, words in _REASONS:
+        found = pattern.match(reason)
+        if found is None:
+            continue
+        values = found.groupdict()
+        if "ids" in values:
+            values["ids"] = "、".join(names.get(i.strip(), i.strip()) for i in values["ids"].split(","))
+        if "skills" in values:
+            with translation.override(settings.LANGUAGE_CODE):
+                titles = standard.qualification_names()
+            values["skills"] = "、".join(titles.get(q, q) for q in re.findall(r"'([^']+)'", values["skills"]))
+        return words.format(**values)
+    return reason
 
 
 def _minutes_of(t: dt.time) -> int:

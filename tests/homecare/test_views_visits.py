@@ -251,7 +251,7 @@ def test_the_plan_gives_the_bath_two_caregivers(client: Client, world: World) ->
     as_user(client, world.provider_admin)
     alone = client.post(reverse("homecare:plan_day"), {"provider": world.provider.pk, "day": DAY.isoformat()})
     page = text(client.get(alone["Location"]))
-    assert "needs 2 caregivers together" in page
+    assert "这项服务需要 2 名护理员一起做" in page
     assert Order.objects.get(pk=order.pk).status == OrderStatus.ACCEPTED
     partner = second_caregiver(world)
     again = client.post(reverse("homecare:plan_day"), {"provider": world.provider.pk, "day": DAY.isoformat()})
