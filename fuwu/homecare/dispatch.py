@@ -2,7 +2,9 @@
 
 Contract of :func:`plan` (and :func:`replan_after_absence`): in the returned :class:`Plan`
 
-* every visit is either on exactly one caregiver's route or in ``unassigned`` with a reason in plain words;
+* every visit is either on exactly one caregiver's route as its lead or in ``unassigned`` with a reason in plain
+  words; a visit for ``staff`` caregivers is also on ``staff - 1`` other routes as a partner, all starting at the
+  same minute (PyVRP cannot synchronise vehicles: see ``_pair`` for how, and what is not guaranteed);
 * a visit goes only to a caregiver who holds every skill it requires and whose health certificate is valid;
 * windows are hard and bound the *start* of a visit: it starts between ``window_start`` and ``window_end``
   (it may end later), so lateness is 0 by construction and is reported only as a check;
