@@ -12,9 +12,15 @@ An order's life (one service function per arrow, in ``fuwu.homecare.services``):
     (the provider may decline a requested order: cancelled, with the reason)
 
 Money follows the order through the elder's month (``AccountMonth``): booking *holds* the price of a
-subsidised project; confirmation of the completed visit *spends* it; cancellation and no-show release
+subsidised project; confirmation of the completed visit *spends* what the visit is worth under the
+standard's visit rules (``Order.payable``: the price, a short visit's share of it, or after the officer's
+review of a held visit the amount decided; ``fuwu.homecare.visits``); cancellation and no-show release
 the hold; an upheld complaint gives the spent amount back and the provider is not paid for the visit.
 A database constraint keeps ``held + spent <= allowance``, so no interleaving of requests can overdraw.
+
+A visit for two (``Order.staff``) has its lead in ``Order.caregiver`` and its second caregiver in
+``VisitPartner``; it starts (``Order.started_at``) when both have checked in. What was irregular at the door
+is in ``Order.flags``; a visit the rules hold waits with ``Order.review = pending``.
 """
 
 from __future__ import annotations
