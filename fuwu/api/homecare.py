@@ -17,6 +17,11 @@ Errors: ``{"detail": ...}`` as in the rest of the API; a refusal by the home-car
   ``bad_window``, ``reason_required`` … A body or query that does not parse at all (a datetime without a
   UTC offset, a missing field) is django-ninja's own 422, whose ``detail`` is a list of problems.
 
+An order's ``visit`` says what happened at the door under the standard's visit rules: the second caregivers of
+a visit for two, when it started and how long it lasted, each irregularity (``flags``, with the words the pages
+show), the officer's ``review`` of a held visit, and what the visit is worth (``payable``); a statement line's
+``reason`` says why a visit is not paid in full.
+
 Identity numbers are never in a response. An order's confirmation code (read to the caregiver at the door)
 is shown only to the elder's family (``FamilyLink``); auditors see elders' names masked.
 """
