@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fuwu.homecare.door import Position
 from fuwu.homecare.models import OrderKind
-from fuwu.homecare.services import HomeCareError, Position
+from fuwu.homecare.services import HomeCareError
 from fuwu.homecare.standard import Project
 
 if TYPE_CHECKING:

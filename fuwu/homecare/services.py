@@ -1,4 +1,5 @@
-"""Home-care writes: booking, and every step of an order's life (accounts: ``accounts``; complaints: ``complaints``).
+"""Home-care writes: booking, and every step of an order's life (at the door: ``door``; accounts: ``accounts``;
+complaints: ``complaints``; the officer's review of held visits: ``reviews``).
 
 Each function is keyword-only, runs in one transaction, checks who may act and from which state, and
 writes its audit row. Refusals raise :class:`HomeCareError` with a message meant for the person who
@@ -11,14 +12,11 @@ import datetime as dt
 import math
 import secrets
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -38,7 +36,6 @@ from fuwu.homecare.models import (
     OrderKind,
     OrderStatus,
     Rating,
-    ServicePhoto,
     TrainingKind,
     VisitPartner,
 )
@@ -84,7 +81,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
-def _state(order: Order) -> dict[str, Any]:
+def order_state(order: Order) -> dict[str, Any]:
+    """What an audit row records of an order before and after a step."""
     return {"status": order.status, "caregiver": order.caregiver_id}
 
 
@@ -97,7 +95,8 @@ def locked(order: Order) -> Order:
     )
 
 
-def _require(order: Order, *allowed: str, action: str) -> None:
+def require_state(order: Order, *allowed: str, action: str) -> None:
+    """Refuse ``action`` unless the order is in one of the ``allowed`` states (a stable ``wrong_state`` code)."""
     if order.status not in allowed:
         shown = ", ".join(str(OrderStatus(s).label) for s in allowed)
         raise HomeCareError(
@@ -313,11 +312,11 @@ def order_accept(*, actor: Any, order: Order, now: dt.datetime | None = None) ->
     order = locked(order)
     if not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may accept it")
-    _require(order, OrderStatus.REQUESTED, action=pgettext("order action", "受理"))
-    before = _state(order)
+    require_state(order, OrderStatus.REQUESTED, action=pgettext("order action", "受理"))
+    before = order_state(order)
     order.status, order.accepted_at = OrderStatus.ACCEPTED, now or local_now()
     order.save(update_fields=["status", "accepted_at"])
-    audit(actor=actor, event="homecare.order_accepted", obj=order, before=before, after=_state(order))
+    audit(actor=actor, event="homecare.order_accepted", obj=order, before=before, after=order_state(order))
     return order
 
 
@@ -326,8 +325,8 @@ def order_decline(*, actor: Any, order: Order, reason: str, now: dt.datetime | N
     order = locked(order)
     if not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may decline it")
-    _require(order, OrderStatus.REQUESTED, action=pgettext("order action", "拒绝受理"))
-    return _end(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_declined", now)
+    require_state(order, OrderStatus.REQUESTED, action=pgettext("order action", "拒绝受理"))
+    return end_with_reason(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_declined", now)
 
 
 @transaction.atomic
@@ -336,18 +335,18 @@ def order_cancel(*, actor: Any, order: Order, reason: str, now: dt.datetime | No
     person = order.account.person
     if not (permissions.can_book_for(actor, person) or permissions.manages(actor, order.provider)):
         raise PermissionDenied("only the elder's family, their officer or the provider may cancel")
-    _require(order, *CANCELLABLE, action=pgettext("order action", "取消"))
-    return _end(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_cancelled", now)
+    require_state(order, *CANCELLABLE, action=pgettext("order action", "取消"))
+    return end_with_reason(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_cancelled", now)
 
 
-def _end(actor: Any, order: Order, status: str, reason: str, event: str, now: dt.datetime | None) -> Order:
+def end_with_reason(actor: Any, order: Order, status: str, reason: str, event: str, now: dt.datetime | None) -> Order:
     if not reason.strip():
         raise HomeCareError(_("请填写原因。"), code="reason_required")
-    before = _state(order)
+    before = order_state(order)
     _release(order)
     order.status, order.ended_at, order.end_reason = status, now or local_now(), reason.strip()[:300]
     order.save(update_fields=["status", "ended_at", "end_reason"])
-    audit(actor=actor, event=event, obj=order, before=before, after=_state(order), note=reason)
+    audit(actor=actor, event=event, obj=order, before=before, after=order_state(order), note=reason)
     return order
 
 
@@ -359,7 +358,7 @@ def order_schedule(
     order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may schedule it")
-    _require(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action=pgettext("order action", "派单"))
+    require_state(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action=pgettext("order action", "派单"))
     if caregiver.provider_id != order.provider_id:
         raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
     problems = caregiver_may_serve(caregiver, item=order.item, on=timezone.localtime(planned_start).date())
@@ -369,7 +368,7 @@ def order_schedule(
             % {"caregiver": caregiver.name, "problems": _("；").join(problems)},
             code="caregiver_blocked",
         )
-    before = _state(order)
+    before = order_state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
         OrderStatus.SCHEDULED,
         caregiver,
@@ -379,7 +378,7 @@ def order_schedule(
     order.save(update_fields=["status", "caregiver", "planned_start", "dispatch_note"])
     # A new time or lead needs its partners found again (order_partner_assign); who already came stays.
     order.partners.filter(checkin_at__isnull=True).delete()
-    audit(actor=actor, event="homecare.order_scheduled", obj=order, before=before, after=_state(order))
+    audit(actor=actor, event="homecare.order_scheduled", obj=order, before=before, after=order_state(order))
     return order
 
 
@@ -389,7 +388,7 @@ def order_partner_assign(*, actor: Any, order: Order, caregiver: Caregiver) -> V
     order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may add a caregiver to the visit")
-    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "安排搭档"))
+    require_state(order, OrderStatus.SCHEDULED, action=pgettext("order action", "安排搭档"))
     if caregiver.provider_id != order.provider_id:
         raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
     partners = list(order.partners.all())
@@ -420,10 +419,10 @@ def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
     order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may take it back from the caregiver")
-    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "退回待派"))
+    require_state(order, OrderStatus.SCHEDULED, action=pgettext("order action", "退回待派"))
     if order.partners.filter(checkin_at__isnull=False).exists():
         raise HomeCareError(_("已经有护理员到场签到，不能退回待派。"), code="wrong_state")
-    before = _state(order)
+    before = order_state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
         OrderStatus.ACCEPTED,
         None,
@@ -432,345 +431,10 @@ def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
     )
     order.save(update_fields=["status", "caregiver", "planned_start", "dispatch_note"])
     order.partners.all().delete()
-    audit(actor=actor, event="homecare.order_unscheduled", obj=order, before=before, after=_state(order), note=reason)
-    return order
-
-
-# --- at the door ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a caregiver stands. ``typed``: entered by hand rather than taken from the phone's location."""
-
-    latitude: Decimal
-    longitude: Decimal
-    typed: bool = False
-    accuracy_m: int | None = None
-
-
-def _distance_from_home(order: Order, at: Position) -> int:
-    account = order.account
-    if account.latitude is None or account.longitude is None:
-        raise HomeCareError(
-            _("该老人的住址尚未定位，无法核对签到位置；请联系服务机构补录住址。"), code="no_home_location"
-        )
-    return round(distance_m(float(at.latitude), float(at.longitude), float(account.latitude), float(account.longitude)))
-
-
-def _require_valid(at: Position) -> None:
-    # Finite first: ordering a Decimal NaN raises InvalidOperation instead of answering False.
-    finite = at.latitude.is_finite() and at.longitude.is_finite()
-    if not (finite and -90 <= at.latitude <= 90 and -180 <= at.longitude <= 180):
-        raise HomeCareError(_("定位数据无效：纬度应在 -90～90，经度应在 -180～180 之间。"), code="bad_location")
-
-
-@dataclass(frozen=True)
-class Located:
-    """A check-in or check-out position as the rules see it."""
-
-    metres: int
-    radius: int
-    far: bool
-    typed: bool
-    reason: str
-
-
-def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> Located:
-    _require_valid(at)
-    meters = _distance_from_home(order, at)
-    radius = int(standard.number("checkin_radius_m", on=on))
-    far = meters > radius
-    why = reason.strip()[:300]
-    if far and not why:
-        raise HomeCareError(
-            _("当前位置距老人住址约%(meters)s米，超过%(radius)s米；请填写原因后再提交（将标记供核查）。")
-            % {"meters": meters, "radius": radius},
-            code="reason_required",
-        )
-    if at.typed and not why:
-        raise HomeCareError(
-            _(
-                "经纬度是手动填写的，不是手机定位；请在“原因”中写明为什么没有用手机定位（例如“手机定位失败”），"
-                "这次服务将标记待核查。"
-            ),
-            code="reason_required",
-        )
-    return Located(meters, radius, far, at.typed, why if (far or at.typed) else "")
-
-
-def _rules(on: dt.date) -> standard.VisitRules:
-    try:
-        return visits.rules_on(on)
-    except visits.NoVisitRules:
-        raise HomeCareError(
-            _("服务标准没有规定签到、签退的规则，暂时不能签到；请联系服务机构。"), code="no_visit_rules"
-        ) from None
-
-
-def _at_the_door(order: Order, at: Position, reason: str, now: dt.datetime, who: str) -> tuple[Located, list[Any]]:
-    """A check-in by ``who``: inside the standard's window, where, and what it flags."""
-    rules = _rules(now.date())
-    refusal = visits.checkin_refusal(order, now, rules)
-    if refusal:
-        raise HomeCareError(refusal, code="outside_checkin_window")
-    where = _location_check(order, at, reason, on=now.date())
-    late = visits.punctuality_flag(order, now, rules, who=who)
-    flags = [late] if late else []
-    flags += visits.location_flags(
-        step="checkin", who=who, metres=where.metres, radius=where.radius, far=where.far, typed=where.typed
-    )
-    return where, flags
-
-
-def _propose(order: Order, caregiver: Caregiver, at: Position, where: Located, now: dt.datetime) -> None:
-    visits.location_propose(
-        order=order,
-        caregiver=caregiver,
-        latitude=at.latitude,
-        longitude=at.longitude,
-        accuracy_m=at.accuracy_m,
-        metres=where.metres,
-        reason=where.reason,
-        now=now,
-    )
-
-
-def _caregiver_only(actor: Any, order: Order) -> None:
-    if not permissions.is_assigned_caregiver(actor, order):
-        raise PermissionDenied("only the caregiver assigned to this visit may do this")
-
-
-def _crew_complete(order: Order) -> bool:
-    """The lead and every partner the visit needs have checked in."""
-    partners = list(order.partners.all())
-    present = (order.checkin_at is not None) + sum(p.checkin_at is not None for p in partners)
-    return order.checkin_at is not None and present >= order.staff
-
-
-@transaction.atomic
-def order_check_in(
-    *, actor: Any, order: Order, at: Position, reason: str = "", now: dt.datetime | None = None
-) -> Order:
-    """The lead caregiver arrives. The visit starts now if nobody else is needed or all partners are in."""
-    order = locked(order)
-    _caregiver_only(actor, order)
-    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "签到"))
-    now = timezone.localtime(now or local_now())
-    assert order.caregiver is not None  # noqa: S101 - a scheduled order has a caregiver (a constraint)
-    where, flags = _at_the_door(order, at, reason, now, order.caregiver.name)
-    before = _state(order)
-    order.status, order.checkin_at = OrderStatus.IN_SERVICE, now
-    order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
-    order.checkin_distance_m, order.checkin_flagged, order.checkin_reason = where.metres, where.far, where.reason
-    order.checkin_typed = where.typed
-    order.flags = [*order.flags, *flags]
-    if _crew_complete(order):
-        order.started_at = now
-    order.save()
-    if not at.typed:
-        _propose(order, order.caregiver, at, where, now)
     audit(
-        actor=actor,
-        event="homecare.order_checked_in",
-        obj=order,
-        before=before,
-        after={
-            **_state(order),
-            "distance_m": where.metres,
-            "flagged": where.far,
-            "typed": where.typed,
-            "flags": [f["flag"] for f in flags],
-        },
-        note=where.reason,
+        actor=actor, event="homecare.order_unscheduled", obj=order, before=before, after=order_state(order), note=reason
     )
     return order
-
-
-@transaction.atomic
-def order_partner_check_in(
-    *, actor: Any, order: Order, at: Position, reason: str = "", now: dt.datetime | None = None
-) -> VisitPartner:
-    """A second caregiver arrives (before or after the lead); the visit starts when the last one needed is in."""
-    order = locked(order)
-    if not permissions.is_partner(actor, order):
-        raise PermissionDenied("only a caregiver planned as this visit's partner may check in as one")
-    partner = (
-        VisitPartner.objects.select_for_update().select_related("caregiver").get(order=order, caregiver__user=actor)
-    )
-    _require(order, OrderStatus.SCHEDULED, OrderStatus.IN_SERVICE, action=pgettext("order action", "签到"))
-    if partner.checkin_at is not None:
-        raise HomeCareError(_("您已经签到过了。"), code="wrong_state")
-    now = timezone.localtime(now or local_now())
-    where, flags = _at_the_door(order, at, reason, now, partner.caregiver.name)
-    partner.checkin_at = now
-    partner.checkin_latitude, partner.checkin_longitude = at.latitude, at.longitude
-    partner.checkin_distance_m, partner.checkin_flagged, partner.checkin_reason = where.metres, where.far, where.reason
-    partner.checkin_typed = where.typed
-    partner.save()
-    order.flags = [*order.flags, *flags]
-    if order.started_at is None and _crew_complete(order):
-        order.started_at = now
-    order.save(update_fields=["flags", "started_at"])
-    if not at.typed:
-        _propose(order, partner.caregiver, at, where, now)
-    audit(
-        actor=actor,
-        event="homecare.partner_checked_in",
-        obj=order,
-        after={
-            "caregiver": partner.caregiver_id,
-            "distance_m": where.metres,
-            "flagged": where.far,
-            "typed": where.typed,
-            "flags": [f["flag"] for f in flags],
-        },
-        note=where.reason,
-    )
-    return partner
-
-
-@transaction.atomic
-def order_check_out(
-    *,
-    actor: Any,
-    order: Order,
-    at: Position,
-    tasks_done: Iterable[str],
-    notes: str = "",
-    reason: str = "",
-    short_reason: str = "",
-    now: dt.datetime | None = None,
-) -> Order:
-    """The lead caregiver leaves: the duration, the flags, and what the visit is worth under the standard's rules.
-
-    Leaving before the item's minimum duration needs ``short_reason``; the visit is then short. A visit that
-    needed more staff than checked in counts from the lead's arrival and is flagged staff_missing.
-    """
-    order = locked(order)
-    _caregiver_only(actor, order)
-    _require(order, OrderStatus.IN_SERVICE, action=pgettext("order action", "签退"))
-    tasks = [t.strip()[:200] for t in tasks_done if t.strip()]
-    if not tasks:
-        raise HomeCareError(_("请至少填写一项已完成的服务内容。"), code="record_required")
-    now = timezone.localtime(now or local_now())
-    assert order.checkin_at is not None  # noqa: S101 - in service: checked in
-    assert order.caregiver is not None  # noqa: S101 - in service: a caregiver (a constraint)
-    if now < order.checkin_at:
-        raise HomeCareError(_("签退时间不能早于签到时间，请核对手机的时间。"), code="bad_time")
-    rules = _rules(now.date())
-    where = _location_check(order, at, reason, on=now.date())
-    flags = visits.location_flags(
-        step="checkout",
-        who=order.caregiver.name,
-        metres=where.metres,
-        radius=where.radius,
-        far=where.far,
-        typed=where.typed,
-    )
-    present = 1 + order.partners.filter(checkin_at__isnull=False).count()
-    if present < order.staff:
-        flags.append({"flag": "staff_missing", "needed": order.staff, "present": present})
-    started = order.started_at or order.checkin_at
-    served = visits.minutes_between(started, now)
-    why_short = short_reason.strip()[:300]
-    if served < order.minutes:
-        if not why_short:
-            how = visits.settlement_of([{"flag": "short"}], rules)
-            raise HomeCareError(
-                _("服务从 %(start)s 开始，到现在 %(served)s 分钟，少于这个项目至少 %(minutes)s 分钟的要求。")
-                % {"start": f"{timezone.localtime(started):%H:%M}", "served": served, "minutes": order.minutes}
-                + _("如确需提前结束，请填写“提前结束的原因”；")
-                + visits.consequence(how),
-                code="short_reason_required",
-            )
-        flags.append({"flag": "short", "minutes": served, "needed": order.minutes})
-    else:
-        why_short = ""
-    before = _state(order)
-    order.status, order.checkout_at = OrderStatus.COMPLETED, now
-    order.checkout_latitude, order.checkout_longitude = at.latitude, at.longitude
-    order.checkout_distance_m, order.checkout_flagged, order.checkout_reason = where.metres, where.far, where.reason
-    order.checkout_typed = where.typed
-    order.tasks_done, order.notes = tasks, notes.strip()
-    order.started_at, order.visit_minutes, order.short_reason = started, served, why_short
-    order.flags = [*order.flags, *flags]
-    order.review, order.payable = visits.outcome(order, rules)
-    order.save()
-    audit(
-        actor=actor,
-        event="homecare.order_checked_out",
-        obj=order,
-        before=before,
-        after={
-            **_state(order),
-            "distance_m": where.metres,
-            "flagged": where.far,
-            "typed": where.typed,
-            "minutes": served,
-            "flags": [f["flag"] for f in order.flags],
-            "review": order.review,
-            "payable": None if order.payable is None else str(order.payable),
-        },
-        note=" ".join(filter(None, [where.reason, why_short])),
-    )
-    return order
-
-
-def _sniff(head: bytes) -> str | None:
-    for content_type, magic in settings.FUWU_PHOTO_TYPES.items():
-        if head.startswith(magic) and (content_type != "image/webp" or head[8:12] == b"WEBP"):
-            return str(content_type)
-    return None
-
-
-@transaction.atomic
-def photo_add(*, actor: Any, order: Order, upload: UploadedFile) -> ServicePhoto:
-    """A photo of the service record: JPEG, PNG or WebP by content (not by name), within the size limit."""
-    order = locked(order)
-    _caregiver_only(actor, order)
-    _require(order, OrderStatus.IN_SERVICE, OrderStatus.COMPLETED, action=pgettext("order action", "上传照片"))
-    if order.confirmed_at is not None:
-        raise HomeCareError(_("服务已经确认，不能再添加照片。"), code="wrong_state")
-    limit = settings.FUWU_PHOTO_MAX_COUNT
-    if order.photos.count() >= limit:
-        raise HomeCareError(_("每次服务最多上传%(limit)s张照片。") % {"limit": limit}, code="too_many_photos")
-    size = upload.size or 0
-    max_bytes = settings.FUWU_PHOTO_MAX_BYTES
-    if size == 0:
-        raise HomeCareError(_("照片文件是空的，请重新拍摄。"), code="bad_photo")
-    if size > max_bytes:
-        raise HomeCareError(
-            _("照片 %(name)s 为%(size)s MB，超过%(limit)s MB 的上限；请压缩后再上传。")
-            % {"name": upload.name, "size": f"{size / 1024 / 1024:.1f}", "limit": max_bytes // 1024 // 1024},
-            code="bad_photo",
-        )
-    upload.seek(0)
-    content_type = _sniff(upload.read(16))
-    upload.seek(0)
-    if content_type is None:
-        raise HomeCareError(_("%(name)s 不是 JPEG、PNG 或 WebP 图片。") % {"name": upload.name}, code="bad_photo")
-    photo = ServicePhoto.objects.create(order=order, image=upload, content_type=content_type, size=size)
-    audit(actor=actor, event="homecare.photo_added", obj=order, after={"photo": photo.pk, "type": content_type})
-    return photo
-
-
-@transaction.atomic
-def order_no_show(
-    *, actor: Any, order: Order, reason: str, at: Position | None = None, now: dt.datetime | None = None
-) -> Order:
-    """The visit did not happen (elder not at home, or the caregiver could not come); nothing is paid."""
-    order = locked(order)
-    if not (permissions.is_assigned_caregiver(actor, order) or permissions.manages(actor, order.provider)):
-        raise PermissionDenied("only the assigned caregiver or the provider may record a no-show")
-    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "登记未上门服务"))
-    if at is not None:
-        _require_valid(at)
-        order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
-        order.checkin_distance_m = _distance_from_home(order, at)
-        # _end saves only its own fields: keep where the caregiver stood.
-        order.save(update_fields=["checkin_latitude", "checkin_longitude", "checkin_distance_m"])
-    return _end(actor, order, OrderStatus.NO_SHOW, reason, "homecare.order_no_show", now)
 
 
 def order_confirm(*, actor: Any, order: Order, code: str = "", now: dt.datetime | None = None) -> Order:
@@ -814,7 +478,7 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
     person = order.account.person
     if not (permissions.is_assigned_caregiver(actor, order) or permissions.can_book_for(actor, person)):
         raise PermissionDenied("only the elder's family, their officer or the caregiver with the code may confirm")
-    _require(order, OrderStatus.COMPLETED, action=pgettext("order action", "确认"))
+    require_state(order, OrderStatus.COMPLETED, action=pgettext("order action", "确认"))
     if order.confirmed_at is not None:
         raise HomeCareError(_("这次服务已经确认过了。"), code="wrong_state")
     order.confirmed_at, order.confirmed_by = now or local_now(), actor
@@ -846,7 +510,7 @@ def order_rate(*, actor: Any, order: Order, stars: int, comment: str = "", now: 
     order = locked(order)
     if not permissions.is_family(actor, order.account.person):
         raise PermissionDenied("only the elder or their family may rate a visit")
-    _require(order, OrderStatus.COMPLETED, action=pgettext("order action", "评价"))
+    require_state(order, OrderStatus.COMPLETED, action=pgettext("order action", "评价"))
     if order.confirmed_at is None:
         raise HomeCareError(_("请先确认服务已完成，再评价。"), code="not_confirmed")
     if not 1 <= stars <= 5:

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
-from fuwu.homecare import complaints, permissions, selectors, services, standard, visits
+from fuwu.homecare import complaints, door, permissions, selectors, services, standard, visits
 from fuwu.homecare.forms_door import (
     BookForm,
     CancelForm,
@@ -586,11 +586,11 @@ def _where(distance: int | None, flagged: bool) -> str:
 def visit_check_in(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: CheckInForm) -> str:
         if not permissions.is_assigned_caregiver(request.user, order) and permissions.is_partner(request.user, order):
-            mine = services.order_partner_check_in(
+            mine = door.order_partner_check_in(
                 actor=request.user, order=order, at=form.position(), reason=form.cleaned_data["reason"]
             )
             return _("已签到。") + _where(mine.checkin_distance_m, mine.checkin_flagged or mine.checkin_typed)
-        done = services.order_check_in(
+        done = door.order_check_in(
             actor=request.user, order=order, at=form.position(), reason=form.cleaned_data["reason"]
         )
         started = _("已签到，开始服务。") if done.started_at else _("已签到。两人服务从搭档也签到时开始计时。")
@@ -603,7 +603,7 @@ def visit_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_check_out(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: CheckOutForm) -> str:
-        done = services.order_check_out(
+        done = door.order_check_out(
             actor=request.user,
             order=order,
             at=form.position(),
@@ -627,7 +627,7 @@ def visit_check_out(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_photo(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: PhotoForm) -> str:
-        services.photo_add(actor=request.user, order=order, upload=form.cleaned_data["photo"])
+        door.photo_add(actor=request.user, order=order, upload=form.cleaned_data["photo"])
         return _("照片已上传。")
 
     return _caregiver_action(request, pk, PhotoForm, "photo_form", act)
@@ -647,7 +647,7 @@ def visit_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_no_show(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: NoShowForm) -> str:
-        services.order_no_show(actor=request.user, order=order, reason=form.cleaned_data["reason"], at=form.position())
+        door.order_no_show(actor=request.user, order=order, reason=form.cleaned_data["reason"], at=form.position())
         return _("已登记这次未能上门服务，服务机构会联系老人或家属另行安排。")
 
     return _caregiver_action(request, pk, NoShowForm, "noshow_form", act)

@@ -14,16 +14,9 @@ from openapi_spec_validator import validate as validate_spec
 
 from fuwu.accounts.models import Role, User
 from fuwu.areas.models import Area
+from fuwu.homecare.door import Position, order_check_in, order_check_out
 from fuwu.homecare.models import AccountMonth, Order, OrderStatus
-from fuwu.homecare.services import (
-    Position,
-    order_accept,
-    order_book,
-    order_check_in,
-    order_check_out,
-    order_confirm,
-    order_schedule,
-)
+from fuwu.homecare.services import order_accept, order_book, order_confirm, order_schedule
 from fuwu.residents import crypto
 from fuwu.residents.masking import mask_name
 from tests.homecare.conftest import ELDER_HOME, VILLAGE, World, at, make_user, second_caregiver, with_partner

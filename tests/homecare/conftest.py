@@ -16,7 +16,9 @@ from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
 from fuwu.homecare.accounts import accounts_open_from_run
+from fuwu.homecare.door import Position, order_partner_check_in
 from fuwu.homecare.models import Caregiver, EntitlementAccount, FamilyLink, Provider, TrainingRecord
+from fuwu.homecare.services import order_partner_assign
 from fuwu.residents.models import Person
 from fuwu.standards.parsing import ParsedStandard, parse_many
 from fuwu.standards.services import standards_load
@@ -184,8 +186,6 @@ def second_caregiver(world: World) -> Caregiver:
 
 def with_partner(world: World, order: Any, *, arrive: dt.datetime | None) -> None:
     """Give a scheduled visit that needs two its second caregiver, who checks in at ``arrive`` (None: never)."""
-    from fuwu.homecare.services import Position, order_partner_assign, order_partner_check_in
-
     partner = second_caregiver(world)
     order_partner_assign(actor=world.provider_admin, order=order, caregiver=partner)
     if arrive is not None:

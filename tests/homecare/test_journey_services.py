@@ -6,18 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 from fuwu.eligibility.models import Receipt
+from fuwu.homecare.door import Position, order_check_in, order_check_out, order_partner_check_in
 from fuwu.homecare.models import AccountMonth, OrderStatus
 from fuwu.homecare.planning import dispatch_day
-from fuwu.homecare.services import (
-    Position,
-    order_accept,
-    order_book,
-    order_check_in,
-    order_check_out,
-    order_confirm,
-    order_partner_check_in,
-    order_rate,
-)
+from fuwu.homecare.services import order_accept, order_book, order_confirm, order_rate
 from tests.homecare.conftest import ELDER_HOME, TODAY, World, at, second_caregiver
 
 

@@ -28,6 +28,7 @@ from fuwu.common.models import AuditLog
 from fuwu.homecare import standard
 from fuwu.homecare.accounts import account_set_home
 from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
+from fuwu.homecare.door import Position, order_check_in, order_check_out, order_no_show, photo_add
 from fuwu.homecare.models import (
     AccountMonth,
     AccountStatus,
@@ -44,20 +45,15 @@ from fuwu.homecare.models import (
 )
 from fuwu.homecare.services import (
     HomeCareError,
-    Position,
     order_accept,
     order_book,
     order_cancel,
-    order_check_in,
-    order_check_out,
     order_confirm,
     order_decline,
-    order_no_show,
     order_rate,
     order_schedule,
     order_unschedule,
     orders_flag_overdue,
-    photo_add,
 )
 from tests.homecare.conftest import ELDER_HOME, TODAY, VILLAGE, World, at, make_user, with_partner
 from tests.residents.factories import PersonFactory

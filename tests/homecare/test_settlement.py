@@ -18,6 +18,7 @@ from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area
 from fuwu.common.models import AuditLog
 from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
+from fuwu.homecare.door import Position, order_check_in, order_check_out, order_no_show
 from fuwu.homecare.exports import settlement_pdf, settlement_xlsx
 from fuwu.homecare.models import (
     AccountMonth,
@@ -30,14 +31,10 @@ from fuwu.homecare.models import (
 )
 from fuwu.homecare.services import (
     HomeCareError,
-    Position,
     order_accept,
     order_book,
     order_cancel,
-    order_check_in,
-    order_check_out,
     order_confirm,
-    order_no_show,
     order_rate,
     order_schedule,
 )

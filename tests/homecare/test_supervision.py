@@ -14,6 +14,7 @@ from fuwu.accounts.models import Role
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.common.models import AuditLog
 from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
+from fuwu.homecare.door import Position
 from fuwu.homecare.models import (
     CalendarDay,
     Callback,
@@ -23,7 +24,7 @@ from fuwu.homecare.models import (
     OrderStatus,
     TrainingRecord,
 )
-from fuwu.homecare.services import HomeCareError, Position, order_rate
+from fuwu.homecare.services import HomeCareError, order_rate
 from fuwu.homecare.supervision import callback_record, callbacks_sample, indicators
 from fuwu.residents.models import Person
 from tests.homecare.conftest import ELDER_HOME, World, at, make_user

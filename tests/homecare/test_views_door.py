@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from fuwu.accounts.models import Role, User
 from fuwu.homecare import services, standard
+from fuwu.homecare.door import Position, order_check_in, order_check_out, order_partner_check_in, photo_add
 from fuwu.homecare.models import (
     AccountMonth,
     Caregiver,
@@ -29,7 +30,6 @@ from fuwu.homecare.models import (
     Rating,
     ServicePhoto,
 )
-from fuwu.homecare.services import Position
 from fuwu.residents import crypto
 from tests.homecare.conftest import ELDER_HOME, TODAY, World, at, make_user, second_caregiver, with_partner
 from tests.residents.factories import PersonFactory
@@ -120,13 +120,13 @@ def scheduled(world: World, booked: Order) -> Order:
 def in_service(world: World, scheduled: Order) -> Order:
     partner = second_caregiver(world)
     assert partner.user is not None
-    services.order_partner_check_in(actor=partner.user, order=scheduled, at=HOME, now=at(DAY, 9, 33))
-    return services.order_check_in(actor=world.caregiver_user, order=scheduled, at=HOME, now=at(DAY, 9, 35))
+    order_partner_check_in(actor=partner.user, order=scheduled, at=HOME, now=at(DAY, 9, 33))
+    return order_check_in(actor=world.caregiver_user, order=scheduled, at=HOME, now=at(DAY, 9, 35))
 
 
 @pytest.fixture
 def completed(world: World, in_service: Order) -> Order:
-    return services.order_check_out(
+    return order_check_out(
         actor=world.caregiver_user, order=in_service, at=HOME, tasks_done=["协助洗浴"], now=at(DAY, 10, 45)
     )
 
@@ -755,7 +755,7 @@ POSTS: dict[str, str] = {
 
 @pytest.fixture
 def door(world: World, in_service: Order, other_caregiver: User) -> dict[str, Any]:
-    photo = services.photo_add(
+    photo = photo_add(
         actor=world.caregiver_user, order=in_service, upload=SimpleUploadedFile("a.jpg", JPEG, "image/jpeg")
     )
     return {

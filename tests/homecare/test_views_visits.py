@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from fuwu.accounts.models import Role
 from fuwu.areas.models import Area
-from fuwu.homecare import services
+from fuwu.homecare import door, services
+from fuwu.homecare.door import Position
 from fuwu.homecare.models import (
     AccountMonth,
     EntitlementAccount,
@@ -25,7 +26,6 @@ from fuwu.homecare.models import (
     OrderStatus,
     ReviewStatus,
 )
-from fuwu.homecare.services import Position
 from fuwu.homecare.settlement import settlement_generate
 from tests.homecare.conftest import ELDER_HOME, TODAY, World, at, make_user, second_caregiver, with_partner
 
@@ -169,8 +169,8 @@ def test_checking_out_early_asks_for_a_reason_on_the_phone(client: Client, world
 
 def short_cleaning(world: World) -> Order:
     order = scheduled(world, "hc-cleaning")
-    services.order_check_in(actor=world.caregiver_user, order=order, at=HOME, now=at(DAY, 9))
-    return services.order_check_out(
+    door.order_check_in(actor=world.caregiver_user, order=order, at=HOME, now=at(DAY, 9))
+    return door.order_check_out(
         actor=world.caregiver_user,
         order=order,
         at=HOME,
@@ -202,8 +202,8 @@ def test_the_family_sees_a_short_visit_and_its_price_before_confirming(client: C
 
 def test_the_family_is_told_a_held_visit_waits_for_review(client: Client, world: World) -> None:
     order = scheduled(world, "hc-cleaning")
-    services.order_check_in(actor=world.caregiver_user, order=order, at=HOME, now=at(DAY, 9, 40))
-    services.order_check_out(actor=world.caregiver_user, order=order, at=HOME, tasks_done=["打扫"], now=at(DAY, 11, 45))
+    door.order_check_in(actor=world.caregiver_user, order=order, at=HOME, now=at(DAY, 9, 40))
+    door.order_check_out(actor=world.caregiver_user, order=order, at=HOME, tasks_done=["打扫"], now=at(DAY, 11, 45))
     as_user(client, world.family)
     page = text(client.get(reverse("homecare:order", args=[order.pk])))
     assert "李护理员签到比约定时间晚 40 分钟" in page
@@ -268,8 +268,8 @@ def test_the_plan_gives_the_bath_two_caregivers(client: Client, world: World) ->
 
 def held_visit(world: World) -> Order:
     order = scheduled(world, "hc-cleaning")
-    services.order_check_in(actor=world.caregiver_user, order=order, at=HOME, now=at(DAY, 9, 40))
-    services.order_check_out(actor=world.caregiver_user, order=order, at=HOME, tasks_done=["打扫"], now=at(DAY, 11, 45))
+    door.order_check_in(actor=world.caregiver_user, order=order, at=HOME, now=at(DAY, 9, 40))
+    door.order_check_out(actor=world.caregiver_user, order=order, at=HOME, tasks_done=["打扫"], now=at(DAY, 11, 45))
     services.order_confirm(actor=world.family, order=order, now=at(DAY, 11, 50))
     return order
 
@@ -405,7 +405,7 @@ def test_typed_home_coordinates_need_a_note_on_the_page(client: Client, world: W
 def test_the_officer_takes_the_caregivers_located_check_in_as_the_home(client: Client, world: World) -> None:
     order = scheduled(world, "hc-cleaning")
     here = Position(ELDER_HOME[0] + Decimal("0.0008"), ELDER_HOME[1] + Decimal("0.0004"), accuracy_m=9)
-    services.order_check_in(actor=world.caregiver_user, order=order, at=here, now=at(DAY, 9))
+    door.order_check_in(actor=world.caregiver_user, order=order, at=here, now=at(DAY, 9))
     proposal = LocationProposal.objects.get()
     url = reverse("homecare:account", args=[world.account.pk])
     as_user(client, world.provider_admin)

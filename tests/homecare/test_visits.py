@@ -20,6 +20,7 @@ from fuwu.common.models import AuditLog
 from fuwu.homecare import visits
 from fuwu.homecare.accounts import account_set_home, location_proposal_accept, location_proposal_dismiss
 from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
+from fuwu.homecare.door import Position, order_check_in, order_check_out, order_partner_check_in
 from fuwu.homecare.exports import settlement_pdf, settlement_xlsx
 from fuwu.homecare.models import (
     AccountMonth,
@@ -34,14 +35,10 @@ from fuwu.homecare.models import (
 from fuwu.homecare.reviews import visit_review
 from fuwu.homecare.services import (
     HomeCareError,
-    Position,
     order_accept,
     order_book,
-    order_check_in,
-    order_check_out,
     order_confirm,
     order_partner_assign,
-    order_partner_check_in,
     order_schedule,
 )
 from fuwu.homecare.settlement import reconcile, settlement_confirm, settlement_generate, settlement_report
