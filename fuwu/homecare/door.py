@@ -72,6 +72,15 @@ class Located:
     typed: bool
     reason: str
 
+    def audited(self, flags: list[dict[str, Any]]) -> dict[str, Any]:
+        """What the audit row keeps of where the caregiver was, and of the visit's flags."""
+        return {
+            "distance_m": self.metres,
+            "flagged": self.far,
+            "typed": self.typed,
+            "flags": [f["flag"] for f in flags],
+        }
+
 
 def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> Located:
     _require_valid(at)
@@ -172,13 +181,7 @@ def order_check_in(
         event="homecare.order_checked_in",
         obj=order,
         before=before,
-        after={
-            **order_state(order),
-            "distance_m": where.metres,
-            "flagged": where.far,
-            "typed": where.typed,
-            "flags": [f["flag"] for f in flags],
-        },
+        after={**order_state(order), **where.audited(flags)},
         note=where.reason,
     )
     return order
@@ -215,13 +218,7 @@ def order_partner_check_in(
         actor=actor,
         event="homecare.partner_checked_in",
         obj=order,
-        after={
-            "caregiver": partner.caregiver_id,
-            "distance_m": where.metres,
-            "flagged": where.far,
-            "typed": where.typed,
-            "flags": [f["flag"] for f in flags],
-        },
+        after={"caregiver": partner.caregiver_id, **where.audited(flags)},
         note=where.reason,
     )
     return partner
@@ -301,11 +298,8 @@ def order_check_out(
         before=before,
         after={
             **order_state(order),
-            "distance_m": where.metres,
-            "flagged": where.far,
-            "typed": where.typed,
+            **where.audited(order.flags),
             "minutes": served,
-            "flags": [f["flag"] for f in order.flags],
             "review": order.review,
             "payable": None if order.payable is None else str(order.payable),
         },

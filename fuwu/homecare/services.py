@@ -350,6 +350,19 @@ def end_with_reason(actor: Any, order: Order, status: str, reason: str, event: s
     return order
 
 
+def _require_sendable(order: Order, caregiver: Caregiver, *, on: dt.date) -> None:
+    """Refuse a caregiver of another provider, or one who may not make this visit on ``on``."""
+    if caregiver.provider_id != order.provider_id:
+        raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
+    problems = caregiver_may_serve(caregiver, item=order.item, on=on)
+    if problems:
+        raise HomeCareError(
+            _("%(caregiver)s不能承担这次服务：%(problems)s。")
+            % {"caregiver": caregiver.name, "problems": _("；").join(problems)},
+            code="caregiver_blocked",
+        )
+
+
 @transaction.atomic
 def order_schedule(
     *, actor: Any, order: Order, caregiver: Caregiver, planned_start: dt.datetime, note: str = ""
@@ -359,15 +372,7 @@ def order_schedule(
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may schedule it")
     require_state(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action=pgettext("order action", "派单"))
-    if caregiver.provider_id != order.provider_id:
-        raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
-    problems = caregiver_may_serve(caregiver, item=order.item, on=timezone.localtime(planned_start).date())
-    if problems:
-        raise HomeCareError(
-            _("%(caregiver)s不能承担这次服务：%(problems)s。")
-            % {"caregiver": caregiver.name, "problems": _("；").join(problems)},
-            code="caregiver_blocked",
-        )
+    _require_sendable(order, caregiver, on=timezone.localtime(planned_start).date())
     before = order_state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
         OrderStatus.SCHEDULED,
@@ -389,8 +394,6 @@ def order_partner_assign(*, actor: Any, order: Order, caregiver: Caregiver) -> V
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may add a caregiver to the visit")
     require_state(order, OrderStatus.SCHEDULED, action=pgettext("order action", "安排搭档"))
-    if caregiver.provider_id != order.provider_id:
-        raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
     partners = list(order.partners.all())
     if caregiver.pk == order.caregiver_id or any(p.caregiver_id == caregiver.pk for p in partners):
         raise HomeCareError(
@@ -401,13 +404,7 @@ def order_partner_assign(*, actor: Any, order: Order, caregiver: Caregiver) -> V
             _("这项服务需要 %(staff)s 名护理员，已经安排够了。") % {"staff": order.staff}, code="crew_complete"
         )
     assert order.planned_start is not None  # noqa: S101 - scheduled (a constraint)
-    problems = caregiver_may_serve(caregiver, item=order.item, on=timezone.localtime(order.planned_start).date())
-    if problems:
-        raise HomeCareError(
-            _("%(caregiver)s不能承担这次服务：%(problems)s。")
-            % {"caregiver": caregiver.name, "problems": _("；").join(problems)},
-            code="caregiver_blocked",
-        )
+    _require_sendable(order, caregiver, on=timezone.localtime(order.planned_start).date())
     partner = VisitPartner.objects.create(order=order, caregiver=caregiver)
     audit(actor=actor, event="homecare.partner_assigned", obj=order, after={"partner": caregiver.pk})
     return partner

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -28,25 +27,15 @@ from fuwu.homecare.models import (
 )
 from fuwu.homecare.settlement import settlement_generate
 from tests.homecare.conftest import ELDER_HOME, TODAY, World, at, make_user, second_caregiver, with_partner
+from tests.homecare.test_views_door import Clock
+from tests.homecare.test_views_door import clock as clock  # the pages' clock, set to the world's Monday morning
+from tests.homecare.test_visits import DAY, booked
 
 pytestmark = pytest.mark.django_db
 
-DAY = TODAY + dt.timedelta(days=1)
 HOME = Position(*ELDER_HOME)
 AT_HOME = {"latitude": str(ELDER_HOME[0]), "longitude": str(ELDER_HOME[1]), "located": "device", "accuracy": "9"}
 TYPED = {"latitude": str(ELDER_HOME[0]), "longitude": str(ELDER_HOME[1])}
-
-
-@dataclass
-class Clock:
-    now: dt.datetime
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fixed = Clock(at(TODAY, 10))
-    monkeypatch.setattr(services, "local_now", lambda: fixed.now)
-    return fixed
 
 
 def text(response: Any) -> str:
@@ -59,19 +48,8 @@ def as_user(client: Client, user: Any) -> Client:
 
 
 def scheduled(world: World, item: str = "hc-bathing", *, key: str = "v1", hour: int = 9) -> Order:
-    order, _ = services.order_book(
-        actor=world.family,
-        person=world.elder,
-        item=item,
-        window_start=at(DAY, hour),
-        window_end=at(DAY, hour + 3),
-        idempotency_key=key,
-        now=at(TODAY, 8),
-    )
-    services.order_accept(actor=world.provider_admin, order=order, now=at(TODAY, 9))
-    order = services.order_schedule(
-        actor=world.provider_admin, order=order, caregiver=world.caregiver, planned_start=at(DAY, hour)
-    )
+    """Booked for tomorrow, accepted and given to the world's caregiver (with a partner when it needs two)."""
+    order = booked(world, item, key=key, hour=hour)
     if order.staff > 1:
         with_partner(world, order, arrive=None)
     return order
