@@ -46,11 +46,6 @@ def is_partner(user: Any, order: Order) -> bool:
     return bool(has_role(user, {Role.CAREGIVER}) and order.partners.filter(caregiver__user=user).exists())
 
 
-def on_visit(user: Any, order: Order) -> bool:
-    """The lead caregiver or a partner: who may see the visit and its elder's address."""
-    return is_assigned_caregiver(user, order) or is_partner(user, order)
-
-
 def can_open_accounts(user: Any) -> bool:
     return has_role(user, {Role.DEPARTMENT_OFFICER}) and getattr(user, "area", None) is not None
 
