@@ -410,7 +410,7 @@ def _visit_or_404(request: HttpRequest, pk: int) -> Order:
 @login_required
 @require_GET
 def route(request: HttpRequest) -> HttpResponse:
-    """The caregiver's visits of one day (today unless ``?day=YYYY-MM-DD``), in planned order."""
+    """The caregiver's visits of one day (``?day=YYYY-MM-DD``; without it the day with work), in planned order."""
     caregiver = _caregiver_or_404(request)
     today = _today()
     day, status, moved = today, 200, False

@@ -282,7 +282,7 @@ def _excluded(run: DispatchRun | None, names: dict[int, str]) -> list[tuple[str,
 @require_http_methods(["GET", "POST"])
 @_for(PROVIDERS)
 def plan_day(request: HttpRequest) -> HttpResponse:
-    """The day's routes, what is left unassigned and why; POST makes (or re-makes) the plan."""
+    """The day's routes, what is left unassigned and why (the first day with work unless ``?day=``); POST plans."""
     provider = _provider(request)
     if provider is None:
         if request.method == "POST":
