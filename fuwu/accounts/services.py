@@ -25,6 +25,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("resident", "demo-resident-2026", Role.RESIDENT, "331002"),
     DemoAccount("family", "demo-family-2026", Role.RESIDENT, "331002"),
     DemoAccount("caregiver", "demo-caregiver-2026", Role.CAREGIVER, "331002"),
+    DemoAccount("caregiver2", "demo-caregiver2-2026", Role.CAREGIVER, "331002"),
     DemoAccount("provider", "demo-provider-2026", Role.PROVIDER_ADMIN, "331002"),
     DemoAccount("officer", "demo-officer-2026", Role.DEPARTMENT_OFFICER, "331002", "civil-affairs"),
     DemoAccount("stdoffice", "demo-stdoffice-2026", Role.STANDARDS_OFFICE, "331000"),

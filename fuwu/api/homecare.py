@@ -17,6 +17,11 @@ Errors: ``{"detail": ...}`` as in the rest of the API; a refusal by the home-car
   ``bad_window``, ``reason_required`` … A body or query that does not parse at all (a datetime without a
   UTC offset, a missing field) is django-ninja's own 422, whose ``detail`` is a list of problems.
 
+An order's ``visit`` says what happened at the door under the standard's visit rules: the second caregivers of
+a visit for two, when it started and how long it lasted, each irregularity (``flags``, with the words the pages
+show), the officer's ``review`` of a held visit, and what the visit is worth (``payable``); a statement line's
+``reason`` says why a visit is not paid in full.
+
 Identity numbers are never in a response. An order's confirmation code (read to the caregiver at the door)
 is shown only to the elder's family (``FamilyLink``); auditors see elders' names masked.
 """
@@ -40,7 +45,7 @@ from ninja.security import django_auth
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.api import schemas as s
-from fuwu.homecare import selectors, services, standard
+from fuwu.homecare import selectors, services, standard, visits
 from fuwu.homecare.models import EntitlementAccount, Order, OrderStatus
 from fuwu.homecare.services import HomeCareError
 from fuwu.residents.masking import mask_name
@@ -48,6 +53,38 @@ from fuwu.residents.models import Person
 from fuwu.residents.selectors import persons_for_user
 
 router = Router(tags=["homecare"], auth=django_auth)
+
+
+# What happened at the door, added to the shared order schema here (home care's own part of the API).
+class VisitFlagOut(Schema):
+    flag: str = Field(description="short, early, late, out_of_range, typed_location or staff_missing")
+    text: str = Field(description="The flag in plain words, in the request's language.")
+
+
+class VisitOut(Schema):
+    partners: list[str] = Field(description="The second caregivers of a visit that needs more than one.")
+    started_at: dt.datetime | None = Field(description="When every caregiver the visit needs had checked in.")
+    visit_minutes: int | None = Field(description="The duration from the start to the check-out, in minutes.")
+    flags: list[VisitFlagOut]
+    review: str = Field(description='"" (none needed), pending, full, reduced or refused: the officer\'s review.')
+    payable: str | None = Field(description="What the visit is worth under the standard's rules; null until known.")
+
+
+class HomeCareOrderOut(s.OrderOut):
+    visit: VisitOut
+
+
+class HomeCareOrderPageOut(s.OrderPageOut):
+    items: list[HomeCareOrderOut]  # type: ignore[assignment]  # a narrower item type, for output only
+
+
+class HomeCareStatementLineOut(s.StatementLineOut):
+    reason: str = Field(description="Why the visit is not paid in full, or is held for review (empty otherwise).")
+
+
+class HomeCareStatementOut(s.StatementOut):
+    lines: list[HomeCareStatementLineOut]  # type: ignore[assignment]  # a narrower line type, for output only
+
 
 # A refusal's status by its code; any other code is 422 (the request cannot be met as asked).
 CONFLICT = frozenset({"idempotency_key_reused", "insufficient_subsidy", "monthly_limit", "wrong_state"})
@@ -122,6 +159,14 @@ def _order(o: Order, viewer: _Viewer) -> dict[str, Any]:
         "end_reason": o.end_reason,
         "overdue_flagged_at": _local(o.overdue_flagged_at),
         "confirmation_code": o.confirmation_code if person.pk in viewer.family_of else None,
+        "visit": {
+            "partners": [p.caregiver.name for p in o.partners.all()],
+            "started_at": _local(o.started_at),
+            "visit_minutes": o.visit_minutes,
+            "flags": [{"flag": f.get("flag", ""), "text": visits.flag_text(f)} for f in o.flags],
+            "review": o.review,
+            "payable": None if o.payable is None else _money(o.payable),
+        },
     }
 
 
@@ -171,8 +216,8 @@ def list_projects(request: HttpRequest, on: dt.date | None = None) -> Any:
 @router.post(
     "/orders",
     response={
-        200: s.OrderOut,
-        201: s.OrderOut,
+        200: HomeCareOrderOut,
+        201: HomeCareOrderOut,
         400: s.HomeCareErrorOut,
         **UNAUTHORIZED,
         403: s.ErrorOut,
@@ -232,14 +277,14 @@ class OrderFilter(Schema):
     offset: int = Field(0, ge=0)
 
 
-@router.get("/orders", response={200: s.OrderPageOut, **UNAUTHORIZED})
+@router.get("/orders", response={200: HomeCareOrderPageOut, **UNAUTHORIZED})
 def list_orders(request: HttpRequest, filters: Query[OrderFilter]) -> Any:
     """The orders the caller may see, newest window first, ``limit`` (at most 200) from ``offset``.
 
     Family: their elders' orders; officers: their area's; provider administrators: their provider's;
     caregivers: the visits assigned to them; auditors: all.
     """
-    orders = selectors.orders_for_user(user=request.user)
+    orders = selectors.orders_for_user(user=request.user).prefetch_related("partners__caregiver")
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.person_id is not None:
@@ -254,7 +299,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilter]) -> Any:
     }
 
 
-@router.get("/orders/{order_id}", response={200: s.OrderOut, **UNAUTHORIZED, 404: s.ErrorOut})
+@router.get("/orders/{order_id}", response={200: HomeCareOrderOut, **UNAUTHORIZED, 404: s.ErrorOut})
 def get_order(request: HttpRequest, order_id: int) -> Any:
     """One order, if the caller may see it (404 otherwise, whether or not it exists)."""
     try:
@@ -267,7 +312,7 @@ def get_order(request: HttpRequest, order_id: int) -> Any:
 @router.post(
     "/orders/{order_id}/cancel",
     response={
-        200: s.OrderOut,
+        200: HomeCareOrderOut,
         **UNAUTHORIZED,
         403: s.ErrorOut,
         404: s.ErrorOut,
@@ -296,13 +341,15 @@ def cancel_order(request: HttpRequest, order_id: int, body: s.CancelIn) -> Any:
 
 @router.get(
     "/accounts/{person_id}/statement",
-    response={200: s.StatementOut, **UNAUTHORIZED, 404: s.ErrorOut, 422: s.HomeCareErrorOut},
+    response={200: HomeCareStatementOut, **UNAUTHORIZED, 404: s.ErrorOut, 422: s.HomeCareErrorOut},
 )
 def statement(request: HttpRequest, person_id: int, month: str | None = None) -> Any:
     """An elder's month (``month=YYYY-MM``, default this month): allowance, held, spent, left, and every order.
 
-    A line's ``subsidy`` and ``self_pay`` count once the visit is confirmed (0 before, and 0 subsidy after an
-    upheld complaint gave it back). Family, the elder's officer, their provider and auditors may read it.
+    A line's ``subsidy`` and ``self_pay`` count once the visit is confirmed and its worth is known (0 before,
+    0 while held for the officer's review, and 0 subsidy after an upheld complaint gave it back); a short visit
+    counts its share of the price, and ``reason`` says why. Family, the elder's officer, their provider and
+    auditors may read it.
     """
     if month is None:
         first = timezone.localdate().replace(day=1)
@@ -333,6 +380,7 @@ def statement(request: HttpRequest, person_id: int, month: str | None = None) ->
                 "price": _money(line.order.price),
                 "subsidy": _money(line.subsidy),
                 "self_pay": _money(line.self_pay),
+                "reason": line.reason,
             }
             for line in result.lines
         ],

@@ -16,7 +16,15 @@ from fuwu.areas.selectors import descendant_codes_prefix
 from fuwu.common.audit import audit
 from fuwu.eligibility.models import ResultStatus, ScreeningResult, ScreeningRun
 from fuwu.homecare import permissions, standard, workdays
-from fuwu.homecare.models import AccountStatus, EntitlementAccount, OrderKind, Provider
+from fuwu.homecare.models import (
+    AccountStatus,
+    EntitlementAccount,
+    LocationProposal,
+    LocationSource,
+    OrderKind,
+    ProposalStatus,
+    Provider,
+)
 from fuwu.homecare.services import HomeCareError, calendar_overrides, local_now
 from fuwu.residents.models import Person
 
@@ -132,15 +140,100 @@ def _account_state(account: EntitlementAccount) -> dict[str, Any]:
 
 @transaction.atomic
 def account_set_home(
-    *, actor: Any, account: EntitlementAccount, address: str, latitude: Decimal, longitude: Decimal
+    *,
+    actor: Any,
+    account: EntitlementAccount,
+    address: str,
+    latitude: Decimal,
+    longitude: Decimal,
+    source: str = LocationSource.TYPED,
+    note: str = "",
 ) -> EntitlementAccount:
-    """Where visits happen: needed for dispatch and the check-in distance."""
+    """Where visits happen: needed for dispatch and the check-in distance.
+
+    ``source`` says where the position came from: picked on the map, or typed by hand (allowed, with the
+    officer's ``note`` of where the figures came from). A caregiver's located check-in is taken through
+    ``location_proposal_accept`` instead.
+    """
     if not (permissions.is_officer_for(actor, account.person) or permissions.manages(actor, account.provider)):
         raise PermissionDenied("only the elder's officer or provider may set the home location")
     if not (latitude.is_finite() and longitude.is_finite() and -90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise HomeCareError(_("经纬度超出范围：纬度应在 -90～90，经度应在 -180～180 之间。"), code="bad_location")
-    before = {"address": account.address, "lat": str(account.latitude), "lon": str(account.longitude)}
-    account.address, account.latitude, account.longitude = address.strip(), latitude, longitude
-    account.save(update_fields=["address", "latitude", "longitude"])
-    audit(actor=actor, event="homecare.account_home_set", obj=account, before=before, after={"address": address})
+    if source not in (LocationSource.MAP, LocationSource.TYPED):
+        raise HomeCareError(_("请在地图上选定住址位置，或手动填写经纬度。"), code="bad_source")
+    if source == LocationSource.TYPED and not note.strip():
+        raise HomeCareError(
+            _("经纬度是手动填写的：请在“说明”中写明坐标从哪里得来（例如“手机地图应用长按住处读取”）。"),
+            code="note_required",
+        )
+    return _set_home(actor, account, address.strip(), latitude, longitude, source, note.strip())
+
+
+def _set_home(
+    actor: Any,
+    account: EntitlementAccount,
+    address: str,
+    latitude: Decimal,
+    longitude: Decimal,
+    source: str,
+    note: str,
+) -> EntitlementAccount:
+    before = {
+        "address": account.address,
+        "lat": str(account.latitude),
+        "lon": str(account.longitude),
+        "source": account.location_source,
+    }
+    account.address, account.latitude, account.longitude = address, latitude, longitude
+    account.location_source, account.location_note = source, note[:300]
+    account.save(update_fields=["address", "latitude", "longitude", "location_source", "location_note"])
+    audit(
+        actor=actor,
+        event="homecare.account_home_set",
+        obj=account,
+        before=before,
+        after={"address": address, "lat": str(latitude), "lon": str(longitude), "source": source},
+        note=note,
+    )
     return account
+
+
+def _pending_proposal(actor: Any, proposal: LocationProposal) -> LocationProposal:
+    proposal = LocationProposal.objects.select_for_update().select_related("account__person").get(pk=proposal.pk)
+    if not permissions.is_officer_for(actor, proposal.account.person):
+        raise PermissionDenied("only the elder's officer may decide on a proposed home position")
+    if proposal.status != ProposalStatus.PENDING:
+        raise HomeCareError(_("这个定位建议已经处理过了。"), code="wrong_state")
+    return proposal
+
+
+@transaction.atomic
+def location_proposal_accept(
+    *, actor: Any, proposal: LocationProposal, now: dt.datetime | None = None
+) -> EntitlementAccount:
+    """The officer takes a caregiver's located check-in as the home's position."""
+    proposal = _pending_proposal(actor, proposal)
+    account = EntitlementAccount.objects.select_for_update().get(pk=proposal.account_id)
+    proposal.status, proposal.decided_at, proposal.decided_by = ProposalStatus.ACCEPTED, now or local_now(), actor
+    proposal.save(update_fields=["status", "decided_at", "decided_by"])
+    note = _("%(caregiver)s %(when)s签到时的手机定位") % {
+        "caregiver": proposal.caregiver.name,
+        "when": f"{proposal.proposed_at:%Y-%m-%d %H:%M}",
+    }
+    return _set_home(
+        actor, account, account.address, proposal.latitude, proposal.longitude, LocationSource.CHECKIN, note
+    )
+
+
+@transaction.atomic
+def location_proposal_dismiss(
+    *, actor: Any, proposal: LocationProposal, now: dt.datetime | None = None
+) -> LocationProposal:
+    """The officer keeps the position on record (e.g. the caregiver was not at the home that day)."""
+    proposal = _pending_proposal(actor, proposal)
+    proposal.status, proposal.decided_at, proposal.decided_by = ProposalStatus.DISMISSED, now or local_now(), actor
+    proposal.save(update_fields=["status", "decided_at", "decided_by"])
+    audit(
+        actor=actor, event="homecare.location_proposal_dismissed", obj=proposal.account, after={"proposal": proposal.pk}
+    )
+    return proposal

@@ -21,6 +21,7 @@ from fuwu.homecare.models import (
     DispatchRun,
     EntitlementAccount,
     FamilyLink,
+    LocationProposal,
     Order,
     Provider,
     Rating,
@@ -28,6 +29,7 @@ from fuwu.homecare.models import (
     Settlement,
     SettlementLine,
     TrainingRecord,
+    VisitPartner,
 )
 
 
@@ -148,13 +150,37 @@ class PhotoInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class PartnerInline(ReadOnlyInline):
+    model = VisitPartner
+    fields = ("caregiver", "checkin_at", "checkin_distance_m", "checkin_flagged", "checkin_typed", "checkin_reason")
+    readonly_fields = fields
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "item", "status", "provider", "caregiver", "window_start", "respond_by", "overdue_flagged_at")
-    list_filter = ("status", "kind", "provider", "checkin_flagged", "checkout_flagged")
+    list_display = (
+        "pk",
+        "item",
+        "status",
+        "provider",
+        "caregiver",
+        "window_start",
+        "visit_minutes",
+        "review",
+        "payable",
+        "overdue_flagged_at",
+    )
+    list_filter = ("status", "kind", "provider", "review", "checkin_flagged", "checkout_flagged", "checkin_typed")
     list_select_related = ("provider", "caregiver")
     date_hierarchy = "window_start"
-    inlines = [PhotoInline]
+    inlines = [PartnerInline, PhotoInline]
+
+
+@admin.register(LocationProposal)
+class LocationProposalAdmin(ReadOnlyAdmin):
+    list_display = ("account", "caregiver", "proposed_at", "distance_m", "accuracy_m", "status", "decided_by")
+    list_filter = ("status",)
+    list_select_related = ("account", "caregiver", "decided_by")
 
 
 @admin.register(Rating)

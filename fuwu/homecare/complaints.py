@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fuwu.common.audit import audit
-from fuwu.homecare import permissions, standard, workdays
+from fuwu.homecare import permissions, standard, visits, workdays
 from fuwu.homecare.models import AccountMonth, Complaint, ComplaintStatus, Order, OrderStatus
 from fuwu.homecare.services import HomeCareError, calendar_overrides, local_now, locked
 
@@ -69,11 +69,13 @@ def _refund(order: Order) -> None:
     ``subsidy_refunded`` marks it, for the elder's own payment on a package as well as the subsidy.
     """
     month = AccountMonth.objects.filter(pk=order.account_month_id)
-    if order.confirmed_at is not None:
-        month.update(spent=F("spent") - order.subsidy, self_paid=F("self_paid") - order.self_pay)
+    if order.confirmed_at is not None and order.payable is not None:
+        subsidy, own = visits.spent_parts(order)
+        month.update(spent=F("spent") - subsidy, self_paid=F("self_paid") - own)
     elif order.status in (OrderStatus.CANCELLED, OrderStatus.NO_SHOW):
         return  # the hold went back when it ended; nothing was spent
     else:
+        # Not confirmed yet, or confirmed but held for the officer's review: the hold is still there.
         month.update(held=F("held") - order.subsidy)
     order.subsidy_refunded = True
     order.save(update_fields=["subsidy_refunded"])

@@ -61,7 +61,8 @@ def demo_homecare_ensure(*, today: dt.date | None = None) -> DemoHomeCare:
     every_qualification = sorted(standard.qualification_names())
     caregivers = [
         _caregiver(provider, "陈护理员（演示）", every_qualification, (28.6600, 121.4200), "caregiver", today),
-        _caregiver(provider, "周护理员（演示）", every_qualification[:1], (28.6900, 121.4500), None, today),
+        # The bath needs two (delivery.staff: 2): the second demo caregiver can join it.
+        _caregiver(provider, "周护理员（演示）", every_qualification[:1], (28.6900, 121.4500), "caregiver2", today),
     ]
     elder = _elder(today)
     family = User.objects.filter(username="family").first()
@@ -92,6 +93,9 @@ def _caregiver(
             "shift_end": dt.time(17, 30),
         },
     )
+    if not created and caregiver.user is None and user is not None:
+        caregiver.user = user
+        caregiver.save(update_fields=["user"])
     if created:
         hours = standard.number("pre_job_training_hours", on=today)
         TrainingRecord.objects.create(

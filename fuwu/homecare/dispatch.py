@@ -2,7 +2,9 @@
 
 Contract of :func:`plan` (and :func:`replan_after_absence`): in the returned :class:`Plan`
 
-* every visit is either on exactly one caregiver's route or in ``unassigned`` with a reason in plain words;
+* every visit is either on exactly one caregiver's route as its lead or in ``unassigned`` with a reason in plain
+  words; a visit for ``staff`` caregivers is also on ``staff - 1`` other routes as a partner, all starting at the
+  same minute (PyVRP cannot synchronise vehicles: see ``_pair`` for how, and what is not guaranteed);
 * a visit goes only to a caregiver who holds every skill it requires and whose health certificate is valid;
 * windows are hard and bound the *start* of a visit: it starts between ``window_start`` and ``window_end``
   (it may end later), so lateness is 0 by construction and is reported only as a check;
@@ -45,6 +47,7 @@ from fuwu.homecare.routing import (
     BoolArray,
     Fleet,
     FloatArray,
+    IntArray,
     RoutingProblem,
     RoutingSolution,
     route_starts,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
 
 Point = tuple[float, float]
 SolverName = Literal["pyvrp", "greedy"]
+StopRole = Literal["lead", "partner"]
 
 # Small provider days converge in well under a second; a plan need not burn the whole budget then. It stops
 # after this many search iterations per visit (at least _MIN_STALL) in a row without improvement.
@@ -78,6 +82,9 @@ class Visit:
     duration: int
     required_skills: frozenset[str] = frozenset()
     usual_caregiver: str | None = None
+    # How many caregivers make the visit together (bathing: two). The lead's stop and each partner's stop
+    # start at the same minute.
+    staff: int = 1
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,8 @@ class Stop:
     start: float
     end: float
     travel_minutes: float  # from the previous place (home or the previous elder)
+    # "lead" makes the visit (one per visit); "partner" joins a visit that needs more than one caregiver.
+    role: StopRole = "lead"
 
 
 @dataclass(frozen=True)
@@ -291,8 +300,9 @@ def replan_after_absence(plan: Plan, caregiver_id: str, now: float) -> Plan:
             continue
         done = tuple(s for s in route.stops if s.start < now)
         for s in route.stops[len(done) :]:
-            todo.append(by_id[s.visit_id])
-            planned_by[s.visit_id] = route.caregiver_id
+            if s.role == "lead":  # a partner's stop comes back with its visit
+                todo.append(by_id[s.visit_id])
+                planned_by[s.visit_id] = route.caregiver_id
         carer = caregivers[route.caregiver_id]
         here = by_id[done[-1].visit_id].location if done else carer.home
         if route.caregiver_id == caregiver_id:
@@ -324,6 +334,8 @@ def _validate(visits: Sequence[Visit], caregivers: Sequence[Caregiver], weights:
     for v in visits:
         if not 0 <= v.window_start <= v.window_end or v.duration < 0:
             raise ValueError(f"visit {v.id}: window must be ordered and duration non-negative")
+        if v.staff < 1:
+            raise ValueError(f"visit {v.id}: at least one caregiver makes a visit")
     for c in caregivers:
         if not 0 <= c.shift_start <= c.shift_end:
             raise ValueError(f"caregiver {c.id}: shift must be ordered")
@@ -360,7 +372,8 @@ def _make_plan(context: _Context, todo: list[Visit], starts: list[_Start], close
     back = secs[nd:, ends].T if len(starts) else np.zeros((0, len(todo)), dtype=np.int64)
     reach = (begin <= late[None, :]) & (begin + service[None, :] + back <= shift_late[:, None])
     able = skilled & reach
-    solvable = [j for j in range(len(todo)) if early[j] <= late[j] and able[:, j].any()]
+    # A visit for two needs two caregivers who could each make it; otherwise it is not worth a place in a route.
+    solvable = [j for j in range(len(todo)) if early[j] <= late[j] and able[:, j].sum() >= max(1, todo[j].staff)]
 
     unassigned: list[UnassignedVisit] = []
     in_problem = set(solvable)
@@ -401,20 +414,25 @@ def _make_plan(context: _Context, todo: list[Visit], starts: list[_Start], close
             unassigned.append(UnassignedVisit(todo[j].id, f"{why} around {_window(todo[j])}"))
 
     by_fleet = dict(solution.routes)
+    for k, s in enumerate(starts):
+        if route_starts(problem, k, by_fleet.get(k, ())) is None:  # both solvers are checked already: a bug here
+            raise RuntimeError(f"route for {s.caregiver.id} breaks a rule")
+    day = _Day(starts, nd, ends, secs, early, late, service, shift_early, shift_late)
+    lead: StopRole = "lead"
+    sequences = [[(solvable[c], lead) for c in by_fleet.get(k, ())] for k in range(len(starts))]
+    fixed = _pair(day, todo, sequences, skilled, unassigned)
     routes = list(closed)
     for k, s in enumerate(starts):
-        clients = by_fleet.get(k, ())
-        begins = route_starts(problem, k, clients)
-        if begins is None:  # both solvers are checked already; this would be a bug here
-            raise RuntimeError(f"route for {s.caregiver.id} breaks a rule")
+        begins = day.timeline(k, sequences[k], fixed)
+        if begins is None:  # pairing only inserts where a timeline fits; this would be a bug here
+            raise RuntimeError(f"route for {s.caregiver.id} breaks a rule after pairing")
         stops = list(s.fixed)
         here, free = k, int(shift_early[k])
-        for c, b in zip(clients, begins, strict=True):
-            j = solvable[c]
+        for (j, role), b in zip(sequences[k], begins, strict=True):
             leg = float(minutes[here, nd + j])
             # The first new visit: leave as late as possible rather than wait on the doorstep.
             arrival = b if here == k else free + int(secs[here, nd + j])
-            stops.append(Stop(todo[j].id, todo[j].elder_id, arrival / 60, b / 60, (b + service[j]) / 60, leg))
+            stops.append(Stop(todo[j].id, todo[j].elder_id, arrival / 60, b / 60, (b + service[j]) / 60, leg, role))
             here, free = nd + j, b + int(service[j])
         if stops:
             back_min = float(minutes[here, ends[k]])
@@ -425,6 +443,138 @@ def _make_plan(context: _Context, todo: list[Visit], starts: list[_Start], close
     order = {c.id: i for i, c in enumerate(context.caregivers)}
     routes.sort(key=lambda r: order[r.caregiver_id])
     return _summarise(context, routes, unassigned, solution.solver)
+
+
+@dataclass(frozen=True, eq=False)
+class _Day:
+    """The day's times in whole seconds, indexed as in ``_make_plan`` (depots, then the visits to plan)."""
+
+    starts: list[_Start]
+    nd: int
+    ends: list[int]
+    secs: IntArray
+    early: IntArray
+    late: IntArray
+    service: IntArray
+    shift_early: IntArray
+    shift_late: IntArray
+
+    def timeline(self, k: int, sequence: Sequence[tuple[int, StopRole]], fixed: dict[int, int]) -> list[int] | None:
+        """Earliest starts of ``sequence`` (visit index, role) on caregiver ``k``'s day, or None if it breaks a rule.
+
+        A visit in ``fixed`` starts exactly then (both caregivers of a two-person visit are there together).
+        """
+        now, here = int(self.shift_early[k]), k
+        begins: list[int] = []
+        for j, _role in sequence:
+            arrive = now + int(self.secs[here, self.nd + j])
+            begin = fixed.get(j, max(arrive, int(self.early[j])))
+            if begin < arrive or begin > self.late[j]:
+                return None
+            begins.append(begin)
+            now, here = begin + int(self.service[j]), self.nd + j
+        if now + int(self.secs[here, self.ends[k]]) > self.shift_late[k]:
+            return None
+        return begins
+
+    def arrival(
+        self, k: int, sequence: Sequence[tuple[int, StopRole]], at: int, j: int, fixed: dict[int, int]
+    ) -> int | None:
+        """The earliest caregiver ``k`` can be at visit ``j`` if it comes at position ``at`` of ``sequence``."""
+        now, here = int(self.shift_early[k]), k
+        for i, _role in sequence[:at]:
+            arrive = now + int(self.secs[here, self.nd + i])
+            begin = fixed.get(i, max(arrive, int(self.early[i])))
+            if begin < arrive or begin > self.late[i]:
+                return None
+            now, here = begin + int(self.service[i]), self.nd + i
+        return now + int(self.secs[here, self.nd + j])
+
+    def detour(self, k: int, sequence: Sequence[tuple[int, StopRole]], at: int, j: int) -> int:
+        """Extra travel (seconds) for caregiver ``k`` to go to visit ``j`` between positions ``at - 1`` and ``at``."""
+        before = k if at == 0 else self.nd + sequence[at - 1][0]
+        after = self.ends[k] if at == len(sequence) else self.nd + sequence[at][0]
+        here = self.nd + j
+        return int(self.secs[before, here] + self.secs[here, after] - self.secs[before, after])
+
+
+def _pair(
+    day: _Day,
+    todo: list[Visit],
+    sequences: list[list[tuple[int, StopRole]]],
+    skilled: BoolArray,
+    unassigned: list[UnassignedVisit],
+) -> dict[int, int]:
+    """Give every visit that needs more than one caregiver its partners, at the minute its lead starts it.
+
+    PyVRP has no synchronised visits, so the solver plans each visit for its lead alone; then, in order of
+    start, each multi-staff visit gets its partners among the other caregivers with the skills: for each
+    of them and each place in their day, the visit starts when both can be there (the lead's planned start,
+    or later if the partner arrives later) provided both days still keep every window and shift (other
+    visits may move within their windows; visits already paired do not move). The smallest detour wins,
+    then the earliest start. A visit that finds too few partners is taken off its lead's route and reported
+    unassigned. Sequences are changed in place; returns the fixed start (seconds) of each paired visit.
+
+    Not guaranteed: a plan that could fit a two-person visit by moving the lead's or another caregiver's
+    visits to other caregivers is not searched for; the first partner sets the start that any further
+    partners (three-person visits) must meet.
+    """
+    fixed: dict[int, int] = {}
+    leads = {j: k for k, sequence in enumerate(sequences) for j, role in sequence if role == "lead"}
+    waiting = [j for j in leads if todo[j].staff > 1]
+    starts_now = {k: day.timeline(k, sequence, fixed) for k, sequence in enumerate(sequences)}
+
+    def start_of(j: int) -> int:
+        k = leads[j]
+        begins = starts_now[k] or []
+        return begins[[i for i, _ in sequences[k]].index(j)]
+
+    for j in sorted(waiting, key=start_of):
+        k = leads[j]
+        begins = day.timeline(k, sequences[k], fixed)
+        assert begins is not None  # noqa: S101 - every sequence stays feasible between steps
+        planned = begins[[i for i, _ in sequences[k]].index(j)]
+        when = planned
+        chosen: list[int] = []
+        for _ in range(todo[j].staff - 1):
+            best: tuple[int, int, int, int] | None = None
+            for p, sequence in enumerate(sequences):
+                if p == k or p in chosen or not skilled[p, j]:
+                    continue
+                for at in range(len(sequence) + 1):
+                    come = day.arrival(p, sequence, at, j, fixed)
+                    if come is None:
+                        continue
+                    # Together: when the later of the two can be there (once set, further partners keep it).
+                    start = max(when, come) if not chosen else when
+                    trial = {**fixed, j: start}
+                    candidate = [*sequence[:at], (j, "partner"), *sequence[at:]]
+                    if day.timeline(p, candidate, trial) is None or day.timeline(k, sequences[k], trial) is None:
+                        continue
+                    if any(day.timeline(c, sequences[c], trial) is None for c in chosen):
+                        continue
+                    option = (day.detour(p, sequence, at, j), start, p, at)
+                    if best is None or option < best:
+                        best = option
+            if best is None:
+                break
+            _cost, when, p, at = best
+            sequences[p].insert(at, (j, "partner"))
+            chosen.append(p)
+        if len(chosen) == todo[j].staff - 1:
+            fixed[j] = when
+            continue
+        for p in [k, *chosen]:
+            sequences[p][:] = [entry for entry in sequences[p] if entry[0] != j]
+        unassigned.append(UnassignedVisit(todo[j].id, _no_partner(todo[j], planned)))
+    return fixed
+
+
+def _no_partner(visit: Visit, when: int) -> str:
+    need = sorted(visit.required_skills)
+    who = f"caregiver with {_quoted(need)}" if need else "caregiver"
+    span = f"{clock(when / 60)}–{clock((when / 60) + visit.duration)}"
+    return f"needs {visit.staff} caregivers together: no other {who} can join the lead at {span} or later in its window"
 
 
 def _solve(problem: RoutingProblem, settings: SolverSettings) -> RoutingSolution:
@@ -455,6 +605,8 @@ def _summarise(context: _Context, routes: list[Route], unassigned: list[Unassign
     usual = kept = 0
     for route in routes:
         for stop in route.stops:
+            if stop.role != "lead":
+                continue
             visit = by_id[stop.visit_id]
             lateness += max(0.0, stop.start - visit.window_end)
             if visit.usual_caregiver is not None:
@@ -495,6 +647,9 @@ def _why_not(
     window = _window(visit)
     if earliest > visit.window_end:
         return f"its window {window} had passed when the plan was re-made at {clock(earliest)}"
+    able = [s.caregiver.id for k, s in enumerate(starts) if skilled[k] and reach[k]]
+    if able and len(able) < visit.staff:
+        return f"needs {visit.staff} caregivers together: only {', '.join(able)} can make it at {window}"
     need = sorted(visit.required_skills)
     who = f"caregiver with {_quoted(need)}" if need else "caregiver"
     holders = [c for c in context.caregivers if visit.required_skills <= c.skills]

@@ -40,6 +40,7 @@ def settlement_xlsx(report: SettlementReport) -> bytes:
         ("结算月份", f"{settlement.month:%Y-%m}", ""),
         ("状态", str(settlement.get_status_display()), ""),
         ("服务人次", settlement.visits, "0"),
+        ("其中暂缓结算、待核查（次）", report.held, "0"),
         ("结算总额（元）", settlement.gross, MONEY),
         ("扣减合计（元）", settlement.deductions, MONEY),
         ("应付净额（元）", settlement.net, MONEY),

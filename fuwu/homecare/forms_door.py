@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fuwu.homecare.door import Position
 from fuwu.homecare.models import OrderKind
-from fuwu.homecare.services import HomeCareError, Position
+from fuwu.homecare.services import HomeCareError
 from fuwu.homecare.standard import Project
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 # Which field a service refusal is about, by its code; anything else is shown for the whole form.
 REFUSAL_FIELDS = {
     "reason_required": "reason",
+    "short_reason_required": "short_reason",
     "record_required": "tasks",
     "bad_location": "latitude",
     "bad_code": "code",
@@ -186,18 +188,30 @@ def _coordinate(label: StrOrPromise, *, low: int, high: int, required: bool = Tr
     )
 
 
+# Set by geo.js when the phone's location filled the coordinates, cleared when they are then edited by hand.
+DEVICE = "device"
+
+
 class LocationForm(DoorForm):
-    """Where the caregiver is: filled by the phone's location when it allows (geo.js), or typed."""
+    """Where the caregiver is: filled by the phone's location when it allows (geo.js), or typed.
+
+    Typed coordinates are accepted with a reason and flag the visit for review: the page says which it was
+    (``located``). A determined person could forge that field; the phone's location is evidence, not proof.
+    """
 
     latitude = _coordinate(gettext_lazy("纬度"), low=-90, high=90)
     longitude = _coordinate(gettext_lazy("经度"), low=-180, high=180)
     reason = forms.CharField(
-        label=gettext_lazy("不在老人住址附近的原因"),
-        help_text=gettext_lazy("只有定位离老人住址较远时才需要填写，例如“老人在女儿家接受服务”。"),
+        label=gettext_lazy("原因（离老人住址较远，或经纬度是手动填写的）"),
+        help_text=gettext_lazy(
+            "用手机定位且在老人住址附近时不用填写。例如“老人在女儿家接受服务”“手机定位失败，手动填写”。"
+        ),
         required=False,
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
     )
+    located = forms.CharField(widget=forms.HiddenInput, required=False, max_length=16)
+    accuracy = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=100_000)
 
     def clean_latitude(self) -> Decimal:
         return Decimal(self.cleaned_data["latitude"]).quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
@@ -206,7 +220,13 @@ class LocationForm(DoorForm):
         return Decimal(self.cleaned_data["longitude"]).quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
 
     def position(self) -> Position:
-        return Position(self.cleaned_data["latitude"], self.cleaned_data["longitude"])
+        device = self.cleaned_data.get("located") == DEVICE
+        return Position(
+            self.cleaned_data["latitude"],
+            self.cleaned_data["longitude"],
+            typed=not device,
+            accuracy_m=self.cleaned_data.get("accuracy") if device else None,
+        )
 
 
 class CheckInForm(LocationForm):
@@ -227,9 +247,16 @@ class CheckOutForm(LocationForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
     )
+    short_reason = forms.CharField(
+        label=gettext_lazy("提前结束的原因"),
+        help_text=gettext_lazy("服务时间不到这个项目规定的时长就签退时必须填写，例如“老人身体不适，要求停止”。"),
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    )
 
     id_prefix = "checkout"
-    field_order = ["tasks", "notes", "latitude", "longitude", "reason"]
+    field_order = ["tasks", "notes", "short_reason", "latitude", "longitude", "reason"]
 
     def task_lines(self) -> list[str]:
         return [line.strip() for line in str(self.cleaned_data["tasks"]).splitlines() if line.strip()]

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from fuwu.eligibility.models import ScreeningRun
-from fuwu.homecare.models import ComplaintStatus
+from fuwu.homecare.models import ComplaintStatus, LocationSource
 
 
 class DeclineForm(forms.Form):
@@ -58,9 +58,27 @@ class OpenAccountsForm(forms.Form):
 
 
 class HomeForm(forms.Form):
-    """Where the visits happen. The range of the coordinates is the service's check, so its message is shown."""
+    """Where the visits happen: picked on the map (home-map.js sets ``source`` to "map"), or typed with a note.
+
+    The range of the coordinates and the need for a note are the service's checks, so its message is shown.
+    """
 
     address = forms.CharField(label=_("住址"), max_length=300)
+    source = forms.ChoiceField(
+        choices=[
+            (LocationSource.MAP.value, LocationSource.MAP.label),
+            (LocationSource.TYPED.value, LocationSource.TYPED.label),
+        ],
+        widget=forms.HiddenInput,
+        initial=LocationSource.TYPED,
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("说明（手动填写经纬度时必填）"),
+        required=False,
+        max_length=300,
+        help_text=_("写明坐标从哪里得来，例如“在手机地图应用中长按老人住处读取”。在地图上选定的不用填写。"),
+    )
     latitude = forms.DecimalField(
         label=_("纬度"),
         max_digits=9,
@@ -75,6 +93,15 @@ class HomeForm(forms.Form):
         help_text=_("例如 121.420000（东经为正）"),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The labels are whole words; a colon after each reads badly in Chinese.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean_source(self) -> str:
+        # Without the map's script nothing sets it: the coordinates were typed.
+        return str(self.cleaned_data.get("source") or LocationSource.TYPED)
 
 
 class ResolveForm(forms.Form):

@@ -12,9 +12,15 @@ An order's life (one service function per arrow, in ``fuwu.homecare.services``):
     (the provider may decline a requested order: cancelled, with the reason)
 
 Money follows the order through the elder's month (``AccountMonth``): booking *holds* the price of a
-subsidised project; confirmation of the completed visit *spends* it; cancellation and no-show release
+subsidised project; confirmation of the completed visit *spends* what the visit is worth under the
+standard's visit rules (``Order.payable``: the price, a short visit's share of it, or after the officer's
+review of a held visit the amount decided; ``fuwu.homecare.visits``); cancellation and no-show release
 the hold; an upheld complaint gives the spent amount back and the provider is not paid for the visit.
 A database constraint keeps ``held + spent <= allowance``, so no interleaving of requests can overdraw.
+
+A visit for two (``Order.staff``) has its lead in ``Order.caregiver`` and its second caregiver in
+``VisitPartner``; it starts (``Order.started_at``) when both have checked in. What was irregular at the door
+is in ``Order.flags``; a visit the rules hold waits with ``Order.review = pending``.
 """
 
 from __future__ import annotations
@@ -111,6 +117,12 @@ class AccountStatus(models.TextChoices):
     CLOSED = "closed", _("已停止")
 
 
+class LocationSource(models.TextChoices):
+    MAP = "map", _("在地图上选定")
+    TYPED = "typed", _("手动填写经纬度")
+    CHECKIN = "checkin", _("采用护理员签到定位")
+
+
 class EntitlementAccount(models.Model):
     """An elder's home-care account, opened from a screening result.
 
@@ -133,6 +145,8 @@ class EntitlementAccount(models.Model):
     address = models.CharField(max_length=300, blank=True)
     latitude = coordinate(null=True, blank=True)
     longitude = coordinate(null=True, blank=True)
+    location_source = models.CharField(max_length=16, choices=LocationSource.choices, blank=True)
+    location_note = models.CharField(max_length=300, blank=True, help_text=_("Why the position was typed by hand."))
     usual_caregiver = models.ForeignKey(
         Caregiver, null=True, blank=True, on_delete=models.SET_NULL, related_name="usual_for"
     )
@@ -146,6 +160,13 @@ class EntitlementAccount(models.Model):
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="account_location_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(location_source__in=["", "map", "typed", "checkin"]), name="account_location_source_valid"
+            ),
+            # Coordinates typed by hand are allowed, but only with the officer's note of where they came from.
+            models.CheckConstraint(
+                condition=~Q(location_source="typed") | ~Q(location_note=""), name="account_typed_location_has_note"
             ),
         ]
 
@@ -214,6 +235,16 @@ class OrderKind(models.TextChoices):
     PACKAGE = "package", _("个性化服务套餐")
 
 
+class ReviewStatus(models.TextChoices):
+    """The officer's review of a visit the standard's rules hold from settlement (none when not held)."""
+
+    NONE = "", _("无需核查")
+    PENDING = "pending", _("待核查")
+    FULL = "full", _("核查后全额结算")
+    REDUCED = "reduced", _("核查后减额结算")
+    REFUSED = "refused", _("核查后不予结算")
+
+
 class Order(models.Model):
     """One booked visit (or a month's package) for one elder. See the module docstring for the states."""
 
@@ -243,18 +274,37 @@ class Order(models.Model):
     planned_start = models.DateTimeField(null=True, blank=True)
     dispatch_note = models.CharField(max_length=300, blank=True, help_text=_("Why the plan left it unassigned."))
 
+    # The lead caregiver's check-in and check-out; a second caregiver's check-in is a VisitPartner row.
     checkin_at = models.DateTimeField(null=True, blank=True)
     checkin_latitude = coordinate(null=True, blank=True)
     checkin_longitude = coordinate(null=True, blank=True)
     checkin_distance_m = models.PositiveIntegerField(null=True, blank=True)
     checkin_flagged = models.BooleanField(default=False)
+    # Typed by hand rather than taken from the phone's location: allowed with a reason, and flagged for review.
+    checkin_typed = models.BooleanField(default=False)
     checkin_reason = models.CharField(max_length=300, blank=True)
     checkout_at = models.DateTimeField(null=True, blank=True)
     checkout_latitude = coordinate(null=True, blank=True)
     checkout_longitude = coordinate(null=True, blank=True)
     checkout_distance_m = models.PositiveIntegerField(null=True, blank=True)
     checkout_flagged = models.BooleanField(default=False)
+    checkout_typed = models.BooleanField(default=False)
     checkout_reason = models.CharField(max_length=300, blank=True)
+    # When every caregiver the visit needs had checked in (the duration counts from here), and how long it lasted.
+    started_at = models.DateTimeField(null=True, blank=True)
+    visit_minutes = models.PositiveIntegerField(null=True, blank=True)
+    short_reason = models.CharField(max_length=300, blank=True, help_text=_("Why the visit ended early."))
+    # What was irregular, as the standard's visit rules see it: [{"flag": "late", "minutes": 40, ...}, ...].
+    flags = models.JSONField(default=list, blank=True)
+    # What the visit is worth under the standard's rules: the price, a share of it, or (after review) the
+    # officer's decision; empty until checked out, and while held for the officer's review.
+    payable = money(null=True, blank=True)
+    review = models.CharField(max_length=16, choices=ReviewStatus.choices, blank=True)
+    review_note = models.CharField(max_length=300, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     tasks_done = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)
     # Read to the caregiver by the elder or family at the door; shown on their own order page.
@@ -279,11 +329,29 @@ class Order(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=[s.value for s in OrderStatus]), name="order_status_valid"),
             models.CheckConstraint(condition=Q(kind__in=["subsidised", "package"]), name="order_kind_valid"),
-            # A check-in or check-out away from the elder's home is kept, but only with the caregiver's reason.
+            # A check-in or check-out away from the elder's home, or typed by hand, is kept only with the reason.
             models.CheckConstraint(
-                condition=(Q(checkin_flagged=False) | ~Q(checkin_reason=""))
-                & (Q(checkout_flagged=False) | ~Q(checkout_reason="")),
+                condition=(Q(checkin_flagged=False, checkin_typed=False) | ~Q(checkin_reason=""))
+                & (Q(checkout_flagged=False, checkout_typed=False) | ~Q(checkout_reason="")),
                 name="order_flagged_location_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(visit_minutes__isnull=True) | Q(visit_minutes__gte=F("minutes")) | ~Q(short_reason=""),
+                name="order_short_visit_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(payable__isnull=True) | Q(payable__gte=0, payable__lte=F("price")),
+                name="order_payable_within_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(review__in=["", "pending", "full", "reduced", "refused"]), name="order_review_valid"
+            ),
+            # Held for review: nothing is payable until the officer decides, and a decision says who, when, why.
+            models.CheckConstraint(condition=~Q(review="pending") | Q(payable__isnull=True), name="order_held_unpaid"),
+            models.CheckConstraint(
+                condition=Q(review__in=["", "pending"])
+                | (Q(reviewed_at__isnull=False, reviewed_by__isnull=False, payable__isnull=False) & ~Q(review_note="")),
+                name="order_review_decision_complete",
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=["scheduled", "in_service", "completed", "rated"])
@@ -305,6 +373,80 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"order {self.pk} {self.item} {self.status}"
+
+
+class VisitPartner(models.Model):
+    """A second caregiver on a visit the item says needs two (``delivery.staff``), and their own check-in.
+
+    The order's ``caregiver`` leads the visit (checks out, takes the confirmation); the visit starts when
+    the lead and every partner have checked in.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="partners")
+    caregiver = models.ForeignKey(Caregiver, on_delete=models.PROTECT, related_name="partner_visits")
+    checkin_at = models.DateTimeField(null=True, blank=True)
+    checkin_latitude = coordinate(null=True, blank=True)
+    checkin_longitude = coordinate(null=True, blank=True)
+    checkin_distance_m = models.PositiveIntegerField(null=True, blank=True)
+    checkin_flagged = models.BooleanField(default=False)
+    checkin_typed = models.BooleanField(default=False)
+    checkin_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "caregiver"], name="one_partner_row_per_caregiver"),
+            models.CheckConstraint(
+                condition=Q(checkin_flagged=False, checkin_typed=False) | ~Q(checkin_reason=""),
+                name="partner_flagged_location_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"partner {self.caregiver_id} on order {self.order_id}"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    ACCEPTED = "accepted", _("已采用")
+    DISMISSED = "dismissed", _("未采用")
+
+
+class LocationProposal(models.Model):
+    """Where a caregiver's phone placed them when checking in at an elder's home, offered to the officer.
+
+    The officer may take it as the home's position (a map drawn from outlines is only as good as a drawing);
+    one proposal waits per account, the newest.
+    """
+
+    account = models.ForeignKey(EntitlementAccount, on_delete=models.CASCADE, related_name="location_proposals")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    caregiver = models.ForeignKey(Caregiver, on_delete=models.PROTECT, related_name="+")
+    latitude = coordinate()
+    longitude = coordinate()
+    accuracy_m = models.PositiveIntegerField(null=True, blank=True, help_text=_("As the phone reported it."))
+    distance_m = models.PositiveIntegerField(null=True, blank=True, help_text=_("From the position on record."))
+    reason = models.CharField(max_length=300, blank=True, help_text=_("The caregiver's reason, if out of range."))
+    proposed_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(status="pending"), name="one_pending_location_proposal"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "dismissed"]), name="location_proposal_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"location proposal {self.pk} for account {self.account_id}"
 
 
 class ServicePhoto(models.Model):
@@ -459,7 +601,7 @@ class SettlementLine(models.Model):
     item = models.SlugField(max_length=80)
     price = money()
     deduction = money(default=0)
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["settlement", "order"]

@@ -4,7 +4,8 @@
 * village and community staff (department officers): everything an elder may do, for elders whose
   hukou is in their area, plus opening accounts, resolving complaints, callbacks and settlement;
 * provider administrators: accept or decline their provider's orders, plan the day, mark absences;
-* caregivers: the visits assigned to them (check in and out, record, confirm with the elder's code);
+* caregivers: the visits assigned to them (check in and out, record, confirm with the elder's code), and
+  those they join as the second caregiver (check in);
 * auditors: read everything, change nothing.
 """
 
@@ -38,6 +39,11 @@ def manages(user: Any, provider: Provider) -> bool:
 def is_assigned_caregiver(user: Any, order: Order) -> bool:
     caregiver = order.caregiver
     return bool(has_role(user, {Role.CAREGIVER}) and caregiver is not None and caregiver.user_id == user.pk)
+
+
+def is_partner(user: Any, order: Order) -> bool:
+    """A caregiver planned as a second caregiver on the visit (items that need two staff)."""
+    return bool(has_role(user, {Role.CAREGIVER}) and order.partners.filter(caregiver__user=user).exists())
 
 
 def can_open_accounts(user: Any) -> bool:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
+from fuwu.homecare import visits
 from fuwu.homecare.models import (
     AccountMonth,
     Caregiver,
@@ -41,7 +42,8 @@ def _order_scope(user: Any) -> Q | None:
     if has_role(user, {Role.PROVIDER_ADMIN}):
         return Q(provider__admins=user)
     if has_role(user, {Role.CAREGIVER}):
-        return Q(caregiver__user=user)
+        # The visits they lead, and those they join as the second caregiver.
+        return Q(caregiver__user=user) | Q(partners__caregiver__user=user)
     if has_role(user, {Role.RESIDENT}):
         return Q(account__person__family_links__user=user)
     return Q(pk__in=[])
@@ -106,15 +108,45 @@ def caregiver_for_user(*, user: Any) -> Caregiver | None:
     return Caregiver.objects.filter(user=user).select_related("provider").first()
 
 
-def caregiver_route(*, user: Any, day: dt.date) -> list[Order]:
-    """The caregiver's visits on ``day`` in planned order."""
+def _day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
+    return start, start + dt.timedelta(days=1)
+
+
+def caregiver_route(*, user: Any, day: dt.date) -> list[Order]:
+    """The caregiver's visits on ``day`` (those they lead and those they join), in planned order."""
+    start, end = _day(day)
     return list(
         orders_for_user(user=user)
-        .filter(planned_start__gte=start, planned_start__lt=start + dt.timedelta(days=1))
+        .filter(planned_start__gte=start, planned_start__lt=end)
         .exclude(status=OrderStatus.CANCELLED)
+        .prefetch_related("partners__caregiver")
         .order_by("planned_start", "pk")
     )
+
+
+# Work still to do on a day: for a caregiver, visits to make; for a provider's plan, orders to place or make.
+ROUTE_WORK = (OrderStatus.SCHEDULED, OrderStatus.IN_SERVICE)
+PLAN_WORK = (OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, OrderStatus.IN_SERVICE)
+
+
+def _first_day(orders: QuerySet[Order], field: str, today: dt.date) -> dt.date:
+    first = orders.filter(**{f"{field}__gte": _day(today)[0]}).order_by(field).values_list(field, flat=True).first()
+    return timezone.localtime(first).date() if first is not None else today
+
+
+def caregiver_work_day(*, user: Any, today: dt.date) -> dt.date:
+    """The day a caregiver's route page opens on: today if anything is planned for them today, else the next
+    day with a visit still to make, else today."""
+    if caregiver_route(user=user, day=today):
+        return today
+    return _first_day(orders_for_user(user=user).filter(status__in=ROUTE_WORK), "planned_start", today)
+
+
+def plan_work_day(*, user: Any, provider: Provider, today: dt.date) -> dt.date:
+    """The day a provider's plan opens on: the first from today with accepted, scheduled or started orders."""
+    orders = orders_for_user(user=user).filter(provider=provider, status__in=PLAN_WORK)
+    return _first_day(orders, "window_start", today)
 
 
 def overdue_orders(*, user: Any, now: dt.datetime) -> QuerySet[Order]:
@@ -129,8 +161,9 @@ def complaints_for_user(*, user: Any) -> QuerySet[Complaint]:
 @dataclass(frozen=True)
 class StatementLine:
     order: Order
-    subsidy: Decimal  # spent from the allowance (0 if not yet confirmed, cancelled, or given back)
+    subsidy: Decimal  # spent from the allowance (0 if not yet confirmed or decided, cancelled, or given back)
     self_pay: Decimal
+    reason: str  # why the visit is not settled in full, or is held (the settlement line's reason)
 
 
 @dataclass(frozen=True)
@@ -158,14 +191,10 @@ def statement(*, account: EntitlementAccount, month: dt.date) -> Statement:
         .select_related("caregiver")
         .order_by("window_start", "pk")
     )
-    lines = [
-        StatementLine(
-            order=o,
-            subsidy=o.subsidy if o.confirmed_at and not o.subsidy_refunded else Decimal(0),
-            self_pay=o.self_pay if o.confirmed_at else Decimal(0),
-        )
-        for o in orders
-    ]
+    lines = []
+    for o in orders:
+        subsidy, own = visits.spent_parts(o)
+        lines.append(StatementLine(order=o, subsidy=subsidy, self_pay=own, reason=visits.settlement_reason(o)))
     if row is None:
         return Statement(account, first, account.monthly_allowance, Decimal(0), Decimal(0), Decimal(0), lines)
     return Statement(account, first, row.allowance, row.held, row.spent, row.self_paid, lines)

@@ -1,4 +1,5 @@
-"""Home-care writes: booking, and every step of an order's life (accounts: ``accounts``; complaints: ``complaints``).
+"""Home-care writes: booking, and every step of an order's life (at the door: ``door``; accounts: ``accounts``;
+complaints: ``complaints``; the officer's review of held visits: ``reviews``).
 
 Each function is keyword-only, runs in one transaction, checks who may act and from which state, and
 writes its audit row. Refusals raise :class:`HomeCareError` with a message meant for the person who
@@ -11,14 +12,11 @@ import datetime as dt
 import math
 import secrets
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -27,7 +25,7 @@ from django.utils.translation import pgettext
 
 from fuwu.common.audit import audit
 from fuwu.eligibility.services import receipt_record
-from fuwu.homecare import permissions, standard, workdays
+from fuwu.homecare import permissions, standard, visits, workdays
 from fuwu.homecare.models import (
     AccountMonth,
     AccountStatus,
@@ -38,8 +36,8 @@ from fuwu.homecare.models import (
     OrderKind,
     OrderStatus,
     Rating,
-    ServicePhoto,
     TrainingKind,
+    VisitPartner,
 )
 from fuwu.residents.models import Person
 
@@ -83,7 +81,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
-def _state(order: Order) -> dict[str, Any]:
+def order_state(order: Order) -> dict[str, Any]:
+    """What an audit row records of an order before and after a step."""
     return {"status": order.status, "caregiver": order.caregiver_id}
 
 
@@ -96,7 +95,8 @@ def locked(order: Order) -> Order:
     )
 
 
-def _require(order: Order, *allowed: str, action: str) -> None:
+def require_state(order: Order, *allowed: str, action: str) -> None:
+    """Refuse ``action`` unless the order is in one of the ``allowed`` states (a stable ``wrong_state`` code)."""
     if order.status not in allowed:
         shown = ", ".join(str(OrderStatus(s).label) for s in allowed)
         raise HomeCareError(
@@ -312,11 +312,11 @@ def order_accept(*, actor: Any, order: Order, now: dt.datetime | None = None) ->
     order = locked(order)
     if not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may accept it")
-    _require(order, OrderStatus.REQUESTED, action=pgettext("order action", "受理"))
-    before = _state(order)
+    require_state(order, OrderStatus.REQUESTED, action=pgettext("order action", "受理"))
+    before = order_state(order)
     order.status, order.accepted_at = OrderStatus.ACCEPTED, now or local_now()
     order.save(update_fields=["status", "accepted_at"])
-    audit(actor=actor, event="homecare.order_accepted", obj=order, before=before, after=_state(order))
+    audit(actor=actor, event="homecare.order_accepted", obj=order, before=before, after=order_state(order))
     return order
 
 
@@ -325,8 +325,8 @@ def order_decline(*, actor: Any, order: Order, reason: str, now: dt.datetime | N
     order = locked(order)
     if not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may decline it")
-    _require(order, OrderStatus.REQUESTED, action=pgettext("order action", "拒绝受理"))
-    return _end(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_declined", now)
+    require_state(order, OrderStatus.REQUESTED, action=pgettext("order action", "拒绝受理"))
+    return end_with_reason(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_declined", now)
 
 
 @transaction.atomic
@@ -335,19 +335,32 @@ def order_cancel(*, actor: Any, order: Order, reason: str, now: dt.datetime | No
     person = order.account.person
     if not (permissions.can_book_for(actor, person) or permissions.manages(actor, order.provider)):
         raise PermissionDenied("only the elder's family, their officer or the provider may cancel")
-    _require(order, *CANCELLABLE, action=pgettext("order action", "取消"))
-    return _end(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_cancelled", now)
+    require_state(order, *CANCELLABLE, action=pgettext("order action", "取消"))
+    return end_with_reason(actor, order, OrderStatus.CANCELLED, reason, "homecare.order_cancelled", now)
 
 
-def _end(actor: Any, order: Order, status: str, reason: str, event: str, now: dt.datetime | None) -> Order:
+def end_with_reason(actor: Any, order: Order, status: str, reason: str, event: str, now: dt.datetime | None) -> Order:
     if not reason.strip():
         raise HomeCareError(_("请填写原因。"), code="reason_required")
-    before = _state(order)
+    before = order_state(order)
     _release(order)
     order.status, order.ended_at, order.end_reason = status, now or local_now(), reason.strip()[:300]
     order.save(update_fields=["status", "ended_at", "end_reason"])
-    audit(actor=actor, event=event, obj=order, before=before, after=_state(order), note=reason)
+    audit(actor=actor, event=event, obj=order, before=before, after=order_state(order), note=reason)
     return order
+
+
+def _require_sendable(order: Order, caregiver: Caregiver, *, on: dt.date) -> None:
+    """Refuse a caregiver of another provider, or one who may not make this visit on ``on``."""
+    if caregiver.provider_id != order.provider_id:
+        raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
+    problems = caregiver_may_serve(caregiver, item=order.item, on=on)
+    if problems:
+        raise HomeCareError(
+            _("%(caregiver)s不能承担这次服务：%(problems)s。")
+            % {"caregiver": caregiver.name, "problems": _("；").join(problems)},
+            code="caregiver_blocked",
+        )
 
 
 @transaction.atomic
@@ -358,17 +371,9 @@ def order_schedule(
     order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may schedule it")
-    _require(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action=pgettext("order action", "派单"))
-    if caregiver.provider_id != order.provider_id:
-        raise HomeCareError(_("只能派给本机构的护理员。"), code="wrong_provider")
-    problems = caregiver_may_serve(caregiver, item=order.item, on=timezone.localtime(planned_start).date())
-    if problems:
-        raise HomeCareError(
-            _("%(caregiver)s不能承担这次服务：%(problems)s。")
-            % {"caregiver": caregiver.name, "problems": _("；").join(problems)},
-            code="caregiver_blocked",
-        )
-    before = _state(order)
+    require_state(order, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, action=pgettext("order action", "派单"))
+    _require_sendable(order, caregiver, on=timezone.localtime(planned_start).date())
+    before = order_state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
         OrderStatus.SCHEDULED,
         caregiver,
@@ -376,8 +381,33 @@ def order_schedule(
         note[:300],
     )
     order.save(update_fields=["status", "caregiver", "planned_start", "dispatch_note"])
-    audit(actor=actor, event="homecare.order_scheduled", obj=order, before=before, after=_state(order))
+    # A new time or lead needs its partners found again (order_partner_assign); who already came stays.
+    order.partners.filter(checkin_at__isnull=True).delete()
+    audit(actor=actor, event="homecare.order_scheduled", obj=order, before=before, after=order_state(order))
     return order
+
+
+@transaction.atomic
+def order_partner_assign(*, actor: Any, order: Order, caregiver: Caregiver) -> VisitPartner:
+    """Add a second caregiver to a scheduled visit whose item needs more than one (``delivery.staff``)."""
+    order = locked(order)
+    if actor is not None and not permissions.manages(actor, order.provider):
+        raise PermissionDenied("only the order's provider may add a caregiver to the visit")
+    require_state(order, OrderStatus.SCHEDULED, action=pgettext("order action", "安排搭档"))
+    partners = list(order.partners.all())
+    if caregiver.pk == order.caregiver_id or any(p.caregiver_id == caregiver.pk for p in partners):
+        raise HomeCareError(
+            _("%(caregiver)s已经在这次服务中。") % {"caregiver": caregiver.name}, code="already_on_visit"
+        )
+    if 1 + len(partners) >= order.staff:
+        raise HomeCareError(
+            _("这项服务需要 %(staff)s 名护理员，已经安排够了。") % {"staff": order.staff}, code="crew_complete"
+        )
+    assert order.planned_start is not None  # noqa: S101 - scheduled (a constraint)
+    _require_sendable(order, caregiver, on=timezone.localtime(order.planned_start).date())
+    partner = VisitPartner.objects.create(order=order, caregiver=caregiver)
+    audit(actor=actor, event="homecare.partner_assigned", obj=order, after={"partner": caregiver.pk})
+    return partner
 
 
 @transaction.atomic
@@ -386,8 +416,10 @@ def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
     order = locked(order)
     if actor is not None and not permissions.manages(actor, order.provider):
         raise PermissionDenied("only the order's provider may take it back from the caregiver")
-    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "退回待派"))
-    before = _state(order)
+    require_state(order, OrderStatus.SCHEDULED, action=pgettext("order action", "退回待派"))
+    if order.partners.filter(checkin_at__isnull=False).exists():
+        raise HomeCareError(_("已经有护理员到场签到，不能退回待派。"), code="wrong_state")
+    before = order_state(order)
     order.status, order.caregiver, order.planned_start, order.dispatch_note = (
         OrderStatus.ACCEPTED,
         None,
@@ -395,175 +427,11 @@ def order_unschedule(*, actor: Any, order: Order, reason: str) -> Order:
         reason[:300],
     )
     order.save(update_fields=["status", "caregiver", "planned_start", "dispatch_note"])
-    audit(actor=actor, event="homecare.order_unscheduled", obj=order, before=before, after=_state(order), note=reason)
-    return order
-
-
-# --- at the door ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Position:
-    latitude: Decimal
-    longitude: Decimal
-
-
-def _distance_from_home(order: Order, at: Position) -> int:
-    account = order.account
-    if account.latitude is None or account.longitude is None:
-        raise HomeCareError(
-            _("该老人的住址尚未定位，无法核对签到位置；请联系服务机构补录住址。"), code="no_home_location"
-        )
-    return round(distance_m(float(at.latitude), float(at.longitude), float(account.latitude), float(account.longitude)))
-
-
-def _require_valid(at: Position) -> None:
-    # Finite first: ordering a Decimal NaN raises InvalidOperation instead of answering False.
-    finite = at.latitude.is_finite() and at.longitude.is_finite()
-    if not (finite and -90 <= at.latitude <= 90 and -180 <= at.longitude <= 180):
-        raise HomeCareError(_("定位数据无效：纬度应在 -90～90，经度应在 -180～180 之间。"), code="bad_location")
-
-
-def _location_check(order: Order, at: Position, reason: str, *, on: dt.date) -> tuple[int, bool, str]:
-    _require_valid(at)
-    meters = _distance_from_home(order, at)
-    radius = int(standard.number("checkin_radius_m", on=on))
-    flagged = meters > radius
-    if flagged and not reason.strip():
-        raise HomeCareError(
-            _("当前位置距老人住址约%(meters)s米，超过%(radius)s米；请填写原因后再提交（将标记供核查）。")
-            % {"meters": meters, "radius": radius},
-            code="reason_required",
-        )
-    return meters, flagged, reason.strip()[:300] if flagged else ""
-
-
-def _caregiver_only(actor: Any, order: Order) -> None:
-    if not permissions.is_assigned_caregiver(actor, order):
-        raise PermissionDenied("only the caregiver assigned to this visit may do this")
-
-
-@transaction.atomic
-def order_check_in(
-    *, actor: Any, order: Order, at: Position, reason: str = "", now: dt.datetime | None = None
-) -> Order:
-    order = locked(order)
-    _caregiver_only(actor, order)
-    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "签到"))
-    now = timezone.localtime(now or local_now())
-    meters, flagged, why = _location_check(order, at, reason, on=now.date())
-    before = _state(order)
-    order.status, order.checkin_at = OrderStatus.IN_SERVICE, now
-    order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
-    order.checkin_distance_m, order.checkin_flagged, order.checkin_reason = meters, flagged, why
-    order.save()
+    order.partners.all().delete()
     audit(
-        actor=actor,
-        event="homecare.order_checked_in",
-        obj=order,
-        before=before,
-        after={**_state(order), "distance_m": meters, "flagged": flagged},
-        note=why,
+        actor=actor, event="homecare.order_unscheduled", obj=order, before=before, after=order_state(order), note=reason
     )
     return order
-
-
-@transaction.atomic
-def order_check_out(
-    *,
-    actor: Any,
-    order: Order,
-    at: Position,
-    tasks_done: Iterable[str],
-    notes: str = "",
-    reason: str = "",
-    now: dt.datetime | None = None,
-) -> Order:
-    order = locked(order)
-    _caregiver_only(actor, order)
-    _require(order, OrderStatus.IN_SERVICE, action=pgettext("order action", "签退"))
-    tasks = [t.strip()[:200] for t in tasks_done if t.strip()]
-    if not tasks:
-        raise HomeCareError(_("请至少填写一项已完成的服务内容。"), code="record_required")
-    now = timezone.localtime(now or local_now())
-    meters, flagged, why = _location_check(order, at, reason, on=now.date())
-    before = _state(order)
-    order.status, order.checkout_at = OrderStatus.COMPLETED, now
-    order.checkout_latitude, order.checkout_longitude = at.latitude, at.longitude
-    order.checkout_distance_m, order.checkout_flagged, order.checkout_reason = meters, flagged, why
-    order.tasks_done, order.notes = tasks, notes.strip()
-    order.save()
-    audit(
-        actor=actor,
-        event="homecare.order_checked_out",
-        obj=order,
-        before=before,
-        after={**_state(order), "distance_m": meters, "flagged": flagged, "minutes": _minutes(order)},
-        note=why,
-    )
-    return order
-
-
-def _minutes(order: Order) -> int | None:
-    if order.checkin_at and order.checkout_at:
-        return int((order.checkout_at - order.checkin_at).total_seconds() // 60)
-    return None
-
-
-def _sniff(head: bytes) -> str | None:
-    for content_type, magic in settings.FUWU_PHOTO_TYPES.items():
-        if head.startswith(magic) and (content_type != "image/webp" or head[8:12] == b"WEBP"):
-            return str(content_type)
-    return None
-
-
-@transaction.atomic
-def photo_add(*, actor: Any, order: Order, upload: UploadedFile) -> ServicePhoto:
-    """A photo of the service record: JPEG, PNG or WebP by content (not by name), within the size limit."""
-    order = locked(order)
-    _caregiver_only(actor, order)
-    _require(order, OrderStatus.IN_SERVICE, OrderStatus.COMPLETED, action=pgettext("order action", "上传照片"))
-    if order.confirmed_at is not None:
-        raise HomeCareError(_("服务已经确认，不能再添加照片。"), code="wrong_state")
-    limit = settings.FUWU_PHOTO_MAX_COUNT
-    if order.photos.count() >= limit:
-        raise HomeCareError(_("每次服务最多上传%(limit)s张照片。") % {"limit": limit}, code="too_many_photos")
-    size = upload.size or 0
-    max_bytes = settings.FUWU_PHOTO_MAX_BYTES
-    if size == 0:
-        raise HomeCareError(_("照片文件是空的，请重新拍摄。"), code="bad_photo")
-    if size > max_bytes:
-        raise HomeCareError(
-            _("照片 %(name)s 为%(size)s MB，超过%(limit)s MB 的上限；请压缩后再上传。")
-            % {"name": upload.name, "size": f"{size / 1024 / 1024:.1f}", "limit": max_bytes // 1024 // 1024},
-            code="bad_photo",
-        )
-    upload.seek(0)
-    content_type = _sniff(upload.read(16))
-    upload.seek(0)
-    if content_type is None:
-        raise HomeCareError(_("%(name)s 不是 JPEG、PNG 或 WebP 图片。") % {"name": upload.name}, code="bad_photo")
-    photo = ServicePhoto.objects.create(order=order, image=upload, content_type=content_type, size=size)
-    audit(actor=actor, event="homecare.photo_added", obj=order, after={"photo": photo.pk, "type": content_type})
-    return photo
-
-
-@transaction.atomic
-def order_no_show(
-    *, actor: Any, order: Order, reason: str, at: Position | None = None, now: dt.datetime | None = None
-) -> Order:
-    """The visit did not happen (elder not at home, or the caregiver could not come); nothing is paid."""
-    order = locked(order)
-    if not (permissions.is_assigned_caregiver(actor, order) or permissions.manages(actor, order.provider)):
-        raise PermissionDenied("only the assigned caregiver or the provider may record a no-show")
-    _require(order, OrderStatus.SCHEDULED, action=pgettext("order action", "登记未上门服务"))
-    if at is not None:
-        _require_valid(at)
-        order.checkin_latitude, order.checkin_longitude = at.latitude, at.longitude
-        order.checkin_distance_m = _distance_from_home(order, at)
-        # _end saves only its own fields: keep where the caregiver stood.
-        order.save(update_fields=["checkin_latitude", "checkin_longitude", "checkin_distance_m"])
-    return _end(actor, order, OrderStatus.NO_SHOW, reason, "homecare.order_no_show", now)
 
 
 def order_confirm(*, actor: Any, order: Order, code: str = "", now: dt.datetime | None = None) -> Order:
@@ -607,18 +475,15 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
     person = order.account.person
     if not (permissions.is_assigned_caregiver(actor, order) or permissions.can_book_for(actor, person)):
         raise PermissionDenied("only the elder's family, their officer or the caregiver with the code may confirm")
-    _require(order, OrderStatus.COMPLETED, action=pgettext("order action", "确认"))
+    require_state(order, OrderStatus.COMPLETED, action=pgettext("order action", "确认"))
     if order.confirmed_at is not None:
         raise HomeCareError(_("这次服务已经确认过了。"), code="wrong_state")
     order.confirmed_at, order.confirmed_by = now or local_now(), actor
     order.save(update_fields=["confirmed_at", "confirmed_by"])
-    # An upheld complaint before confirmation already gave the hold back; then nothing is spent.
-    if order.subsidy and not order.subsidy_refunded:
-        AccountMonth.objects.filter(pk=order.account_month_id).update(
-            held=F("held") - order.subsidy, spent=F("spent") + order.subsidy
-        )
-    if order.self_pay and not order.subsidy_refunded:
-        AccountMonth.objects.filter(pk=order.account_month_id).update(self_paid=F("self_paid") + order.self_pay)
+    # What the visit is worth under the standard's rules is spent now; a visit held for the officer's review
+    # keeps its hold until the review decides (reviews.visit_review spends it then). An upheld complaint
+    # before confirmation already gave the hold back; then nothing is spent.
+    spent, self_paid = visits.spend(order)
     # Served now: the proactive list (entitled but not yet served) leaves the elder off for this project.
     receipt_record(
         person_id=person.pk, item=order.item, since=timezone.localtime(order.confirmed_at).date(), source="homecare"
@@ -627,7 +492,12 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
         actor=actor,
         event="homecare.order_confirmed",
         obj=order,
-        after={"spent": str(order.subsidy), "self_paid": str(order.self_pay), "refunded": order.subsidy_refunded},
+        after={
+            "spent": str(spent),
+            "self_paid": str(self_paid),
+            "refunded": order.subsidy_refunded,
+            "review": order.review,
+        },
     )
     return order
 
@@ -637,7 +507,7 @@ def order_rate(*, actor: Any, order: Order, stars: int, comment: str = "", now: 
     order = locked(order)
     if not permissions.is_family(actor, order.account.person):
         raise PermissionDenied("only the elder or their family may rate a visit")
-    _require(order, OrderStatus.COMPLETED, action=pgettext("order action", "评价"))
+    require_state(order, OrderStatus.COMPLETED, action=pgettext("order action", "评价"))
     if order.confirmed_at is None:
         raise HomeCareError(_("请先确认服务已完成，再评价。"), code="not_confirmed")
     if not 1 <= stars <= 5:

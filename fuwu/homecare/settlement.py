@@ -9,11 +9,16 @@ A settlement (one per provider and month)::
 Its lines are the provider's *subsidised* orders of the month (the month of the elder's allowance the
 order drew on, ``order.account_month.month``):
 
-* a completed or rated visit that the elder or family confirmed, at its price (the gross);
+* a completed or rated visit that the elder or family confirmed, at its price (the gross), less what the
+  standard's visit rules take off (``fuwu.homecare.visits``): a short visit pays the share of its minimum
+  duration it lasted; a visit held for the officer's review is deducted in full while it waits, and then
+  pays what the officer decided; the reason is on the line;
 * the same with an upheld complaint (``order.subsidy_refunded``): the price is deducted, reason 投诉成立;
 * a no-show, at price 0 with reason 未上门服务: nothing is paid, but the line shows the visit was booked;
 * a completed visit nobody confirmed yet is left out: it is paid in the settlement generated after it is
   confirmed (while the month's settlement is still a draft).
+
+A settlement cannot be confirmed while a visit of its lines still waits for the officer's review.
 
 Packages are paid by the elder, not from the subsidy: they are not lines, but the statement lists their
 total (the provider's self-paid revenue). ``net = gross - deductions`` is a database constraint.
@@ -47,13 +52,14 @@ from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.areas.selectors import descendant_codes_prefix
 from fuwu.common.audit import audit
-from fuwu.homecare import permissions, standard
+from fuwu.homecare import permissions, standard, visits
 from fuwu.homecare.models import (
     AccountMonth,
     Order,
     OrderKind,
     OrderStatus,
     Provider,
+    ReviewStatus,
     Settlement,
     SettlementLine,
     SettlementStatus,
@@ -155,7 +161,9 @@ def _planned_lines(provider: Provider, first: dt.date) -> list[PlannedLine]:
         elif order.subsidy_refunded:
             lines.append(PlannedLine(order, fen(order.price), fen(order.price), UPHELD_REASON))
         else:
-            lines.append(PlannedLine(order, fen(order.price), ZERO, ""))
+            # Held for review: nothing is paid until the officer decides (payable is empty until then).
+            paid = ZERO if order.payable is None else fen(order.payable)
+            lines.append(PlannedLine(order, fen(order.price), fen(order.price) - paid, visits.settlement_reason(order)))
     return lines
 
 
@@ -252,6 +260,16 @@ def settlement_confirm(*, actor: Any, settlement: Settlement, now: dt.datetime |
             % {"year": f"{settlement.month:%Y}", "month": f"{settlement.month:%m}"},
             code="month_not_over",
         )
+    held = settlement.lines.filter(order__review=ReviewStatus.PENDING, order__subsidy_refunded=False).count()
+    if held:
+        raise HomeCareError(
+            _(
+                "本月还有 %(n)s 次服务因签到异常、时长或人数不足等待核查，核查前不能确认结算单；"
+                "请在“异常服务核查”中作出结论后，重新生成结算单再确认。"
+            )
+            % {"n": held},
+            code="reviews_pending",
+        )
     stored = {(line.order_id, fen(line.price), fen(line.deduction), line.reason) for line in settlement.lines.all()}
     if stored != {line.key() for line in _planned_lines(settlement.provider, settlement.month)}:
         raise HomeCareError(
@@ -300,6 +318,7 @@ class SettlementReport:
     rows: list[StatementRow]
     self_paid: Decimal  # packages the elders paid the provider for, outside the subsidy
     self_paid_orders: int
+    held: int = 0  # lines whose visit waits for the officer's review (the settlement cannot be confirmed)
 
 
 def settlement_report(settlement: Settlement) -> SettlementReport:
@@ -324,8 +343,10 @@ def settlement_report(settlement: Settlement) -> SettlementReport:
         status__in=DONE,
         confirmed_at__isnull=False,
     )
-    total = packages.aggregate(total=Sum("self_pay"))["total"]
-    return SettlementReport(settlement, rows, fen(total), packages.count())
+    # What the elders paid for them: the price, less what the visit rules took off (visits.spent_parts).
+    total = sum((visits.spent_parts(o)[1] for o in packages), ZERO)
+    held = sum(1 for line in lines if line.order.review == ReviewStatus.PENDING and not line.order.subsidy_refunded)
+    return SettlementReport(settlement, rows, fen(total), packages.count(), held)
 
 
 # --- reconciliation -------------------------------------------------------------------------------
@@ -399,13 +420,18 @@ class Reconciliation:
         return self.difference == 0 and not self.ledger_differences and all(p.ok for p in self.providers)
 
 
-def _spending_orders(first: dt.date) -> list[Order]:
-    """The orders whose subsidy the elders' ledger holds as spent: confirmed and not given back."""
-    return list(
-        Order.objects.filter(
-            account_month__month=first, confirmed_at__isnull=False, subsidy_refunded=False, subsidy__gt=0
-        ).order_by("pk")
-    )
+def _spending_orders(first: dt.date) -> dict[Order, Decimal]:
+    """The orders whose subsidy the elders' ledger holds as spent, and how much: confirmed, decided, not given
+    back (``visits.spent_parts``)."""
+    orders = Order.objects.filter(
+        account_month__month=first,
+        confirmed_at__isnull=False,
+        subsidy_refunded=False,
+        subsidy__gt=0,
+        payable__isnull=False,
+    ).order_by("pk")
+    spent = {o: visits.spent_parts(o)[0] for o in orders}
+    return {o: amount for o, amount in spent.items() if amount > 0}
 
 
 def reconcile(*, month: dt.date) -> Reconciliation:
@@ -423,10 +449,12 @@ def reconcile(*, month: dt.date) -> Reconciliation:
     for row in AccountMonth.objects.filter(month=first).order_by("account_id"):
         ledger_total += fen(row.spent)
         orders = by_month.get(row.pk, [])
-        counted = fen(sum((o.subsidy for o in orders), ZERO))
+        counted = fen(sum((spending[o] for o in orders), ZERO))
         if fen(row.spent) != counted:
             amounts = [
-                OrderAmount(o.pk, o.account_id, o.provider_id, o.item, fen(o.subsidy), ZERO, _("已确认，计入本月已用"))
+                OrderAmount(
+                    o.pk, o.account_id, o.provider_id, o.item, fen(spending[o]), ZERO, _("已确认，计入本月已用")
+                )
                 for o in orders
             ]
             ledger_differences.append(LedgerDifference(row.account_id, fen(row.spent), counted, amounts))
@@ -447,7 +475,7 @@ def reconcile(*, month: dt.date) -> Reconciliation:
         for order_id in sorted(set(ours) | {k for k, v in lines.items() if v.price - v.deduction}):
             spender = ours.get(order_id)
             paid = lines.get(order_id)
-            spent = fen(spender.subsidy) if spender else ZERO
+            spent = fen(spending[spender]) if spender else ZERO
             settled = fen(paid.price - paid.deduction) if paid else ZERO
             if spent == settled:
                 continue
@@ -466,7 +494,7 @@ def reconcile(*, month: dt.date) -> Reconciliation:
             ProviderReconciliation(
                 provider=providers[pk],
                 settlement=settlement,
-                orders_spent=fen(sum((o.subsidy for o in ours.values()), ZERO)),
+                orders_spent=fen(sum((spending[o] for o in ours.values()), ZERO)),
                 settled_net=fen(settlement.net) if settlement else ZERO,
                 ledger=elders_spent(providers[pk], first),
                 orders=causes,
@@ -475,7 +503,7 @@ def reconcile(*, month: dt.date) -> Reconciliation:
     return Reconciliation(
         month=first,
         ledger_spent=ledger_total,
-        orders_spent=fen(sum((o.subsidy for o in spending), ZERO)),
+        orders_spent=fen(sum(spending.values(), ZERO)),
         settled_net=fen(sum((s.net for s in settlements.values()), ZERO)),
         providers=results,
         ledger_differences=ledger_differences,

@@ -148,3 +148,49 @@ def qualification_names() -> dict[str, str]:
 def _qualifications(version_id: int, content_hash: str) -> tuple[tuple[str, str, str], ...]:
     document = StandardVersion.objects.values_list("document", flat=True).get(pk=version_id)
     return tuple((q["id"], q["name"]["zh"], q["name"].get("en", "")) for q in document.get("qualifications", []))
+
+
+@dataclass(frozen=True)
+class VisitRules:
+    """The standard's visit rules in force on a day (``visit_rules`` in its YAML, with its parameters' values)."""
+
+    open_before: int  # check-in accepted from this many minutes before the agreed time …
+    close_after: int  # … until this many after
+    tolerance: int  # on time: within this many minutes of the agreed time
+    settle: dict[str, str]  # flag → "full" | "pro_rata" | "hold"
+    clauses: dict[str, str]  # flag → the clause that says so ("" when none)
+    clause: str  # the clause on punctuality and check-in
+
+
+def visit_rules(*, on: dt.date) -> VisitRules:
+    current = version()
+    declared = _visit_rules(current.pk, current.content_hash)
+    if declared is None:
+        raise StandardNotLoaded(f"the home-care standard {config('standard')!r} declares no visit_rules")
+    window = _table(_values(current.pk, current.content_hash, declared["checkin_window"]), on)
+    tolerance = parameter_value(_values(current.pk, current.content_hash, declared["punctuality"]), on)
+    if tolerance is None:
+        raise StandardNotLoaded(f"parameter {declared['punctuality']!r} has no value on {on}")
+    flags = declared["flags"]
+    return VisitRules(
+        open_before=int(window["before"]),
+        close_after=int(window["after"]),
+        tolerance=int(tolerance),
+        settle={f["flag"]: f["settle"] for f in flags},
+        clauses={f["flag"]: f.get("clause") or "" for f in flags},
+        clause=declared.get("clause") or "",
+    )
+
+
+def _table(values: list[tuple[dt.date, Any]], on: dt.date) -> dict[str, Decimal]:
+    value = parameter_value(values, on)
+    if not isinstance(value, dict):
+        raise StandardNotLoaded(f"the check-in window has no table of minutes on {on}")
+    return value
+
+
+@lru_cache(maxsize=64)
+def _visit_rules(version_id: int, content_hash: str) -> dict[str, Any] | None:
+    document = StandardVersion.objects.values_list("document", flat=True).get(pk=version_id)
+    rules: dict[str, Any] | None = document.get("visit_rules")
+    return rules

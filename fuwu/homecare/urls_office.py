@@ -1,8 +1,9 @@
 from django.urls import URLPattern, path
 
 from fuwu.homecare import views_office as views
+from fuwu.homecare import views_review
 
-# Providers (inbox, day plan, caregivers) and officers (accounts, complaints, overdue orders).
+# Providers (inbox, day plan, caregivers) and officers (accounts, complaints, overdue orders, reviews).
 urlpatterns: list[URLPattern] = [
     path("", views.office_home, name="office_home"),
     path("orders/<int:pk>/accept/", views.order_accept, name="order_accept"),
@@ -16,4 +17,13 @@ urlpatterns: list[URLPattern] = [
     path("complaints/", views.complaints, name="complaints"),
     path("complaints/<int:pk>/resolve/", views.complaint_resolve, name="complaint_resolve"),
     path("overdue/", views.overdue, name="overdue"),
+    # Officers: visits held by the standard's rules, proposed home positions, the map's county outline
+    path("reviews/", views_review.review_list, name="reviews"),
+    path("reviews/<int:pk>/", views_review.review_decide, name="review_decide"),
+    path(
+        "accounts/<int:pk>/proposals/<int:proposal_id>/",
+        views_review.location_proposal,
+        name="location_proposal",
+    ),
+    path("map/outline.geojson", views_review.county_outline, name="county_outline"),
 ]

@@ -14,6 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -22,14 +23,14 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
-from fuwu.homecare import complaints, selectors, services, standard
+from fuwu.homecare import complaints, door, permissions, selectors, services, standard, visits
 from fuwu.homecare.forms_door import (
     BookForm,
     CancelForm,
@@ -45,7 +46,16 @@ from fuwu.homecare.forms_door import (
     RateForm,
     refuse,
 )
-from fuwu.homecare.models import AccountStatus, Caregiver, EntitlementAccount, Order, OrderKind, OrderStatus
+from fuwu.homecare.models import (
+    AccountStatus,
+    Caregiver,
+    EntitlementAccount,
+    Order,
+    OrderKind,
+    OrderStatus,
+    ReviewStatus,
+    VisitPartner,
+)
 from fuwu.homecare.services import CANCELLABLE, HomeCareError
 from fuwu.residents.models import Person
 from fuwu.standards.models import ServiceItem
@@ -83,6 +93,28 @@ def _rows(orders: Iterable[Order], names: dict[str, str]) -> list[OrderRow]:
 
 def _awaiting_confirmation(order: Order) -> bool:
     return order.status == OrderStatus.COMPLETED and order.confirmed_at is None
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    """What happened at the door, in plain words, for the family before they confirm and for the caregivers."""
+
+    partners: list[VisitPartner]
+    flags: list[str]  # each irregularity in the page's language
+    held: bool  # waiting for the officer's review: nothing is paid until then
+    payable: Decimal | None  # what the visit is worth under the standard's rules, once known
+    reduced: bool  # worth less than its price
+
+    @classmethod
+    def of(cls, order: Order) -> VisitRecord:
+        payable = order.payable
+        return cls(
+            partners=list(order.partners.select_related("caregiver").order_by("pk")),
+            flags=visits.flags_text(order),
+            held=order.review == ReviewStatus.PENDING,
+            payable=payable,
+            reduced=payable is not None and payable < order.price,
+        )
 
 
 # --- the family ----------------------------------------------------------------------------------
@@ -250,6 +282,7 @@ def _order_page(
         **forms,
         "failed": failed[1] if failed else None,
         "order": order,
+        "visit": VisitRecord.of(order),
         "project": _names([order.item]).get(order.item, order.item),
         "photos": list(order.photos.order_by("uploaded_at", "pk")),
         "rating": rating,
@@ -377,10 +410,10 @@ def _visit_or_404(request: HttpRequest, pk: int) -> Order:
 @login_required
 @require_GET
 def route(request: HttpRequest) -> HttpResponse:
-    """The caregiver's visits of one day (today unless ``?day=YYYY-MM-DD``), in planned order."""
+    """The caregiver's visits of one day (``?day=YYYY-MM-DD``; without it the day with work), in planned order."""
     caregiver = _caregiver_or_404(request)
     today = _today()
-    day, status = today, 200
+    day, status, moved = today, 200, False
     if "day" in request.GET:
         form = DayForm(request.GET)
         if form.is_valid():
@@ -388,19 +421,40 @@ def route(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     else:
-        form = DayForm(initial={"day": today})
-    visits = selectors.caregiver_route(user=request.user, day=day)
-    names = _names(v.item for v in visits)
+        # Nothing today: open on the next day with visits to make, rather than an empty page.
+        day = selectors.caregiver_work_day(user=request.user, today=today)
+        moved = day != today
+        form = DayForm(initial={"day": day})
+    found = selectors.caregiver_route(user=request.user, day=day)
+    names = _names(v.item for v in found)
+    rows = [
+        RouteRow(
+            order=v,
+            project=names.get(v.item, v.item),
+            partner=v.caregiver_id != caregiver.pk,
+            crew=[v.caregiver.name if v.caregiver else "", *(p.caregiver.name for p in v.partners.all())],
+        )
+        for v in found
+    ]
     context = {
         "caregiver": caregiver,
         "day": day,
         "today": today,
+        "moved": moved,
         "day_form": form,
-        "visits": _rows(visits, names),
+        "visits": rows,
         "previous": day - dt.timedelta(days=1),
         "next": day + dt.timedelta(days=1),
     }
     return render(request, "homecare/door/route.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class RouteRow:
+    order: Order
+    project: str
+    partner: bool  # the caregiver joins this visit as the second caregiver
+    crew: list[str]  # everyone planned on the visit, the lead first
 
 
 def _item(key: str) -> ServiceItem | None:
@@ -431,23 +485,67 @@ def _visit_page(
         forms[failed[0]] = failed[1]
     photos = list(visit.photos.order_by("uploaded_at", "pk"))
     photo_limit: int = settings.FUWU_PHOTO_MAX_COUNT
-    awaiting = _awaiting_confirmation(visit)
+    lead = permissions.is_assigned_caregiver(request.user, visit)
+    record = VisitRecord.of(visit)
+    mine = next((p for p in record.partners if p.caregiver.user_id == request.user.pk), None)
+    awaiting = lead and _awaiting_confirmation(visit)
+    in_service = lead and visit.status == OrderStatus.IN_SERVICE
+    now = services.local_now()
+    started = visit.started_at or visit.checkin_at
     context = {
         **forms,
         "failed": failed[1] if failed else None,
         "order": visit,
+        "visit": record,
+        "lead": lead,
+        "me_partner": mine,
         "person": visit.account.person,
+        # The elder's phone and emergency contact, for the caregivers on the visit day, come with the
+        # registry's contact fields (issue 8, another change): see docs/homecare.md, "Known limits".
+        "contact": None,
         "project": _names([visit.item]).get(visit.item, visit.item),
         "item": _item(visit.item),
         "radius": _radius(_today()),
+        "window": _checkin_window(visit),
         "photos": photos,
         "photo_limit": photo_limit,
-        "can_check_in": visit.status == OrderStatus.SCHEDULED,
-        "in_service": visit.status == OrderStatus.IN_SERVICE,
-        "can_add_photo": (visit.status == OrderStatus.IN_SERVICE or awaiting) and len(photos) < photo_limit,
+        "can_check_in": (lead and visit.status == OrderStatus.SCHEDULED)
+        or (
+            mine is not None
+            and mine.checkin_at is None
+            and visit.status in (OrderStatus.SCHEDULED, OrderStatus.IN_SERVICE)
+        ),
+        "in_service": in_service,
+        "served": visits.minutes_between(started, now) if in_service and started else None,
+        "waiting_for": [p.caregiver.name for p in record.partners if p.checkin_at is None],
+        "can_add_photo": lead and (visit.status == OrderStatus.IN_SERVICE or awaiting) and len(photos) < photo_limit,
         "awaiting_code": awaiting,
+        "can_no_show": lead and visit.status == OrderStatus.SCHEDULED,
     }
     return render(request, "homecare/door/visit.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class CheckinWindow:
+    opens: dt.datetime
+    closes: dt.datetime
+    tolerance: int
+
+
+def _checkin_window(visit: Order) -> CheckinWindow | None:
+    """When the standard accepts a check-in for ``visit``, for the caregiver to see before trying."""
+    if visit.planned_start is None:
+        return None
+    agreed = timezone.localtime(visit.planned_start)
+    try:
+        rules = visits.rules_on(agreed.date())
+    except visits.NoVisitRules:
+        return None
+    return CheckinWindow(
+        agreed - dt.timedelta(minutes=rules.open_before),
+        agreed + dt.timedelta(minutes=rules.close_after),
+        rules.tolerance,
+    )
 
 
 @never_cache
@@ -479,7 +577,7 @@ def _where(distance: int | None, flagged: bool) -> str:
         return ""
     text = _("定位距老人住址约 %(m)s 米。") % {"m": distance}
     if flagged:
-        text += _("已按您填写的原因标记，供服务机构核查。")
+        text += _("已按您填写的原因标记，供核查。")
     return text
 
 
@@ -487,10 +585,16 @@ def _where(distance: int | None, flagged: bool) -> str:
 @require_POST
 def visit_check_in(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: CheckInForm) -> str:
-        done = services.order_check_in(
+        if not permissions.is_assigned_caregiver(request.user, order) and permissions.is_partner(request.user, order):
+            mine = door.order_partner_check_in(
+                actor=request.user, order=order, at=form.position(), reason=form.cleaned_data["reason"]
+            )
+            return _("已签到。") + _where(mine.checkin_distance_m, mine.checkin_flagged or mine.checkin_typed)
+        done = door.order_check_in(
             actor=request.user, order=order, at=form.position(), reason=form.cleaned_data["reason"]
         )
-        return _("已签到，开始服务。") + _where(done.checkin_distance_m, done.checkin_flagged)
+        started = _("已签到，开始服务。") if done.started_at else _("已签到。两人服务从搭档也签到时开始计时。")
+        return started + _where(done.checkin_distance_m, done.checkin_flagged or done.checkin_typed)
 
     return _caregiver_action(request, pk, CheckInForm, "checkin_form", act)
 
@@ -499,17 +603,20 @@ def visit_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_check_out(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: CheckOutForm) -> str:
-        done = services.order_check_out(
+        done = door.order_check_out(
             actor=request.user,
             order=order,
             at=form.position(),
             tasks_done=form.task_lines(),
             notes=form.cleaned_data["notes"],
             reason=form.cleaned_data["reason"],
+            short_reason=form.cleaned_data["short_reason"],
         )
+        flagged = _("这次服务有异常情况，已记录，老人和家属确认前会看到。") if done.flags else ""
         return (
-            _("已签退。")
-            + _where(done.checkout_distance_m, done.checkout_flagged)
+            _("已签退，实际服务 %(minutes)s 分钟。") % {"minutes": done.visit_minutes}
+            + _where(done.checkout_distance_m, done.checkout_flagged or done.checkout_typed)
+            + flagged
             + _("请老人或家属读出确认码，填写在下面。")
         )
 
@@ -520,7 +627,7 @@ def visit_check_out(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_photo(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: PhotoForm) -> str:
-        services.photo_add(actor=request.user, order=order, upload=form.cleaned_data["photo"])
+        door.photo_add(actor=request.user, order=order, upload=form.cleaned_data["photo"])
         return _("照片已上传。")
 
     return _caregiver_action(request, pk, PhotoForm, "photo_form", act)
@@ -540,7 +647,7 @@ def visit_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def visit_no_show(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: NoShowForm) -> str:
-        services.order_no_show(actor=request.user, order=order, reason=form.cleaned_data["reason"], at=form.position())
+        door.order_no_show(actor=request.user, order=order, reason=form.cleaned_data["reason"], at=form.position())
         return _("已登记这次未能上门服务，服务机构会联系老人或家属另行安排。")
 
     return _caregiver_action(request, pk, NoShowForm, "noshow_form", act)

@@ -34,7 +34,7 @@ from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
 from fuwu.homecare import accounts as homecare_accounts
 from fuwu.homecare import complaints as homecare_complaints
-from fuwu.homecare import family, permissions, planning, selectors, services, standard
+from fuwu.homecare import family, outlines, permissions, planning, reviews, selectors, services, standard
 from fuwu.homecare.forms_office import (
     AbsenceForm,
     DayForm,
@@ -52,8 +52,10 @@ from fuwu.homecare.models import (
     ComplaintStatus,
     DispatchRun,
     EntitlementAccount,
+    LocationSource,
     Order,
     OrderStatus,
+    ProposalStatus,
     Provider,
     TrainingKind,
 )
@@ -117,6 +119,15 @@ class OrderRow:
     def planned_end(self) -> dt.datetime | None:
         start = self.order.planned_start
         return start + dt.timedelta(minutes=self.order.minutes) if start else None
+
+    @property
+    def crew_ids(self) -> list[int]:
+        """The lead and the partners planned on the visit."""
+        return [self.order.caregiver_id or 0, *(p.caregiver_id for p in self.order.partners.all())]
+
+    @property
+    def partners(self) -> list[str]:
+        return [p.caregiver.name for p in self.order.partners.all()]
 
     @property
     def overdue_why(self) -> str:
@@ -189,6 +200,7 @@ def office_home(request: HttpRequest) -> HttpResponse:
                 "can_open": permissions.can_open_accounts(user),
                 "open_complaints": selectors.complaints_for_user(user=user).filter(status=ComplaintStatus.OPEN).count(),
                 "overdue": selectors.overdue_orders(user=user, now=now).count(),
+                "held": reviews.reviews_for_user(user=user).count(),
             },
         )
     provider = _provider(request)
@@ -270,7 +282,7 @@ def _excluded(run: DispatchRun | None, names: dict[int, str]) -> list[tuple[str,
 @require_http_methods(["GET", "POST"])
 @_for(PROVIDERS)
 def plan_day(request: HttpRequest) -> HttpResponse:
-    """The day's routes, what is left unassigned and why; POST makes (or re-makes) the plan."""
+    """The day's routes, what is left unassigned and why (the first day with work unless ``?day=``); POST plans."""
     provider = _provider(request)
     if provider is None:
         if request.method == "POST":
@@ -296,13 +308,19 @@ def plan_day(request: HttpRequest) -> HttpResponse:
             )
         return _to("homecare:plan_day", provider=provider.pk, day=day.isoformat())
 
-    form = DayForm(request.GET if "day" in request.GET else None, initial={"day": today})
-    day = form.cleaned_data["day"] if form.is_bound and form.is_valid() else today
+    if "day" in request.GET:
+        form = DayForm(request.GET, initial={"day": today})
+        day = form.cleaned_data["day"] if form.is_valid() else today
+    else:
+        # Open on the first day from today with orders to plan or visits planned, not on an empty today.
+        day = selectors.plan_work_day(user=request.user, provider=provider, today=today)
+        form = DayForm(initial={"day": day})
     now = services.local_now()
     start, end = _day_bounds(day)
     orders = list(
         selectors.orders_for_user(user=request.user)
         .filter(provider=provider, window_start__gte=start, window_start__lt=end)
+        .prefetch_related("partners__caregiver")
         .order_by("planned_start", "window_start", "pk")
     )
     rows = _rows(request, orders, now=now)
@@ -312,7 +330,7 @@ def plan_day(request: HttpRequest) -> HttpResponse:
     routes = [
         Route(
             caregiver=c,
-            stops=[r for r in rows if r.order.caregiver_id == c.pk and r.order.status in placed],
+            stops=[r for r in rows if c.pk in r.crew_ids and r.order.status in placed],
             absence=absences.get(c.pk),
         )
         for c in caregivers
@@ -325,6 +343,7 @@ def plan_day(request: HttpRequest) -> HttpResponse:
         {
             "provider": provider,
             "day": day,
+            "moved": day != today and "day" not in request.GET,
             "form": form,
             "past": day < today,
             "routes": routes,
@@ -528,7 +547,14 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
                 return HttpResponseRedirect(reverse("homecare:account", args=[found.pk]))
         status = 400
     else:
-        form = HomeForm(initial={"address": found.address, "latitude": found.latitude, "longitude": found.longitude})
+        form = HomeForm(
+            initial={
+                "address": found.address,
+                "latitude": found.latitude,
+                "longitude": found.longitude,
+                "source": LocationSource.TYPED,
+            }
+        )
     today = _today()
     month = parse_month(request.GET.get("month") or "") or today.replace(day=1)
     names = _project_names(today)
@@ -547,6 +573,13 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
             "next_month": (month + dt.timedelta(days=32)).replace(day=1),
             "orders": _rows(request, selectors.orders_for_user(user=user).filter(account=found)[:SHOWN], now=now),
             "form": form if can_set_home else None,
+            "outline": outlines.source() if can_set_home else None,
+            "county": person.hukou_area[: outlines.COUNTY_DIGITS],
+            "proposal": found.location_proposals.filter(status=ProposalStatus.PENDING)
+            .select_related("caregiver")
+            .first()
+            if can_link
+            else None,
             "can_book": permissions.can_book_for(user, person),
             "family_form": family_form if can_link else None,
             "family": list(person.family_links.select_related("user")) if can_link else [],

@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from fuwu.eligibility.ruleset import check_rules
-from fuwu.standards.schema import StandardDocument, undeclared_qualifications
+from fuwu.standards.schema import StandardDocument, undeclared_qualifications, visit_rule_problems
 
 Path_ = tuple[str | int, ...]
 
@@ -166,7 +166,7 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
             for e in exc.errors(include_url=False)
         ]
         raise StandardFileError(errors) from exc
-    # Rules and qualification references are checked here rather than in the
+    # Rules, qualification and visit-rule references are checked here rather than in the
     # schema so each error can point at the criterion's or reference's own line.
     errors = [
         FileError(
@@ -179,7 +179,7 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
     ]
     errors += [
         FileError(name, _line_for(path, lines), _field_path(path), message)
-        for path, message in undeclared_qualifications(document)
+        for path, message in [*undeclared_qualifications(document), *visit_rule_problems(document)]
     ]
     if errors:
         raise StandardFileError(errors)

@@ -346,6 +346,113 @@ class Qualification(Strict):
     )
 
 
+# --- visit rules ------------------------------------------------------------------------------------
+# How a door-to-door visit is checked when staff arrive and leave, and how an irregular visit is settled.
+# Read by home care (check-in, check-out, the family's confirmation, settlement); the numbers are dated
+# parameters of the same standard, named here by id and checked by `visit_rule_problems`.
+
+
+class VisitFlag(StrEnum):
+    """What can be irregular about a visit that took place."""
+
+    SHORT = "short"  # checked out before the item's `delivery.minutes`
+    EARLY = "early"  # checked in earlier than the agreed time less the punctuality tolerance
+    LATE = "late"  # checked in later than the agreed time plus the punctuality tolerance
+    OUT_OF_RANGE = "out_of_range"  # checked in or out further from the home than the check-in radius
+    TYPED_LOCATION = "typed_location"  # coordinates typed by hand instead of taken from the device
+    STAFF_MISSING = "staff_missing"  # fewer staff checked in than the item's `delivery.staff`
+
+
+class VisitSettlement(StrEnum):
+    """How a flagged visit is settled."""
+
+    FULL = "full"  # paid in full; the flag is only noted
+    PRO_RATA = "pro_rata"  # paid for the share of the minimum duration delivered (short visits only)
+    HOLD = "hold"  # held for the officer's review, who approves it in full, pays it reduced, or refuses it
+
+
+class VisitFlagRule(Strict):
+    flag: VisitFlag
+    settle: VisitSettlement
+    clause: ClauseRef | None = Field(default=None, description="The clause that says how such a visit is settled.")
+    modeled: bool = Field(default=False, description="True when this rule is modelled, not published.")
+
+
+class VisitRules(Strict):
+    """When staff may check in, what counts as on time, and how each irregular visit is settled."""
+
+    checkin_window: Identifier = Field(
+        description="A parameter whose value is a table {before, after} in minutes: check-in is accepted only "
+        "from `before` minutes before the agreed time until `after` minutes after it."
+    )
+    punctuality: Identifier = Field(
+        description="A parameter in minutes: arriving more than this before or after the agreed time flags the "
+        "visit early or late."
+    )
+    flags: list[VisitFlagRule] = Field(
+        description="How a visit with each flag is settled; every flag is listed once. When a visit has several "
+        "flags, `hold` wins over `pro_rata`, which wins over `full`."
+    )
+    clause: ClauseRef | None = Field(default=None, description="The clause on punctuality and check-in.")
+    modeled: bool = False
+
+    @field_validator("flags")
+    @classmethod
+    def _every_flag_once(cls, rules: list[VisitFlagRule]) -> list[VisitFlagRule]:
+        named = [VisitFlag(r.flag) for r in rules]
+        repeated = sorted({f.value for f in named if named.count(f) > 1})
+        if repeated:
+            raise ValueError(f"each flag is listed once; repeated: {', '.join(repeated)}")
+        missing = [f.value for f in VisitFlag if f not in named]
+        if missing:
+            raise ValueError(f"say how every flag is settled; missing: {', '.join(missing)}")
+        prorated = [r.flag for r in rules if r.settle == VisitSettlement.PRO_RATA and r.flag != VisitFlag.SHORT]
+        if prorated:
+            raise ValueError(
+                f"pro_rata settles a short visit by its duration; use full or hold for: {', '.join(prorated)}"
+            )
+        return rules
+
+
+def visit_rule_problems(document: StandardDocument) -> list[tuple[tuple[str | int, ...], str]]:
+    """Visit rules naming a parameter the document does not declare, or one of the wrong shape, as (path, message).
+
+    Checked by the loader after validation, like qualifications, so each error points at the reference's line.
+    """
+    rules = document.visit_rules
+    if rules is None:
+        return []
+    declared = {p.id: p for p in document.parameters}
+    listed = ", ".join(sorted(declared)) or "none"
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for field, table in (("checkin_window", True), ("punctuality", False)):
+        key = getattr(rules, field)
+        parameter = declared.get(key)
+        if parameter is None:
+            problems.append(
+                (
+                    ("visit_rules", field),
+                    f"names parameter {key!r}, which is not declared; declared parameters: {listed}",
+                )
+            )
+            continue
+        for i, value in enumerate(parameter.values):
+            wrong = (
+                not isinstance(value.value, dict) or set(value.value) != {"before", "after"}
+                if table
+                else isinstance(value.value, dict)
+            )
+            if wrong:
+                shape = "a table {before: minutes, after: minutes}" if table else "a single number of minutes"
+                problems.append(
+                    (
+                        ("parameters", document.parameters.index(parameter), "values", i, "value"),
+                        f"parameter {key!r} is used as visit_rules.{field}, so each value must be {shape}",
+                    )
+                )
+    return problems
+
+
 class Indicator(Strict):
     id: Identifier
     name: Text
@@ -434,6 +541,10 @@ class StandardDocument(Strict):
         description="Staff qualifications that items' `delivery.qualifications` refer to by id.",
     )
     parameters: list[Parameter] = Field(default_factory=list)
+    visit_rules: VisitRules | None = Field(
+        default=None,
+        description="For door-to-door services: when staff may check in and how irregular visits are settled.",
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> StandardDocument:
@@ -494,6 +605,8 @@ def clause_references(document: StandardDocument) -> list[str]:
             refs.append(item.target_group.rule.level.clause if item.target_group.rule.level else None)
     refs += [i.clause for i in document.indicators] + [p.clause for p in document.parameters]
     refs += [q.clause for q in document.qualifications]
+    if document.visit_rules is not None:
+        refs += [document.visit_rules.clause, *(r.clause for r in document.visit_rules.flags)]
     return [r for r in refs if r]
 
 

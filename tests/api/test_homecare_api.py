@@ -14,11 +14,12 @@ from openapi_spec_validator import validate as validate_spec
 
 from fuwu.accounts.models import Role, User
 from fuwu.areas.models import Area
+from fuwu.homecare.door import Position, order_check_in, order_check_out
 from fuwu.homecare.models import AccountMonth, Order, OrderStatus
-from fuwu.homecare.services import order_accept, order_book, order_schedule
+from fuwu.homecare.services import order_accept, order_book, order_confirm, order_schedule
 from fuwu.residents import crypto
 from fuwu.residents.masking import mask_name
-from tests.homecare.conftest import VILLAGE, World, at, make_user
+from tests.homecare.conftest import ELDER_HOME, VILLAGE, World, at, make_user, second_caregiver, with_partner
 from tests.homecare.conftest import world as world  # the home-care world of tests/homecare, shared
 from tests.residents.factories import PersonFactory
 
@@ -418,6 +419,7 @@ def test_the_statement_of_a_month(client: Client, openapi: dict[str, Any], world
                 "price": "80.00",
                 "subsidy": "0.00",  # spent only when the visit is confirmed
                 "self_pay": "0.00",
+                "reason": "",
             }
         ],
     }
@@ -441,3 +443,57 @@ def test_the_statement_is_scoped(client: Client, openapi: dict[str, Any], world:
     call(client, openapi, STATEMENT, 404, path=f"/api/v1/homecare/accounts/{no_account.pk}/statement")
     for bad in ("2026-13", "2026-1", "soon"):
         assert call(client, openapi, STATEMENT, 422, path=f"{path}?month={bad}")["code"] == "bad_month"
+
+
+def test_a_short_visit_through_the_api_shows_its_flags_worth_and_reason(
+    client: Client, openapi: dict[str, Any], world: World
+) -> None:
+    day = visit_day()
+    order, _ = order_book(
+        actor=world.family,
+        person=world.elder,
+        item="hc-cleaning",
+        window_start=at(day, 9),
+        window_end=at(day, 12),
+        idempotency_key="short-1",
+    )
+    order_accept(actor=world.provider_admin, order=order)
+    order_schedule(actor=world.provider_admin, order=order, caregiver=world.caregiver, planned_start=at(day, 9))
+    home = Position(*ELDER_HOME)
+    order_check_in(actor=world.caregiver_user, order=order, at=home, now=at(day, 9))
+    order_check_out(
+        actor=world.caregiver_user, order=order, at=home, tasks_done=["打扫"], short_reason="停电", now=at(day, 9, 30)
+    )
+    order_confirm(actor=world.family, order=order, now=at(day, 9, 35))
+    client.force_login(world.family)
+    detail = call(client, openapi, ORDER, 200, path=f"{ORDERS}/{order.pk}")
+    assert detail["visit"] == {
+        "partners": [],
+        "started_at": at(day, 9).isoformat(),
+        "visit_minutes": 30,
+        "flags": [{"flag": "short", "text": "实际服务 30 分钟，少于约定的至少 120 分钟"}],
+        "review": "",
+        "payable": "20.00",
+    }
+    statement = call(
+        client, openapi, STATEMENT, 200, path=f"/api/v1/homecare/accounts/{world.elder.pk}/statement?month={day:%Y-%m}"
+    )
+    (line,) = statement["lines"]
+    assert (line["price"], line["subsidy"], statement["spent"]) == ("80.00", "20.00", "20.00")
+    assert line["reason"] == "实际服务 30 分钟，少于约定的至少 120 分钟，按实际服务时长比例结算"
+
+
+def test_the_second_caregiver_sees_the_visit_they_join(client: Client, openapi: dict[str, Any], world: World) -> None:
+    order = booked(world)
+    order_accept(actor=world.provider_admin, order=order)
+    order_schedule(actor=world.provider_admin, order=order, caregiver=world.caregiver, planned_start=order.window_start)
+    with_partner(world, order, arrive=None)
+    partner = second_caregiver(world)
+    assert partner.user is not None
+    client.force_login(partner.user)
+    detail = call(client, openapi, ORDER, 200, path=f"{ORDERS}/{order.pk}")
+    assert (detail["caregiver"], detail["visit"]["partners"], detail["confirmation_code"]) == (
+        "李护理员",
+        ["王护理员"],
+        None,
+    )

@@ -16,7 +16,9 @@ from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
 from fuwu.homecare.accounts import accounts_open_from_run
+from fuwu.homecare.door import Position, order_partner_check_in
 from fuwu.homecare.models import Caregiver, EntitlementAccount, FamilyLink, Provider, TrainingRecord
+from fuwu.homecare.services import order_partner_assign
 from fuwu.residents.models import Person
 from fuwu.standards.parsing import ParsedStandard, parse_many
 from fuwu.standards.services import standards_load
@@ -154,3 +156,38 @@ def world(db: None) -> World:
         elder=elder,
         account=account,
     )
+
+
+PARTNER = "partner"
+
+
+def second_caregiver(world: World) -> Caregiver:
+    """A second caregiver of the world's provider (user "partner"), for the visits that need two."""
+    found = Caregiver.objects.filter(user__username=PARTNER).first()
+    if found is not None:
+        return found
+    user = make_user(PARTNER, Role.CAREGIVER, world.caregiver_user.area)
+    partner = Caregiver.objects.create(
+        provider=world.provider,
+        user=user,
+        name="王护理员",
+        qualifications=list(world.caregiver.qualifications),
+        health_certificate_expires=world.caregiver.health_certificate_expires,
+        home_latitude=Decimal("28.660000"),
+        home_longitude=Decimal("121.430000"),
+        shift_start=dt.time(8, 0),
+        shift_end=dt.time(17, 0),
+    )
+    TrainingRecord.objects.create(
+        caregiver=partner, kind="pre_job", completed_on=dt.date(2025, 3, 1), hours=Decimal(40), topic="岗前培训"
+    )
+    return partner
+
+
+def with_partner(world: World, order: Any, *, arrive: dt.datetime | None) -> None:
+    """Give a scheduled visit that needs two its second caregiver, who checks in at ``arrive`` (None: never)."""
+    partner = second_caregiver(world)
+    order_partner_assign(actor=world.provider_admin, order=order, caregiver=partner)
+    if arrive is not None:
+        assert partner.user is not None
+        order_partner_check_in(actor=partner.user, order=order, at=Position(*ELDER_HOME), now=arrive)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fuwu.homecare.models import EntitlementAccount, Order, OrderStatus
 from fuwu.homecare.services import order_accept, order_book
-from tests.homecare.conftest import TODAY, VILLAGE, World, at, open_account, registry_run
+from tests.homecare.conftest import TODAY, VILLAGE, World, at, open_account, registry_run, second_caregiver
 from tests.residents.factories import PersonFactory
 
 
@@ -76,11 +76,13 @@ def test_plan_a_day_prints_who_was_left_out_and_why(world: World) -> None:
     )
     for order in (bath, cleaning):
         order_accept(actor=world.provider_admin, order=order)
+    partner = second_caregiver(world)  # the bath needs two
     output = run("plan", "--provider", world.provider.pk, "--day", day, "--time-limit", "1")
     assert f"{world.provider.name} {day}: 1 of 2 visit(s) assigned" in output
     assert f"order {cleaning.pk} unassigned: 老人住址尚未定位" in output
     bath.refresh_from_db()
-    assert (bath.status, bath.caregiver) == (OrderStatus.SCHEDULED, world.caregiver)
+    assert bath.status == OrderStatus.SCHEDULED
+    assert {bath.caregiver, *(p.caregiver for p in bath.partners.all())} == {world.caregiver, partner}
 
 
 @pytest.mark.parametrize(

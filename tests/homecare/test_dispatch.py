@@ -73,20 +73,33 @@ def visit(
     *,
     required_skills: frozenset[str] = frozenset(),
     usual_caregiver: str | None = None,
+    staff: int = 1,
 ) -> Visit:
-    return Visit(id_, f"elder-{id_}", at, start, end, duration, required_skills, usual_caregiver)
+    return Visit(id_, f"elder-{id_}", at, start, end, duration, required_skills, usual_caregiver, staff)
 
 
 def violations(made: Plan, travel: Travel) -> list[str]:
-    """Every rule the plan breaks, recomputed from the routes alone (never the solver's own flags)."""
+    """Every rule the plan breaks, recomputed from the routes alone (never the solver's own flags).
+
+    A visit for more than one is on its lead's route and on each partner's, all starting at the same minute.
+    """
     visits = {v.id: v for v in made.visits}
     carers = {c.id: c for c in made.caregivers}
     broken: list[str] = []
-    placed = Counter(s.visit_id for r in made.routes for s in r.stops)
+    placed = Counter(s.visit_id for r in made.routes for s in r.stops if s.role == "lead")
     for vid in visits:
         reported = sum(u.visit_id == vid for u in made.unassigned)
         if placed[vid] + reported != 1:
             broken.append(f"{vid}: planned {placed[vid]}x, reported unassigned {reported}x")
+    crews: dict[str, list[tuple[str, float]]] = {}
+    for route in made.routes:
+        for stop in route.stops:
+            crews.setdefault(stop.visit_id, []).append((route.caregiver_id, stop.start))
+    for vid, crew in crews.items():
+        if placed[vid] and len(crew) != visits[vid].staff:
+            broken.append(f"{vid}: {len(crew)} caregivers planned, {visits[vid].staff} needed")
+        if len({who for who, _ in crew}) != len(crew) or len({round(when, 6) for _, when in crew}) != 1:
+            broken.append(f"{vid}: the crew {crew} is not distinct caregivers starting together")
     for route in made.routes:
         c = carers[route.caregiver_id]
         here, free = c.home, float(c.shift_start)
@@ -114,7 +127,16 @@ def travel_of(made: Plan) -> float:
 
 
 def assignment(made: Plan) -> dict[str, str]:
-    return {s.visit_id: r.caregiver_id for r in made.routes for s in r.stops}
+    return {s.visit_id: r.caregiver_id for r in made.routes for s in r.stops if s.role == "lead"}
+
+
+def partners(made: Plan) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for route in made.routes:
+        for stop in route.stops:
+            if stop.role == "partner":
+                found.setdefault(stop.visit_id, set()).add(route.caregiver_id)
+    return found
 
 
 def reasons(made: Plan) -> dict[str, str]:
@@ -131,6 +153,76 @@ def test_two_caregivers_take_the_visits_on_their_side(solver: SolverName) -> Non
     assert assignment(made) == {"w1": "west", "w2": "west", "e1": "east", "e2": "east"}
     assert made.total_lateness_minutes == 0
     assert made.unassigned == ()
+
+
+def test_a_bath_for_two_gets_a_second_caregiver_at_the_same_minute(solver: SolverName) -> None:
+    # Two caregivers either side of the elder: one leads, the other joins; both 50 out and 50 back.
+    carers = [carer("west", (0, 0)), carer("east", (100, 0))]
+    bath = visit("bath", (50, 0), 100, 200, 60, staff=2)
+    made = plan([bath], carers, travel=LINE, solver=solver, time_limit_s=QUICK)
+    assert violations(made, LINE) == []
+    assert made.unassigned == ()
+    (lead,) = assignment(made).values()
+    assert partners(made) == {"bath": {"west", "east"} - {lead}}
+    assert travel_of(made) == 200
+
+
+def test_the_partner_is_whoever_is_free_then(solver: SolverName) -> None:
+    # "busy" must make the nursing visit at 100-160 (only they can); the bath at 100 takes the other two.
+    skill = frozenset({"nursing"})
+    carers = [carer("a", (0, 0)), carer("busy", (0, 0), skills=skill), carer("c", (0, 10))]
+    visits = [
+        visit("nurse", (50, 0), 100, 100, 60, required_skills=skill),
+        visit("bath", (50, 5), 100, 100, 60, staff=2),
+    ]
+    made = plan(visits, carers, travel=LINE, solver=solver, time_limit_s=QUICK)
+    assert violations(made, LINE) == []
+    assert assignment(made)["nurse"] == "busy"
+    assert {assignment(made)["bath"], *partners(made)["bath"]} == {"a", "c"}
+
+
+def test_a_bath_without_a_free_second_caregiver_is_left_out_with_the_reason(solver: SolverName) -> None:
+    # Both can bathe, but "busy" alone can nurse at 100: the bath at 100 finds no second pair of hands.
+    skill = frozenset({"nursing"})
+    carers = [carer("a", (0, 0)), carer("busy", (0, 0), skills=skill)]
+    visits = [
+        visit("nurse", (50, 0), 100, 100, 60, required_skills=skill),
+        visit("bath", (50, 5), 100, 100, 60, staff=2),
+    ]
+    made = plan(visits, carers, travel=LINE, solver=solver, time_limit_s=QUICK)
+    assert violations(made, LINE) == []
+    assert assignment(made) == {"nurse": "busy"}
+    assert reasons(made) == {
+        "bath": "needs 2 caregivers together: no other caregiver can join the lead at 01:40–02:40 or later "
+        "in its window"
+    }
+    assert all(r.stops == () for r in made.routes if r.caregiver_id == "a")
+
+
+def test_the_bath_waits_for_a_partner_who_comes_from_further_away(solver: SolverName) -> None:
+    # "near" could start at 50; "far" cannot be there before 120: the bath starts at 120, both there.
+    carers = [carer("near", (0, 0)), carer("far", (170, 0))]
+    made = plan([visit("bath", (50, 0), 0, 300, 60, staff=2)], carers, travel=LINE, solver=solver)
+    assert violations(made, LINE) == []
+    starts = {r.caregiver_id: s.start for r in made.routes for s in r.stops}
+    assert starts == {"near": 120, "far": 120}
+
+
+def test_a_bath_only_one_caregiver_could_make_is_not_planned(solver: SolverName) -> None:
+    carers = [carer("a", (0, 0)), carer("late", (0, 0), shift_start=500)]
+    made = plan([visit("bath", (50, 0), 100, 150, 60, staff=2)], carers, travel=LINE, solver=solver)
+    assert reasons(made) == {"bath": "needs 2 caregivers together: only a can make it at 01:40–02:30"}
+    assert all(r.stops == () for r in made.routes)
+
+
+def test_a_bath_finds_a_new_partner_when_one_calls_in_sick(solver: SolverName) -> None:
+    carers = [carer("west", (0, 0)), carer("east", (100, 0)), carer("north", (50, 40))]
+    made = plan([visit("bath", (50, 0), 100, 200, 60, staff=2)], carers, travel=LINE, solver=solver)
+    crew = {assignment(made)["bath"], *partners(made)["bath"]}
+    sick = sorted(crew)[0]
+    later = replan_after_absence(made, sick, now=10)
+    assert violations(later, LINE) == []
+    assert {assignment(later)["bath"], *partners(later)["bath"]} == {"west", "east", "north"} - {sick}
 
 
 def test_windows_decide_the_order(solver: SolverName) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ from fuwu.homecare.models import (
     Provider,
     TrainingRecord,
 )
-from fuwu.homecare.planning import caregiver_absent, dispatch_day
+from fuwu.homecare.planning import caregiver_absent, dispatch_day, in_words
 from fuwu.homecare.services import HomeCareError, order_accept, order_book, order_schedule
 from tests.homecare.conftest import TODAY, VILLAGE, World, at, make_user, open_account
 from tests.residents.factories import PersonFactory
@@ -297,3 +298,33 @@ def test_planning_later_in_the_day_places_visits_after_now(world: World) -> None
     assert placed.planned_start >= at(DAY, 10, 30)
     assert_inside_window(placed)
     assert run.assigned == 1
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "its window 08:00–09:00 had passed when the plan was re-made at 10:15",
+        "needs 2 caregivers together: only 7 can make it at 09:00–11:00",
+        "needs 2 caregivers together: no other caregiver with skill 'care-worker' can join the lead at 09:10–10:10 "
+        "or later in its window",
+        "no caregiver is on the roster",
+        "no caregiver has skill 'hair-foot-care'",
+        "no single caregiver has all of skills 'care-worker' and 'nurse-or-therapist'",
+        "caregiver certificate expired: every caregiver with skill 'nurse-or-therapist' (7) holds an expired "
+        "certificate",
+        "every caregiver with skill 'care-worker' (7) is absent",
+        "every caregiver is unavailable: 7 (certificate expired), 8 (absent)",
+        "no caregiver with skill 'care-worker' works at 20:00–21:00",
+        "no caregiver's shift can reach this elder within the time window 08:20–09:20 and get home in time",
+        "capacity of the day exhausted: the caregivers who could make this visit (7, 8) are fully booked around "
+        "08:00–09:00",
+        "capacity of the day exhausted: every caregiver on shift at 08:00–09:00 (7) is busy with visits under way",
+    ],
+)
+def test_the_solvers_reasons_reach_the_provider_in_words(world: World, reason: str) -> None:
+    words = in_words(reason, {"7": "李护理员", "8": "王护理员"})
+    assert not re.search(r"[A-Za-z]", words), words
+    if "only 7" in reason:
+        assert "只有李护理员能上门" in words
+    if "'hair-foot-care'" in reason:
+        assert words == "没有护理员具备理发修脚相应技能"

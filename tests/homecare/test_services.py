@@ -28,6 +28,7 @@ from fuwu.common.models import AuditLog
 from fuwu.homecare import standard
 from fuwu.homecare.accounts import account_set_home
 from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
+from fuwu.homecare.door import Position, order_check_in, order_check_out, order_no_show, photo_add
 from fuwu.homecare.models import (
     AccountMonth,
     AccountStatus,
@@ -44,22 +45,17 @@ from fuwu.homecare.models import (
 )
 from fuwu.homecare.services import (
     HomeCareError,
-    Position,
     order_accept,
     order_book,
     order_cancel,
-    order_check_in,
-    order_check_out,
     order_confirm,
     order_decline,
-    order_no_show,
     order_rate,
     order_schedule,
     order_unschedule,
     orders_flag_overdue,
-    photo_add,
 )
-from tests.homecare.conftest import ELDER_HOME, TODAY, VILLAGE, World, at, make_user
+from tests.homecare.conftest import ELDER_HOME, TODAY, VILLAGE, World, at, make_user, with_partner
 from tests.residents.factories import PersonFactory
 
 DAY = TODAY + dt.timedelta(days=2)  # the Wednesday of an ordinary week
@@ -173,10 +169,13 @@ def order_in(world: World, state: str, *, item: str = "hc-meals", day: dt.date =
         order_no_show(actor=world.caregiver_user, order=order, reason="老人不在家", now=at(day, hour, 10))
     if state in ("scheduled", "no_show"):
         return reload(order)
+    if order.staff > 1:
+        with_partner(world, order, arrive=at(day, hour, 5))
     order_check_in(actor=world.caregiver_user, order=order, at=HOME, now=at(day, hour, 5))
     if state == "in_service":
         return reload(order)
-    order_check_out(actor=world.caregiver_user, order=order, at=HOME, tasks_done=["送餐上门"], now=at(day, hour, 25))
+    leave = at(day, hour, 5) + dt.timedelta(minutes=order.minutes + 5)
+    order_check_out(actor=world.caregiver_user, order=order, at=HOME, tasks_done=["送餐上门"], now=leave)
     if state == "completed":
         return reload(order)
     order_confirm(actor=world.family, order=order, now=at(day, hour, 26))
@@ -215,7 +214,8 @@ MOVES = [
     Move("check_in", ("scheduled",), ("caregiver_user",), "homecare.order_checked_in",
          lambda w, o, u: order_check_in(actor=u, order=o, at=HOME, now=o.window_start)),
     Move("check_out", ("in_service",), ("caregiver_user",), "homecare.order_checked_out",
-         lambda w, o, u: order_check_out(actor=u, order=o, at=HOME, tasks_done=["送餐"], now=o.window_start)),
+         lambda w, o, u: order_check_out(actor=u, order=o, at=HOME, tasks_done=["送餐"],
+                                         now=o.window_start + dt.timedelta(minutes=30))),
     Move("photo_add", ("in_service", "completed"), ("caregiver_user",), "homecare.photo_added",
          lambda w, o, u: photo_add(actor=u, order=o, upload=photo())),
     Move("no_show", ("scheduled",), ("provider_admin", "caregiver_user"), "homecare.order_no_show",
@@ -403,6 +403,7 @@ def test_the_officer_or_the_provider_sets_the_home(world: World, others: Others,
         address=" 海门街道新址 ",
         latitude=Decimal("28.7"),
         longitude=Decimal("121.4"),
+        source="map",
     )
     account = EntitlementAccount.objects.get(pk=world.account.pk)
     assert (account.address, account.latitude, account.longitude) == ("海门街道新址", Decimal("28.7"), Decimal("121.4"))

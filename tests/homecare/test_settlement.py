@@ -18,6 +18,7 @@ from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area
 from fuwu.common.models import AuditLog
 from fuwu.homecare.complaints import complaint_lodge, complaint_resolve
+from fuwu.homecare.door import Position, order_check_in, order_check_out, order_no_show
 from fuwu.homecare.exports import settlement_pdf, settlement_xlsx
 from fuwu.homecare.models import (
     AccountMonth,
@@ -30,14 +31,10 @@ from fuwu.homecare.models import (
 )
 from fuwu.homecare.services import (
     HomeCareError,
-    Position,
     order_accept,
     order_book,
     order_cancel,
-    order_check_in,
-    order_check_out,
     order_confirm,
-    order_no_show,
     order_rate,
     order_schedule,
 )
@@ -50,7 +47,7 @@ from fuwu.homecare.settlement import (
     settlement_report,
 )
 from fuwu.residents.models import Person
-from tests.homecare.conftest import ELDER_HOME, TODAY, VILLAGE, World, at, make_user, open_account
+from tests.homecare.conftest import ELDER_HOME, TODAY, VILLAGE, World, at, make_user, open_account, with_partner
 from tests.residents.factories import PersonFactory
 
 MONTH = dt.date(2026, 12, 1)
@@ -97,11 +94,14 @@ def visit(
     stay: int | None = None,
     leave_from: Position | None = None,
 ) -> Order:
-    """Check in ``late`` minutes after the window opens, stay (the project's minutes and 5), check out
-    (at home, or at ``leave_from`` with a reason), confirm."""
+    """Check in ``late`` minutes after the agreed time (the window's start; with the second caregiver when
+    the project needs two), stay (the project's minutes and 5), check out (at home, or at ``leave_from`` with
+    a reason; early with a reason), confirm."""
     local = timezone.localtime(order.window_start)
     schedule(world, order, local.date(), local.hour)
     start = order.window_start + dt.timedelta(minutes=late)
+    if order.staff > 1:
+        with_partner(world, order, arrive=start)
     order_check_in(actor=world.caregiver_user, order=order, at=home_of(order), now=start)
     end = start + dt.timedelta(minutes=order.minutes + 5 if stay is None else stay)
     order_check_out(
@@ -110,6 +110,7 @@ def visit(
         at=leave_from or home_of(order),
         tasks_done=["完成"],
         reason="老人要求到楼下签退" if leave_from else "",
+        short_reason="老人要求提前结束" if stay is not None and stay < order.minutes else "",
         now=end,
     )
     if confirm:

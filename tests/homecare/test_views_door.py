@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from fuwu.accounts.models import Role, User
 from fuwu.homecare import services, standard
+from fuwu.homecare.door import Position, order_check_in, order_check_out, order_partner_check_in, photo_add
 from fuwu.homecare.models import (
     AccountMonth,
     Caregiver,
@@ -29,9 +30,8 @@ from fuwu.homecare.models import (
     Rating,
     ServicePhoto,
 )
-from fuwu.homecare.services import Position
 from fuwu.residents import crypto
-from tests.homecare.conftest import ELDER_HOME, TODAY, World, at, make_user
+from tests.homecare.conftest import ELDER_HOME, TODAY, World, at, make_user, second_caregiver, with_partner
 from tests.residents.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,20 +107,26 @@ def booked(world: World) -> Order:
 
 @pytest.fixture
 def scheduled(world: World, booked: Order) -> Order:
+    """The bath given to the world's caregiver at 09:30, with a second caregiver (bathing needs two)."""
     services.order_accept(actor=world.provider_admin, order=booked, now=at(TODAY, 9, 30))
-    return services.order_schedule(
+    order = services.order_schedule(
         actor=world.provider_admin, order=booked, caregiver=world.caregiver, planned_start=at(DAY, 9, 30)
     )
+    with_partner(world, order, arrive=None)
+    return order
 
 
 @pytest.fixture
 def in_service(world: World, scheduled: Order) -> Order:
-    return services.order_check_in(actor=world.caregiver_user, order=scheduled, at=HOME, now=at(DAY, 9, 35))
+    partner = second_caregiver(world)
+    assert partner.user is not None
+    order_partner_check_in(actor=partner.user, order=scheduled, at=HOME, now=at(DAY, 9, 33))
+    return order_check_in(actor=world.caregiver_user, order=scheduled, at=HOME, now=at(DAY, 9, 35))
 
 
 @pytest.fixture
 def completed(world: World, in_service: Order) -> Order:
-    return services.order_check_out(
+    return order_check_out(
         actor=world.caregiver_user, order=in_service, at=HOME, tasks_done=["协助洗浴"], now=at(DAY, 10, 45)
     )
 
@@ -486,11 +492,28 @@ def test_the_route_lists_the_scheduled_visit(client: Client, world: World, sched
     assert unlabelled(page) == []
 
 
-def test_the_route_defaults_to_today(client: Client, world: World, scheduled: Order, clock: Clock) -> None:
+def test_the_route_opens_on_the_next_day_with_visits(
+    client: Client, world: World, scheduled: Order, clock: Clock
+) -> None:
+    # Seen: the route opened on an empty today while the bath was planned for the day after tomorrow.
     as_user(client, world.caregiver_user)
-    assert "这一天没有安排上门服务" in text(client.get(reverse("homecare:route")))
+    page = text(client.get(reverse("homecare:route")))
+    assert reverse("homecare:visit", args=[scheduled.pk]) in page
+    assert "今天没有安排上门服务，下面是接下来最近有安排的一天" in page
+    assert f'value="{DAY.isoformat()}"' in page
+    # On the day itself it is today's route; asked for another day, that day, even when empty.
     clock.now = at(DAY, 7)
-    assert reverse("homecare:visit", args=[scheduled.pk]) in text(client.get(reverse("homecare:route")))
+    page = text(client.get(reverse("homecare:route")))
+    assert reverse("homecare:visit", args=[scheduled.pk]) in page
+    assert "今天没有安排" not in page
+    assert "这一天没有安排上门服务" in text(client.get(reverse("homecare:route"), {"day": TODAY.isoformat()}))
+
+
+def test_the_route_stays_on_an_empty_today_without_work(client: Client, world: World) -> None:
+    as_user(client, world.caregiver_user)
+    page = text(client.get(reverse("homecare:route")))
+    assert "这一天没有安排上门服务" in page
+    assert "今天没有安排上门服务，下面是" not in page
 
 
 def test_a_bad_day_on_the_route_is_said_so(client: Client, world: World) -> None:
@@ -522,12 +545,14 @@ def test_the_visit_page_says_what_to_do_and_offers_check_in(client: Client, worl
     assert unique_ids(page)
 
 
-def test_check_in_at_the_door(client: Client, world: World, scheduled: Order) -> None:
+# What geo.js sends when the phone's location filled the coordinates.
+AT_HOME = {"latitude": str(ELDER_HOME[0]), "longitude": str(ELDER_HOME[1]), "located": "device", "accuracy": "12"}
+
+
+def test_check_in_at_the_door(client: Client, world: World, scheduled: Order, clock: Clock) -> None:
+    clock.now = at(DAY, 9, 32)
     as_user(client, world.caregiver_user)
-    response = client.post(
-        reverse("homecare:visit_check_in", args=[scheduled.pk]),
-        {"latitude": str(ELDER_HOME[0]), "longitude": str(ELDER_HOME[1])},
-    )
+    response = client.post(reverse("homecare:visit_check_in", args=[scheduled.pk]), AT_HOME)
     assert response.status_code == 302
     scheduled.refresh_from_db()
     assert scheduled.status == OrderStatus.IN_SERVICE
@@ -538,10 +563,11 @@ def test_check_in_at_the_door(client: Client, world: World, scheduled: Order) ->
     assert "在范围内" in page
 
 
-def test_check_in_far_away_needs_a_reason(client: Client, world: World, scheduled: Order) -> None:
+def test_check_in_far_away_needs_a_reason(client: Client, world: World, scheduled: Order, clock: Clock) -> None:
+    clock.now = at(DAY, 9, 32)
     as_user(client, world.caregiver_user)
     url = reverse("homecare:visit_check_in", args=[scheduled.pk])
-    far = {"latitude": str(FAR.latitude), "longitude": str(FAR.longitude)}
+    far = {"latitude": str(FAR.latitude), "longitude": str(FAR.longitude), "located": "device"}
     refused = client.post(url, far)
     page = text(refused)
     assert refused.status_code == 400
@@ -633,10 +659,11 @@ def test_no_more_photos_than_the_limit(client: Client, world: World, in_service:
     assert "最多上传1张照片" in text(refused)
 
 
-def test_check_out_with_the_record(client: Client, world: World, in_service: Order) -> None:
+def test_check_out_with_the_record(client: Client, world: World, in_service: Order, clock: Clock) -> None:
+    clock.now = at(DAY, 10, 45)
     as_user(client, world.caregiver_user)
     url = reverse("homecare:visit_check_out", args=[in_service.pk])
-    home = {"latitude": str(ELDER_HOME[0]), "longitude": str(ELDER_HOME[1])}
+    home = AT_HOME
     empty = client.post(url, {**home, "tasks": " \n "})
     assert empty.status_code == 400
     assert "请至少填写一项已完成的服务内容" in text(empty)
@@ -728,7 +755,7 @@ POSTS: dict[str, str] = {
 
 @pytest.fixture
 def door(world: World, in_service: Order, other_caregiver: User) -> dict[str, Any]:
-    photo = services.photo_add(
+    photo = photo_add(
         actor=world.caregiver_user, order=in_service, upload=SimpleUploadedFile("a.jpg", JPEG, "image/jpeg")
     )
     return {

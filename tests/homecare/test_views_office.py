@@ -340,7 +340,7 @@ def test_setting_the_home_location(client: Client, world: World) -> None:
     world.account.refresh_from_db()
     assert world.account.address != "新地址"
 
-    good = client.post(url, {"address": "新地址 1 号", "latitude": "28.7", "longitude": "121.45"})
+    good = client.post(url, {"address": "新地址 1 号", "latitude": "28.7", "longitude": "121.45", "source": "map"})
     assert good.status_code == 302
     world.account.refresh_from_db()
     assert (world.account.address, world.account.latitude) == ("新地址 1 号", Decimal("28.700000"))
@@ -352,7 +352,8 @@ def test_setting_the_home_location(client: Client, world: World) -> None:
     assert world.elder.name not in page
     assert mask_name(world.elder.name) in page
     assert "替老人预约服务" not in page
-    assert client.post(url, {"address": "机构补录", "latitude": "28.6", "longitude": "121.4"}).status_code == 302
+    picked = {"address": "机构补录", "latitude": "28.6", "longitude": "121.4", "source": "map"}
+    assert client.post(url, picked).status_code == 302
     world.account.refresh_from_db()
     assert world.account.address == "机构补录"
 

@@ -3,6 +3,10 @@
  * Progressive enhancement: the inputs are ordinary labelled fields the caregiver can type into, and
  * the form works the same without this script. The wording comes from the page (data-geo-* on the
  * status element, translated there); the Chinese below is only a fallback.
+ *
+ * A position from the phone sets the hidden "located" field to "device" (and "accuracy" to its metres);
+ * typing into the coordinates afterwards clears it, so the server knows the figures were typed by hand
+ * (allowed, with a reason, and flagged for review). Without this script every position counts as typed.
  */
 (function () {
   "use strict";
@@ -26,9 +30,22 @@
     var lat = form.querySelector('input[name="latitude"]');
     var lon = form.querySelector('input[name="longitude"]');
     var status = form.querySelector("[data-geo-status]");
+    var located = form.querySelector('input[name="located"]');
+    var accuracy = form.querySelector('input[name="accuracy"]');
     if (!lat || !lon || !status) {
       return;
     }
+
+    function typedByHand() {
+      if (located) {
+        located.value = "";
+      }
+      if (accuracy) {
+        accuracy.value = "";
+      }
+    }
+    lat.addEventListener("input", typedByHand);
+    lon.addEventListener("input", typedByHand);
     var button = document.createElement("button");
     button.type = "button";
     button.className = "hc-secondary hc-geo-button";
@@ -42,6 +59,12 @@
         function (position) {
           lat.value = position.coords.latitude.toFixed(6);
           lon.value = position.coords.longitude.toFixed(6);
+          if (located) {
+            located.value = "device";
+          }
+          if (accuracy) {
+            accuracy.value = String(Math.round(position.coords.accuracy));
+          }
           status.textContent = text(status, "done").replace("{m}", String(Math.round(position.coords.accuracy)));
           button.disabled = false;
         },
