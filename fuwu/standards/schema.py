@@ -11,6 +11,7 @@ loss.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from decimal import Decimal
 from enum import StrEnum
@@ -216,7 +217,7 @@ class Grading(Strict):
     @model_validator(mode="after")
     def _grades_descend(self) -> Grading:
         scores = [g.min_score for g in self.grades]
-        if any(a <= b for a, b in zip(scores, scores[1:], strict=False)):
+        if any(a <= b for a, b in itertools.pairwise(scores)):
             raise ValueError("grades must be listed highest first, each min_score below the one before")
         low = [g.id for g in self.grades if g.min_score < self.pass_score]
         if low:
@@ -235,7 +236,9 @@ def assessment_problems(document: StandardDocument) -> list[tuple[tuple[str | in
     problems: list[tuple[tuple[str | int, ...], str]] = []
     repeated = sorted({k for k in kinds if kinds.count(k) > 1})
     if repeated:
-        problems.append((("institution_kinds",), f"institution kind ids must be unique; repeated: {', '.join(repeated)}"))
+        problems.append(
+            (("institution_kinds",), f"institution kind ids must be unique; repeated: {', '.join(repeated)}")
+        )
     listed = ", ".join(kinds) or "none"
 
     def visit(clauses: list[Clause], path: tuple[str | int, ...]) -> None:
@@ -256,7 +259,8 @@ def assessment_problems(document: StandardDocument) -> list[tuple[tuple[str | in
                 problems.append(
                     (
                         (*here, "assessment"),
-                        f"clause {clause.number} is a {clause.kind}; only requirements and recommendations are assessed",
+                        f"clause {clause.number} is a {clause.kind}; "
+                        "only requirements and recommendations are assessed",
                     )
                 )
             elif not kinds:

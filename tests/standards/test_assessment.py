@@ -194,8 +194,8 @@ def test_only_a_requirement_can_be_critical(tmp_path: Path) -> None:
 def test_statements_and_permissions_are_not_assessed(tmp_path: Path) -> None:
     path = variant(tmp_path)
     text = path.read_text(encoding="utf-8").replace(
-        "    text: {zh: 申请、评估、服务。, en: \"Apply, assess, serve.\"}\n",
-        "    text: {zh: 申请、评估、服务。, en: \"Apply, assess, serve.\"}\n    assessment: {method: document}\n",
+        '    text: {zh: 申请、评估、服务。, en: "Apply, assess, serve."}\n',
+        '    text: {zh: 申请、评估、服务。, en: "Apply, assess, serve."}\n    assessment: {method: document}\n',
     )
     path.write_text(text, encoding="utf-8")
     [error] = errors_of(path)
