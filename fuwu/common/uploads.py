@@ -211,9 +211,7 @@ def _reencode(
             # The header is read; nothing is decoded yet, so a bomb is caught before it can unpack.
             if image.width * image.height > max_pixels:
                 raise UploadRefused(
-                    _(
-                        "%(name)s 有 %(width)s×%(height)s 像素，超过 %(limit)s 万像素上限（可能是恶意文件）；请上传普通照片。"
-                    )
+                    _("%(name)s 有 %(width)s×%(height)s 像素，超过 %(limit)s 万像素上限；请上传普通照片。")
                     % {"name": name, "width": image.width, "height": image.height, "limit": max_pixels // 10_000},
                     code="too_many_pixels",
                 )
