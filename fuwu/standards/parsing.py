@@ -250,8 +250,8 @@ def parse_many(paths: list[Path]) -> list[ParsedStandard]:
     by_id = {p.document.id: p for p in parsed}
     for standard, i, message in institution_kind_conflicts([p.document for p in parsed]):
         p = by_id[standard]
-        path = ("institution_kinds", i, "name")
-        errors.append(FileError(str(p.path), _line_for(path, p.lines), _field_path(path), message))
+        where: Path_ = ("institution_kinds", i, "name")
+        errors.append(FileError(str(p.path), _line_for(where, p.lines), _field_path(where), message))
     if errors:
         raise StandardFileError(errors)
     return parsed
