@@ -136,11 +136,20 @@ def version_on(*, standard: Standard | int, day: dt.date) -> StandardVersion | N
 
 
 def versions_for_kind(kind: str, *, day: dt.date) -> list[StandardVersion]:
-    """The versions in force on ``day`` of the standards that govern ``kind``."""
-    out = []
-    for standard in Standard.objects.filter(versions__status__in=ONCE_IN_FORCE).distinct().order_by("key"):
-        version = version_on(standard=standard, day=day)
-        if version is not None and any(k.id == kind for k in declared_kinds(version)):
+    """The versions in force on ``day`` of the standards that govern ``kind`` (one query)."""
+    candidates = (
+        StandardVersion.objects.filter(status__in=ONCE_IN_FORCE, effective_on__lte=day)
+        .select_related("standard", "superseded_by")
+        .defer("document", "superseded_by__document")
+        .order_by("standard__key", "-number")
+    )
+    out: list[StandardVersion] = []
+    for version in candidates:
+        if out and out[-1].standard_id == version.standard_id:
+            continue
+        successor = version.superseded_by
+        in_force = version.status in IN_FORCE or (successor is not None and successor.effective_on > day)
+        if in_force and any(k.id == kind for k in declared_kinds(version)):
             out.append(version)
     return out
 

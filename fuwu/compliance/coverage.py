@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
+from django.utils.translation import get_language
 
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.compliance.checklists import declared_kinds
@@ -57,6 +58,11 @@ class Row:
     villages: Share | None = None  # below this area (townships, counties, the city)
     pilot: str = ""  # the pilot's status here, if the area pilots the standard
 
+    @property
+    def name(self) -> str:
+        english = (get_language() or "zh-hans").startswith("en")
+        return self.name_en if english and self.name_en else self.name_zh
+
 
 @dataclass
 class StandardCoverage:
@@ -71,6 +77,11 @@ class StandardCoverage:
 
     def by_level(self, level: str) -> list[Row]:
         return [r for r in self.rows if r.level == level]
+
+    @property
+    def title(self) -> str:
+        english = (get_language() or "zh-hans").startswith("en")
+        return self.title_en if english and self.title_en else self.title_zh
 
     @property
     def city(self) -> Row | None:

@@ -38,8 +38,12 @@ def is_officer_for(user: Any, institution: Institution) -> bool:
     return has_role(user, {Role.DEPARTMENT_OFFICER}) and covers(user, institution.area.code)
 
 
+# A home-care provider's administrators run its institution too (the provider is an institution: ADR 7).
+INSTITUTION_ROLES = {Role.INSTITUTION_ADMIN, Role.PROVIDER_ADMIN}
+
+
 def is_institution_admin(user: Any, institution: Institution) -> bool:
-    return bool(has_role(user, {Role.INSTITUTION_ADMIN}) and institution.admins.filter(pk=user.pk).exists())
+    return bool(has_role(user, INSTITUTION_ROLES) and institution.admins.filter(pk=user.pk).exists())
 
 
 def is_assigned(user: Any, inspection: Inspection) -> bool:

@@ -98,7 +98,7 @@ def inspections_for_user(user: Any) -> QuerySet[Inspection]:
     qs = Inspection.objects.select_related("institution", "institution__area", "standard", "version")
     if has_role(user, {Role.INSPECTOR}):
         return qs.filter(inspectors=user)
-    if has_role(user, {Role.INSTITUTION_ADMIN}):
+    if has_role(user, permissions.INSTITUTION_ROLES):
         own = Q(institution__admins=user)
         return qs.filter(own & (Q(kind=InspectionKind.SELF) | Q(status__in=["signed", "published"])))
     prefix = permissions.area_prefix(user)
@@ -111,7 +111,7 @@ def orders_for_user(user: Any) -> QuerySet[RectificationOrder]:
     qs = RectificationOrder.objects.select_related("institution", "institution__area", "item", "inspection")
     if has_role(user, {Role.INSPECTOR}):
         return qs.filter(inspection__inspectors=user)
-    if has_role(user, {Role.INSTITUTION_ADMIN}):
+    if has_role(user, permissions.INSTITUTION_ROLES):
         return qs.filter(institution__admins=user)
     prefix = permissions.area_prefix(user)
     if prefix is None:
@@ -121,7 +121,7 @@ def orders_for_user(user: Any) -> QuerySet[RectificationOrder]:
 
 def institutions_for_user(user: Any) -> QuerySet[Institution]:
     qs = Institution.objects.select_related("area").prefetch_related(_standings())
-    if has_role(user, {Role.INSTITUTION_ADMIN}):
+    if has_role(user, permissions.INSTITUTION_ROLES):
         return qs.filter(admins=user)
     prefix = permissions.area_prefix(user)
     if prefix is None:

@@ -148,6 +148,7 @@ def _make(
     inspectors = {i.pk: i for i in Inspector.objects.filter(pk__in={i for p in picks for i in p.inspectors})}
     institutions = {i.pk: i for i in Institution.objects.filter(pk__in=[p.institution for p in picks])}
     planned = 0
+    governing: dict[str, list[Any]] = {}
     for p in picks:
         first, second = (inspectors[i] for i in p.inspectors)
         pick = DrawPick.objects.create(
@@ -157,7 +158,10 @@ def _make(
             first_inspector=first,
             second_inspector=second,
         )
-        for version in checklists.versions_for_kind(institutions[p.institution].kind, day=period_start):
+        kind = institutions[p.institution].kind
+        if kind not in governing:
+            governing[kind] = checklists.versions_for_kind(kind, day=period_start)
+        for version in governing[kind]:
             inspection = Inspection.objects.create(
                 institution_id=p.institution,
                 standard_id=version.standard_id,

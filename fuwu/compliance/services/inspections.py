@@ -138,6 +138,40 @@ def inspection_start(*, actor: Any, inspection: Inspection, today: dt.date | Non
 
 
 @transaction.atomic
+def inspection_assign(
+    *, actor: Any, institution: Institution, standard: Standard, inspectors: list[Any], planned_on: dt.date
+) -> Inspection:
+    """An inspection outside the draw, by two named inspectors of the officer's department (e.g. a pilot's
+    acceptance, or a complaint followed up); the draw's conflict and employer rules still apply."""
+    from fuwu.compliance.models import Conflict, Inspector
+
+    if not permissions.is_officer_for(actor, institution):
+        raise PermissionDenied("only an officer of the institution's area assigns inspections")
+    pool = {
+        i.user_id: i
+        for i in Inspector.objects.filter(user__in=inspectors, department_id=actor.department_id, active=True)
+    }
+    users: set[int] = {int(u.pk) for u in inspectors}
+    if len(users) != 2 or set(pool) != users:
+        raise ComplianceError(_("请从本部门检查人员库中选派两名不同的检查人员。"), code="bad_inspectors")
+    barred = [
+        i.name
+        for i in pool.values()
+        if i.employer_id == institution.pk or Conflict.objects.filter(inspector=i, institution=institution).exists()
+    ]
+    if barred:
+        raise ComplianceError(
+            _("%(names)s 与该机构有利害关系，应当回避。") % {"names": "、".join(barred)}, code="conflicted"
+        )
+    inspection = Inspection.objects.create(
+        institution=institution, standard=standard, kind=InspectionKind.OFFICIAL, planned_on=planned_on
+    )
+    inspection.inspectors.set(list(users))
+    audit(actor=actor, event="compliance.inspection_assigned", obj=inspection, after={"inspectors": sorted(users)})
+    return inspection
+
+
+@transaction.atomic
 def self_assessment_start(
     *, actor: Any, institution: Institution, standard: Standard, today: dt.date | None = None
 ) -> Inspection:

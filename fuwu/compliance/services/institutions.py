@@ -107,6 +107,8 @@ def _check_location(kind_area: Area, lat: Any, lon: Any) -> tuple[Decimal | None
     except InvalidOperation:
         return None, None, _("纬度、经度应为十进制度数，如 28.656300、121.420100")
     if not (latitude.is_finite() and longitude.is_finite() and -90 <= latitude <= 90 and -180 <= longitude <= 180):
+        if latitude.is_finite() and longitude.is_finite() and abs(longitude) <= 90 < abs(latitude):
+            return None, None, _("纬度超出 -90～90，可能把纬度和经度填反了（台州纬度约 28～29，经度约 120～122）")
         return None, None, _("纬度应在 -90～90、经度应在 -180～180 之间")
     if not geo.near_county(kind_area.code[:6], latitude=float(latitude), longitude=float(longitude)):
         return None, None, _("位置不在所在区县范围内（可能把纬度和经度填反了）")
