@@ -52,8 +52,10 @@ class SignForm(forms.Form):
 
 
 class DrawForm(forms.Form):
-    period_start = forms.DateField(label=_("抽查期间自"), widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label=_("至"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_start = forms.DateField(
+        label=_("抽查期间自"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    period_end = forms.DateField(label=_("至"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     seed = forms.CharField(
         label=_("随机种子（可不填）"),
         required=False,
@@ -116,8 +118,12 @@ class PilotForm(forms.Form):
         help_text=_("9 位乡镇（街道）代码或 12 位村（社区）代码"),
         error_messages={"invalid": _("请填写 9 位乡镇（街道）代码或 12 位村（社区）代码。")},
     )
-    start_on = forms.DateField(label=_("试点开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    accept_by = forms.DateField(label=_("计划验收日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_on = forms.DateField(
+        label=_("试点开始日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    accept_by = forms.DateField(
+        label=_("计划验收日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, standards: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

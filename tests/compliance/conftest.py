@@ -182,4 +182,5 @@ def fill(
 
 def started(world: World, name: str, *, day: dt.date = TODAY, **options: Any) -> Inspection:
     inspection = planned(world, name, **options)
-    return inspection_start(actor=world.inspectors[0].user, inspection=inspection, today=day)
+    first = inspection.inspectors.order_by("pk").first()
+    return inspection_start(actor=first, inspection=inspection, today=day)

@@ -42,13 +42,20 @@
     return data;
   }
 
+  // One request at a time: on a weak connection parallel requests only compete, and the answers of one
+  // clause must arrive in the order they were given.
+  var line = Promise.resolve();
   function send(action, data) {
     var body = new FormData();
     Object.keys(data).forEach(function (name) { body.append(name, data[name]); });
-    return fetch(action, {
-      method: "POST", body: body, credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch" }
+    var request = line.then(function () {
+      return fetch(action, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" }
+      });
     });
+    line = request.catch(function () { return null; });
+    return request;
   }
 
   function save(form) {
@@ -59,6 +66,7 @@
     form.querySelector("[name=client_time]").value = data.client_time;
     say(status, queueStatus ? queueStatus.getAttribute("data-saving") : "…", false);
     send(form.action, data).then(function (response) {
+      if (response.status >= 500) { throw new Error("server"); }
       return response.json().then(function (reply) {
         if (reply.ok) {
           say(status, reply.message, false);
