@@ -388,7 +388,9 @@ class _Builder:
         )
         done = [self.complete(i, officer, day=worked, fail_rate=0.1) for i in self.planned(made)]
         # Every order put right and accepted but one, which by now is past its deadline.
-        orders = list(RectificationOrder.objects.filter(inspection__in=done, status=OrderStatus.OPEN).order_by("pk"))
+        orders = list(
+            RectificationOrder.objects.filter(inspection__in=done, status=OrderStatus.OPEN).order_by("due_on", "pk")
+        )
         for order in orders[1:]:
             self._answer(order, admin_for=order.institution, day=worked + dt.timedelta(days=5))
             order_accept(
