@@ -135,8 +135,8 @@ def version_on(*, standard: Standard | int, day: dt.date) -> StandardVersion | N
     return None
 
 
-def versions_for_kind(kind: str, *, day: dt.date) -> list[StandardVersion]:
-    """The versions in force on ``day`` of the standards that govern ``kind`` (one query)."""
+def versions_on(day: dt.date) -> list[StandardVersion]:
+    """The version of each standard in force on ``day`` (one query)."""
     candidates = (
         StandardVersion.objects.filter(status__in=ONCE_IN_FORCE, effective_on__lte=day)
         .select_related("standard", "superseded_by")
@@ -148,10 +148,18 @@ def versions_for_kind(kind: str, *, day: dt.date) -> list[StandardVersion]:
         if out and out[-1].standard_id == version.standard_id:
             continue
         successor = version.superseded_by
-        in_force = version.status in IN_FORCE or (successor is not None and successor.effective_on > day)
-        if in_force and any(k.id == kind for k in declared_kinds(version)):
+        if version.status in IN_FORCE or (successor is not None and successor.effective_on > day):
             out.append(version)
     return out
+
+
+def versions_for_kind(
+    kind: str, *, day: dt.date, versions: list[StandardVersion] | None = None
+) -> list[StandardVersion]:
+    """The versions in force on ``day`` of the standards that govern ``kind`` (``versions``: ``versions_on(day)``)."""
+    return [
+        v for v in (versions_on(day) if versions is None else versions) if any(k.id == kind for k in declared_kinds(v))
+    ]
 
 
 @lru_cache(maxsize=512)
@@ -173,18 +181,28 @@ def checklist(version: StandardVersion, kind: str) -> tuple[Entry, ...]:
 def _checklist(version_id: int, content_hash: str, kind: str) -> tuple[Entry, ...]:
     if not any(k.id == kind for k in _declared(version_id, content_hash)):
         return ()
-    clauses = StandardVersion.objects.filter(pk=version_id).values_list("document__clauses", flat=True).first()
     default_days = _grading(version_id, content_hash).rectification_days
     entries: list[Entry] = []
+    for clause, assessment in _assessed(version_id, content_hash):
+        if assessment.applies_to and kind not in assessment.applies_to:
+            continue
+        entries.append(_entry(len(entries) + 1, clause, assessment, default_days))
+    return tuple(entries)
+
+
+@lru_cache(maxsize=256)
+def _assessed(version_id: int, content_hash: str) -> tuple[tuple[dict[str, Any], schema.Assessment], ...]:
+    """The version's assessed requirements and recommendations, in document order, read once per version."""
+    clauses = StandardVersion.objects.filter(pk=version_id).values_list("document__clauses", flat=True).first()
+    out = []
     for clause in _walk(clauses or []):
         raw = clause.get("assessment")
         if raw is None or clause.get("kind") not in ("requirement", "recommendation"):
             continue
         assessment = schema.Assessment.model_validate(raw)
-        if assessment.not_assessed is not None or (assessment.applies_to and kind not in assessment.applies_to):
-            continue
-        entries.append(_entry(len(entries) + 1, clause, assessment, default_days))
-    return tuple(entries)
+        if assessment.not_assessed is None:
+            out.append((clause, assessment))
+    return tuple(out)
 
 
 def _walk(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:

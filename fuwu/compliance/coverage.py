@@ -92,12 +92,17 @@ class StandardCoverage:
 class AreaTree:
     rows: Sequence[tuple[int, str, str, str, str, int | None]]  # pk, code, name_zh, name_en, level, parent
     ancestors: dict[int, tuple[int, ...]]  # area → itself and every area above it
+    level: dict[int, str]
+    below: dict[int, tuple[int, int]]  # area → (townships, villages) at or below it
 
     @classmethod
     def load(cls) -> AreaTree:
         rows = list(Area.objects.order_by("code").values_list("pk", "code", "name_zh", "name_en", "level", "parent_id"))
         parent = {r[0]: r[5] for r in rows}
+        level = {r[0]: r[4] for r in rows}
         ancestors: dict[int, tuple[int, ...]] = {}
+        townships: dict[int, int] = defaultdict(int)
+        villages: dict[int, int] = defaultdict(int)
         for pk, *_rest in rows:
             chain = []
             node: int | None = pk
@@ -105,7 +110,14 @@ class AreaTree:
                 chain.append(node)
                 node = parent.get(node)
             ancestors[pk] = tuple(chain)
-        return cls(rows, ancestors)
+            tally = (
+                townships if level[pk] == AreaLevel.TOWNSHIP else villages if level[pk] == AreaLevel.VILLAGE else None
+            )
+            if tally is not None:
+                for node in chain:
+                    tally[node] += 1
+        below = {pk: (townships[pk], villages[pk]) for pk in level}
+        return cls(rows, ancestors, level, below)
 
 
 def standards_with_kinds() -> list[StandardVersion]:
@@ -151,6 +163,10 @@ def _one(
     levels = set(kinds.values())
     villages_measured = AreaLevel.VILLAGE in levels
     townships_measured = villages_measured or AreaLevel.TOWNSHIP in levels
+    measured = {AreaLevel.VILLAGE} if villages_measured else set()
+    if townships_measured:
+        measured.add(AreaLevel.TOWNSHIP)
+    # Institutions and passes in each area or below it: only the areas that have some are touched.
     total: dict[int, int] = defaultdict(int)
     ok: dict[int, int] = defaultdict(int)
     for kind in kinds:
@@ -159,30 +175,36 @@ def _one(
             for node in tree.ancestors.get(area, ()):
                 total[node] += 1
                 ok[node] += good
-    rows: dict[int, Row] = {}
+    covered = {node for node, n in total.items() if tree.level[node] in measured and ok[node] == n}
+    # Covered townships and villages, counted into every area above them.
+    covered_townships: dict[int, int] = defaultdict(int)
+    covered_villages: dict[int, int] = defaultdict(int)
+    for node in covered:
+        tally = covered_townships if tree.level[node] == AreaLevel.TOWNSHIP else covered_villages
+        for above in tree.ancestors[node][1:]:
+            tally[above] += 1
+    rows = []
     for pk, code, name_zh, name_en, level, parent in tree.rows:
-        row = Row(pk, code, name_zh, name_en, level, parent, total[pk], ok[pk], pilot=pilots.get((standard, pk), ""))
-        measured = (level == AreaLevel.VILLAGE and villages_measured) or (
-            level == AreaLevel.TOWNSHIP and townships_measured
+        n_townships, n_villages = tree.below[pk]
+        top = level in (AreaLevel.CITY, AreaLevel.COUNTY)
+        rows.append(
+            Row(
+                pk,
+                code,
+                name_zh,
+                name_en,
+                level,
+                parent,
+                total.get(pk, 0),
+                ok.get(pk, 0),
+                (pk in covered) if level in measured else None,
+                Share(covered_townships.get(pk, 0), n_townships) if top and townships_measured else None,
+                Share(covered_villages.get(pk, 0), n_villages)
+                if villages_measured and level != AreaLevel.VILLAGE
+                else None,
+                pilots.get((standard, pk), ""),
+            )
         )
-        if measured:
-            row.covered = total[pk] > 0 and ok[pk] == total[pk]
-        rows[pk] = row
-    # Roll the covered townships and villages up to their counties and the city.
-    counts: dict[int, dict[str, list[int]]] = defaultdict(lambda: {"township": [0, 0], "village": [0, 0]})
-    for row in rows.values():
-        if row.covered is None:
-            continue
-        for node in tree.ancestors[row.area_id][1:]:
-            tally = counts[node][row.level]
-            tally[0] += row.covered
-            tally[1] += 1
-    for pk, row in rows.items():
-        if row.level in (AreaLevel.CITY, AreaLevel.COUNTY) and townships_measured:
-            row.townships = Share(*counts[pk]["township"])
-        if row.level != AreaLevel.VILLAGE and villages_measured:
-            row.villages = Share(*counts[pk]["village"])
-    ordered = sorted(rows.values(), key=lambda r: r.code)
     return StandardCoverage(
         key=version.standard.key,
         code=version.code,
@@ -191,7 +213,7 @@ def _one(
         kinds=dict(kinds),
         townships_measured=townships_measured,
         villages_measured=villages_measured,
-        rows=ordered,
+        rows=rows,
     )
 
 
