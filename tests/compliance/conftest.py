@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
@@ -46,6 +48,13 @@ def make_user(username: str, role: Role, area: Area | None = None, **extra: Any)
 
 def photo(name: str = "photo.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, jpeg(), content_type="image/jpeg")
+
+
+@pytest.fixture(autouse=True)
+def _chinese() -> Iterator[None]:
+    # Pages served in English (a language cookie) leave English active in the thread; these tests read Chinese.
+    with translation.override("zh-hans"):
+        yield
 
 
 @dataclass

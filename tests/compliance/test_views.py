@@ -3,6 +3,7 @@ draw and import, and the public seeing only what is published."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -314,7 +315,7 @@ def test_coverage_downloads_as_a_workbook_and_the_map_is_the_repositorys_own(
 def _text(html: str) -> str:
     body = html.split("<main", 1)[1].split("</main>", 1)[0]
     body = re.sub(r"<script.*?</script>", " ", body, flags=re.S)
-    return re.sub(r"<[^>]+>", " ", body)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
 @pytest.mark.parametrize("path", ["/compliance/", "/compliance/results/", "/compliance/coverage/"])

@@ -118,7 +118,7 @@ def _make(
     picks, shortages = draw(frame, seed)
     if shortages:
         names = dict(Institution.objects.filter(pk__in=[s.institution for s in shortages]).values_list("pk", "name"))
-        listed = "；".join(
+        listed = _("；").join(
             _("%(name)s（可派 %(n)s 人）") % {"name": names[s.institution], "n": s.eligible} for s in shortages
         )
         raise ComplianceError(

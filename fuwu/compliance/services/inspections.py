@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from PIL import Image, ImageDraw, ImageFont
 
 from fuwu.common.audit import audit
@@ -60,7 +61,7 @@ def locked(inspection: Inspection) -> Inspection:
 
 def require(inspection: Inspection, *allowed: str, action: str) -> None:
     if inspection.status not in allowed:
-        shown = "、".join(str(InspectionStatus(s).label) for s in allowed)
+        shown = _("、").join(str(InspectionStatus(s).label) for s in allowed)
         raise ComplianceError(
             _("检查当前为“%(status)s”，不能%(action)s；只有“%(allowed)s”的检查可以%(action)s。")
             % {"status": inspection.get_status_display(), "action": action, "allowed": shown},
@@ -124,7 +125,7 @@ def inspection_start(*, actor: Any, inspection: Inspection, today: dt.date | Non
     inspection = locked(inspection)
     if not permissions.is_assigned(actor, inspection):
         raise PermissionDenied("only the inspectors drawn for this inspection may start it")
-    require(inspection, InspectionStatus.PLANNED, action=_("开始检查"))
+    require(inspection, InspectionStatus.PLANNED, action=pgettext("compliance action", "开始检查"))
     before = _state(inspection)
     _begin(inspection, today=today or local_now().date())
     audit(
@@ -161,7 +162,7 @@ def inspection_assign(
     ]
     if barred:
         raise ComplianceError(
-            _("%(names)s 与该机构有利害关系，应当回避。") % {"names": "、".join(barred)}, code="conflicted"
+            _("%(names)s 与该机构有利害关系，应当回避。") % {"names": _("、").join(barred)}, code="conflicted"
         )
     inspection = Inspection.objects.create(
         institution=institution, standard=standard, kind=InspectionKind.OFFICIAL, planned_on=planned_on
@@ -229,7 +230,7 @@ def answer_give(
     inspection = locked(item.inspection)
     if not permissions.may_fill(actor, inspection):
         raise PermissionDenied("only whoever fills this checklist may answer it")
-    require(inspection, InspectionStatus.IN_PROGRESS, action=_("填写"))
+    require(inspection, InspectionStatus.IN_PROGRESS, action=pgettext("compliance action", "填写"))
     if result not in Result.values:
         raise ComplianceError(_("请选择符合、部分符合、不符合或不适用。"), code="bad_result")
     note = note.strip()
@@ -334,7 +335,7 @@ def evidence_add(
     inspection = locked(item.inspection)
     if not permissions.may_fill(actor, inspection):
         raise PermissionDenied("only whoever fills this checklist may add evidence to it")
-    require(inspection, InspectionStatus.IN_PROGRESS, action=_("上传照片或材料"))
+    require(inspection, InspectionStatus.IN_PROGRESS, action=pgettext("compliance action", "上传照片或材料"))
     if item.files.count() >= evidence_limit():
         raise ComplianceError(
             _("每个条款最多 %(limit)s 个照片或文件。") % {"limit": evidence_limit()}, code="too_many_files"
@@ -386,17 +387,18 @@ def inspection_sign(
     inspection = locked(inspection)
     if not permissions.may_fill(actor, inspection):
         raise PermissionDenied("only whoever fills this checklist may sign it")
-    require(inspection, InspectionStatus.IN_PROGRESS, action=_("签署"))
+    require(inspection, InspectionStatus.IN_PROGRESS, action=pgettext("compliance action", "签署"))
     items = list(inspection.items.select_related("answer").prefetch_related("files").order_by("position"))
     unanswered, unevidenced = _missing(items)
     if unanswered:
         raise ComplianceError(
-            _("还有 %(n)s 条没有填写：第 %(clauses)s 条。") % {"n": len(unanswered), "clauses": "、".join(unanswered)},
+            _("还有 %(n)s 条没有填写：第 %(clauses)s 条。")
+            % {"n": len(unanswered), "clauses": _("、").join(unanswered)},
             code="unanswered",
         )
     if unevidenced:
         raise ComplianceError(
-            _("第 %(clauses)s 条要求拍照或上传材料，还没有上传。") % {"clauses": "、".join(unevidenced)},
+            _("第 %(clauses)s 条要求拍照或上传材料，还没有上传。") % {"clauses": _("、").join(unevidenced)},
             code="evidence_missing",
         )
     assert inspection.version is not None  # noqa: S101 - a started inspection always has one (a constraint)
@@ -478,7 +480,7 @@ def inspection_publish(*, actor: Any, inspection: Inspection, now: dt.datetime |
         raise PermissionDenied("only an officer of the institution's area may publish its result")
     if inspection.kind == InspectionKind.SELF:
         raise ComplianceError(_("机构自评结果不公开。"), code="self_assessment")
-    require(inspection, InspectionStatus.SIGNED, action=_("公开"))
+    require(inspection, InspectionStatus.SIGNED, action=pgettext("compliance action", "公开"))
     before = _state(inspection)
     inspection.status, inspection.published_at = InspectionStatus.PUBLISHED, now or local_now()
     inspection.save(update_fields=["status", "published_at"])
@@ -520,7 +522,7 @@ def reinspection_open(*, actor: Any, original: Inspection, today: dt.date | None
         raise PermissionDenied("only the inspectors of the original inspection or an officer may open a re-inspection")
     if original.kind == InspectionKind.SELF:
         raise ComplianceError(_("机构自评不复查。"), code="self_assessment")
-    require(original, InspectionStatus.SIGNED, InspectionStatus.PUBLISHED, action=_("复查"))
+    require(original, InspectionStatus.SIGNED, InspectionStatus.PUBLISHED, action=pgettext("compliance action", "复查"))
     current = Inspection.objects.filter(follows=original, status=InspectionStatus.IN_PROGRESS).first()
     if current is not None:
         return current
@@ -578,7 +580,7 @@ def reinspection_open(*, actor: Any, original: Inspection, today: dt.date | None
 def inspection_cancel(*, actor: Any, inspection: Inspection, reason: str) -> Inspection:
     """planned → cancelled (a redraw replaced the draw that planned it)."""
     inspection = locked(inspection)
-    require(inspection, InspectionStatus.PLANNED, action=_("取消"))
+    require(inspection, InspectionStatus.PLANNED, action=pgettext("compliance action", "取消"))
     before = _state(inspection)
     inspection.status, inspection.cancel_reason = InspectionStatus.CANCELLED, reason.strip()[:300]
     inspection.save(update_fields=["status", "cancel_reason"])

@@ -133,7 +133,7 @@ def check_values(
     }
     kind = kind_by_text(text["kind"], kinds) if text.get("kind") else None
     if text.get("kind") and kind is None:
-        listed = "、".join(k.name_zh for k in kinds.values())
+        listed = _("、").join(k.name for k in kinds.values())
         problems.append(
             (
                 "机构类型",
@@ -203,7 +203,12 @@ def institution_create(*, actor: Any, values: dict[str, Any]) -> Institution:
     areas = {a.code: a for a in Area.objects.filter(code=str(values.get("area", "")).strip())}
     clean, problems = check_values(values, kinds=kinds_in_force(), areas=areas, prefix=prefix)
     if problems:
-        raise ComplianceError("；".join(f"{c}：{p}，{f}" for c, p, f in problems), code="bad_institution")
+        raise ComplianceError(
+            _("；").join(
+                _("%(column)s：%(problem)s，%(fix)s") % {"column": c, "problem": p, "fix": f} for c, p, f in problems
+            ),
+            code="bad_institution",
+        )
     if Institution.objects.filter(code=clean["code"]).exists():
         raise ComplianceError(_("登记编号 %(code)s 已经登记过。") % {"code": clean["code"]}, code="duplicate_code")
     institution = Institution.objects.create(**clean)

@@ -153,7 +153,9 @@ def pilot_decide(*, actor: Any, pilot: Pilot, today: dt.date | None = None, now:
     reasons = []
     if not findings.all_inspected:
         missing = [line.name for line in findings.lines if line.inspection is None]
-        reasons.append(_("%(n)s 个机构试点以来未经检查：%(names)s") % {"n": len(missing), "names": "、".join(missing)})
+        reasons.append(
+            _("%(n)s 个机构试点以来未经检查：%(names)s") % {"n": len(missing), "names": _("、").join(missing)}
+        )
     if findings.average is None or findings.average < pilot.min_average_score:
         reasons.append(
             _("平均分 %(average)s，低于 %(min)s 分")

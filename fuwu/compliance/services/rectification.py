@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fuwu.common.audit import audit
 from fuwu.common.uploads import Location
@@ -86,7 +87,7 @@ def _locked(order: RectificationOrder) -> RectificationOrder:
 
 def _require(order: RectificationOrder, *allowed: str, action: str) -> None:
     if order.status not in allowed:
-        shown = "、".join(str(OrderStatus(s).label) for s in allowed)
+        shown = _("、").join(str(OrderStatus(s).label) for s in allowed)
         raise ComplianceError(
             _("整改通知当前为“%(status)s”，不能%(action)s；只有“%(allowed)s”的可以%(action)s。")
             % {"status": order.get_status_display(), "action": action, "allowed": shown},
@@ -104,7 +105,7 @@ def order_evidence_add(
     order = _locked(order)
     if not permissions.is_institution_admin(actor, order.institution):
         raise PermissionDenied("only the institution's administrators may send evidence for its orders")
-    _require(order, OrderStatus.OPEN, action=_("上传整改材料"))
+    _require(order, OrderStatus.OPEN, action=pgettext("compliance action", "上传整改材料"))
     if order.files.count() >= evidence_limit():
         raise ComplianceError(
             _("每份整改通知最多 %(limit)s 个照片或文件。") % {"limit": evidence_limit()}, code="too_many_files"
@@ -126,7 +127,7 @@ def order_answer(
     order = _locked(order)
     if not permissions.is_institution_admin(actor, order.institution):
         raise PermissionDenied("only the institution's administrators may answer its orders")
-    _require(order, OrderStatus.OPEN, action=_("提交整改情况"))
+    _require(order, OrderStatus.OPEN, action=pgettext("compliance action", "提交整改情况"))
     if not response.strip():
         raise ComplianceError(_("请写明采取了哪些整改措施。"), code="response_required")
     if not order.files.exists():
@@ -151,7 +152,7 @@ def _decide(
     order = _locked(order)
     if not permissions.may_decide(actor, order):
         raise PermissionDenied("only the inspectors who found it or an officer of the area may decide an order")
-    _require(order, OrderStatus.ANSWERED, action=_("验收"))
+    _require(order, OrderStatus.ANSWERED, action=pgettext("compliance action", "验收"))
     before = order.status
     order.status, order.decision_note = to, note.strip()
     order.decided_at, order.decided_by = now or local_now(), actor
