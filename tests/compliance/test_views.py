@@ -312,8 +312,8 @@ def test_coverage_downloads_as_a_workbook_and_the_map_is_the_repositorys_own(
     assert "https://" not in page.split("<footer")[0]
 
 
-def _text(html: str) -> str:
-    body = html.split("<main", 1)[1].split("</main>", 1)[0]
+def _text(page: str) -> str:
+    body = page.split("<main", 1)[1].split("</main>", 1)[0]
     body = re.sub(r"<script.*?</script>", " ", body, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
