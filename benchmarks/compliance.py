@@ -12,7 +12,10 @@ result. Then measures, as the median of ``--repeat`` runs:
   in the same run, is reading the same three tables into Python (areas, institutions, standings) without
   counting anything;
 * checklist generation for every institution kind the standards declare, from cold caches — target < 1 s;
-  its baseline is reading every version's whole document from the database.
+  its baseline is reading every version's whole document from the database;
+* the random draw (``draw_make``: frame, picks, pairs of inspectors, planned inspections) at 10 % of every
+  kind, for one county and for the whole city, with a pool of 60 inspectors — to say whether it may run in a
+  request or belongs on the background queue. Each draw is rolled back after it is timed.
 
 Targets are for the roll-up and the generation themselves, each read as a ratio to its baseline because the
 machines we run on are shared (docs/benchmarks.md).
@@ -128,7 +131,7 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, int]:
     with transaction.atomic():
         city = Area.objects.create(code="990000", name_zh="基准市", level="city")
         counties = Area.objects.bulk_create(
-            Area(code=f"99{c + 1:02d}00", name_zh=f"县{c}", level="county", parent=city) for c in range(10)
+            Area(code=f"9900{c + 1:02d}", name_zh=f"县{c}", level="county", parent=city) for c in range(10)
         )
         per_county = max(1, args.villages // 100)
         townships = Area.objects.bulk_create(
@@ -248,6 +251,42 @@ def measure(repeat: int) -> dict[str, Any]:
     return result
 
 
+def measure_draws(repeat: int) -> dict[str, Any]:
+    from django.db import transaction
+
+    from fuwu.accounts.models import Department, User
+    from fuwu.areas.models import Area
+    from fuwu.compliance.checklists import kinds_in_force
+    from fuwu.compliance.models import Draw, DrawPick
+    from fuwu.compliance.services.draws import draw_make
+    from fuwu.compliance.services.institutions import inspector_enrol
+
+    department = Department.objects.create(code="bench", name_zh="基准局")
+    city = Area.objects.get(code="990000")
+    county = Area.objects.get(code="990001")
+    for n in range(60):
+        user = User.objects.create_user(username=f"bench-inspector-{n}", role="inspector")
+        inspector_enrol(actor=None, user=user, department_id=department.pk, area=city)
+    ratios = {k: Decimal("0.1") for k in kinds_in_force()}
+    out: dict[str, Any] = {}
+    for label, area in (("county", county), ("city", city)):
+        officer = User.objects.create_user(
+            username=f"bench-officer-{label}", role="department_officer", department=department, area=area
+        )
+        picks: list[int] = []
+
+        def once(officer: Any = officer, area: Any = area, picks: list[int] = picks) -> None:
+            with transaction.atomic():
+                made = draw_make(actor=officer, area=area, period_start=TODAY, period_end=TODAY, ratios=ratios)
+                picks.append(DrawPick.objects.filter(draw=made).count())
+                transaction.set_rollback(True)
+
+        out[f"draw_{label}_s"] = median_seconds(once, repeat)
+        out[f"draw_{label}_picks"] = picks[-1]
+    assert not Draw.objects.exists()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--villages", type=int, default=3000)
@@ -270,7 +309,13 @@ def main() -> None:
     started = time.perf_counter()
     sizes = build(args, work)
     built = time.perf_counter() - started
-    result = {**sizes, **measure(args.repeat), "build_s": built, "database": connection.vendor}
+    result = {
+        **sizes,
+        **measure(args.repeat),
+        **measure_draws(max(1, args.repeat // 2)),
+        "build_s": built,
+        "database": connection.vendor,
+    }
     r = result
     print(
         f"{r['villages']:,} villages, {r['townships']:,} townships, {r['standards']} standards "
@@ -290,6 +335,10 @@ def main() -> None:
         f"**{r['checklists_s']:.3f}** | {r['checklists_s'] / r['checklists_baseline_s']:.1f}× | "
         f"< 1 s: {'met' if r['checklists_s'] < 1 else 'NOT met'} |"
     )
+    print(
+        f"| Draw, one county at 10 % ({r['draw_county_picks']:,} picks) | {r['draw_county_s']:.3f} | | in a request |"
+    )
+    print(f"| Draw, the whole city at 10 % ({r['draw_city_picks']:,} picks) | {r['draw_city_s']:.3f} | | |")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
 

@@ -42,6 +42,7 @@ from fuwu.compliance.services import ComplianceError, local_now
 from fuwu.compliance.services.inspections import inspection_cancel
 
 SEED_PATTERN = re.compile(r"^[0-9]{1,30}$")
+SHOWN_SHORTAGES = 10  # a refusal names the first institutions without a pair, and how many there are
 
 
 def parse_ratios(raw: dict[str, str], kinds: dict[str, checklists.Kind]) -> dict[str, Decimal]:
@@ -117,10 +118,13 @@ def _make(
     frame = draw_frame(department_id=department_id, area=area, ratios=ratios)
     picks, shortages = draw(frame, seed)
     if shortages:
-        names = dict(Institution.objects.filter(pk__in=[s.institution for s in shortages]).values_list("pk", "name"))
+        shown = shortages[:SHOWN_SHORTAGES]
+        names = dict(Institution.objects.filter(pk__in=[s.institution for s in shown]).values_list("pk", "name"))
         listed = _("；").join(
-            _("%(name)s（可派 %(n)s 人）") % {"name": names[s.institution], "n": s.eligible} for s in shortages
+            _("%(name)s（可派 %(n)s 人）") % {"name": names[s.institution], "n": s.eligible} for s in shown
         )
+        if len(shortages) > len(shown):
+            listed += _("……共 %(n)s 个机构") % {"n": len(shortages)}
         raise ComplianceError(
             _(
                 "以下机构抽中后找不到两名可派的检查人员（同单位或已申报回避的人员不能派）：%(list)s。请先补充检查人员库。"
