@@ -9,9 +9,9 @@ the administrators of two institutions.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
