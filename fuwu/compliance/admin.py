@@ -5,7 +5,6 @@ shown read-only, since every change to those goes through ``fuwu.compliance.serv
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from fuwu.compliance.models import (
     Conflict,
@@ -19,18 +18,8 @@ from fuwu.compliance.models import (
     Standing,
 )
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Shown, never changed here: these rows change only through the services."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+# One read-only base for rows that change only through services (home care's, until it moves to fuwu.common).
+from fuwu.homecare.admin import ReadOnlyAdmin
 
 
 @admin.register(Institution)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -184,8 +183,6 @@ def answer(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             number=form.cleaned_data["number"],
             client_time=form.cleaned_data["client_time"],
         )
-    except PermissionDenied:
-        raise
     except ComplianceError as exc:
         if wants_json(request):
             return JsonResponse({"ok": False, "code": exc.code, "message": str(exc)}, status=400)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -62,8 +61,6 @@ def self_assess(request: HttpRequest, pk: int, standard: str) -> HttpResponse:
         raise Http404("no such institution or standard") from exc
     try:
         inspection = self_assessment_start(actor=request.user, institution=found, standard=standard_row)
-    except PermissionDenied:
-        raise
     except ComplianceError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(reverse("compliance:mine"))

@@ -9,6 +9,7 @@ import io
 from typing import cast
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -34,7 +35,6 @@ from fuwu.compliance.models import (
     OrderStatus,
     Pilot,
 )
-from fuwu.compliance.scoring import grade_label
 from fuwu.compliance.services import ComplianceError, local_now
 from fuwu.compliance.services.draws import draw_make, draw_publish, draw_redo, draw_verify, parse_ratios
 from fuwu.compliance.services.inspections import inspection_publish
@@ -259,7 +259,7 @@ def pilots(request: HttpRequest) -> HttpResponse:
     form = PilotForm(request.POST or None, standards=[(v.standard.key, f"{v.code} {v.title}") for v in versions])
     if request.method == "POST":
         if not can_manage_pilots(request.user):
-            raise Http404("only the standards office designates pilots")
+            raise PermissionDenied
         if form.is_valid():
             try:
                 area = Area.objects.get(code=form.cleaned_data["area"])
@@ -313,7 +313,3 @@ def pilot_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("验收结论：%(status)s") % {"status": decided.get_status_display()})
     return HttpResponseRedirect(reverse("compliance:pilot", args=[pk]))
-
-
-def result_grade(inspection: Inspection) -> str:
-    return grade_label(passed=inspection.passed, grade_zh=inspection.grade_zh, grade_en=inspection.grade_en)

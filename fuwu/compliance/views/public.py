@@ -14,7 +14,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -30,10 +29,6 @@ from fuwu.standards.models import localized as localized_field
 
 SHOWN = 100
 PAGE = 50
-
-
-def english() -> bool:
-    return (get_language() or "zh-hans").startswith("en")
 
 
 def area_name(area: Area) -> str:
