@@ -32,7 +32,6 @@ def can_screen_registry(user: Any) -> bool:
 
 INSPECTION_DRAWERS = {Role.DEPARTMENT_OFFICER}
 PILOT_MANAGERS = {Role.STANDARDS_OFFICE}
-COMPLIANCE_READERS = {Role.DEPARTMENT_OFFICER, Role.STANDARDS_OFFICE, Role.AUDITOR}
 
 
 def can_draw_inspections(user: Any) -> bool:
@@ -43,8 +42,3 @@ def can_draw_inspections(user: Any) -> bool:
 def can_manage_pilots(user: Any) -> bool:
     """Designate pilot areas for a standard and accept them (试点验收)."""
     return has_role(user, PILOT_MANAGERS)
-
-
-def can_read_compliance(user: Any) -> bool:
-    """See institutions, inspections and rectification across an area (officers: their own; others: the city)."""
-    return has_role(user, COMPLIANCE_READERS)
