@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "fuwu.api",
     "fuwu.eligibility",
     "fuwu.homecare",
+    "fuwu.compliance",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,13 @@ FUWU_CONFIRMATION_ATTEMPTS = 5
 FUWU_PHOTO_MAX_COUNT = 3
 FUWU_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 FUWU_PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
+
+# Compliance: which institution kind (declared in the standards) the home-care providers are, for linking
+# them to the institution registry; how many photos or files one checklist item or rectification order takes.
+FUWU_COMPLIANCE = {
+    "homecare_provider_kind": "home-care-provider",
+    "evidence_per_item": 6,
+}
 
 DISPLAY_COOKIE_NAME = "fuwu_display"
 

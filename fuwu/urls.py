@@ -11,6 +11,7 @@ urlpatterns = [
     path("check/", include("fuwu.eligibility.urls")),
     path("proactive/", include("fuwu.eligibility.proactive_urls")),
     path("homecare/", include("fuwu.homecare.urls")),
+    path("compliance/", include("fuwu.compliance.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

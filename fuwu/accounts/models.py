@@ -14,6 +14,8 @@ class Role(models.TextChoices):
     DEPARTMENT_OFFICER = "department_officer", _("部门工作人员")
     STANDARDS_OFFICE = "standards_office", _("标准化办公室")
     AUDITOR = "auditor", _("审计员")
+    INSTITUTION_ADMIN = "institution_admin", _("机构管理员")
+    INSPECTOR = "inspector", _("检查人员")
 
 
 class Department(models.Model):

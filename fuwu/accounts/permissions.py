@@ -28,3 +28,17 @@ REGISTRY_SCREENERS = {Role.DEPARTMENT_OFFICER, Role.STANDARDS_OFFICE}
 def can_screen_registry(user: Any) -> bool:
     """Run a screening of the whole resident registry (results are read on the area-scoped proactive list)."""
     return has_role(user, REGISTRY_SCREENERS)
+
+
+INSPECTION_DRAWERS = {Role.DEPARTMENT_OFFICER}
+PILOT_MANAGERS = {Role.STANDARDS_OFFICE}
+
+
+def can_draw_inspections(user: Any) -> bool:
+    """Draw institutions and inspectors at random (双随机) for the officer's department and area."""
+    return has_role(user, INSPECTION_DRAWERS) and user.department_id is not None and user.area_id is not None
+
+
+def can_manage_pilots(user: Any) -> bool:
+    """Designate pilot areas for a standard and accept them (试点验收)."""
+    return has_role(user, PILOT_MANAGERS)

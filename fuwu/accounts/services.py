@@ -30,6 +30,9 @@ DEMO_ACCOUNTS = [
     DemoAccount("officer", "demo-officer-2026", Role.DEPARTMENT_OFFICER, "331002", "civil-affairs"),
     DemoAccount("stdoffice", "demo-stdoffice-2026", Role.STANDARDS_OFFICE, "331000"),
     DemoAccount("auditor", "demo-auditor-2026", Role.AUDITOR, "331000"),
+    DemoAccount("institution", "demo-institution-2026", Role.INSTITUTION_ADMIN, "331002"),
+    DemoAccount("inspector", "demo-inspector-2026", Role.INSPECTOR, "331002", "civil-affairs"),
+    DemoAccount("inspector2", "demo-inspector2-2026", Role.INSPECTOR, "331002", "civil-affairs"),
 ]
 DEMO_DEPARTMENTS = {"civil-affairs": ("台州市民政局", "Taizhou Civil Affairs Bureau")}
 

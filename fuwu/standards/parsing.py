@@ -17,13 +17,19 @@ import yaml
 from pydantic import ValidationError
 
 from fuwu.eligibility.ruleset import check_rules
-from fuwu.standards.schema import StandardDocument, undeclared_qualifications, visit_rule_problems
+from fuwu.standards.schema import (
+    StandardDocument,
+    assessment_problems,
+    institution_kind_conflicts,
+    undeclared_qualifications,
+    visit_rule_problems,
+)
 
 Path_ = tuple[str | int, ...]
 
 # Top-level lists added to the format after files were first loaded. Left out of the canonical form when empty,
 # so adding one to the format does not change the hash (and so the version) of a file that does not use it.
-_ADDED_LATER = ("qualifications",)
+_ADDED_LATER = ("qualifications", "institution_kinds")
 
 
 @dataclass(frozen=True)
@@ -179,7 +185,11 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
     ]
     errors += [
         FileError(name, _line_for(path, lines), _field_path(path), message)
-        for path, message in [*undeclared_qualifications(document), *visit_rule_problems(document)]
+        for path, message in [
+            *undeclared_qualifications(document),
+            *visit_rule_problems(document),
+            *assessment_problems(document),
+        ]
     ]
     if errors:
         raise StandardFileError(errors)
@@ -242,6 +252,11 @@ def parse_many(paths: list[Path]) -> list[ParsedStandard]:
                     )
                 )
             item_ids[item.id] = p.path
+    by_id = {p.document.id: p for p in parsed}
+    for standard, i, message in institution_kind_conflicts([p.document for p in parsed]):
+        p = by_id[standard]
+        where: Path_ = ("institution_kinds", i, "name")
+        errors.append(FileError(str(p.path), _line_for(where, p.lines), _field_path(where), message))
     if errors:
         raise StandardFileError(errors)
     return parsed

@@ -11,6 +11,7 @@ loss.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from decimal import Decimal
 from enum import StrEnum
@@ -82,6 +83,235 @@ class Subject(StrEnum):
     MANAGEMENT = "management"  # 管理
 
 
+# --- Compliance: the institutions a standard governs, how each clause is assessed, how an inspection is graded ---
+# Read by fuwu.compliance (checklists, scoring, pilots). Everything here is optional: a standard without
+# `institution_kinds` governs no institution and has no checklist.
+
+
+class AssessmentMethod(StrEnum):
+    """How an inspector establishes whether a clause is met."""
+
+    DOCUMENT = "document"  # 查阅资料
+    ON_SITE = "on_site"  # 现场查看
+    INTERVIEW = "interview"  # 询问访谈
+    DATA_CHECK = "data_check"  # 数据核查
+
+
+class EvidenceKind(StrEnum):
+    """What an answer must carry: a photo taken on site, a file (a scan, a certificate), or a measured number."""
+
+    PHOTO = "photo"
+    FILE = "file"
+    NUMBER = "number"
+
+
+class InstitutionKind(Strict):
+    """A kind of institution this standard governs, e.g. a village veterans' service station.
+
+    Kind ids are shared across standards: two standards that declare the same id govern the same kind
+    (and must name it alike).
+    """
+
+    id: Identifier
+    name: Text
+    level: Literal["county", "township", "village"] = Field(
+        description="The level of area an institution of this kind sits in and serves (county, township or street, "
+        "village or community)."
+    )
+    description: Text | None = None
+    modeled: bool = Field(default=False, description="True when this kind is fuwu's reading, not named in the text.")
+    basis: NonEmpty | None = Field(default=None, description="Where the kind comes from, in words.")
+
+
+class Measure(Strict):
+    """The number an inspector records for a clause (e.g. the hall's floor area), with the bound the clause sets."""
+
+    name: Text
+    unit: Text
+    at_least: Decimal | None = None
+    at_most: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> Measure:
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError(f"at_least ({self.at_least}) is above at_most ({self.at_most})")
+        return self
+
+
+class Assessment(Strict):
+    """How one requirement (or recommendation) clause is checked at an inspection."""
+
+    applies_to: list[Identifier] = Field(
+        default_factory=list,
+        description="Ids of this standard's `institution_kinds` the clause binds; empty means every kind it declares.",
+    )
+    method: AssessmentMethod | None = Field(default=None, description="Required unless `not_assessed` is given.")
+    evidence: list[EvidenceKind] = Field(default_factory=list, description="What an answer must carry.")
+    measure: Measure | None = Field(default=None, description="Required when `evidence` lists `number`.")
+    weight: int = Field(default=1, ge=1, le=100, description="The clause's share of the score, against the others.")
+    critical: bool = Field(
+        default=False, description="A failed critical clause fails the whole inspection, whatever the score."
+    )
+    guidance: Text | None = Field(default=None, description="What the inspector looks at, in plain words.")
+    rectification_days: int | None = Field(
+        default=None, ge=1, le=180, description="Working days to put a failure right; the grading's default if absent."
+    )
+    not_assessed: Text | None = Field(
+        default=None,
+        description="Why this requirement is not on any institution's checklist (e.g. it binds the department).",
+    )
+    modeled: bool = Field(default=False, description="True when this assessment is fuwu's, not the published text's.")
+    basis: NonEmpty | None = Field(default=None, description="Where the assessment comes from; required when modeled.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Assessment:
+        if self.not_assessed is not None:
+            if self.method or self.evidence or self.measure or self.critical or self.applies_to:
+                raise ValueError("a clause that is not assessed has only `not_assessed` (and modeled, basis)")
+            return self
+        if self.method is None:
+            raise ValueError("method is required: document, on_site, interview or data_check")
+        repeated = sorted({e for e in self.evidence if self.evidence.count(e) > 1})
+        if repeated:
+            raise ValueError(f"evidence must be listed once each; repeated: {', '.join(repeated)}")
+        if (EvidenceKind.NUMBER in self.evidence) != (self.measure is not None):
+            raise ValueError("evidence lists `number` exactly when a `measure` says what number to record")
+        if self.modeled and not self.basis:
+            raise ValueError("a modelled assessment needs a `basis` saying where it comes from")
+        return self
+
+
+class Grade(Strict):
+    """A grade above a pass, e.g. a star rating; the highest whose `min_score` the score reaches applies."""
+
+    id: Identifier
+    name: Text
+    min_score: Decimal = Field(ge=0, le=100)
+    stars: int | None = Field(default=None, ge=1, le=5)
+
+
+class PilotAcceptance(Strict):
+    """What a pilot area must show to be accepted (验收): its institutions' inspections against these thresholds."""
+
+    min_average_score: Decimal = Field(ge=0, le=100)
+    min_passing_percent: Decimal = Field(ge=0, le=100, description="Share of the area's institutions that pass.")
+
+
+class Grading(Strict):
+    """How an inspection against this standard is scored (0-100, by weight) and graded."""
+
+    partial_credit: Decimal = Field(
+        default=Decimal("0.5"), ge=0, le=1, description="The share of a clause's weight a partly-met answer earns."
+    )
+    pass_score: Decimal = Field(default=Decimal(60), ge=0, le=100)
+    grades: list[Grade] = Field(default_factory=list, description="Highest first; each at or above the pass score.")
+    rectification_days: int = Field(default=10, ge=1, le=180, description="Working days to put a failure right.")
+    escalation_days: int = Field(
+        default=5, ge=1, le=60, description="Working days after a missed deadline before it goes to the city."
+    )
+    acceptance: PilotAcceptance | None = None
+    clause: ClauseRef | None = None
+    modeled: bool = False
+    basis: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _grades_descend(self) -> Grading:
+        scores = [g.min_score for g in self.grades]
+        if any(a <= b for a, b in itertools.pairwise(scores)):
+            raise ValueError("grades must be listed highest first, each min_score below the one before")
+        low = [g.id for g in self.grades if g.min_score < self.pass_score]
+        if low:
+            raise ValueError(f"grades below the pass score ({self.pass_score}): {', '.join(low)}; a grade is a pass")
+        ids = [g.id for g in self.grades]
+        if len(set(ids)) != len(ids):
+            raise ValueError("grade ids must be unique")
+        if self.modeled and not self.basis:
+            raise ValueError("a modelled grading needs a `basis` saying where it comes from")
+        return self
+
+
+def assessment_problems(document: StandardDocument) -> list[tuple[tuple[str | int, ...], str]]:
+    """Assessments that do not fit their clause or the kinds declared, as (path, message), like qualifications."""
+    kinds = [k.id for k in document.institution_kinds]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    repeated = sorted({k for k in kinds if kinds.count(k) > 1})
+    if repeated:
+        problems.append(
+            (("institution_kinds",), f"institution kind ids must be unique; repeated: {', '.join(repeated)}")
+        )
+    listed = ", ".join(kinds) or "none"
+
+    def visit(clauses: list[Clause], path: tuple[str | int, ...]) -> None:
+        for i, clause in enumerate(clauses):
+            here = (*path, i)
+            a = clause.assessment
+            if a is None:
+                if kinds and clause.kind == ClauseKind.REQUIREMENT and clause.subject is not None:
+                    problems.append(
+                        (
+                            here,
+                            f"requirement {clause.number} binds institutions (subject {clause.subject}) but says "
+                            "nothing of how it is assessed; add `assessment:` (method, evidence, weight) or "
+                            "`assessment: {not_assessed: {zh: ...}}` with the reason",
+                        )
+                    )
+            elif clause.kind not in (ClauseKind.REQUIREMENT, ClauseKind.RECOMMENDATION):
+                problems.append(
+                    (
+                        (*here, "assessment"),
+                        f"clause {clause.number} is a {clause.kind}; "
+                        "only requirements and recommendations are assessed",
+                    )
+                )
+            elif not kinds:
+                problems.append(
+                    (
+                        (*here, "assessment"),
+                        f"clause {clause.number} has an assessment but the standard declares no institution_kinds",
+                    )
+                )
+            else:
+                if a.critical and clause.kind != ClauseKind.REQUIREMENT:
+                    problems.append(
+                        (
+                            (*here, "assessment", "critical"),
+                            f"clause {clause.number} is a recommendation (宜); only a requirement (应) can be critical",
+                        )
+                    )
+                for j, kind in enumerate(a.applies_to):
+                    if kind not in kinds:
+                        problems.append(
+                            (
+                                (*here, "assessment", "applies_to", j),
+                                f"clause {clause.number} applies to institution kind {kind!r}, which is not declared; "
+                                f"declared institution kinds: {listed}",
+                            )
+                        )
+            visit(clause.children, (*here, "children"))
+
+    visit(document.clauses, ("clauses",))
+    return problems
+
+
+def institution_kind_conflicts(documents: list[StandardDocument]) -> list[tuple[str, int, str]]:
+    """Kinds declared by several standards under different names, as (standard id, index, message)."""
+    first: dict[str, tuple[str, InstitutionKind]] = {}
+    problems: list[tuple[str, int, str]] = []
+    for document in documents:
+        for i, kind in enumerate(document.institution_kinds):
+            seen = first.setdefault(kind.id, (document.id, kind))
+            if seen[0] != document.id and (seen[1].name.zh, seen[1].level) != (kind.name.zh, kind.level):
+                problems.append(
+                    (
+                        document.id,
+                        i,
+                        f"institution kind {kind.id!r} is also declared by {seen[0]} as {seen[1].name.zh} "
+                        f"({seen[1].level}); a kind shared by standards has one name and level",
+                    )
+                )
+    return problems
+
+
 class Source(Strict):
     """Where a file's content comes from, and how far it can be trusted."""
 
@@ -102,6 +332,7 @@ class Clause(Strict):
     )
     text: Text | None = None
     modeled: bool = Field(default=False, description="True when this clause's wording is modelled, not official.")
+    assessment: Assessment | None = Field(default=None, description="How an inspection checks this clause.")
     children: list[Clause] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -545,6 +776,10 @@ class StandardDocument(Strict):
         default=None,
         description="For door-to-door services: when staff may check in and how irregular visits are settled.",
     )
+    institution_kinds: list[InstitutionKind] = Field(
+        default_factory=list, description="The kinds of institution this standard governs (compliance checklists)."
+    )
+    grading: Grading | None = Field(default=None, description="How inspections are scored and graded; defaults apply.")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> StandardDocument:
@@ -607,6 +842,7 @@ def clause_references(document: StandardDocument) -> list[str]:
     refs += [q.clause for q in document.qualifications]
     if document.visit_rules is not None:
         refs += [document.visit_rules.clause, *(r.clause for r in document.visit_rules.flags)]
+    refs.append(document.grading.clause if document.grading else None)
     return [r for r in refs if r]
 
 

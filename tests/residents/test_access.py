@@ -58,7 +58,14 @@ def events(person: Person) -> list[str]:
 
 
 ROLES = [None, *Role]
-OTHERS = {Role.RESIDENT, Role.CAREGIVER, Role.PROVIDER_ADMIN, Role.STANDARDS_OFFICE}
+OTHERS = {
+    Role.RESIDENT,
+    Role.CAREGIVER,
+    Role.PROVIDER_ADMIN,
+    Role.STANDARDS_OFFICE,
+    Role.INSTITUTION_ADMIN,
+    Role.INSPECTOR,
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
