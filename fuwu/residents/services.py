@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.core.exceptions import PermissionDenied
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fuwu.common.audit import audit
+from fuwu.common.batches import insert_rows
+from fuwu.jobs.models import Job
+from fuwu.jobs.services import job_file, job_start
 from fuwu.residents import crypto
 from fuwu.residents.columns import FACT_NAMES, REQUIRED
 from fuwu.residents.models import Household, Person, PersonImport
-from fuwu.residents.permissions import sees_identity
+from fuwu.residents.permissions import can_import_persons, sees_identity
 from fuwu.residents.selectors import PersonRecord, person_record
 from fuwu.residents.sources import SourceError, read_spreadsheet
 from fuwu.residents.validation import (
@@ -44,6 +48,10 @@ from fuwu.residents.validation import (
 BATCH_SIZE = 5000
 # A report longer than this is cut when stored (the first problems are the ones to fix first).
 MAX_STORED_ERRORS = 10_000
+
+
+def _no_progress(done: int, total: int | None, message: str = "") -> None:
+    return None
 
 
 # --- Looking at a record ---------------------------------------------------------------------------------------
@@ -149,45 +157,22 @@ def _apply(
 
 
 def _insert_persons(candidates: list[Candidate], *, batch: PersonImport, now: dt.datetime) -> None:
-    """INSERT new residents with one prepared statement per chunk (``executemany``).
-
-    ``bulk_create`` spends most of a large load building SQL field by field
-    (and on SQLite caps a statement at 999 parameters, about 30 rows); a
-    prepared INSERT is many times faster. The rows bypass only the ORM's
-    Python side: every invariant is a database constraint, so the database
-    still refuses anything the model would.
-    """
-    if not candidates:
-        return
-    fields = [f for f in Person._meta.concrete_fields if not f.primary_key]
-    prepared: dict[str, Callable[[Any], Any]] = {
-        f.attname: partial(f.get_db_prep_save, connection=connection)
-        for f in fields
-        if isinstance(f, models.DateField | models.DecimalField) and not isinstance(f, models.DateTimeField)
-    }
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    constant = {"created_at": stamp, "updated_at": stamp, "source_import_id": batch.pk, "source_id": ""}
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from our own model, values as parameters
-        connection.ops.quote_name(Person._meta.db_table),
-        ", ".join(connection.ops.quote_name(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    defaults = {f.attname: None for f in fields}
-    rows = []
-    for c in candidates:
-        values = {
-            **defaults,
-            **constant,
-            **{_attname(k): v for k, v in _values(c).items()},
-            "id_number_hash": c.lookup,
-            "id_number_encrypted": crypto.encrypt(c.number, lookup=c.lookup),
-        }
-        for attname, prep in prepared.items():
-            values[attname] = prep(values[attname])
-        rows.append([values[f.attname] for f in fields])
-    with connection.cursor() as cursor:
-        for part in chunks(rows, BATCH_SIZE):
-            cursor.executemany(sql, part)
+    """INSERT new residents with one prepared statement per chunk (``fuwu.common.batches.insert_rows``)."""
+    constant = {"created_at": now, "updated_at": now, "source_import_id": batch.pk}
+    for part in chunks(candidates, BATCH_SIZE):
+        insert_rows(
+            Person,
+            (
+                {
+                    "source_id": "",
+                    **{_attname(k): v for k, v in _values(c).items()},
+                    "id_number_hash": c.lookup,
+                    "id_number_encrypted": crypto.encrypt(c.number, lookup=c.lookup),
+                }
+                for c in part
+            ),
+            constants=constant,
+        )
 
 
 # --- Importing a clerk's list (.xlsx or .csv) ----------------------------------------------------------------
@@ -217,6 +202,7 @@ def persons_import(
     filename: str = "",
     actor: Any,
     valid_only: bool,
+    progress: Callable[[int, int | None, str], None] | None = None,
 ) -> ImportReport:
     """Import a resident list; see the module docstring for what an import changes.
 
@@ -229,8 +215,10 @@ def persons_import(
     Not atomic itself: reading and checking a large spreadsheet happens before
     the transaction, so it does not hold the database's write lock (SQLite
     takes it at BEGIN). Everything that reads the registry to decide, and every
-    write, happens in ``_import_checked``, in one transaction.
+    write, happens in ``_import_checked``, in one transaction. ``progress(done,
+    total, message)`` hears how far it has got (the background job's page).
     """
+    progress = progress or _no_progress
     if (path is None) == (file is None):
         raise TypeError("give either path or file")
     data = path.read_bytes() if path is not None else file.read()  # type: ignore[union-attr]
@@ -241,6 +229,7 @@ def persons_import(
     headers: dict[str, str] = {}
     rows = 0
     file_level = False
+    progress(0, None, gettext_noop("读取文件"))
     try:
         sheet = read_spreadsheet(data, filename)
     except SourceError as exc:
@@ -251,12 +240,15 @@ def persons_import(
         errors.extend(RowError(p.row, p.column, p.problem, p.fix) for p in sheet.problems)
         file_level = bool(sheet.problems)
         if all(name in headers for name in REQUIRED):
-            for number, cells in sheet.rows:
+            for checked, (number, cells) in enumerate(sheet.rows, start=1):
                 values = {name: (cells[pos] if pos < len(cells) else None) for name, pos in sheet.positions.items()}
                 candidate, row_errors = check_row(values, row=number, headers=headers, ctx=ctx)
                 errors.extend(row_errors)
                 if candidate is not None:
                     candidates.append(candidate)
+                if checked % 500 == 0:
+                    progress(checked, rows, gettext_noop("逐行检查"))
+    progress(rows, rows, gettext_noop("对照居民档案检查并写入"))
     return _import_checked(
         data=data,
         filename=filename,
@@ -325,6 +317,34 @@ def _import_checked(
         note=filename[:255],
     )
     return ImportReport(record, errors)
+
+
+# The kind of background job that imports an uploaded list (fuwu/residents/tasks.py).
+IMPORT_JOB = "residents.import"
+# An upload waits for its job sealed with the PII key: it holds identity numbers in clear.
+UPLOAD_PURPOSE = "upload"
+
+
+def persons_import_queue(*, data: bytes, filename: str, actor: Any, valid_only: bool) -> Job:
+    """Put an uploaded list on the queue for ``persons_import``; the file waits sealed, in the database.
+
+    The request that uploads it only stores it: reading and checking a list of 100,000 rows takes longer
+    than a request should, and its page follows the job instead.
+    """
+    if not can_import_persons(actor):
+        raise PermissionDenied("only a department officer with an area imports residents")
+    token = secrets.token_hex(16)
+    return job_start(
+        kind=IMPORT_JOB,
+        actor=actor,
+        params={"filename": filename[:255], "valid_only": valid_only, "token": token},
+        files={UPLOAD_PURPOSE: crypto.seal_bytes(data, purpose=UPLOAD_PURPOSE, aad=token)},
+    )
+
+
+def persons_import_upload(job: Job) -> bytes:
+    """The list a queued import was given, opened (for its job)."""
+    return crypto.open_bytes(job_file(job, UPLOAD_PURPOSE), purpose=UPLOAD_PURPOSE, aad=str(job.params["token"]))
 
 
 def _summary(record: PersonImport) -> dict[str, Any]:
@@ -463,5 +483,7 @@ __all__ = [
     "person_reveal",
     "person_view",
     "persons_import",
+    "persons_import_queue",
+    "persons_import_upload",
     "persons_load_parquet",
 ]

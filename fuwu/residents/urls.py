@@ -9,5 +9,6 @@ urlpatterns = [
     path("<int:pk>/", views.person_detail, name="detail"),
     path("<int:pk>/reveal/", views.person_reveal, name="reveal"),
     path("import/", views.person_import, name="import"),
+    path("import/<int:pk>/", views.import_report, name="import_report"),
     path("import/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
 ]
