@@ -9,7 +9,7 @@ off DEBUG, demands a real secret key and turns on the HTTPS hardening that
 from pathlib import Path
 
 import environ
-from whitenoise.compress import Compressor
+from whitenoise.compress import Compressor  # type: ignore[import-untyped]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()

@@ -304,7 +304,7 @@ def test_command_registry_and_population_exclude_each_other(tmp_path: Path) -> N
 
 
 def test_command_registry_without_rules_fails_cleanly(registry: dict[str, Person], tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="no standard is in force.*fuwu standards load standards/"):
+    with pytest.raises(CommandError, match=r"no standard is in force.*fuwu standards load standards/"):
         call_command("screen", "--registry", "--out", str(tmp_path / "cli"))
 
 
