@@ -118,8 +118,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
     # Every write transaction takes the lock at BEGIN (no upgrade deadlocks), and waits up to `timeout`
     # seconds for it instead of failing at once: a login during a worker's batch waits, never answers 500.
+    # Long work writes in short batches (fuwu.common.batches); the longest single transaction is an
+    # all-or-nothing import of a 100,000-row list (about 25 s on a busy two-core machine), hence a minute.
     options.setdefault("transaction_mode", "IMMEDIATE")
-    options.setdefault("timeout", env.float("SQLITE_TIMEOUT", default=20.0))
+    options.setdefault("timeout", env.float("SQLITE_TIMEOUT", default=60.0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

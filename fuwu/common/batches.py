@@ -49,8 +49,7 @@ def insert_rows(
     back): every invariant is a database constraint, so the database still refuses anything the model
     would. Values that need the backend's adapter (dates, times, decimals, JSON) are prepared here;
     ``constants`` (the same for every row, e.g. a time stamp or the parent's id) are prepared once. All
-    before the one short transaction the rows go in (a savepoint inside the caller's). Returns the
-    number of rows.
+    before the one short transaction the rows go in (or the caller's). Returns the number of rows.
     """
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     prepared: dict[str, Callable[[Any], Any]] = {
@@ -80,6 +79,8 @@ def insert_rows(
             values.append(prep(value) if prep is not None and value is not None else value)
         params.append(values)
     if params:
-        with transaction.atomic(), connection.cursor() as cursor:
+        # Its own transaction when called outside one; inside the caller's, part of it (no savepoint: a failed
+        # insert fails the caller's transaction, which is what an all-or-nothing caller wants).
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             cursor.executemany(sql, params)
     return len(params)

@@ -167,8 +167,17 @@ def open_text(blob: bytes | memoryview, *, purpose: str, aad: str) -> str:
 
 
 def under_current_key(blob: bytes | memoryview) -> bool:
+    return key_state(blob) == "current"
+
+
+def key_state(blob: bytes | memoryview) -> str:
+    """``current``, ``old`` (in FUWU_PII_OLD_KEYS), ``unknown`` (a key not configured) or ``legacy`` (version 1)."""
     data = bytes(blob[: 1 + KEY_ID_BYTES])
-    return data[:1] == FORMAT_VERSION and data[1:] == current_key().key_id
+    if data[:1] != FORMAT_VERSION:
+        return "legacy"
+    if data[1:] == current_key().key_id:
+        return "current"
+    return "old" if any(k.key_id == data[1:] for k in old_keys()) else "unknown"
 
 
 def seal_bytes(data: bytes, *, purpose: str, aad: str) -> bytes:

@@ -11,6 +11,7 @@ read, so a concurrent change is never overwritten with stale data.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from django.apps import apps
 from django.db import transaction
 
 from fuwu.common.batches import after_batch, write_batch
-from fuwu.residents.crypto import ENCRYPTED_COLUMNS, EncryptedColumn, under_current_key
+from fuwu.residents.crypto import ENCRYPTED_COLUMNS, EncryptedColumn, key_state
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +76,17 @@ def pii_key_rotate(
     return [_rotate_column(c, batch_size=batch_size, progress=progress) for c in ENCRYPTED_COLUMNS]
 
 
-def pii_rows_under_old_keys() -> dict[str, int]:
-    """Per column, how many rows are not yet under the current key (0 everywhere: the old key can go)."""
-    left = {}
+def pii_rows_by_key() -> dict[str, Counter[str]]:
+    """Per column, how many rows are under the current key, an old one, a key not configured, or version 1."""
+    states = {}
     for column in ENCRYPTED_COLUMNS:
         model = apps.get_model(column.model)
-        left[f"{column.model}.{column.encrypted}"] = sum(
-            not under_current_key(blob) for blob in model.objects.values_list(column.encrypted, flat=True).iterator()
+        states[f"{column.model}.{column.encrypted}"] = Counter(
+            key_state(blob) for blob in model.objects.values_list(column.encrypted, flat=True).iterator()
         )
-    return left
+    return states
+
+
+def pii_rows_under_old_keys() -> dict[str, int]:
+    """Per column, how many rows are not yet under the current key (0 everywhere: the old key can go)."""
+    return {column: sum(n for state, n in c.items() if state != "current") for column, c in pii_rows_by_key().items()}

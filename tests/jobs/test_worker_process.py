@@ -94,7 +94,7 @@ def test_two_people_use_the_site_while_a_worker_screens_the_registry(file_databa
     user = officer()
     User.objects.create_user("a-resident", password=PASSWORD, role=Role.RESIDENT)
     job = job_start(kind="eligibility.registry_screen", actor=user, params={"as_of": AS_OF})
-    # The site waits up to 20 s for SQLite's write lock (settings); these people wait 2 s at most, so a
+    # The site waits up to 60 s for SQLite's write lock (settings); these people wait 2 s at most, so a
     # screening that held the lock for seconds (as one long transaction did) answers them with a 500 here.
     options = connection.settings_dict.setdefault("OPTIONS", {})
     if connection.vendor == "sqlite":

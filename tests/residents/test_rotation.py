@@ -90,7 +90,7 @@ def test_rotate_key_rewrites_every_row_then_the_old_key_can_go(under_old_key: li
     out = io.StringIO()
     with pytest.raises(CommandError, match="rows remain under an old key"):
         call_command("residents", "rotate-key", "--check", stdout=out)
-    assert "residents.Person.id_number_encrypted: 5 row(s) still under an old key" in out.getvalue()
+    assert "Person.id_number_encrypted: 0 under the current key, 5 row(s) still under an old key" in out.getvalue()
 
     out = io.StringIO()
     call_command("residents", "rotate-key", "--batch-size", "2", stdout=out)
@@ -137,3 +137,11 @@ def test_a_bad_old_key_stops_start_up(settings: Any) -> None:
 
     settings.FUWU_PII_OLD_KEYS = ["not-a-key"]
     assert [e.id for e in pii_key_is_usable()] == ["residents.E002"]
+
+
+def test_check_tells_a_wrong_key_from_an_unfinished_rotation(under_old_key: list[Person], settings: Any) -> None:
+    settings.FUWU_PII_OLD_KEYS = []  # as after restoring a backup with the wrong FUWU_PII_KEY
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="neither FUWU_PII_KEY nor in FUWU_PII_OLD_KEYS"):
+        call_command("residents", "rotate-key", "--check", stdout=out)
+    assert "4 under a key that is not configured" in out.getvalue()  # and one in the version-1 format

@@ -10,6 +10,7 @@ restarts the pair rather than leaving a site without its worker.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -89,8 +90,7 @@ class Command(BaseCommand):
             nonlocal stopping
             if stopping:  # asked again: pass it on, so a worker stops even in the middle of a job
                 for child in children.values():
-                    if child.poll() is None:
-                        child.send_signal(signal.SIGTERM)
+                    _terminate(child)
             stopping = True
 
         signal.signal(signal.SIGTERM, stop)
@@ -102,14 +102,20 @@ class Command(BaseCommand):
                     died = name
             time.sleep(0.5)
         for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+            _terminate(child)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for child in children.values():
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.kill()
+                _terminate(child, signal.SIGKILL)
                 child.wait()
         if died:
             raise CommandError(f"the {died} process stopped (exit {children[died].returncode}); stopped the rest too")
+
+
+def _terminate(child: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Signal the child's whole process group (the development server's reloader runs the server in a child)."""
+    if child.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, sig)

@@ -86,7 +86,7 @@ class Command(BaseCommand):
 
     def _rotate(self, *, batch_size: int, check: bool) -> None:
         from fuwu.residents.crypto import DecryptionError
-        from fuwu.residents.rotation import ColumnReport, pii_key_rotate, pii_rows_under_old_keys
+        from fuwu.residents.rotation import ColumnReport, pii_key_rotate, pii_rows_by_key
 
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
@@ -101,9 +101,21 @@ class Command(BaseCommand):
                 raise CommandError(f"{exc}; nothing after the last batch reported was changed") from exc
             for r in reports:
                 self.stdout.write(f"{r.column}: {r.rotated} re-encrypted, {r.already} already under the current key")
-        left = pii_rows_under_old_keys()
-        for column, count in left.items():
-            self.stdout.write(f"{column}: {count} row(s) still under an old key")
-        if any(left.values()):
+        unknown = False
+        left = 0
+        for column, states in pii_rows_by_key().items():
+            self.stdout.write(
+                f"{column}: {states['current']} under the current key, "
+                f"{states['old'] + states['legacy']} row(s) still under an old key, "
+                f"{states['unknown']} under a key that is not configured"
+            )
+            unknown = unknown or bool(states["unknown"])
+            left += states["old"] + states["legacy"] + states["unknown"]
+        if unknown:
+            raise CommandError(
+                "some rows are under a key that is neither FUWU_PII_KEY nor in FUWU_PII_OLD_KEYS: the key they were "
+                "encrypted with is missing (a wrong FUWU_PII_KEY?); add it to FUWU_PII_OLD_KEYS"
+            )
+        if left:
             raise CommandError("rows remain under an old key: run `fuwu residents rotate-key` again")
         self.stdout.write("every encrypted column is under the current key; FUWU_PII_OLD_KEYS can be removed")
