@@ -16,6 +16,8 @@ from typing import Any
 from django.db import OperationalError, close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker as QueueWorker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 from fuwu.jobs.schedule import schedule_tick
 from fuwu.jobs.services import jobs_heartbeat, jobs_reap
@@ -74,15 +76,17 @@ class Worker(QueueWorker):
         finally:
             if self.clock is not None:
                 self.clock.stopped.set()
+                self.clock.join(timeout=60)  # let a tick in progress finish before the process goes on
 
 
-def run_queue(*, max_tasks: int | None = None, queue_names: list[str] | None = None) -> int:
+def run_queue(*, max_tasks: int | None = None) -> int:
     """Run every attempt that is queued now, in this process and thread, then return how many ran.
 
-    For tests and for ``fuwu worker --batch``: no clock, no sleeping, no signal handlers.
+    For tests: the worker's own claiming and running, without its loop's sleeping, signal handlers and
+    ``close_old_connections`` (which would close a test's transaction on PostgreSQL).
     """
     worker = QueueWorker(
-        queue_names=queue_names or ["*"],
+        queue_names=["*"],
         interval=0,
         batch=True,
         backend_name="default",
@@ -91,5 +95,15 @@ def run_queue(*, max_tasks: int | None = None, queue_names: list[str] | None = N
         worker_id=get_random_string(32),
         excluded_queue_names=[],
     )
-    worker.run()
-    return worker._run_tasks
+    ran = 0
+    while max_tasks is None or ran < max_tasks:
+        tasks = DBTaskResult.objects.ready().filter(backend_name=worker.backend_name)
+        with exclusive_transaction(tasks.db):
+            task = tasks.get_locked()
+            if task is not None:
+                task.claim(worker.worker_id)
+        if task is None:
+            return ran
+        worker.run_task(task)
+        ran += 1
+    return ran

@@ -4,6 +4,7 @@ shown while it runs, the result or the error after; retried or reported when its
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from fuwu.jobs import kinds
 from fuwu.jobs.kinds import JobError, Outcome, Progress
 from fuwu.jobs.models import Job, JobStatus
 from fuwu.jobs.services import job_start, jobs_heartbeat, jobs_reap
-from fuwu.jobs.worker import clock_step, run_queue
+from fuwu.jobs.worker import Worker, clock_step, run_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +188,36 @@ def test_only_the_requester_sees_a_job(client: Client) -> None:
     assert f"/jobs/{job.pk}/" not in other.get("/jobs/").content.decode()
     assert Client().get(f"/jobs/{job.pk}/").status_code == 302  # anonymous: log in first
     assert client.get(f"/jobs/{job.pk}/").status_code == 200
+
+
+@kinds.register("tests.wait_for_heartbeat", label="等心跳")
+def wait_for_heartbeat(job: Job, progress: Progress) -> Outcome:
+    """Runs until the worker's clock has beaten for it (or gives up after 30 s)."""
+    first = Job.objects.values_list("heartbeat_at", flat=True).get(pk=job.pk)
+    for _ in range(300):
+        if Job.objects.values_list("heartbeat_at", flat=True).get(pk=job.pk) != first:
+            return Outcome(summary={"beaten": True})
+        time.sleep(0.1)
+    return Outcome(summary={"beaten": False})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_clock_beats_for_its_job_and_runs_the_scheduler(settings: Any, file_database: str) -> None:
+    settings.FUWU_SCHEDULE = {"often": {"kind": "tests.count", "every": "1 minutes", "params": {"to": 1}}}
+    job = job_start(kind="tests.wait_for_heartbeat", actor=None)
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        excluded_queue_names=[],
+        tick=0.1,
+    )
+    worker.run()  # the job, then whatever the clock's scheduler queued meanwhile, then the queue is empty
+    job.refresh_from_db()
+    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"beaten": True})
+    scheduled = Job.objects.get(schedule="often")
+    assert scheduled.status == JobStatus.SUCCEEDED
+    assert scheduled.params["to"] == 1
