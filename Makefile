@@ -4,8 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 FUWU   := $(BIN)/fuwu
 HOST   ?= 127.0.0.1:8000
+# Where the demo's generated population and screening go: fuwu's own data folder.
+VAR    ?= $(or $(FUWU_VAR_DIR),var)
 
-.PHONY: demo test install setup-demo lint typecheck migrations-check schema messages check clean
+.PHONY: demo serve worker test prerequisites install setup-demo lint typecheck migrations-check schema messages check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,7 @@ $(VENV)/.installed: requirements/dev.lock pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 # Idempotent: safe to run again; unchanged standards and existing accounts are left as they are.
+# The default SQLite database's folder is made by fuwu itself when it first opens it.
 setup-demo: install
 	$(FUWU) migrate --no-input -v 0
 	$(FUWU) areas load
@@ -27,16 +30,31 @@ setup-demo: install
 	$(FUWU) demo_accounts
 	@# A small synthetic population, screened, so the proactive list has people on it; also loaded into
 	@# the registry, where the home-care demo adds an elder of 82 for the officer's screening to find.
-	test -f var/demo-population.parquet || $(FUWU) population generate --size 5000 --seed 1 --out var/demo-population.parquet --quiet
-	$(FUWU) screen --population var/demo-population.parquet --out var/demo-screen --quiet
-	$(FUWU) residents load-parquet var/demo-population.parquet
+	@mkdir -p $(VAR)
+	test -f $(VAR)/demo-population.parquet || $(FUWU) population generate --size 5000 --seed 1 --out $(VAR)/demo-population.parquet --quiet
+	$(FUWU) screen --population $(VAR)/demo-population.parquet --out $(VAR)/demo-screen --quiet
+	$(FUWU) residents load-parquet $(VAR)/demo-population.parquet
 	$(FUWU) demo_homecare
+	$(FUWU) demo_compliance
 
+# The development server (reloads on code changes) and a background worker beside it; Ctrl-C stops both.
 demo: setup-demo
-	@echo "fuwu is running on http://$(HOST)/  (Ctrl-C to stop)"
-	$(FUWU) runserver $(HOST)
+	$(FUWU) serve --dev --bind $(HOST)
 
-test: install
+# The production server: gunicorn (2 × CPUs + 1 workers, FUWU_WEB_WORKERS to change), WhiteNoise, and a
+# worker beside it. With FUWU_ENV=production, run `fuwu collectstatic --noinput` first (docs/deploy.md).
+serve: install
+	$(FUWU) serve --bind $(HOST)
+
+# A background worker on its own (more of them may run, on any machine with the database).
+worker: install
+	$(FUWU) worker
+
+# Chromium, a Chinese font, Pango, msgfmt and Java: installed when root with apt, otherwise named.
+prerequisites:
+	@test -n "$(SKIP_PREREQUISITES)" || sh scripts/check-prerequisites
+
+test: prerequisites install
 	$(BIN)/pytest
 
 lint: install

@@ -9,6 +9,7 @@ off DEBUG, demands a real secret key and turns on the HTTPS hardening that
 from pathlib import Path
 
 import environ
+from whitenoise.compress import Compressor  # type: ignore[import-untyped]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -33,6 +34,9 @@ else:
     # Development and tests only: a fixed, public key (crypto.DEVELOPMENT_KEY), so the demo database survives
     # restarts. Anything encrypted with it is effectively clear text; `fuwu check --deploy` warns about it.
     FUWU_PII_KEY = env.str("FUWU_PII_KEY", default="ZnV3dS1kZXZlbG9wbWVudC1waWkta2V5LTMyYnl0ZXM=")
+# During a key rotation only: the previous key(s), comma-separated, so rows not yet re-encrypted still open
+# and are still found. `fuwu residents rotate-key` says when they can be removed (docs/deploy.md).
+FUWU_PII_OLD_KEYS = env.list("FUWU_PII_OLD_KEYS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -46,6 +50,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "django_htmx",
+    # django-ninja's own static files: the API's Swagger UI is served from here, not from a CDN.
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "fuwu.common",
     "fuwu.accounts",
     "fuwu.areas",
@@ -57,6 +65,7 @@ INSTALLED_APPS = [
     "fuwu.eligibility",
     "fuwu.homecare",
     "fuwu.compliance",
+    "fuwu.jobs",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +85,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "fuwu.urls"
+# A form whose security token expired gets the site's own 403 page, in the reader's language.
+CSRF_FAILURE_VIEW = "fuwu.common.views.csrf_failure"
 WSGI_APPLICATION = "fuwu.wsgi.application"
 
 TEMPLATES = [
@@ -100,10 +111,18 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the demo server read while a loader writes.
+    # Django's backend, creating the file's folder (var/ on a fresh clone) before it opens the file.
+    DATABASES["default"]["ENGINE"] = "fuwu.common.sqlite3"
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    options = DATABASES["default"]["OPTIONS"]
+    # WAL: readers never wait for the writer, so pages answer while the worker loads results.
+    options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+    # Every write transaction takes the lock at BEGIN (no upgrade deadlocks), and waits up to `timeout`
+    # seconds for it instead of failing at once: a login during a worker's batch waits, never answers 500.
+    # Long work writes in short batches (fuwu.common.batches); the longest single transaction is an
+    # all-or-nothing import of a 100,000-row list (about 25 s on a busy two-core machine), hence a minute.
+    options.setdefault("transaction_mode", "IMMEDIATE")
+    options.setdefault("timeout", env.float("SQLITE_TIMEOUT", default=60.0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -142,6 +161,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))) if PRODUCTION else None
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+# collectstatic keeps only the hashed copies, and does not compress source maps (developer tools only): half
+# the files and a fraction of the time (brotli at its best level is slow on megabytes of JavaScript).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -196,8 +219,37 @@ FUWU_COMPLIANCE = {
 
 DISPLAY_COOKIE_NAME = "fuwu_display"
 
+# Background work: django-tasks' queue in this database (SQLite or PostgreSQL alike), run by `fuwu worker`.
+# See docs/decisions/0009-background-jobs-on-django-tasks.md.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+FUWU_JOBS = {
+    # A running job whose worker has not beaten for this long is taken for dead: retried or reported.
+    # The worker beats every `fuwu worker --tick` seconds (10), so this allows for long pauses.
+    "stale_after": env.float("FUWU_JOBS_STALE_AFTER", default=120.0),
+    # A job's progress is written at most this often (seconds); the page polls every 2 s.
+    "progress_every": 1.0,
+}
+# Periodic work, in Asia/Shanghai time, queued once per slot by whichever worker claims it first
+# (fuwu/jobs/schedule.py explains the format). Replaces cron.
+FUWU_SCHEDULE = {
+    "homecare-flag-overdue": {"kind": "homecare.flag_overdue", "every": "15 minutes"},
+    "standards-review-reminders": {"kind": "standards.review_reminders", "every": "day", "at": "07:00"},
+    "homecare-callbacks-sample": {"kind": "homecare.callbacks_sample", "every": "day", "at": "07:30"},
+    "homecare-month-end-settlement": {
+        "kind": "homecare.settlement_month_end",
+        "every": "month",
+        "day": 1,
+        "at": "02:00",
+    },
+}
+# The officers on whose behalf the scheduled home-care work runs (callback sampling and draft month-end
+# settlements need an officer's area; their audit rows name them). Comma-separated usernames.
+FUWU_SCHEDULE_OFFICERS = env.list("FUWU_SCHEDULE_OFFICERS", default=[] if PRODUCTION else ["officer"])
+
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Probes inside the cluster speak plain HTTP; they get the answer, not a redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -208,10 +260,19 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 
+# FUWU_LOG_FORMAT=json writes one JSON object per line (time in Asia/Shanghai, level, logger, message,
+# exception) for a log collector; the default is one readable line per record.
+LOG_FORMAT = env.str("FUWU_LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "fuwu.common.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "text"}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # py4j (Spark) logs its shutdown at INFO after logging has closed; keep it to warnings.
     "loggers": {"axes": {"level": "WARNING"}, "py4j": {"level": "WARNING"}},

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from fuwu.standards.models import StandardVersion
 from fuwu.standards.parsing import parse_many
@@ -47,3 +49,42 @@ def _fast_password_hashing(settings: Any) -> None:
 def _private_cache(settings: Any) -> None:
     # Each test gets an empty in-memory cache, never the demo's files under var/.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def file_database(tmp_path: Path) -> Iterator[str]:
+    """The test database as other threads and processes meet it in production; yields a DATABASE_URL for it.
+
+    pytest-django's SQLite test database lives in memory with a shared cache, where a second writer is told
+    "database table is locked" at once instead of waiting, and which no other process can open. On SQLite
+    this copies it to a file for the duration of the test, so threads meet SQLite as the site runs it (WAL,
+    ``BEGIN IMMEDIATE``, a busy timeout) and a subprocess (``fuwu worker``) can open it too. On PostgreSQL
+    the test database already is shared. Either way the test needs ``django_db(transaction=True)`` for what
+    it writes to be seen by others.
+    """
+    settings_dict = connection.settings_dict
+    name, options = settings_dict["NAME"], settings_dict.get("OPTIONS", {})
+    if connection.vendor != "sqlite":
+        user = settings_dict.get("USER") or "postgres"
+        password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+        host, port = settings_dict.get("HOST") or "127.0.0.1", settings_dict.get("PORT") or 5432
+        yield f"postgres://{user}{password}@{host}:{port}/{name}"
+        return
+    if "mode=memory" not in str(name):
+        yield f"sqlite:///{name}"
+        return
+    keep_alive = sqlite3.connect(name, uri=True)  # the in-memory database lives while a connection does
+    connection.ensure_connection()
+    path = tmp_path / "fuwu.sqlite3"
+    with sqlite3.connect(path) as copy:
+        connection.connection.backup(copy)
+    copy.close()
+    settings_dict["NAME"], settings_dict["OPTIONS"] = str(path), {**options, "timeout": 30}
+    connection.close()  # no longer in memory, so this really closes; the next query opens the file
+    try:
+        yield f"sqlite:///{path}"
+    finally:
+        connection.close()
+        settings_dict["NAME"], settings_dict["OPTIONS"] = name, options
+        connection.ensure_connection()  # back on the in-memory database before letting go of it
+        keep_alive.close()

@@ -14,6 +14,8 @@ PRODUCTION = {
     "FUWU_ENV": "production",
     "SECRET_KEY": "k" * 20 + "-production-grade-secret-for-the-check-" + "9" * 20,
     "ALLOWED_HOSTS": "fuwu.example.org",
+    # The officers on whose behalf scheduled home-care work runs (homecare.W001 without them).
+    "FUWU_SCHEDULE_OFFICERS": "civil-affairs-duty",
 }
 
 
@@ -47,3 +49,11 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
 
 def test_development_defaults_are_flagged_by_check_deploy() -> None:
     assert run_check({}).returncode != 0
+
+
+def test_production_without_schedule_officers_is_flagged_by_check_deploy() -> None:
+    env = {**PRODUCTION, "FUWU_PII_KEY": base64.b64encode(os.urandom(32)).decode()}
+    del env["FUWU_SCHEDULE_OFFICERS"]
+    result = run_check(env)
+    assert result.returncode != 0
+    assert "homecare.W001" in result.stdout + result.stderr

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema, Status
+from ninja import NinjaAPI, Query, Schema, Status, Swagger
 from ninja.errors import HttpError
 
 from fuwu.api import schemas as s
@@ -32,6 +32,9 @@ api = NinjaAPI(
         "eligibility answers, and home-care booking (``/homecare``: session login, CSRF token on POST)."
     ),
     urls_namespace="api-1.0.0",
+    # Served from our own static files (ninja is an installed app); no validator badge from swagger.io either,
+    # so the page works on a network without the internet.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 api.add_router("/homecare", homecare_router)
 

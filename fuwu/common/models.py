@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditLog(models.Model):
@@ -30,4 +31,4 @@ class AuditLog(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id", "-occurred_at"], name="audit_object_idx")]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.event} {self.object_type}:{self.object_id}"
+        return f"{timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M} {self.event} {self.object_type}:{self.object_id}"

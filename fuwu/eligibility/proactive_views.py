@@ -20,17 +20,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fuwu.accounts.permissions import can_screen_registry
 from fuwu.common.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from fuwu.eligibility import proactive
-from fuwu.eligibility.models import OutreachStatus, ScreeningRun
+from fuwu.eligibility.models import OutreachStatus, RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, latest_registry_run
-from fuwu.eligibility.screening import ScreeningError
-from fuwu.eligibility.services import screening_registry_run
+from fuwu.eligibility.tasks import KIND as REGISTRY_SCREEN
+from fuwu.jobs.selectors import job_pending
+from fuwu.jobs.services import job_start
 from fuwu.standards.selectors import item_names
 
 
 def _run_for(request: HttpRequest, run_id: int | None = None) -> ScreeningRun:
     if not request.user.is_authenticated or proactive.area_prefix_for(request.user) is None:
         raise PermissionDenied
-    run = ScreeningRun.objects.filter(pk=run_id).first() if run_id else proactive.latest_run()
+    # Only a completed run: a running one is still loading its results, a failed one has none.
+    run = (
+        ScreeningRun.objects.filter(pk=run_id, status=RunStatus.COMPLETED).first() if run_id else proactive.latest_run()
+    )
     if run is None:
         raise Http404("no completed screening yet")
     return run
@@ -78,24 +82,23 @@ class RegistryScreenForm(forms.Form):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def screen(request: HttpRequest) -> HttpResponse:
-    """Screen the registered residents now (synchronously: demo registries are small), then show the list."""
+    """Start a screening of the registered residents as a background job, and follow it on the job's page."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not can_screen_registry(request.user):
         raise PermissionDenied
+    pending = job_pending(user=request.user, kind=REGISTRY_SCREEN)
     if request.method == "POST":
         form = RegistryScreenForm(request.POST)
+        if pending is not None:
+            # A second click while one runs would screen twice; show the one that runs.
+            messages.info(request, _("您提交的筛查还在进行，请等它完成。"))
+            return redirect(pending)
         if form.is_valid():
-            try:
-                done = screening_registry_run(actor=request.user, as_of=form.cleaned_data["as_of"])
-            except ScreeningError as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, _("户籍登记人员筛查完成。"))
-                # The standards office reads no area's list; it sees the counts on this page.
-                if proactive.area_prefix_for(request.user) is not None:
-                    return redirect("proactive:run", run_id=done.pk)
-                return redirect("proactive:screen")
+            job = job_start(
+                kind=REGISTRY_SCREEN, actor=request.user, params={"as_of": form.cleaned_data["as_of"].isoformat()}
+            )
+            return redirect(job)
     else:
         form = RegistryScreenForm(initial={"as_of": timezone.localdate()})
     run = latest_registry_run()
@@ -106,7 +109,9 @@ def screen(request: HttpRequest) -> HttpResponse:
         rows = [
             (key, names.get(key, {}).get(language) or key, c["eligible"], c["unknown"]) for key, c in run.counts.items()
         ]
-    return render(request, "eligibility/registry_screen.html", {"form": form, "run": run, "rows": rows})
+    return render(
+        request, "eligibility/registry_screen.html", {"form": form, "run": run, "rows": rows, "pending": pending}
+    )
 
 
 def _list(request: HttpRequest, run: ScreeningRun, filters: proactive.Filters) -> HttpResponse:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,16 +14,24 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fuwu.accounts.permissions import can_screen_registry
 from fuwu.common.audit import audit
+from fuwu.common.batches import after_batch, insert_rows, write_batch
 from fuwu.eligibility import screening
 from fuwu.eligibility.models import Receipt, ResultStatus, RunStatus, ScreeningResult, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry
 from fuwu.eligibility.screening import Outcome, Plan, read_results, rules_digest
 from fuwu.eligibility.selectors import rules_in_force
 
-BATCH = 5_000
+logger = logging.getLogger(__name__)
+
+
+class NoRulesInForce(screening.ScreeningError):
+    """Nothing to screen against: no standard with rules is in force."""
+
+
 # Persons per partition of a registry screening; a demo registry is one partition.
 REGISTRY_PARTITION_PERSONS = 200_000
 
@@ -48,18 +58,48 @@ def screening_run_start(*, plan: Plan, actor: Any, draft: bool = False, populati
     return run
 
 
-@transaction.atomic
-def screening_run_complete(*, run: ScreeningRun, outcome: Outcome, actor: Any, load_results: bool) -> ScreeningRun:
+# Rows written per transaction when loading results (fewer on SQLite: fuwu.common.batches), so each
+# commit is short and pages and logins keep writing while a screening loads.
+LOAD_BATCH = 20_000
+
+ProgressFn = Callable[[int, "int | None", str], None]
+
+
+def _no_progress(done: int, total: int | None, message: str = "") -> None:
+    return None
+
+
+def _results_delete(run: ScreeningRun) -> None:
+    """Remove a run's result rows, a batch per transaction."""
+    while True:
+        pks = list(ScreeningResult.objects.filter(run=run).values_list("pk", flat=True)[: write_batch(LOAD_BATCH)])
+        if not pks:
+            return
+        with transaction.atomic():
+            ScreeningResult.objects.filter(pk__in=pks).delete()
+        after_batch()
+
+
+def screening_run_complete(
+    *, run: ScreeningRun, outcome: Outcome, actor: Any, load_results: bool, progress: ProgressFn | None = None
+) -> ScreeningRun:
     """Count the results per item, optionally load them into the database, and close the run.
 
-    Loading replaces any rows an interrupted earlier attempt left, so it can be repeated.
+    Not one transaction: the rows go in ``LOAD_BATCH`` at a time (fewer on SQLite, with a pause after
+    each: ``fuwu.common.batches``), each batch committed, while the run
+    stays ``running``; only the last, short transaction marks it completed. Nothing reads a running
+    run's results (the proactive list and the pages read completed runs only), so no one sees it half
+    loaded. Loading first removes any rows an interrupted earlier attempt left, so it can be repeated.
     """
-    run = ScreeningRun.objects.select_for_update().get(pk=run.pk)
+    progress = progress or _no_progress
     counts: dict[str, dict[str, Any]] = {}
     persons: set[int] = set()
     if load_results:
-        ScreeningResult.objects.filter(run=run).delete()
-    for batch in read_results(outcome.out).to_batches(max_chunksize=BATCH):
+        _results_delete(run)
+    table = read_results(outcome.out)
+    loaded = 0
+    progress(0, table.num_rows, gettext_noop("载入筛查结果"))
+    for batch in table.to_batches(max_chunksize=write_batch(LOAD_BATCH)):
         rows = batch.to_pylist()
         for row in rows:
             c = counts.setdefault(row["item"], {"eligible": 0, "unknown": 0, "amount": Decimal(0)})
@@ -68,23 +108,27 @@ def screening_run_complete(*, run: ScreeningRun, outcome: Outcome, actor: Any, l
                 c["amount"] += row["amount"]
             persons.add(row["person_id"])
         if load_results:
-            ScreeningResult.objects.bulk_create(
-                # An unknown hukou area is stored as "" (the column is text, not null).
-                [ScreeningResult(run=run, **{**row, "hukou_area": row["hukou_area"] or ""}) for row in rows],
-                batch_size=BATCH,
+            # An unknown hukou area is stored as "" (the column is text, not null).
+            insert_rows(
+                ScreeningResult, [{**row, "run_id": run.pk, "hukou_area": row["hukou_area"] or ""} for row in rows]
             )
-    run.counts = {item: {**c, "amount": str(c["amount"])} for item, c in sorted(counts.items())}
-    run.persons = len(persons)
-    run.status = RunStatus.COMPLETED
-    run.finished_at = timezone.now()
-    run.seconds = outcome.seconds
-    run.save()
-    audit(
-        actor=actor,
-        event="screening.completed",
-        obj=run,
-        after={"persons_with_results": run.persons, "items": len(counts), "loaded": load_results},
-    )
+            after_batch()
+        loaded += len(rows)
+        progress(loaded, table.num_rows, gettext_noop("载入筛查结果"))
+    with transaction.atomic():
+        run = ScreeningRun.objects.select_for_update().get(pk=run.pk)
+        run.counts = {item: {**c, "amount": str(c["amount"])} for item, c in sorted(counts.items())}
+        run.persons = len(persons)
+        run.status = RunStatus.COMPLETED
+        run.finished_at = timezone.now()
+        run.seconds = outcome.seconds
+        run.save()
+        audit(
+            actor=actor,
+            event="screening.completed",
+            obj=run,
+            after={"persons_with_results": run.persons, "items": len(counts), "loaded": load_results},
+        )
     return run
 
 
@@ -99,29 +143,44 @@ def receipt_record(*, person_id: int, item: str, since: dt.date, source: str) ->
     return created
 
 
-@transaction.atomic
-def screening_registry_run(*, actor: Any, as_of: dt.date, out_dir: Path | None = None) -> ScreeningRun:
+def screening_registry_run(
+    *,
+    actor: Any,
+    as_of: dt.date,
+    out_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+    on_start: Callable[[ScreeningRun], None] | None = None,
+) -> ScreeningRun:
     """Screen every registered person against the rules in force on ``as_of``, with DuckDB; load the results.
 
     The registry is exported to ``out_dir`` (default: a new time-stamped directory under
     ``VAR_DIR/registry-screens``) as ``registry.parquet``, screened into ``results/``, and the results
     loaded as ``ScreeningResult`` rows whose ``person_id`` is the Person's primary key. The run records
-    ``population="registry"``. One transaction: if anything fails, no run, result or audit row remains
-    (and a directory this call created is removed). ``actor`` is a user allowed to screen the registry,
-    or ``None`` for the command line.
+    ``population="registry"``. ``actor`` is a user allowed to screen the registry, or ``None`` for the
+    command line.
+
+    Written in short transactions (``screening_run_complete``), never one long one: the run is
+    ``running`` until its last step marks it completed, and only completed runs are read. If anything
+    fails, ``screening_registry_abandon`` marks the run failed and removes its results (and the
+    directory this call created) before the error goes on. A process killed outright leaves a running
+    run; the job that ran it abandons it the same way (``on_start`` hands the run to the caller first).
+    ``progress(done, total, message)`` hears how far it has got.
     """
+    progress = progress or _no_progress
     if actor is not None and not can_screen_registry(actor):
         raise PermissionDenied("only department officers and the standards office screen the registry")
     rules = rules_in_force()
     if not rules:
-        raise screening.ScreeningError("no rules in force: load the standards first (fuwu standards load standards/)")
+        raise NoRulesInForce("no rules in force: load the standards first (fuwu standards load standards/)")
     created = out_dir is None
     if out_dir is None:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S-%f")
         out_dir = Path(settings.VAR_DIR) / "registry-screens" / stamp
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=not created)
+    run = None
     try:
+        progress(0, None, gettext_noop("导出居民档案"))
         population = out_dir / "registry.parquet"
         persons = export_registry(population)
         plan = Plan(
@@ -133,13 +192,57 @@ def screening_registry_run(*, actor: Any, as_of: dt.date, out_dir: Path | None =
             rules=rules,
         )
         run = screening_run_start(plan=plan, actor=actor, population=REGISTRY)
+        if on_start is not None:
+            on_start(run)
+        progress(0, plan.partitions, gettext_noop("逐项判断是否符合条件"))
         # fresh: the directory is this run's own, so nothing in it is to be resumed.
-        outcome = screening.run(plan, screening.DuckDBEngine(plan), fresh=True)
-        return screening_run_complete(run=run, outcome=outcome, actor=actor, load_results=True)
+        outcome = screening.run(
+            plan,
+            screening.DuckDBEngine(plan),
+            fresh=True,
+            progress=lambda done, total: progress(done, total, gettext_noop("逐项判断是否符合条件")),
+        )
+        return screening_run_complete(run=run, outcome=outcome, actor=actor, load_results=True, progress=progress)
     except BaseException:
+        if run is not None:
+            try:
+                screening_registry_abandon(run_id=run.pk, actor=actor)
+            except Exception:  # the original error matters more; a job's retry abandons the run again
+                logger.exception("could not close registry screening run %s after a failure", run.pk)
         if created:
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
 
 
-__all__ = ["ResultStatus", "screening_registry_run", "screening_run_complete", "screening_run_start"]
+def screening_registry_abandon(*, run_id: int, actor: Any = None) -> bool:
+    """Close a registry run that did not finish: failed, its result rows removed; whether there was one.
+
+    For a failure, and for a run whose process was killed (its job calls this before a retry or after
+    the last attempt). A completed run is left alone. The directory is removed when it lies under
+    ``VAR_DIR/registry-screens`` (the service's own); a directory the caller chose is theirs.
+    """
+    run = ScreeningRun.objects.filter(pk=run_id, population=REGISTRY).first()
+    if run is None or run.status == RunStatus.COMPLETED:
+        return False
+    _results_delete(run)
+    with transaction.atomic():
+        updated = ScreeningRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, finished_at=timezone.now()
+        )
+        if updated:
+            audit(actor=actor, event="screening.failed", obj=run, after={"results_removed": True})
+    folder = Path(run.output).parent
+    own = (Path(settings.VAR_DIR) / "registry-screens").resolve()
+    if folder.resolve().parent == own:
+        shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
+__all__ = [
+    "NoRulesInForce",
+    "ResultStatus",
+    "screening_registry_abandon",
+    "screening_registry_run",
+    "screening_run_complete",
+    "screening_run_start",
+]

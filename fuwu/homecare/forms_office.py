@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fuwu.eligibility.models import ScreeningRun
@@ -35,7 +36,7 @@ class AbsenceForm(forms.Form):
 
 class RunChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: ScreeningRun) -> str:
-        finished = f"{obj.finished_at:%Y-%m-%d %H:%M}" if obj.finished_at else ""
+        finished = f"{timezone.localtime(obj.finished_at):%Y-%m-%d %H:%M}" if obj.finished_at else ""
         return str(_("按 {as_of} 筛查（完成于 {finished}，编号 {pk}）")).format(
             as_of=f"{obj.as_of:%Y-%m-%d}", finished=finished, pk=obj.pk
         )

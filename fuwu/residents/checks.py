@@ -17,7 +17,13 @@ def pii_key_is_usable(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
         decode_key(str(getattr(settings, "FUWU_PII_KEY", "")))
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), id="residents.E001")]
-    return []
+    errors: list[checks.CheckMessage] = []
+    for old in getattr(settings, "FUWU_PII_OLD_KEYS", []):
+        try:
+            decode_key(str(old), setting="FUWU_PII_OLD_KEYS")
+        except ImproperlyConfigured as exc:
+            errors.append(checks.Error(str(exc), id="residents.E002"))
+    return errors
 
 
 @checks.register(checks.Tags.security, deploy=True)

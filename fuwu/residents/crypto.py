@@ -1,20 +1,33 @@
-"""Encrypting identity numbers at rest, and the keyed hash used to find them.
+"""Personal data at rest: one small API for every encrypted column, the keyed hash that finds a resident,
+and the key ring that lets ``FUWU_PII_KEY`` be rotated with the site running.
 
-The number is stored twice, neither time in clear:
+**Columns.** An ``EncryptedColumn`` names a model's field, its *purpose* and the field that binds it to
+its row. ``seal_text``/``open_text`` (and ``seal_optional``/``open_optional`` for nullable columns) are the
+only functions that write or read one, and ``ENCRYPTED_COLUMNS`` lists every one of them, identity number
+and contact details alike. A stored value is AES-256-GCM with a fresh 96-bit nonce, laid out as
+``version 2 (1 byte) | key id (4) | nonce (12) | ciphertext + tag``; version 1 (``version | nonce |
+ciphertext + tag``, no key id), written before rotation existed, still opens: every configured key is tried.
 
-* ``id_number_encrypted``: AES-256-GCM, a fresh 96-bit nonce per encryption,
-  laid out as ``version (1 byte) | nonce (12) | ciphertext + tag``. The row's
-  lookup hash is the associated data, so a ciphertext copied onto another
-  person's row fails to decrypt instead of showing the wrong number.
-* ``id_number_hash``: HMAC-SHA256 of the normalised 18-character number,
-  hex. Equal numbers have equal hashes, so lookups and the uniqueness
-  constraint work without decrypting; without the key the hash cannot be
-  brute-forced over the small space of valid numbers, as a plain SHA-256 could.
+**Keys.** Everything is derived from one secret, ``settings.FUWU_PII_KEY`` (base64 of 32 random bytes),
+with HKDF and a label per purpose: ``fuwu residents <purpose> aes-256-gcm v1`` for a column's (or a
+file's) cipher, ``fuwu residents <purpose> hmac v1`` for a keyed hash. So each column has a key of its
+own, and a ciphertext copied into another column does not open. The key id is derived too and says
+nothing about the key.
 
-Both keys are derived from the one secret ``settings.FUWU_PII_KEY`` (base64
-of 32 random bytes) with HKDF and distinct labels, so neither key is ever used
-for two purposes. Rotating the secret means re-encrypting and re-hashing every
-row; the version byte leaves room for that, it is not implemented yet.
+**Rows.** The value of the column's ``row_field`` is the associated data, so a ciphertext copied onto
+another row does not open either. For a resident that is ``id_number_hash``, the HMAC-SHA256 of the
+normalised identity number: equal numbers have equal hashes, so lookups and the uniqueness constraint
+work without decrypting, and without the key the hash cannot be brute-forced over the small space of
+valid numbers, as a plain SHA-256 could. It is known before a row is inserted. Because that binding is
+itself keyed (``EncryptedColumn.hashed``), re-keying the identity number changes it, and with it the
+associated data of every other column of the row: ``reseal_row`` re-seals a row as a whole.
+
+**Rotation.** Set the new secret as ``FUWU_PII_KEY`` and the old one in ``FUWU_PII_OLD_KEYS``; restart.
+Everything new is written under the new key; old rows still decrypt (the key id picks the key) and are
+still found (``lookup_hashes`` gives the hash under every configured key). Then
+``fuwu residents rotate-key`` (``rotation.py``) re-seals every row that has a column in
+``ENCRYPTED_COLUMNS`` under an old key or an old hash, a batch per transaction, so it can be stopped and
+run again. When it reports nothing left, remove ``FUWU_PII_OLD_KEYS``. ``docs/deploy.md`` has the drill.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ import binascii
 import hashlib
 import hmac
 import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -36,7 +50,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from fuwu.residents.idnumber import IdNumber
 
-FORMAT_VERSION = b"\x01"
+LEGACY_VERSION = b"\x01"  # version | nonce | ciphertext; the key is whichever configured one opens it
+FORMAT_VERSION = b"\x02"  # version | key id | nonce | ciphertext
+KEY_ID_BYTES = 4
 NONCE_BYTES = 12
 # The key settings.py falls back to outside production. It is public (it is in the
 # source), so anything encrypted with it is as good as clear text; check --deploy warns.
@@ -44,147 +60,157 @@ DEVELOPMENT_KEY = "ZnV3dS1kZXZlbG9wbWVudC1waWkta2V5LTMyYnl0ZXM="
 
 
 class DecryptionError(Exception):
-    """The stored ciphertext does not open with this key and this row's hash."""
+    """The stored ciphertext does not open with the configured keys and this row's binding."""
 
 
-def decode_key(encoded: str) -> bytes:
+def decode_key(encoded: str, *, setting: str = "FUWU_PII_KEY") -> bytes:
     """The 32 raw bytes of a base64 key; ImproperlyConfigured with the reason otherwise."""
     try:
         key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ImproperlyConfigured("FUWU_PII_KEY is not valid base64") from exc
+        raise ImproperlyConfigured(f"{setting} is not valid base64") from exc
     if len(key) != 32:
         raise ImproperlyConfigured(
-            f"FUWU_PII_KEY decodes to {len(key)} bytes; it must be 32 (generate one with: "
+            f"{setting} decodes to {len(key)} bytes; it must be 32 (generate one with: "
             'python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())")'
         )
     return key
 
 
+# --- The key ring -----------------------------------------------------------------------------------------------
+
+
+def _derive(master: bytes, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(master)
+
+
 @cache
-def _keys(encoded: str) -> tuple[AESGCM, bytes]:
+def _aead(master: bytes, purpose: str) -> AESGCM:
+    return AESGCM(_derive(master, f"fuwu residents {purpose} aes-256-gcm v1".encode()))
+
+
+@cache
+def _hmac_key(master: bytes, purpose: str) -> bytes:
+    return _derive(master, f"fuwu residents {purpose} hmac v1".encode())
+
+
+@dataclass(frozen=True)
+class Key:
+    """One master key of the ring and its id; the keys it is used with are derived per purpose."""
+
+    key_id: bytes
+    master: bytes
+
+    def aead(self, purpose: str) -> AESGCM:
+        return _aead(self.master, purpose)
+
+    def hmac_key(self, purpose: str) -> bytes:
+        return _hmac_key(self.master, purpose)
+
+
+@cache
+def _key(encoded: str, setting: str) -> Key:
     # Cached per setting value, so tests that override the setting get their own keys.
-    master = decode_key(encoded)
-
-    def derive(label: bytes) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(master)
-
-    return AESGCM(derive(b"fuwu residents id_number aes-256-gcm v1")), derive(b"fuwu residents id_number hmac v1")
+    master = decode_key(encoded, setting=setting)
+    # The id names the key without revealing it: derived, truncated, stored beside each ciphertext.
+    return Key(_derive(master, b"fuwu pii key id v1")[:KEY_ID_BYTES], master)
 
 
-def _current() -> tuple[AESGCM, bytes]:
-    return _keys(str(settings.FUWU_PII_KEY))
+def current_key() -> Key:
+    return _key(str(settings.FUWU_PII_KEY), "FUWU_PII_KEY")
 
 
-def lookup_hash(number: IdNumber) -> str:
-    """The keyed hash stored in ``id_number_hash``; equal numbers, equal hashes."""
-    return hmac.new(_current()[1], number.value.encode("ascii"), hashlib.sha256).hexdigest()
+def old_keys() -> list[Key]:
+    return [_key(str(k), "FUWU_PII_OLD_KEYS") for k in getattr(settings, "FUWU_PII_OLD_KEYS", []) if k]
 
 
-def encrypt(number: IdNumber, *, lookup: str) -> bytes:
+def key_ring() -> list[Key]:
+    """The current key first, then the old ones still configured for a rotation."""
+    ring = [current_key()]
+    ring.extend(k for k in old_keys() if k.key_id != ring[0].key_id)
+    return ring
+
+
+def keyed_hash(value: str, *, purpose: str, key: Key | None = None) -> str:
+    """HMAC-SHA256 of ``value`` (hex) under ``purpose``'s hash key of ``key`` (the current one by default)."""
+    return hmac.new((key or current_key()).hmac_key(purpose), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _seal(data: bytes, *, purpose: str, aad: bytes) -> bytes:
+    key = current_key()
     nonce = os.urandom(NONCE_BYTES)
-    sealed = _current()[0].encrypt(nonce, number.value.encode("ascii"), lookup.encode("ascii"))
-    return FORMAT_VERSION + nonce + sealed
+    return FORMAT_VERSION + key.key_id + nonce + key.aead(purpose).encrypt(nonce, data, aad)
 
 
-def decrypt(blob: bytes | memoryview, *, lookup: str) -> IdNumber:
+def _candidates(data: bytes) -> Iterator[tuple[Key, bytes]]:
+    """(key, nonce + ciphertext) to try for a stored value: the named key, or every key for version 1."""
+    if data[:1] == FORMAT_VERSION:
+        key_id = data[1 : 1 + KEY_ID_BYTES]
+        for key in key_ring():
+            if key.key_id == key_id:
+                yield key, data[1 + KEY_ID_BYTES :]
+                return
+        raise DecryptionError(
+            f"encrypted under key id {key_id.hex()}, which is not configured "
+            "(add the old key to FUWU_PII_OLD_KEYS until `fuwu residents rotate-key` has finished)"
+        )
+    if data[:1] == LEGACY_VERSION:
+        for key in key_ring():
+            yield key, data[1:]
+        return
+    raise DecryptionError(f"unknown ciphertext format {data[:1]!r}")
+
+
+def _open(blob: bytes | memoryview, *, purpose: str, aad: bytes, what: str) -> bytes:
     data = bytes(blob)  # PostgreSQL hands back a memoryview
+    for key, body in _candidates(data):
+        try:
+            return key.aead(purpose).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], aad)
+        except InvalidTag:
+            continue
+    raise DecryptionError(f"{what} does not decrypt with the configured keys and this row")
+
+
+def key_state(blob: bytes | memoryview) -> str:
+    """``current``, ``old`` (in FUWU_PII_OLD_KEYS), ``unknown`` (a key not configured) or ``legacy`` (version 1)."""
+    data = bytes(blob[: 1 + KEY_ID_BYTES])
     if data[:1] != FORMAT_VERSION:
-        raise DecryptionError(f"unknown ciphertext format {data[:1]!r}")
-    nonce, sealed = data[1 : 1 + NONCE_BYTES], data[1 + NONCE_BYTES :]
-    try:
-        plain = _current()[0].decrypt(nonce, sealed, lookup.encode("ascii"))
-    except InvalidTag as exc:
-        raise DecryptionError("the identity number does not decrypt with this key and row") from exc
-    return IdNumber(plain.decode("ascii"))
+        return "legacy"
+    if data[1:] == current_key().key_id:
+        return "current"
+    return "old" if any(k.key_id == data[1:] for k in old_keys()) else "unknown"
 
 
-def seal(number: IdNumber) -> tuple[str, bytes]:
-    """``(hash, ciphertext)`` for a new or re-written row."""
-    lookup = lookup_hash(number)
-    return lookup, encrypt(number, lookup=lookup)
+def under_current_key(blob: bytes | memoryview) -> bool:
+    return key_state(blob) == "current"
 
 
-# --- Any encrypted column: one small API, one list of the columns -----------------------------------------------
+# --- Encrypted columns: one small API, one list ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class EncryptedColumn:
-    """A column stored as AES-256-GCM ciphertext in the layout above.
+    """A column stored in the format above, under its own key (``purpose``), bound to its row.
 
-    Each column has a key of its own, derived from ``FUWU_PII_KEY`` with the
-    HKDF label ``purpose``, so a ciphertext copied into another column does not
-    open. The value of ``row_field`` in the same row is the associated data, so
-    a ciphertext copied onto another row does not open either.
+    ``row_field``'s value in the same row is the associated data. ``hashed`` marks the column whose keyed
+    hash *is* that value (the identity number and ``id_number_hash``): re-keying it re-binds the whole row.
     """
 
     model: str  # app_label.ModelName
     field: str  # the BinaryField holding the ciphertext
-    purpose: bytes  # the HKDF label of the column's key
+    purpose: str  # names the column's keys: "fuwu residents <purpose> aes-256-gcm v1" / "... hmac v1"
     row_field: str  # the field whose value binds a ciphertext to its row
-
-
-# The identity number's key and binding are those of ``encrypt``/``decrypt`` above (a test holds them equal).
-ID_NUMBER = EncryptedColumn(
-    "residents.Person", "id_number_encrypted", b"fuwu residents id_number aes-256-gcm v1", "id_number_hash"
-)
-CONTACT_PHONE = EncryptedColumn(
-    "residents.Person", "contact_phone_encrypted", b"fuwu residents contact_phone aes-256-gcm v1", "id_number_hash"
-)
-EMERGENCY_NAME = EncryptedColumn(
-    "residents.Person",
-    "emergency_contact_name_encrypted",
-    b"fuwu residents emergency_contact_name aes-256-gcm v1",
-    "id_number_hash",
-)
-EMERGENCY_RELATION = EncryptedColumn(
-    "residents.Person",
-    "emergency_contact_relation_encrypted",
-    b"fuwu residents emergency_contact_relation aes-256-gcm v1",
-    "id_number_hash",
-)
-EMERGENCY_PHONE = EncryptedColumn(
-    "residents.Person",
-    "emergency_contact_phone_encrypted",
-    b"fuwu residents emergency_contact_phone aes-256-gcm v1",
-    "id_number_hash",
-)
-
-# Every encrypted column in fuwu. Re-encrypting under a new key means walking this list; a new
-# encrypted column is added here, and `tests/residents/test_contact.py` checks each is a real field.
-# ``id_number_hash`` is itself keyed: re-keying changes it, and with it every other column's row binding.
-ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
-    ID_NUMBER,
-    CONTACT_PHONE,
-    EMERGENCY_NAME,
-    EMERGENCY_RELATION,
-    EMERGENCY_PHONE,
-)
-
-
-@cache
-def _column_cipher(encoded: str, purpose: bytes) -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(decode_key(encoded))
-    return AESGCM(key)
+    hashed: bool = False  # row_field holds keyed_hash(value, purpose=purpose)
 
 
 def seal_text(column: EncryptedColumn, plain: str, *, row: str) -> bytes:
-    """``plain`` encrypted for ``column`` of the row whose ``row_field`` is ``row``."""
-    nonce = os.urandom(NONCE_BYTES)
-    cipher = _column_cipher(str(settings.FUWU_PII_KEY), column.purpose)
-    return FORMAT_VERSION + nonce + cipher.encrypt(nonce, plain.encode("utf-8"), row.encode("utf-8"))
+    """``plain`` encrypted under the current key for ``column`` of the row whose ``row_field`` is ``row``."""
+    return _seal(plain.encode("utf-8"), purpose=column.purpose, aad=row.encode("utf-8"))
 
 
 def open_text(column: EncryptedColumn, blob: bytes | memoryview, *, row: str) -> str:
-    data = bytes(blob)  # PostgreSQL hands back a memoryview
-    if data[:1] != FORMAT_VERSION:
-        raise DecryptionError(f"unknown ciphertext format {data[:1]!r} in {column.field}")
-    nonce, sealed = data[1 : 1 + NONCE_BYTES], data[1 + NONCE_BYTES :]
-    cipher = _column_cipher(str(settings.FUWU_PII_KEY), column.purpose)
-    try:
-        return cipher.decrypt(nonce, sealed, row.encode("utf-8")).decode("utf-8")
-    except InvalidTag as exc:
-        raise DecryptionError(f"{column.field} does not decrypt with this key and row") from exc
+    """The clear value, under whichever configured key sealed it (``DecryptionError`` if none, or another row)."""
+    return _open(blob, purpose=column.purpose, aad=row.encode("utf-8"), what=column.field).decode("utf-8")
 
 
 def seal_optional(column: EncryptedColumn, plain: str | None, *, row: str) -> bytes | None:
@@ -194,3 +220,100 @@ def seal_optional(column: EncryptedColumn, plain: str | None, *, row: str) -> by
 
 def open_optional(column: EncryptedColumn, blob: bytes | memoryview | None, *, row: str) -> str | None:
     return None if blob is None else open_text(column, blob, row=row)
+
+
+ID_NUMBER = EncryptedColumn("residents.Person", "id_number_encrypted", "id_number", "id_number_hash", hashed=True)
+CONTACT_PHONE = EncryptedColumn("residents.Person", "contact_phone_encrypted", "contact_phone", "id_number_hash")
+EMERGENCY_NAME = EncryptedColumn(
+    "residents.Person", "emergency_contact_name_encrypted", "emergency_contact_name", "id_number_hash"
+)
+EMERGENCY_RELATION = EncryptedColumn(
+    "residents.Person", "emergency_contact_relation_encrypted", "emergency_contact_relation", "id_number_hash"
+)
+EMERGENCY_PHONE = EncryptedColumn(
+    "residents.Person", "emergency_contact_phone_encrypted", "emergency_contact_phone", "id_number_hash"
+)
+
+# Every encrypted column in fuwu; `fuwu residents rotate-key` walks this list. A new encrypted column is a
+# field, a line here and nothing else: `tests/residents/test_contact.py` checks each is a real field of its
+# model, opens only in its own column and row, and `tests/residents/test_rotation.py` that it rotates.
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    ID_NUMBER,
+    CONTACT_PHONE,
+    EMERGENCY_NAME,
+    EMERGENCY_RELATION,
+    EMERGENCY_PHONE,
+)
+
+
+def columns_by_model() -> dict[str, tuple[EncryptedColumn, ...]]:
+    """``ENCRYPTED_COLUMNS`` grouped by model, in list order: what a rotation rewrites row by row."""
+    grouped: dict[str, list[EncryptedColumn]] = {}
+    for column in ENCRYPTED_COLUMNS:
+        grouped.setdefault(column.model, []).append(column)
+    return {model: tuple(columns) for model, columns in grouped.items()}
+
+
+def reseal_row(
+    columns: Sequence[EncryptedColumn], stored: Mapping[str, bytes | memoryview | None], *, row: str
+) -> dict[str, str | bytes | None] | None:
+    """A row's encrypted columns, and its binding, under the current key; None when it already is.
+
+    ``columns`` are one model's (``columns_by_model``), sharing one ``row_field`` whose value is ``row``;
+    ``stored`` maps each field to its ciphertext. Every column is opened (a value that does not open is a
+    ``DecryptionError``, never a silent skip). If one column is ``hashed``, the binding becomes its hash under
+    the current key, and every column is sealed again against it, whatever key it was under: a contact
+    phone under the new key but bound to the old hash would otherwise stop opening.
+    """
+    (row_field,) = {c.row_field for c in columns}
+    clear = {c.field: open_optional(c, stored[c.field], row=row) for c in columns}
+    new_row = row
+    for c in columns:
+        value = clear[c.field]
+        if c.hashed and value is not None:
+            new_row = keyed_hash(value, purpose=c.purpose)
+    blobs = [stored[c.field] for c in columns]
+    if new_row == row and all(blob is None or under_current_key(blob) for blob in blobs):
+        return None
+    return {row_field: new_row, **{c.field: seal_optional(c, clear[c.field], row=new_row) for c in columns}}
+
+
+# --- Identity numbers ------------------------------------------------------------------------------------------
+
+
+def lookup_hash(number: IdNumber) -> str:
+    """The keyed hash stored in ``id_number_hash`` (current key); equal numbers, equal hashes."""
+    return keyed_hash(number.value, purpose=ID_NUMBER.purpose)
+
+
+def lookup_hashes(number: IdNumber) -> list[str]:
+    """The number's hash under every configured key, current first: what to search for during a rotation."""
+    return [keyed_hash(number.value, purpose=ID_NUMBER.purpose, key=key) for key in key_ring()]
+
+
+def encrypt(number: IdNumber, *, lookup: str) -> bytes:
+    return seal_text(ID_NUMBER, number.value, row=lookup)
+
+
+def decrypt(blob: bytes | memoryview, *, lookup: str) -> IdNumber:
+    return IdNumber(open_text(ID_NUMBER, blob, row=lookup))
+
+
+def seal(number: IdNumber) -> tuple[str, bytes]:
+    """``(hash, ciphertext)`` for a new or re-written row."""
+    lookup = lookup_hash(number)
+    return lookup, encrypt(number, lookup=lookup)
+
+
+# --- Files that are not columns --------------------------------------------------------------------------------
+
+
+def seal_bytes(data: bytes, *, purpose: str, aad: str) -> bytes:
+    """A file's bytes (an upload waiting for its job), sealed like a column value under a purpose of its own."""
+    if purpose in {c.purpose for c in ENCRYPTED_COLUMNS}:
+        raise ValueError(f"{purpose!r} is a column's purpose; a file needs a key of its own")
+    return _seal(data, purpose=purpose, aad=aad.encode("utf-8"))
+
+
+def open_bytes(blob: bytes | memoryview, *, purpose: str, aad: str) -> bytes:
+    return _open(blob, purpose=purpose, aad=aad.encode("utf-8"), what="the file")

@@ -68,7 +68,8 @@ def persons_search(*, user: Any, query: str) -> Search:
             number = idnumber.parse(compact)
         except idnumber.IdNumberError as exc:
             return Search(persons.none(), "id_number", str(exc))
-        return Search(persons.filter(id_number_hash=crypto.lookup_hash(number)), "id_number")
+        # Every configured key's hash: during a key rotation a resident may still be under the old one.
+        return Search(persons.filter(id_number_hash__in=crypto.lookup_hashes(number)), "id_number")
     return Search(persons.filter(name__icontains=query), "name")
 
 

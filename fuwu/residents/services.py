@@ -13,22 +13,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.core.exceptions import PermissionDenied
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fuwu.common.audit import audit
+from fuwu.common.batches import insert_rows
+from fuwu.jobs.models import Job
+from fuwu.jobs.services import job_file, job_start
 from fuwu.residents import contacts, crypto
 from fuwu.residents.columns import CONTACT_NAMES, FACT_NAMES, REQUIRED
 from fuwu.residents.models import Household, Person, PersonImport
-from fuwu.residents.permissions import may_reveal_contact, sees_identity
+from fuwu.residents.permissions import can_import_persons, may_reveal_contact, sees_identity
 from fuwu.residents.selectors import Contact, PersonRecord, person_contact, person_record
 from fuwu.residents.sources import SourceError, read_spreadsheet
 from fuwu.residents.validation import (
@@ -45,6 +49,10 @@ from fuwu.residents.validation import (
 BATCH_SIZE = 5000
 # A report longer than this is cut when stored (the first problems are the ones to fix first).
 MAX_STORED_ERRORS = 10_000
+
+
+def _no_progress(done: int, total: int | None, message: str = "") -> None:
+    return None
 
 
 # --- Looking at a record ---------------------------------------------------------------------------------------
@@ -120,27 +128,37 @@ def _values(c: Candidate) -> dict[str, Any]:
 
 
 def _apply(
-    candidates: list[Candidate], *, existing: Mapping[str, Existing], households: Mapping[str, str], batch: PersonImport
+    candidates: list[Candidate],
+    *,
+    existing: Mapping[str, Existing],
+    households: Mapping[str, str],
+    batch: PersonImport,
+    sealed: Mapping[str, Mapping[str, bytes | None]] | None = None,
 ) -> Counts:
     """Write checked rows: new households, then updates (demoted heads first), then new residents.
 
     The order keeps the one-head-per-household constraint true after every
     statement: a head handed over within the file is first taken from the old
-    head, then given to the new one.
+    head, then given to the new one. ``sealed`` holds ciphertexts made before
+    the transaction (by lookup hash), so less work happens under its lock.
     """
     counts = Counts()
     new_households: dict[str, str] = {}
     for c in candidates:
         if c.household_id not in households:
             new_households.setdefault(c.household_id, c.hukou_area)
-    Household.objects.bulk_create(
-        [Household(household_id=k, hukou_area=v) for k, v in new_households.items()], batch_size=BATCH_SIZE
+    insert_rows(
+        Household,
+        ({"household_id": k, "hukou_area": v} for k, v in new_households.items()),
+        constants={"created_at": timezone.now()},
     )
 
     updates = [c for c in candidates if c.lookup in existing]
     stored: dict[int, Person] = {}
     for part in chunks([existing[c.lookup].pk for c in updates]):
-        stored.update((p.pk, p) for p in Person.objects.filter(pk__in=part))
+        # Locked: contact details are sealed against the row's id_number_hash as read here, and a key
+        # rotation re-hashing the row meanwhile would leave them bound to a hash the row no longer has.
+        stored.update((p.pk, p) for p in Person.objects.select_for_update().filter(pk__in=part).order_by("pk"))
     now = timezone.now()
     changed: list[Person] = []
     demoted: list[Person] = []
@@ -170,52 +188,41 @@ def _apply(
         Person.objects.bulk_update(changed, sorted(fields | {"source_import", "updated_at"}), batch_size=1000)
 
     new = [c for c in candidates if c.lookup not in existing]
-    _insert_persons(new, batch=batch, now=now)
+    _insert_persons(new, batch=batch, now=now, sealed=sealed)
     counts.created = len(new)
     return counts
 
 
-def _insert_persons(candidates: list[Candidate], *, batch: PersonImport, now: dt.datetime) -> None:
-    """INSERT new residents with one prepared statement per chunk (``executemany``).
+def _sealed(c: Candidate) -> dict[str, bytes | None]:
+    """A new row's encrypted columns: the identity number and the contact details the file has."""
+    number = crypto.encrypt(c.number, lookup=c.lookup)
+    return {"id_number_encrypted": number, **contacts.sealed(c.contact, row=c.lookup)}
 
-    ``bulk_create`` spends most of a large load building SQL field by field
-    (and on SQLite caps a statement at 999 parameters, about 30 rows); a
-    prepared INSERT is many times faster. The rows bypass only the ORM's
-    Python side: every invariant is a database constraint, so the database
-    still refuses anything the model would.
-    """
-    if not candidates:
-        return
-    fields = [f for f in Person._meta.concrete_fields if not f.primary_key]
-    prepared: dict[str, Callable[[Any], Any]] = {
-        f.attname: partial(f.get_db_prep_save, connection=connection)
-        for f in fields
-        if isinstance(f, models.DateField | models.DecimalField) and not isinstance(f, models.DateTimeField)
-    }
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    constant = {"created_at": stamp, "updated_at": stamp, "source_import_id": batch.pk, "source_id": ""}
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from our own model, values as parameters
-        connection.ops.quote_name(Person._meta.db_table),
-        ", ".join(connection.ops.quote_name(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    defaults = {f.attname: None for f in fields}
-    rows = []
-    for c in candidates:
-        values = {
-            **defaults,
-            **constant,
-            **{_attname(k): v for k, v in _values(c).items()},
-            "id_number_hash": c.lookup,
-            "id_number_encrypted": crypto.encrypt(c.number, lookup=c.lookup),
-            **contacts.sealed(c.contact, row=c.lookup),
-        }
-        for attname, prep in prepared.items():
-            values[attname] = prep(values[attname])
-        rows.append([values[f.attname] for f in fields])
-    with connection.cursor() as cursor:
-        for part in chunks(rows, BATCH_SIZE):
-            cursor.executemany(sql, part)
+
+def _insert_persons(
+    candidates: list[Candidate],
+    *,
+    batch: PersonImport,
+    now: dt.datetime,
+    sealed: Mapping[str, Mapping[str, bytes | None]] | None = None,
+) -> None:
+    """INSERT new residents with one prepared statement per chunk (``fuwu.common.batches.insert_rows``)."""
+    sealed = sealed or {}
+    constant = {"created_at": now, "updated_at": now, "source_import_id": batch.pk}
+    for part in chunks(candidates, BATCH_SIZE):
+        insert_rows(
+            Person,
+            (
+                {
+                    "source_id": "",
+                    **{_attname(k): v for k, v in _values(c).items()},
+                    "id_number_hash": c.lookup,
+                    **(sealed.get(c.lookup) or _sealed(c)),
+                }
+                for c in part
+            ),
+            constants=constant,
+        )
 
 
 # --- Importing a clerk's list (.xlsx or .csv) ----------------------------------------------------------------
@@ -245,6 +252,7 @@ def persons_import(
     filename: str = "",
     actor: Any,
     valid_only: bool,
+    progress: Callable[[int, int | None, str], None] | None = None,
 ) -> ImportReport:
     """Import a resident list; see the module docstring for what an import changes.
 
@@ -257,8 +265,10 @@ def persons_import(
     Not atomic itself: reading and checking a large spreadsheet happens before
     the transaction, so it does not hold the database's write lock (SQLite
     takes it at BEGIN). Everything that reads the registry to decide, and every
-    write, happens in ``_import_checked``, in one transaction.
+    write, happens in ``_import_checked``, in one transaction. ``progress(done,
+    total, message)`` hears how far it has got (the background job's page).
     """
+    progress = progress or _no_progress
     if (path is None) == (file is None):
         raise TypeError("give either path or file")
     data = path.read_bytes() if path is not None else file.read()  # type: ignore[union-attr]
@@ -269,6 +279,7 @@ def persons_import(
     headers: dict[str, str] = {}
     rows = 0
     file_level = False
+    progress(0, None, gettext_noop("读取文件"))
     try:
         sheet = read_spreadsheet(data, filename)
     except SourceError as exc:
@@ -279,13 +290,19 @@ def persons_import(
         errors.extend(RowError(p.row, p.column, p.problem, p.fix) for p in sheet.problems)
         file_level = bool(sheet.problems)
         if all(name in headers for name in REQUIRED):
-            for number, cells in sheet.rows:
+            for checked, (number, cells) in enumerate(sheet.rows, start=1):
                 values = {name: (cells[pos] if pos < len(cells) else None) for name, pos in sheet.positions.items()}
                 candidate, row_errors = check_row(values, row=number, headers=headers, ctx=ctx)
                 errors.extend(row_errors)
                 if candidate is not None:
                     candidates.append(candidate)
+                if checked % 500 == 0:
+                    progress(checked, rows, gettext_noop("逐行检查"))
+    # Encrypting 100,000 rows takes seconds: done here, not under the write transaction's lock.
+    sealed = {c.lookup: _sealed(c) for c in candidates}
+    progress(rows, rows, gettext_noop("对照居民档案检查并写入"))
     return _import_checked(
+        sealed=sealed,
         data=data,
         filename=filename,
         actor=actor,
@@ -312,6 +329,7 @@ def _import_checked(
     candidates: list[Candidate],
     errors: list[RowError],
     file_level: bool,
+    sealed: Mapping[str, Mapping[str, bytes | None]],
 ) -> ImportReport:
     record = PersonImport.objects.create(
         kind=PersonImport.Kind.SPREADSHEET,
@@ -334,7 +352,7 @@ def _import_checked(
             errors.extend(late)
             accepted = [c for c in accepted if c.row not in {e.row for e in late}]
         if not file_level and (valid_only or not errors) and accepted:
-            counts = _apply(accepted, existing=existing, households=households, batch=record)
+            counts = _apply(accepted, existing=existing, households=households, batch=record, sealed=sealed)
     errors.sort(key=lambda e: (e.row, e.column))
     record.rejected = len({e.row for e in errors if e.row >= 2})
     written = counts.created + counts.updated + counts.unchanged
@@ -353,6 +371,34 @@ def _import_checked(
         note=filename[:255],
     )
     return ImportReport(record, errors)
+
+
+# The kind of background job that imports an uploaded list (fuwu/residents/tasks.py).
+IMPORT_JOB = "residents.import"
+# An upload waits for its job sealed with the PII key: it holds identity numbers in clear.
+UPLOAD_PURPOSE = "upload"
+
+
+def persons_import_queue(*, data: bytes, filename: str, actor: Any, valid_only: bool) -> Job:
+    """Put an uploaded list on the queue for ``persons_import``; the file waits sealed, in the database.
+
+    The request that uploads it only stores it: reading and checking a list of 100,000 rows takes longer
+    than a request should, and its page follows the job instead.
+    """
+    if not can_import_persons(actor):
+        raise PermissionDenied("only a department officer with an area imports residents")
+    token = secrets.token_hex(16)
+    return job_start(
+        kind=IMPORT_JOB,
+        actor=actor,
+        params={"filename": filename[:255], "valid_only": valid_only, "token": token},
+        files={UPLOAD_PURPOSE: crypto.seal_bytes(data, purpose=UPLOAD_PURPOSE, aad=token)},
+    )
+
+
+def persons_import_upload(job: Job) -> bytes:
+    """The list a queued import was given, opened (for its job)."""
+    return crypto.open_bytes(job_file(job, UPLOAD_PURPOSE), purpose=UPLOAD_PURPOSE, aad=str(job.params["token"]))
 
 
 def _summary(record: PersonImport) -> dict[str, Any]:
@@ -494,5 +540,7 @@ __all__ = [
     "person_reveal",
     "person_view",
     "persons_import",
+    "persons_import_queue",
+    "persons_import_upload",
     "persons_load_parquet",
 ]

@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/reveal/", views.person_reveal, name="reveal"),
     path("<int:pk>/contact/", views.person_contact, name="contact"),
     path("import/", views.person_import, name="import"),
+    path("import/<int:pk>/", views.import_report, name="import_report"),
     path("import/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
 ]

@@ -209,15 +209,24 @@ class Existing:
     source_id: str
 
 
-def existing_persons(lookups: Iterable[str]) -> dict[str, Existing]:
+def old_key_aliases(candidates: Iterable[Candidate]) -> dict[str, str]:
+    """During a key rotation: each number's hash under an old key → its hash under the current one."""
+    if not crypto.old_keys():
+        return {}
+    return {old: c.lookup for c in candidates for old in crypto.lookup_hashes(c.number)[1:]}
+
+
+def existing_persons(lookups: Iterable[str], aliases: Mapping[str, str] | None = None) -> dict[str, Existing]:
+    """Registered residents by (current-key) hash; ``aliases`` also finds those still under an old key."""
+    aliases = dict(aliases or {})
     found: dict[str, Existing] = {}
-    for part in chunks(list(lookups)):
+    for part in chunks([*lookups, *aliases]):
         for h, pk, name, area, household, relation, load, source_id in Person.objects.filter(
             id_number_hash__in=part
         ).values_list(
             "id_number_hash", "pk", "name", "hukou_area", "household_id", "relation", "source_import_id", "source_id"
         ):
-            found[h] = Existing(pk, name, area, str(household), relation, load, source_id)
+            found[aliases.get(h, h)] = Existing(pk, name, area, str(household), relation, load, source_id)
     return found
 
 
@@ -256,7 +265,7 @@ def check_together(
                 )
             )
 
-    existing = existing_persons(rows_by_hash)
+    existing = existing_persons(rows_by_hash, old_key_aliases(candidates))
     households = existing_households({c.household_id for c in candidates})
     for c in candidates:
         match = existing.get(c.lookup)
@@ -342,12 +351,13 @@ def heads_against_registry(
         return []
     demoted = {existing[c.lookup].pk for c in candidates if c.lookup in existing and c.facts.get("relation") != "head"}
     heads = [c for c in candidates if c.facts.get("relation") == "head"]
+    aliases = old_key_aliases(heads)
     current: dict[str, tuple[int, str]] = {}
     for part in chunks([c.household_id for c in heads]):
         for household, pk, lookup in Person.objects.filter(household_id__in=part, relation="head").values_list(
             "household_id", "pk", "id_number_hash"
         ):
-            current[str(household)] = (pk, lookup)
+            current[str(household)] = (pk, aliases.get(lookup, lookup))
     errors = []
     for c in heads:
         now = current.get(c.household_id)

@@ -6,7 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -95,28 +95,41 @@ def person_contact(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def person_import(request: HttpRequest) -> HttpResponse:
+    """Upload a list: it is stored and imported in the background; the job's page follows it."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not can_import_persons(request.user):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        report = services.persons_import(
-            file=upload,
+        job = services.persons_import_queue(
+            data=upload.read(),
             filename=upload.name or "upload",
             actor=request.user,
             valid_only=form.cleaned_data["valid_only"],
         )
+        return redirect(job)
+    return render(request, "residents/import.html", {"form": form, "columns": COLUMNS})
+
+
+@never_cache
+@require_GET
+def import_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """What an import did, with its error report (the importer's own imports only)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        record = selectors.imports_for_user(user=request.user).get(pk=pk)
+    except PersonImport.DoesNotExist as exc:
+        raise Http404("no such import") from exc
     context = {
-        "form": form,
-        "report": report,
-        "errors": report.errors[:SHOWN_ERRORS] if report else [],
-        "columns": COLUMNS,
+        "record": record,
+        "written": record.outcome != PersonImport.Outcome.REJECTED,
+        "errors": record.errors[:SHOWN_ERRORS],
         "shown_errors": SHOWN_ERRORS,
     }
-    return render(request, "residents/import.html", context)
+    return render(request, "residents/import_report.html", context)
 
 
 @never_cache

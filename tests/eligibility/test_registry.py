@@ -17,12 +17,15 @@ from django.test import Client
 
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
+from fuwu.common.batches import insert_rows
 from fuwu.common.models import AuditLog
 from fuwu.eligibility.facts import BASE_FACTS
 from fuwu.eligibility.models import RunStatus, ScreeningResult, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry, latest_registry_run, registry_schema
 from fuwu.eligibility.screening import ScreeningError
 from fuwu.eligibility.services import screening_registry_run
+from fuwu.jobs.models import Job
+from fuwu.jobs.worker import run_queue
 from fuwu.population.generate import schema as population_schema
 from fuwu.residents.models import Person
 from tests.conftest import REPO
@@ -211,18 +214,71 @@ def test_the_service_refuses_without_rules_and_leaves_nothing(registry: dict[str
     assert not (var_dir / "registry-screens").exists()
 
 
-def test_a_failed_screening_rolls_back_and_removes_its_directory(
+def test_a_failed_screening_leaves_a_failed_run_without_results_or_directory(
+    standards: None, registry: dict[str, Person], var_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = []
+
+    def dies_on_the_second_batch(model: Any, rows: Any) -> int:
+        # The first batch of results is committed; then the database goes: the run must not keep it.
+        if loaded:
+            raise RuntimeError("database went away")
+        loaded.append(1)
+        return real(model, rows)
+
+    real = insert_rows
+    monkeypatch.setattr("fuwu.eligibility.services.LOAD_BATCH", 1)
+    monkeypatch.setattr("fuwu.eligibility.services.insert_rows", dies_on_the_second_batch)
+    with pytest.raises(RuntimeError, match="went away"):
+        screening_registry_run(actor=None, as_of=AS_OF)
+    run = ScreeningRun.objects.get()
+    assert run.status == RunStatus.FAILED
+    assert run.finished_at is not None
+    assert not ScreeningResult.objects.exists()
+    assert latest_registry_run() is None
+    events = AuditLog.objects.filter(event__startswith="screening.").values_list("event", flat=True)
+    assert sorted(events) == ["screening.failed", "screening.started"]
+    assert list((var_dir / "registry-screens").iterdir()) == []
+
+
+def test_a_failure_before_the_run_starts_leaves_nothing(
     standards: None, registry: dict[str, Person], var_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def boom(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("engine died")
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr("fuwu.eligibility.screening.run", boom)
+    monkeypatch.setattr("fuwu.eligibility.services.export_registry", boom)
     with pytest.raises(RuntimeError):
         screening_registry_run(actor=None, as_of=AS_OF)
     assert not ScreeningRun.objects.exists()
-    assert not AuditLog.objects.filter(event__startswith="screening.").exists()
     assert list((var_dir / "registry-screens").iterdir()) == []
+
+
+def test_results_are_loaded_in_short_transactions_under_a_running_run(
+    standards: None, registry: dict[str, Person], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch commits on its own; until the last step nobody reads the run (it is not completed)."""
+    seen: list[tuple[str, int]] = []
+
+    def watch(model: Any, rows: Any) -> int:
+        rows = list(rows)
+        seen.append((ScreeningRun.objects.get(pk=rows[0]["run_id"]).status, len(rows)))
+        assert latest_registry_run() is None
+        return insert_rows(model, rows)
+
+    monkeypatch.setattr("fuwu.eligibility.services.LOAD_BATCH", 2)
+    monkeypatch.setattr("fuwu.eligibility.services.insert_rows", watch)
+    steps: list[tuple[int, int | None, str]] = []
+    run = screening_registry_run(
+        actor=None, as_of=AS_OF, out_dir=tmp_path / "s", progress=lambda d, t, m="": steps.append((d, t, m))
+    )
+    assert len(seen) >= 2
+    assert {status for status, _ in seen} == {RunStatus.RUNNING}
+    assert all(size <= 2 for _, size in seen)
+    assert run.status == RunStatus.COMPLETED
+    assert ScreeningResult.objects.filter(run=run).count() == sum(size for _, size in seen)
+    assert steps[-1][0] == steps[-1][1] == ScreeningResult.objects.filter(run=run).count()
+    assert {m for _, _, m in steps} == {"导出居民档案", "逐项判断是否符合条件", "载入筛查结果"}
 
 
 def test_the_service_refuses_a_resident(standards: None) -> None:
@@ -248,14 +304,14 @@ def test_command_registry_and_population_exclude_each_other(tmp_path: Path) -> N
 
 
 def test_command_registry_without_rules_fails_cleanly(registry: dict[str, Person], tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="no rules in force"):
+    with pytest.raises(CommandError, match=r"no standard is in force.*fuwu standards load standards/"):
         call_command("screen", "--registry", "--out", str(tmp_path / "cli"))
 
 
 # --- the page -------------------------------------------------------------------------------------
 
 
-def test_officer_screens_from_the_page_and_lands_on_the_run(
+def test_officer_screens_from_the_page_follows_the_job_and_lands_on_the_run(
     standards: None, registry: dict[str, Person], areas: dict[str, Area], var_dir: Path
 ) -> None:
     client = client_for(user(Role.DEPARTMENT_OFFICER, areas["county"]))
@@ -270,14 +326,31 @@ def test_officer_screens_from_the_page_and_lands_on_the_run(
     assert 'type="date"' in html
     assert 'aria-describedby="id_as_of_helptext"' in html
 
+    # The request only queues the work: no run yet, and the officer is sent to the job's page.
     response = client.post("/proactive/screen/", {"as_of": AS_OF.isoformat()})
-    run = ScreeningRun.objects.get()
+    job = Job.objects.get()
     assert response.status_code == 302
-    assert response.url == f"/proactive/{run.pk}/"  # type: ignore[attr-defined]
+    assert response.url == f"/jobs/{job.pk}/"  # type: ignore[attr-defined]
+    assert not ScreeningRun.objects.exists()
+    waiting = client.get(response.url).content.decode()  # type: ignore[attr-defined]
+    assert "排队中" in waiting
+    assert f'hx-get="/jobs/{job.pk}/panel/"' in waiting
+    # A second click while it waits starts nothing new.
+    again = client.post("/proactive/screen/", {"as_of": AS_OF.isoformat()})
+    assert again.url == f"/jobs/{job.pk}/"  # type: ignore[attr-defined]
+    assert "您提交的筛查正在后台进行" in client.get("/proactive/screen/").content.decode()
+
+    assert run_queue() == 1
+    run = ScreeningRun.objects.get()
+    assert run.status == RunStatus.COMPLETED
     assert run.created_by is not None
     assert run.created_by.role == Role.DEPARTMENT_OFFICER
+    panel = client.get(f"/jobs/{job.pk}/panel/").content.decode()
+    assert "户籍登记人员筛查完成" in panel
+    assert "hx-get" not in panel  # finished: the page stops polling
+    assert f'href="/proactive/{run.pk}/"' in panel
 
-    overview = client.get(response.url).content.decode()  # type: ignore[attr-defined]
+    overview = client.get(f"/proactive/{run.pk}/").content.decode()
     assert "海门街道" in overview  # township from the hukou area
     assert f"/proactive/{run.pk}/331002001/hc-bathing/" in overview
     assert 'href="/proactive/screen/"' in overview
@@ -285,9 +358,20 @@ def test_officer_screens_from_the_page_and_lands_on_the_run(
     assert f"<td>{registry['elder'].pk}</td>" in people
     assert "海门社区" in people
 
-    again = client.get("/proactive/screen/").content.decode()
-    assert "助浴服务" in again
-    assert AS_OF.isoformat() in again
+    again_page = client.get("/proactive/screen/").content.decode()
+    assert "助浴服务" in again_page
+    assert AS_OF.isoformat() in again_page
+    assert "您提交的筛查正在后台进行" not in again_page
+
+
+def test_a_run_still_loading_is_not_shown(
+    standards: None, registry: dict[str, Person], areas: dict[str, Area], tmp_path: Path
+) -> None:
+    run = screening_registry_run(actor=None, as_of=AS_OF, out_dir=tmp_path / "s")
+    ScreeningRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, finished_at=None)
+    client = client_for(user(Role.DEPARTMENT_OFFICER, areas["county"]))
+    assert client.get(f"/proactive/{run.pk}/").status_code == 404
+    assert client.get(f"/proactive/{run.pk}/331002001/hc-bathing/").status_code == 404
 
 
 def test_the_form_defaults_to_today_and_rejects_a_bad_date(
@@ -307,12 +391,24 @@ def test_standards_office_screens_and_sees_the_counts(
     standards: None, registry: dict[str, Person], areas: dict[str, Area], var_dir: Path
 ) -> None:
     client = client_for(user(Role.STANDARDS_OFFICE))
-    response = client.post("/proactive/screen/", {"as_of": AS_OF.isoformat()}, follow=True)
-    assert response.redirect_chain == [("/proactive/screen/", 302)]
-    html = response.content.decode()
+    response = client.post("/proactive/screen/", {"as_of": AS_OF.isoformat()})
+    run_queue()
+    panel = client.get(response.url).content.decode()  # type: ignore[attr-defined]
+    assert 'href="/proactive/screen/"' in panel  # no area's list: the counts are on the screening page
+    html = client.get("/proactive/screen/").content.decode()
     assert "助浴服务" in html
     assert "hc-bathing" in html
     assert ScreeningRun.objects.get().population == REGISTRY
+
+
+def test_a_job_without_rules_tells_the_officer_what_is_missing(areas: dict[str, Area], var_dir: Path) -> None:
+    client = client_for(user(Role.DEPARTMENT_OFFICER, areas["county"]))
+    response = client.post("/proactive/screen/", {"as_of": AS_OF.isoformat()})
+    run_queue()
+    panel = client.get(response.url).content.decode()  # type: ignore[attr-defined]
+    assert "还没有正在执行的标准" in panel
+    assert Job.objects.get().status == "failed"
+    assert not ScreeningRun.objects.exists()
 
 
 @pytest.mark.parametrize("role", [Role.RESIDENT, Role.CAREGIVER, Role.PROVIDER_ADMIN, Role.AUDITOR])
@@ -321,6 +417,7 @@ def test_other_roles_may_not_screen(role: Role, areas: dict[str, Area]) -> None:
     assert client.get("/proactive/screen/").status_code == 403
     assert client.post("/proactive/screen/", {"as_of": AS_OF.isoformat()}).status_code == 403
     assert not ScreeningRun.objects.exists()
+    assert not Job.objects.exists()
 
 
 def test_anonymous_is_sent_to_log_in() -> None:

@@ -21,7 +21,8 @@ from fuwu.eligibility import screening
 from fuwu.eligibility.models import RunStatus, ScreeningResult, ScreeningRun
 from fuwu.eligibility.ruleset import rules_from_document
 from fuwu.standards.models import StandardVersion
-from fuwu.standards.parsing import parse_standard_file
+from fuwu.standards.parsing import parse_many, parse_standard_file
+from fuwu.standards.services import standards_load
 from tests.conftest import MINI, REPO
 from tests.eligibility.population import random_population, write
 
@@ -112,11 +113,12 @@ def test_the_command_screens_records_the_run_and_loads_results(population: Path,
 
 @pytest.mark.django_db
 def test_the_command_explains_bad_input(tmp_path: Path) -> None:
+    population = write(random_population(10, seed=1, as_of=AS_OF), tmp_path / "p.parquet")
+    with pytest.raises(CommandError, match=r"no standard is in force.*run `fuwu migrate` and `fuwu standards load"):
+        call_command("screen", "--population", str(population), "--out", str(tmp_path / "o"))
+    standards_load(parsed=parse_many([MINI]), actor=None)
     with pytest.raises(CommandError, match="population file not found"):
         call_command("screen", "--population", str(tmp_path / "nope.parquet"), "--out", str(tmp_path / "o"))
-    population = write(random_population(10, seed=1, as_of=AS_OF), tmp_path / "p.parquet")
-    with pytest.raises(CommandError, match="no rules in force"):
-        call_command("screen", "--population", str(population), "--out", str(tmp_path / "o"))
 
 
 def test_a_real_kill_mid_run_then_resume(tmp_path: Path) -> None:

@@ -6,24 +6,22 @@ queue for the write lock (``BEGIN IMMEDIATE``), and on PostgreSQL, where they me
 
 pytest-django's SQLite test database lives in memory with a shared cache, where a second writer is told
 "database table is locked" at once instead of waiting; the ``shared_db`` fixture copies it to a file for
-the duration of the test, so the threads meet SQLite as the site runs it (WAL, ``BEGIN IMMEDIATE``, a busy
-timeout).
+the duration of the test (``file_database``), so the threads meet SQLite as the site runs it (WAL, ``BEGIN
+IMMEDIATE``, a busy timeout).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection, connections
+from django.db import connections
 
 from fuwu.common.models import AuditLog
 from fuwu.homecare import standard
@@ -41,28 +39,8 @@ RIVALS = ("hc-bathing", "hc-cleaning", "hc-medical-escort", "hc-rehab-care")
 
 
 @pytest.fixture
-def shared_db(world: World, tmp_path: Path) -> Iterator[None]:
-    """On SQLite, run the test on a file copy of the in-memory test database (see the module docstring)."""
-    settings_dict = connection.settings_dict
-    name, options = settings_dict["NAME"], settings_dict.get("OPTIONS", {})
-    if connection.vendor != "sqlite" or "mode=memory" not in str(name):
-        yield
-        return
-    keep_alive = sqlite3.connect(name, uri=True)  # the in-memory database lives while a connection does
-    connection.ensure_connection()
-    path = tmp_path / "fuwu.sqlite3"
-    with sqlite3.connect(path) as copy:
-        connection.connection.backup(copy)
-    copy.close()
-    settings_dict["NAME"], settings_dict["OPTIONS"] = str(path), {**options, "timeout": 30}
-    connection.close()  # no longer in memory, so this really closes; the next query opens the file
-    try:
-        yield
-    finally:
-        connection.close()
-        settings_dict["NAME"], settings_dict["OPTIONS"] = name, options
-        connection.ensure_connection()  # back on the in-memory database before letting go of it
-        keep_alive.close()
+def shared_db(world: World, file_database: str) -> None:
+    """On SQLite, run the test on a file copy of the in-memory test database (tests/conftest.py: file_database)."""
 
 
 def together(count: int, attempt: Callable[[int], str]) -> list[str]:

@@ -82,3 +82,13 @@ def test_the_development_key_is_flagged_for_deployment(settings: Any) -> None:
     assert [w.id for w in pii_key_is_not_the_development_key()] == ["residents.W001"]
     settings.FUWU_PII_KEY = base64.b64encode(os.urandom(32)).decode()
     assert pii_key_is_not_the_development_key() == []
+
+
+def test_a_file_is_sealed_under_a_purpose_of_its_own() -> None:
+    data = "姓名,身份证号\n".encode()
+    blob = crypto.seal_bytes(data, purpose="upload", aad="token")
+    assert crypto.open_bytes(memoryview(blob), purpose="upload", aad="token") == data
+    with pytest.raises(crypto.DecryptionError):
+        crypto.open_bytes(blob, purpose="upload", aad="another token")
+    with pytest.raises(ValueError, match="column"):
+        crypto.seal_bytes(data, purpose=crypto.CONTACT_PHONE.purpose, aad="token")

@@ -18,6 +18,9 @@ from openpyxl import Workbook, load_workbook
 
 from fuwu.accounts.models import Role, User
 from fuwu.common.models import AuditLog
+from fuwu.jobs.kinds import Progress
+from fuwu.jobs.models import Job
+from fuwu.jobs.worker import run_queue
 from fuwu.residents import crypto, idnumber
 from fuwu.residents.models import Household, Person, PersonImport
 from fuwu.residents.services import ImportReport, persons_import
@@ -428,18 +431,40 @@ def test_the_command_prints_the_report_and_fails_on_rejected_rows(
     assert "nothing was imported" in captured.out
 
 
-def test_upload_page_shows_the_report_and_offers_it_as_excel(
+def upload(client: Client, path: Path, **extra: str) -> Job:
+    """Upload through the page: it only queues the import and sends the officer to the job's page."""
+    with path.open("rb") as handle:
+        response = client.post("/residents/import/", {"file": handle, **extra})
+    job = Job.objects.latest("pk")
+    assert response.status_code == 302
+    assert response.url == f"/jobs/{job.pk}/"  # type: ignore[attr-defined]
+    return job
+
+
+def test_upload_is_imported_in_the_background_then_shows_the_report_and_offers_it_as_excel(
     client: Client, tmp_path: Path, make_user: Callable[..., User]
 ) -> None:
     officer = make_user(Role.DEPARTMENT_OFFICER)
     client.force_login(officer)
     assert client.get("/residents/import/").status_code == 200
     rows = [GOOD[0], [*GOOD[1][:2], GRANDMA[:-1] + "0", *GOOD[1][3:]]]
-    with write_csv(tmp_path / "up.csv", rows).open("rb") as handle:
-        html = client.post("/residents/import/", {"file": handle}).content.decode()
+    job = upload(client, write_csv(tmp_path / "up.csv", rows))
+    assert not PersonImport.objects.exists()  # nothing read yet: the request only stored the file
+    stored = bytes(job.files.get().content)
+    assert GRANDMA[:-1].encode() not in stored  # the waiting upload is sealed, not clear identity numbers
+    assert "排队中" in client.get(f"/jobs/{job.pk}/").content.decode()
+
+    assert run_queue() == 1
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    assert not job.files.exists()  # the upload is gone with the job's outcome
+    panel = client.get(f"/jobs/{job.pk}/").content.decode()
+    record = PersonImport.objects.get()
+    assert "没有导入任何数据" in panel
+    assert f'href="/residents/import/{record.pk}/"' in panel
+    html = client.get(f"/residents/import/{record.pk}/").content.decode()
     assert "没有导入任何数据" in html
     assert "the check character is 0 but should be" in html
-    record = PersonImport.objects.get()
     assert record.actor == officer
     assert Person.objects.count() == 0
     download = client.get(f"/residents/import/{record.pk}/errors.xlsx")
@@ -448,12 +473,53 @@ def test_upload_page_shows_the_report_and_offers_it_as_excel(
     assert sheet is not None
     assert [c.value for c in sheet[1]] == ["行", "列", "问题", "如何修改"]
     assert [c.value for c in sheet[2]][:2] == [3, "身份证号"]
-    # The report is its importer's: another officer gets nothing.
+    # The report and the job are the importer's: another officer gets nothing.
     client.force_login(make_user(Role.DEPARTMENT_OFFICER, "331002", username="other"))
     assert client.get(f"/residents/import/{record.pk}/errors.xlsx").status_code == 404
-    with write_csv(tmp_path / "up2.csv", GOOD).open("rb") as handle:
-        html = client.post("/residents/import/", {"file": handle, "valid_only": "on"}).content.decode()
-    assert "新增 4 人" in html
+    assert client.get(f"/residents/import/{record.pk}/").status_code == 404
+    assert client.get(f"/jobs/{job.pk}/").status_code == 404
+    client.force_login(officer)
+    job = upload(client, write_csv(tmp_path / "up2.csv", GOOD), valid_only="on")
+    run_queue()
+    assert "新增 4 人" in client.get(f"/jobs/{job.pk}/").content.decode()
+    assert Person.objects.count() == 4
+
+
+def test_a_large_list_reports_progress_while_it_is_checked(
+    client: Client, tmp_path: Path, make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.FUWU_JOBS = {**settings.FUWU_JOBS, "progress_every": 0}
+    client.force_login(make_user(Role.DEPARTMENT_OFFICER))
+    # 1,200 residents, each the head of a household of their own.
+    blank = ["", "", "户主", "无", "", "", ""]
+    rows = [
+        [
+            i,
+            "张秀英",
+            num(dt.date(1950, 1, 1) + dt.timedelta(days=i), 22),
+            f"{IN_AREA_VILLAGE}{i:06d}",
+            IN_AREA_VILLAGE,
+            *blank,
+        ]
+        for i in range(1200)
+    ]
+    job = upload(client, write_csv(tmp_path / "big.csv", rows))
+    seen: list[tuple[int, int | None, str]] = []
+    original = Progress.__call__
+
+    def record(self: Any, done: int, total: int | None = None, message: str = "") -> None:
+        original(self, done, total, message)
+        stored = Job.objects.get(pk=self.job.pk)
+        seen.append((stored.done, stored.total, stored.message))
+
+    monkeypatch.setattr(Progress, "__call__", record)
+    run_queue()
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error_text()
+    assert (500, 1200, "逐行检查") in seen
+    assert (1000, 1200, "逐行检查") in seen
+    assert seen[-1] == (1200, 1200, "对照居民档案检查并写入")
+    assert Person.objects.count() == 1200
 
 
 @pytest.mark.parametrize(

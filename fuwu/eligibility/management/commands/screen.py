@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
+from fuwu.common.readiness import NeedsStandards
 from fuwu.eligibility import screening
 from fuwu.eligibility.selectors import completed_run, rules_in_force
 from fuwu.eligibility.services import screening_registry_run, screening_run_complete, screening_run_start
@@ -38,7 +39,7 @@ def postgres_dsn() -> str:
     return " ".join(f"{key}={value}" for key, value in parts.items() if value != "")
 
 
-class Command(BaseCommand):
+class Command(NeedsStandards):
     help = "Screen a population against every rule in force; resumable; results to Parquet and the database."
 
     def add_arguments(self, parser: ArgumentParser) -> None:

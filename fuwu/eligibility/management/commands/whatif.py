@@ -8,10 +8,11 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from fuwu.areas.models import Area
+from fuwu.common.readiness import NeedsStandards
 from fuwu.eligibility.reports import whatif_workbook
 from fuwu.eligibility.ruleset import rules_from_document
 from fuwu.eligibility.selectors import rules_in_force
@@ -19,7 +20,7 @@ from fuwu.eligibility.whatif import what_if
 from fuwu.standards.parsing import StandardFileError, parse_standard_file
 
 
-class Command(BaseCommand):
+class Command(NeedsStandards):
     help = "Screen a draft standard file against a population; report coverage and yearly cost change by county."
 
     def add_arguments(self, parser: ArgumentParser) -> None:

@@ -1,12 +1,13 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from fuwu.common.readiness import NeedsStandards
 from fuwu.homecare.demo import demo_homecare_ensure
 
 
-class Command(BaseCommand):
+class Command(NeedsStandards):
     help = "Create (once) the home-care demo: a provider, two caregivers, and an elder of 82 linked to 'family'."
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -7,8 +7,10 @@ from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
+
+from fuwu.common.readiness import NeedsStandards
 
 
 def _moment(text: str) -> dt.datetime:
@@ -37,7 +39,7 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-class Command(BaseCommand):
+class Command(NeedsStandards):
     help = "Home-care jobs: flag overdue orders, plan a provider's day, open accounts from a screening run."
 
     def add_arguments(self, parser: ArgumentParser) -> None:

@@ -1,4 +1,4 @@
-"""``fuwu residents import|load-parquet``: the resident registry from the command line."""
+"""``fuwu residents import|load-parquet|rotate-key``: the resident registry from the command line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from fuwu.residents.sources import documented_headers
 
 
 class Command(BaseCommand):
-    help = "Import a resident list (.xlsx or .csv) or load a synthetic population (Parquet)."
+    verbosity = 1
+    help = (
+        "Import a resident list (.xlsx or .csv), load a synthetic population (Parquet), or re-encrypt the "
+        "personal numbers under a new FUWU_PII_KEY."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -28,8 +32,21 @@ class Command(BaseCommand):
         parquet = sub.add_parser("load-parquet", help="Bulk-load a synthetic population in one transaction.")
         parquet.add_argument("path", type=Path)
         parquet.add_argument("--limit", type=int, help="Load only the first N persons.")
+        rotate = sub.add_parser(
+            "rotate-key",
+            help="Re-encrypt and re-hash every encrypted column under FUWU_PII_KEY (old keys in FUWU_PII_OLD_KEYS).",
+            description="Resumable: rows already under the current key are skipped. See docs/deploy.md.",
+        )
+        rotate.add_argument("--batch-size", type=int, default=2_000, help="Rows per transaction (default 2000).")
+        rotate.add_argument(
+            "--check", action="store_true", help="Only count the rows still under an old key; exit 1 if any."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        if options["action"] == "rotate-key":
+            self._rotate(batch_size=options["batch_size"], check=options["check"])
+            return
         path: Path = options["path"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
@@ -66,3 +83,58 @@ class Command(BaseCommand):
         )
         if report.ignored_columns:
             self.stdout.write(f"ignored columns not in the contract: {', '.join(report.ignored_columns)}")
+
+    def _rotate(self, *, batch_size: int, check: bool) -> None:
+        from fuwu.residents.crypto import DecryptionError
+        from fuwu.residents.rotation import (
+            RotationReport,
+            pii_key_check,
+            pii_key_rotate,
+            queued_files_under_old_keys,
+        )
+
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1")
+        if not check:
+
+            def progress(report: RotationReport) -> None:
+                self.stdout.write(f"  {report.model}: {report.rows} read, {report.rotated} re-encrypted")
+
+            try:
+                reports = pii_key_rotate(batch_size=batch_size, progress=progress if self.verbosity > 1 else None)
+            except DecryptionError as exc:
+                raise CommandError(f"{exc}; nothing after the last batch reported was changed") from exc
+            for r in reports:
+                busy = f", {r.busy} changed by someone else meanwhile" if r.busy else ""
+                self.stdout.write(
+                    f"{r.model}: {r.rotated} row(s) re-encrypted, {r.already} already under the current key{busy}"
+                )
+        left = unreadable = 0
+        for c in pii_key_check():
+            for name, states in c.columns.items():
+                self.stdout.write(
+                    f"{c.model}.{name}: {states['current']} under the current key, "
+                    f"{states['old']} under an old key, {states['legacy']} in the version-1 format, "
+                    f"{states['unknown']} under a key that is not configured"
+                )
+            self.stdout.write(
+                f"{c.model}: {c.current} row(s) done, {c.left} row(s) still to re-encrypt, "
+                f"{c.unreadable} row(s) that open with no configured key"
+            )
+            left += c.left
+            if c.unreadable:
+                unreadable += c.unreadable
+                self.stdout.write(f"  the first that does not open: {c.model} {c.first_unreadable}")
+        files = queued_files_under_old_keys()
+        if files:
+            self.stdout.write(f"{files} uploaded list(s) wait for their import job under an old key")
+        if unreadable:
+            raise CommandError(
+                f"{unreadable} row(s) open with neither FUWU_PII_KEY nor a key in FUWU_PII_OLD_KEYS: the key they "
+                "were encrypted with is missing (a wrong FUWU_PII_KEY?); add it to FUWU_PII_OLD_KEYS"
+            )
+        if left:
+            raise CommandError("rows remain under an old key: run `fuwu residents rotate-key` again")
+        if files:
+            raise CommandError("let the queued imports finish (`fuwu worker`) before removing FUWU_PII_OLD_KEYS")
+        self.stdout.write("every encrypted column is under the current key; FUWU_PII_OLD_KEYS can be removed")

@@ -1,0 +1,49 @@
+"""Entitlements' background job: screening the resident registry (``/proactive/screen/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from fuwu.eligibility import proactive
+from fuwu.eligibility.services import NoRulesInForce, screening_registry_abandon, screening_registry_run
+from fuwu.jobs import kinds
+from fuwu.jobs.kinds import JobError, Outcome, Progress
+from fuwu.jobs.models import Job
+
+KIND = "eligibility.registry_screen"
+
+
+def registry_screen_abandon(job: Job) -> None:
+    """A killed attempt left its run running, perhaps with some results: close it and remove them."""
+    run_id = job.state.get("run")
+    if run_id is not None:
+        screening_registry_abandon(run_id=int(run_id), actor=job.requested_by)
+
+
+@kinds.register(
+    KIND,
+    label=gettext_lazy("筛查户籍登记人员"),
+    template="eligibility/registry_screen_result.html",
+    abandon=registry_screen_abandon,
+)
+def registry_screen(job: Job, progress: Progress) -> Outcome:
+    actor = job.requested_by
+    try:
+        run = screening_registry_run(
+            actor=actor,
+            as_of=dt.date.fromisoformat(job.params["as_of"]),
+            progress=progress,
+            on_start=lambda started: progress.keep(run=started.pk),
+        )
+    except NoRulesInForce as exc:
+        raise JobError(gettext_noop("还没有正在执行的标准，无法筛查。请先载入标准。")) from exc
+    # The standards office reads no area's list; it sees the counts on the screening page.
+    with_list = actor is not None and proactive.area_prefix_for(actor) is not None
+    url = reverse("proactive:run", kwargs={"run_id": run.pk}) if with_list else reverse("proactive:screen")
+    return Outcome(
+        url=url,
+        summary={"run": run.pk, "persons": run.persons, "as_of": run.as_of.isoformat(), "list": with_list},
+    )
