@@ -53,6 +53,7 @@ PARAMETER_UNIT_WORDS = {
     "yuan_per_student_per_year": gettext_noop("每生每年 %(n)s 元"),
     "percent": gettext_noop("%(n)s%%"),
     "month": gettext_noop("%(n)s 个月"),
+    "minute": gettext_noop("%(n)s 分钟"),
     "hour": gettext_noop("%(n)s 小时"),
     "working_day": gettext_noop("%(n)s 个工作日"),
     "metre": gettext_noop("%(n)s 米"),
