@@ -54,7 +54,7 @@ from fuwu.compliance.services.institutions import (
     inspector_enrol,
     institutions_link_homecare_providers,
 )
-from fuwu.compliance.services.pilots import pilot_decide, pilot_designate
+from fuwu.compliance.services.pilots import pilot_decide, pilot_designate, pilot_findings
 from fuwu.compliance.services.rectification import (
     order_accept,
     order_answer,
@@ -498,18 +498,21 @@ class _Builder:
                 accept_by=self.today + dt.timedelta(days=30),
                 now=self.at(start, 9),
             )
-            kinds = [k for k, v in self.kinds.items() if veterans.key in v.standards]
-            governed = Institution.objects.filter(area__code__startswith=township.area.code, kind__in=kinds)
+            # Acceptance looks at each institution's latest inspection since the pilot began; where that one
+            # failed (this month's round may have just failed it), a perfect re-check comes after it.
             day = self.today - dt.timedelta(days=1) if self.today.day > 1 else self.today
-            for institution in governed:
-                passing = Inspection.objects.filter(
-                    institution=institution, standard=veterans, passed=True, inspected_on__gte=start
-                ).exists()
-                if not passing:
-                    assigned = inspection_assign(
-                        actor=officer, institution=institution, standard=veterans, inspectors=inspectors, planned_on=day
-                    )
-                    self.complete(assigned, officer, day=day, perfect=True)
+            for line in pilot_findings(pilot, today=self.today).lines:
+                if line.passed:
+                    continue
+                on = max(day, dt.date.fromisoformat(line.inspected_on)) if line.inspected_on else day
+                assigned = inspection_assign(
+                    actor=officer,
+                    institution=Institution.objects.get(pk=line.institution),
+                    standard=veterans,
+                    inspectors=inspectors,
+                    planned_on=on,
+                )
+                self.complete(assigned, officer, day=on, perfect=True)
             pilot_decide(actor=stdoffice, pilot=pilot, today=self.today, now=self.at(self.today, 8))
         fire = self._standard("micro-fire-station")
         village = Institution.objects.filter(kind="micro-fire-station").order_by("area__code").last()
