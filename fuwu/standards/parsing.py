@@ -207,12 +207,20 @@ def parse_standard_file(path: Path) -> ParsedStandard:
     return ParsedStandard(path=path, document=document, lines=lines)
 
 
+# Folders beside the standards that hold other data, not standards: search's synonym list (docs/search.md).
+NOT_STANDARDS = frozenset({"search"})
+
+
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, and directories expanded to their YAML files, sorted."""
+    """Files as given, and directories expanded to their YAML files (not those in ``NOT_STANDARDS``), sorted."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+            out += sorted(
+                p
+                for p in path.rglob("*.y*ml")
+                if p.suffix in {".yaml", ".yml"} and not NOT_STANDARDS & set(p.relative_to(path).parts[:-1])
+            )
         else:
             out.append(path)
     return out
