@@ -72,7 +72,9 @@ def test_english_results_are_not_the_chinese_ones_cached(client: Client, mini_ve
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/search/", {"q": "上门"}).content.decode()
     assert "Home visits for the very old" in html
+    assert "Who it is for: Residents aged 80 or over" in html
     assert "高龄老人上门探访" not in html
+    assert "Nothing found for “火星”" in client.get("/search/", {"q": "火星"}).content.decode()
 
 
 def test_overlong_and_odd_queries_are_answered(client: Client, mini_version: StandardVersion) -> None:
