@@ -142,9 +142,10 @@ def _field_path(loc: Path_) -> str:
     return out
 
 
-def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict[Path_, int]]:
+def read_yaml_reporting(text: str, *, name: str) -> tuple[Any, dict[Path_, int]]:
+    """``read_yaml``, its problems raised as a StandardFileError naming the file and line."""
     try:
-        data, lines = read_yaml(text)
+        return read_yaml(text)
     except _DuplicateKeyError as exc:
         raise StandardFileError(
             [
@@ -162,6 +163,10 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
         raise StandardFileError(
             [FileError(name, mark.line + 1 if mark else None, "", f"not valid YAML: {problem}")]
         ) from exc
+
+
+def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict[Path_, int]]:
+    data, lines = read_yaml_reporting(text, name=name)
     if not isinstance(data, dict):
         raise StandardFileError([FileError(name, 1, "", "a standard file must be a YAML mapping at the top level")])
     try:

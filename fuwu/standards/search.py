@@ -31,14 +31,13 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 import jieba  # type: ignore[import-untyped]
-import yaml
 from django.conf import settings
 from django.core import checks
 from django.db import connection
 
 from fuwu.eligibility.rules import RuleError, compile_tree, parse
 from fuwu.standards.models import IN_FORCE, Clause, ServiceItem, StandardVersion
-from fuwu.standards.parsing import FileError, read_yaml
+from fuwu.standards.parsing import FileError, StandardFileError, read_yaml_reporting
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +76,8 @@ class Synonyms:
         return set(self.means) | {t for terms in self.means.values() for t in terms} | set(self.ignore)
 
 
-class SynonymFileError(Exception):
+class SynonymFileError(StandardFileError):
     """Problems in the synonym list, each with the file and line."""
-
-    def __init__(self, errors: list[FileError]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
 
 
 _ENTRY_KEYS = {"say", "means", "note"}
@@ -112,19 +107,9 @@ def _words(value: Any, where: str, line: int | None, name: str, errors: list[Fil
 def parse_synonyms(text: str, *, name: str) -> Synonyms:
     """Read and check a synonym list; raise SynonymFileError listing every problem as file:line."""
     try:
-        data, lines = read_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SynonymFileError(
-            [FileError(name, mark.line + 1 if mark else None, "", f"not valid YAML: {problem}")]
-        ) from exc
-    except Exception as exc:  # parsing's duplicate-key error carries the path and both lines
-        if not hasattr(exc, "first_line"):
-            raise
-        where = ".".join(str(p) for p in exc.path)  # type: ignore[attr-defined]
-        message = f"duplicate key (first defined on line {exc.first_line}); keep one"
-        raise SynonymFileError([FileError(name, exc.line, where, message)]) from exc  # type: ignore[attr-defined]
+        data, lines = read_yaml_reporting(text, name=name)
+    except StandardFileError as exc:
+        raise SynonymFileError(exc.errors) from exc
     if not isinstance(data, dict):
         raise SynonymFileError([FileError(name, 1, "", "the file must be a mapping with `synonyms:` (and `ignore:`)")])
     errors: list[FileError] = []
