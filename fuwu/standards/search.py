@@ -184,8 +184,11 @@ def load_synonyms(path: Path | None = None) -> Synonyms:
 @checks.register()
 def synonyms_are_valid(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """A bad synonym list stops the server at start-up with the file and line, not a search at run time."""
+    path = synonyms_path()
+    if not path.exists():
+        return [checks.Warning(f"{path} does not exist: search finds only the words typed", id="standards.W101")]
     try:
-        load_synonyms()
+        load_synonyms(path)
     except SynonymFileError as exc:
         return [checks.Error(str(e), id="standards.E101", hint="fix the entry; see docs/search.md") for e in exc.errors]
     return []
@@ -209,7 +212,8 @@ _CHINESE_DIGITS = {
     "九": 9,
 }
 _AGE = re.compile(r"([0-9]{1,3}|[零〇一二两三四五六七八九十百]{1,5})(?:周岁|岁)(?:及?以上|多)?")
-_SPLIT = re.compile(r"[\s,，、。；;:：!！?？/()（）\"'“”‘’]+")
+# Not "/" or "-": standards' numbers contain them (DB3310/T 80—2021).
+_SPLIT = re.compile(r"[\s,，、。；;:：!！?？()（）\"'“”‘’]+")
 
 
 def _chinese_number(text: str) -> int | None:

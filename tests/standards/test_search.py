@@ -195,3 +195,12 @@ def test_search_still_answers_by_words_when_the_synonym_list_is_bad(
     bad.write_text("synonyms: 1\n", encoding="utf-8")
     settings.FUWU_SEARCH_SYNONYMS = str(bad)
     assert [i.key for i in search(query="上门").items] == ["test-visit"]
+
+
+def test_a_missing_synonym_list_is_a_warning(tmp_path: Path, settings: Any) -> None:
+    settings.FUWU_SEARCH_SYNONYMS = str(tmp_path / "nowhere.yaml")
+    assert [e.id for e in synonyms_are_valid()] == ["standards.W101"]
+
+
+def test_a_standards_number_is_found_whole(mini_version: StandardVersion) -> None:
+    assert [v.standard.key for v in search(query="db3310/t 999—2021").standards] == ["test-home-visits"]
