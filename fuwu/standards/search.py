@@ -412,9 +412,20 @@ class Index:
                 out.append(self.word(chunk))
                 continue
             for piece in _segment(chunk, self.dictionary):
-                if piece not in self.synonyms.ignore:
-                    out.append(self.word(piece))
+                if piece in self.synonyms.ignore:
+                    continue
+                out += [self.word(piece)] if self._known(piece) else self._inside(piece)
         return out
+
+    def _inside(self, piece: str) -> list[Word]:
+        """For a word that finds nothing, the everyday words of the synonym list inside it, longest first
+        (洗头发 → 洗头); else the word itself, which finds nothing and so leads to suggestions."""
+        out, rest = [], piece
+        for key in sorted((k for k in self.synonyms.means if len(k) > 1 and k in piece), key=len, reverse=True):
+            if key in rest:
+                out.append(self.word(key))
+                rest = rest.replace(key, " ")
+        return out or [self.word(piece)]
 
 
 # ---------------------------------------------------------------------------------------------------------
