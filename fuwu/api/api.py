@@ -184,7 +184,13 @@ class SearchParams(Schema):
 
 @api.get("/search", response=s.SearchOut, tags=["search"])
 def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
-    """Search standards, items and clauses in force (Chinese substring matching)."""
+    """Search standards, items and clauses in force, in residents' words.
+
+    The query is cut into words (jieba) and each word is also searched as the standards' own terms from the
+    synonym list (洗澡 → 助浴; docs/search.md); an age such as ``80岁`` finds the items whose target group
+    admits it. Every word must be found. Items come best first (an exact name, then a name containing the
+    word, then category, target group, content). When nothing is found, ``suggestions`` lists close terms.
+    """
     if len(params.q) > 100:
         raise HttpError(422, "q is at most 100 characters")
     r = selectors.search(query=params.q)
@@ -196,6 +202,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
             {"standard": c.version.standard.key, "number": c.number, "title": c.title_zh, "text": c.text_zh}
             for c in r.clauses
         ],
+        "suggestions": r.suggestions,
     }
 
 

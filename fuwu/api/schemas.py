@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 
 class TextOut(Schema):
@@ -100,6 +100,7 @@ class SearchOut(Schema):
     standards: list[StandardOut]
     items: list[ItemSummaryOut]
     clauses: list[dict[str, str]]
+    suggestions: list[str] = Field(default=[], description="When nothing is found: close terms that find something.")
 
 
 class ErrorOut(Schema):

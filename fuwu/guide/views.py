@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -66,11 +68,22 @@ def item_pdf(request: HttpRequest, key: str) -> HttpResponse:
     return response
 
 
+def _search_results_html(query: str) -> str:
+    """The results fragment: the same for everyone, so rendered once per query, language and standards in force."""
+    return selectors.search_memo(
+        ("guide.search", translation.get_language(), query),
+        lambda: render_to_string(
+            "guide/_search_results.html", {"query": query, "results": selectors.search(query=query)}
+        ),
+    )
+
+
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
-    results = selectors.search(query=query) if query else None
-    template = "guide/_search_results.html" if request.htmx else "guide/search.html"  # type: ignore[attr-defined]
-    return render(request, template, {"query": query, "results": results})
+    results_html = _search_results_html(query) if query else ""
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponse(results_html)
+    return render(request, "guide/search.html", {"query": query, "results_html": results_html})
 
 
 @require_POST

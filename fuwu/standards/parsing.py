@@ -142,9 +142,10 @@ def _field_path(loc: Path_) -> str:
     return out
 
 
-def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict[Path_, int]]:
+def read_yaml_reporting(text: str, *, name: str) -> tuple[Any, dict[Path_, int]]:
+    """``read_yaml``, its problems raised as a StandardFileError naming the file and line."""
     try:
-        data, lines = read_yaml(text)
+        return read_yaml(text)
     except _DuplicateKeyError as exc:
         raise StandardFileError(
             [
@@ -162,6 +163,10 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
         raise StandardFileError(
             [FileError(name, mark.line + 1 if mark else None, "", f"not valid YAML: {problem}")]
         ) from exc
+
+
+def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict[Path_, int]]:
+    data, lines = read_yaml_reporting(text, name=name)
     if not isinstance(data, dict):
         raise StandardFileError([FileError(name, 1, "", "a standard file must be a YAML mapping at the top level")])
     try:
@@ -207,12 +212,20 @@ def parse_standard_file(path: Path) -> ParsedStandard:
     return ParsedStandard(path=path, document=document, lines=lines)
 
 
+# Folders beside the standards that hold other data, not standards: search's synonym list (docs/search.md).
+NOT_STANDARDS = frozenset({"search"})
+
+
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, and directories expanded to their YAML files, sorted."""
+    """Files as given, and directories expanded to their YAML files (not those in ``NOT_STANDARDS``), sorted."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+            out += sorted(
+                p
+                for p in path.rglob("*.y*ml")
+                if p.suffix in {".yaml", ".yml"} and not NOT_STANDARDS & set(p.relative_to(path).parts[:-1])
+            )
         else:
             out.append(path)
     return out

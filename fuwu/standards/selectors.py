@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from fuwu.standards.models import (
     IN_FORCE,
@@ -18,6 +18,9 @@ from fuwu.standards.models import (
     Status,
 )
 from fuwu.standards.schema import Delivery, Qualification
+from fuwu.standards.search import SearchResults
+from fuwu.standards.search import memo_for_standards_in_force as search_memo
+from fuwu.standards.search import search as search_in_force
 
 
 def versions_in_force() -> QuerySet[StandardVersion]:
@@ -156,76 +159,17 @@ def reviews_due(*, today: dt.date, within_days: int = 180) -> QuerySet[StandardV
     )
 
 
-@dataclass
-class SearchResults:
-    query: str
-    standards: list[StandardVersion]
-    items: list[ServiceItem]
-    clauses: list[Clause]
-
-    @property
-    def total(self) -> int:
-        return len(self.standards) + len(self.items) + len(self.clauses)
-
-
-def _all_terms(fields: list[str], terms: list[str]) -> Q:
-    """Every term must appear in at least one of the fields."""
-    condition = Q()
-    for term in terms:
-        any_field = Q()
-        for f in fields:
-            any_field |= Q(**{f"{f}__icontains": term})
-        condition &= any_field
-    return condition
-
-
 def search(*, query: str, limit: int = 50) -> SearchResults:
-    """Search standards, service items and clauses in force.
+    """Search standards, service items and clauses in force, in residents' words.
 
-    Chinese has no spaces between words, so matching is by substring: 上门
-    matches 居家养老上门服务. Space-separated terms must all match. Substring
-    search behaves the same on SQLite and PostgreSQL (both compare the stored
-    Unicode text); on PostgreSQL a trigram index can speed it up later
-    without changing results.
+    Words and synonyms (洗澡 finds 助浴), items before standards and clauses, exact names first;
+    see ``fuwu.standards.search`` and ADR 12.
     """
-    terms = [t for t in query.split() if t][:8]
-    if not terms:
-        return SearchResults(query, [], [], [])
-    standards = list(
-        versions_in_force()
-        .filter(_all_terms(["code", "title_zh", "title_en", "summary_zh", "summary_en"], terms))
-        .order_by("-scope", "code")[:limit]
-    )
-    items = list(
-        items_in_force().filter(
-            _all_terms(
-                [
-                    "name_zh",
-                    "name_en",
-                    "category_zh",
-                    "category_en",
-                    "target_group_zh",
-                    "target_group_en",
-                    "content_zh",
-                    "content_en",
-                ],
-                terms,
-            )
-        )[:limit]
-    )
-    # Items whose name matches come first: a resident searching 助浴 wants the bathing service,
-    # not every item that mentions bathing in passing.
-    items.sort(key=lambda i: not any(t.lower() in (i.name_zh + " " + i.name_en).lower() for t in terms))
-    clauses = list(
-        Clause.objects.filter(version__status__in=IN_FORCE)
-        .filter(_all_terms(["title_zh", "title_en", "text_zh", "text_en"], terms))
-        .select_related("version", "version__standard")
-        .order_by("version__code", "position")[:limit]
-    )
-    return SearchResults(query, standards, items, clauses)
+    return search_in_force(query=query, limit=limit)
 
 
 __all__ = [
+    "SearchResults",
     "Status",
     "clause_tree",
     "item_delivery",
@@ -234,6 +178,7 @@ __all__ = [
     "qualifications_in_force",
     "reviews_due",
     "search",
+    "search_memo",
     "service_menu",
     "standard_version",
     "standards_list",

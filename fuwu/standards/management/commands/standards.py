@@ -43,9 +43,26 @@ class Command(BaseCommand):
         if action == "validate":
             for p in parsed:
                 self.stdout.write(f"ok  {p.path}  {p.document.meta.number}  ({len(p.document.items)} items)")
+            self._validate_synonyms(options["paths"])
             return
         from fuwu.standards.services import standards_load
 
         results = standards_load(parsed=parsed, actor=None)
         for result in results:
             self.stdout.write(f"{result.outcome:<10} {result.key}  v{result.version_number}  {result.path}")
+
+    def _validate_synonyms(self, paths: list[Path]) -> None:
+        """The search synonym list kept beside the standards (``<dir>/search/synonyms.yaml``), if there is one."""
+        from fuwu.standards.search import SynonymFileError, load_synonyms
+
+        for directory in (p for p in paths if p.is_dir()):
+            path = directory / "search" / "synonyms.yaml"
+            if not path.exists():
+                continue
+            try:
+                synonyms = load_synonyms(path)
+            except SynonymFileError as exc:
+                for error in exc.errors:
+                    self.stderr.write(str(error))
+                raise CommandError(f"{len(exc.errors)} problem(s) found in {path}.") from exc
+            self.stdout.write(f"ok  {path}  ({len(synonyms.means)} everyday words)")
