@@ -110,6 +110,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'fuwu.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# A connection kept for a minute and checked before reuse: opening one (and, on SQLite, its PRAGMAs) per
+# request cost 15-20 ms, more than a cached page takes to answer (docs/benchmarks.md, public pages).
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend, creating the file's folder (var/ on a fresh clone) before it opens the file.
     DATABASES["default"]["ENGINE"] = "fuwu.common.sqlite3"
