@@ -6,6 +6,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import AwareDatetime
 
+from fuwu.common.params import Day, Id
+
 
 class TextOut(Schema):
     zh: str
@@ -118,9 +120,9 @@ class FactOut(Schema):
 
 
 class EligibilityIn(Schema):
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     facts: dict[str, Any] | None = None
-    person_id: int | None = None
+    person_id: Id | None = None
     items: list[str] | None = None
 
 
@@ -182,7 +184,7 @@ class ProjectOut(Schema):
 
 
 class BookingIn(Schema):
-    person_id: int
+    person_id: Id
     item: str
     # With a UTC offset: a booking names a moment, never a wall-clock time in an unstated zone.
     window_start: AwareDatetime
