@@ -58,6 +58,8 @@ from fuwu.homecare.models import (
 )
 from fuwu.homecare.services import CANCELLABLE, HomeCareError
 from fuwu.residents.models import Person
+from fuwu.residents.selectors import Contact
+from fuwu.residents.services import person_contact_reveal
 from fuwu.standards.models import ServiceItem
 from fuwu.standards.selectors import item_in_force, item_names
 
@@ -471,6 +473,14 @@ def _radius(on: dt.date) -> int | None:
         return None
 
 
+def _contact_on_the_day(request: HttpRequest, visit: Order) -> Contact | None:
+    """The elder's phone and emergency contact in full, for a caregiver of the visit on its day; audited."""
+    person = visit.account.person
+    if not permissions.caregiver_on_visit_day(request.user, person):
+        return None
+    return person_contact_reveal(person=person, actor=request.user, grant=permissions.VISIT_DAY_GRANT)
+
+
 def _visit_page(
     request: HttpRequest, visit: Order, *, failed: tuple[str, DoorForm] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -500,9 +510,7 @@ def _visit_page(
         "lead": lead,
         "me_partner": mine,
         "person": visit.account.person,
-        # The elder's phone and emergency contact, for the caregivers on the visit day, come with the
-        # registry's contact fields (issue 8, another change): see docs/homecare.md, "Known limits".
-        "contact": None,
+        "contact": _contact_on_the_day(request, visit),
         "project": _names([visit.item]).get(visit.item, visit.item),
         "item": _item(visit.item),
         "radius": _radius(_today()),
