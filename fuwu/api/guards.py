@@ -9,7 +9,8 @@
   session it reads a registered person and writes an audit row, so a page on another site must not be
   able to make a staff member's browser do it (a cross-site ``text/plain`` form post included).
 
-Every refusal is ``{"detail": ...}`` like the rest of the API.
+Every refusal is ``{"detail": ..., "code": ...}`` like the rest of the API (``bad_json``, ``too_large``,
+``csrf_failed``, ``bad_length``).
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ class StrictParser(Parser):
         return strict_loads(request.body)
 
 
-def _refuse(status: int, detail: str) -> JsonResponse:
-    return JsonResponse({"detail": detail}, status=status)
+def _refuse(status: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
 def _declared_length(request: HttpRequest) -> int | None:
@@ -68,23 +69,24 @@ def request_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             limit = max_body()
             length = _declared_length(request)
             if length is None:
-                return _refuse(400, "Content-Length: not a number")
+                return _refuse(400, "Content-Length: not a number", "bad_length")
             if length > limit:
-                return _refuse(413, f"body: {length} bytes is more than this API accepts ({limit} bytes)")
+                return _refuse(413, f"body: {length} bytes is more than this API accepts ({limit} bytes)", "too_large")
             user = getattr(request, "user", None)
             if getattr(user, "is_authenticated", False) and check_csrf(request) is not None:
                 return _refuse(
                     403,
                     "CSRF check failed: logged in, send the csrftoken cookie's value in an X-CSRFToken header",
+                    "csrf_failed",
                 )
             body = request.body
             if len(body) > limit:  # a body sent without a truthful Content-Length
-                return _refuse(413, f"body: more than this API accepts ({limit} bytes)")
+                return _refuse(413, f"body: more than this API accepts ({limit} bytes)", "too_large")
             if body:
                 try:
                     strict_loads(body)
                 except ValueError as exc:  # json.JSONDecodeError and the constants above
-                    return _refuse(400, f"body: not valid JSON ({exc})")
+                    return _refuse(400, f"body: not valid JSON ({exc})", "bad_json")
         return view(request, *args, **kwargs)
 
     return guarded

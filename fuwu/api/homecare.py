@@ -90,8 +90,10 @@ class HomeCareStatementOut(s.StatementOut):
 CONFLICT = frozenset({"idempotency_key_reused", "insufficient_subsidy", "monthly_limit", "wrong_state"})
 BAD_REQUEST = frozenset({"bad_idempotency_key"})
 
-# Without a session: 401. On a POST, 403 also answers a failed CSRF check (ninja's {"detail"}).
+# Without a session: 401. On a POST, 403 also answers a failed CSRF check, and 400 and 413 a body that is
+# not strict JSON or too large (fuwu.api.guards).
 UNAUTHORIZED = {401: s.ErrorOut}
+GUARDED = {413: s.ErrorOut}
 
 
 def _refused(exc: HomeCareError) -> Status[dict[str, str]]:
@@ -222,6 +224,7 @@ def list_projects(request: HttpRequest, on: Day | None = None) -> Any:
         403: s.ErrorOut,
         404: s.ErrorOut,
         409: s.HomeCareErrorOut,
+        **GUARDED,
         422: s.HomeCareErrorOut,
     },
 )
@@ -312,10 +315,12 @@ def get_order(request: HttpRequest, order_id: Id) -> Any:
     "/orders/{order_id}/cancel",
     response={
         200: HomeCareOrderOut,
+        400: s.HomeCareErrorOut,
         **UNAUTHORIZED,
         403: s.ErrorOut,
         404: s.ErrorOut,
         409: s.HomeCareErrorOut,
+        **GUARDED,
         422: s.HomeCareErrorOut,
     },
 )

@@ -31,7 +31,9 @@ def _json(response: Any, status: int) -> Any:
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_json_nan_and_infinity_are_400(client: Client, mini_version: StandardVersion, constant: str) -> None:
     body = '{"facts": {"income": %s}}' % constant  # noqa: UP031 - JSON text, not a format
-    detail = _json(client.post(ELIGIBILITY, body, content_type="application/json"), 400)["detail"]
+    answer = _json(client.post(ELIGIBILITY, body, content_type="application/json"), 400)
+    detail = answer["detail"]
+    assert answer["code"] == "bad_json"
     assert detail.startswith("body: not valid JSON")
     assert constant.lstrip("-") in detail
 
@@ -45,7 +47,9 @@ def test_a_fact_given_as_the_string_nan_is_422(client: Client, mini_version: Sta
 
 def test_a_body_over_the_cap_is_413_before_it_is_read(client: Client, mini_version: StandardVersion) -> None:
     big = json.dumps({"facts": {"sex": "x" * 3_000_000}})
-    detail = _json(client.post(ELIGIBILITY, big, content_type="application/json"), 413)["detail"]
+    answer = _json(client.post(ELIGIBILITY, big, content_type="application/json"), 413)
+    detail = answer["detail"]
+    assert answer["code"] == "too_large"
     assert detail.startswith("body: ")
     assert "65536" in detail
 
@@ -62,8 +66,9 @@ def test_a_logged_in_post_needs_the_csrf_token(mini_version: StandardVersion) ->
     client = Client(enforce_csrf_checks=True)
     client.force_login(officer)
     body = json.dumps({"person_id": person.pk})
-    detail = _json(client.post(ELIGIBILITY, body, content_type="text/plain"), 403)["detail"]
-    assert detail.startswith("CSRF check failed")
+    refused = _json(client.post(ELIGIBILITY, body, content_type="text/plain"), 403)
+    assert refused["detail"].startswith("CSRF check failed")
+    assert refused["code"] == "csrf_failed"
     _json(client.post(ELIGIBILITY, body, content_type="application/json"), 403)
     assert not AuditLog.objects.filter(object_type="residents.person").exists()
     token = _get_new_csrf_string()
