@@ -7,7 +7,8 @@ tokens, so it reuses the Django session (the ``sessionid`` cookie) and, on every
 Errors: ``{"detail": ...}`` as in the rest of the API; a refusal by the home-care services adds a stable
 ``code`` (``detail`` is then the Chinese message for the person: what is wrong and what to do). Statuses:
 
-* 400 — the ``Idempotency-Key`` header is missing or too long;
+* 400 — the ``Idempotency-Key`` header is missing or too long, or the body is not strict JSON (``NaN`` is not);
+* 413 — the body is larger than the API accepts (``FUWU_API_MAX_BODY``, 64 KiB);
 * 404 — the person, order or account does not exist *or* is outside what the caller may see (the same
   answer for both, so the API never confirms that someone exists);
 * 403 — the caller may see the row but not act on it (an auditor booking, a caregiver cancelling);
