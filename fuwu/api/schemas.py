@@ -4,9 +4,8 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
-from pydantic import AwareDatetime
 
-from fuwu.common.params import Day, Id
+from fuwu.common.params import Day, Id, Moment
 
 
 class TextOut(Schema):
@@ -187,8 +186,8 @@ class BookingIn(Schema):
     person_id: Id
     item: str
     # With a UTC offset: a booking names a moment, never a wall-clock time in an unstated zone.
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: Moment
+    window_end: Moment
 
 
 class CancelIn(Schema):

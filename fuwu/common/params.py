@@ -8,7 +8,8 @@ arithmetic done on them (the day after, the next month, a window either side) st
 
 * ``parse_id``, ``parse_day``, ``parse_month``: a raw string → a value, or ``ParamError``;
 * ``DayField``, ``MonthField``: the same for Django forms;
-* ``Id``, ``Offset``, ``Day``, ``Month``: the same as types for django-ninja (pydantic) parameters and bodies.
+* ``Id``, ``Offset``, ``Day``, ``Moment``, ``Month``: the same as types for django-ninja (pydantic) parameters
+  and bodies (``Moment``: a date and time with its UTC offset, on a day within range).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Annotated, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 # Every day a page or the API accepts: the oldest birth dates in a registry to well past any plan.
 EARLIEST_DAY = dt.date(1900, 1, 1)
@@ -147,6 +148,12 @@ def _day(value: dt.date) -> dt.date:
         raise ValueError(exc.message) from exc
 
 
+def _moment(value: dt.datetime) -> dt.datetime:
+    # The date as written (before any conversion, which could itself overflow at the ends of the calendar).
+    _day(value.date())
+    return value
+
+
 def _month(value: str) -> str:
     try:
         parse_month(value, field="month")
@@ -158,4 +165,5 @@ def _month(value: str) -> str:
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="A record's id: a whole number from 1.")]
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 Day = Annotated[dt.date, AfterValidator(_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(_moment)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, description="YYYY-MM, e.g. 2026-11"), AfterValidator(_month)]

@@ -54,6 +54,19 @@ def requests(world: World) -> list[tuple[str, str, dict[str, Any]]]:
             ("post", "/proactive/screen/", {"data": {"as_of": v}}),
             ("post", f"/homecare/elders/{elder}/book/", {"data": {"project": "hc-meals", "day": v}}),
         ]
+    for start, end in [
+        ("9999-12-31T23:00:00-12:00", "9999-12-31T23:30:00-12:00"),
+        ("0001-01-01T00:30:00+14:00", "0001-01-01T01:00:00+14:00"),
+        ("2026-12-01T08:00:00+08:00", "9999-12-31T23:30:00-12:00"),
+    ]:
+        body = {"person_id": elder, "item": "hc-meals", "window_start": start, "window_end": end}
+        out.append(
+            (
+                "post",
+                "/api/v1/homecare/orders",
+                {"data": json.dumps(body), "content_type": "application/json", "headers": {"Idempotency-Key": start}},
+            )
+        )
     for v in MONTHS:
         out += [
             ("get", f"/api/v1/homecare/accounts/{elder}/statement?month={v}", {}),
