@@ -281,3 +281,12 @@ LOGGING = {
     # py4j (Spark) logs its shutdown at INFO after logging has closed; keep it to warnings.
     "loggers": {"axes": {"level": "WARNING"}, "py4j": {"level": "WARNING"}},
 }
+
+# Request bodies (issue 9): a form post carries at most 1 MiB besides its files (uploads have their own limits);
+# a JSON body to the API at most 64 KiB (fuwu.api.guards answers 413 with a message before reading more).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+FUWU_API_MAX_BODY = env.int("FUWU_API_MAX_BODY", default=64 * 1024)
+# Checks of a registered person's eligibility (fuwu.eligibility.people): at most this many per person and per
+# user in a rolling hour; past that, refused (429), audited and logged as a possible sweep.
+FUWU_PERSON_CHECKS_PER_HOUR = env.int("FUWU_PERSON_CHECKS_PER_HOUR", default=5)
+FUWU_USER_PERSON_CHECKS_PER_HOUR = env.int("FUWU_USER_PERSON_CHECKS_PER_HOUR", default=60)

@@ -10,13 +10,15 @@ from ninja import NinjaAPI, Query, Schema, Status, Swagger
 from ninja.errors import HttpError
 
 from fuwu.api import schemas as s
+from fuwu.api.guards import StrictParser, request_guard
 from fuwu.api.homecare import router as homecare_router
 from fuwu.areas import selectors as area_selectors
 from fuwu.areas.models import Area
+from fuwu.common.params import Id
 from fuwu.eligibility.explain import explain
 from fuwu.eligibility.facts import BASE_FACTS, DERIVED_FACTS
 from fuwu.eligibility.inputs import FactError, coerce_all
-from fuwu.eligibility.people import registered_person_facts
+from fuwu.eligibility.people import CheckRefused, person_eligibility_check
 from fuwu.eligibility.selectors import rules_in_force
 from fuwu.eligibility.vocabulary import fact_as_dict
 from fuwu.eligibility.wording import result_words
@@ -35,7 +37,10 @@ api = NinjaAPI(
     # Served from our own static files (ninja is an installed app); no validator badge from swagger.io either,
     # so the page works on a network without the internet.
     docs=Swagger(settings={"validatorUrl": None}),
+    parser=StrictParser(),
 )
+# Before any parsing: the body's size, strict JSON, and CSRF for a caller with a session (fuwu.api.guards).
+api.add_decorator(request_guard, mode="view")
 api.add_router("/homecare", homecare_router)
 
 
@@ -88,7 +93,7 @@ def list_standards(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @api.get("/standards/{key}", response={200: s.StandardDetailOut, 404: s.ErrorOut}, tags=["standards"])
-def get_standard(request: HttpRequest, key: str, version: int | None = None) -> Any:
+def get_standard(request: HttpRequest, key: str, version: Id | None = None) -> Any:
     """One standard with its clause tree (flattened, in document order), items, indicators and parameters."""
     try:
         v = selectors.standard_version(key=key, number=version)
@@ -212,41 +217,61 @@ def list_facts(request: HttpRequest) -> list[dict[str, Any]]:
     return [fact_as_dict(f) for f in (*BASE_FACTS, *DERIVED_FACTS)]
 
 
-@api.post("/eligibility", response={200: s.EligibilityOut, 404: s.ErrorOut, 422: s.ErrorOut}, tags=["eligibility"])
+@api.post(
+    "/eligibility",
+    response={
+        200: s.EligibilityOut,
+        400: s.ErrorOut,  # a body that is not strict JSON (fuwu.api.guards)
+        403: s.ErrorOut,  # logged in without the CSRF token
+        404: s.ErrorOut,
+        413: s.ErrorOut,  # a body over the API's size cap
+        422: s.ErrorOut,
+        429: s.ErrorOut,
+    },
+    tags=["eligibility"],
+)
 def eligibility(request: HttpRequest, body: s.EligibilityIn) -> Any:
     """Every item's answer for one person: eligible, not eligible or unknown, with the level and the reasons.
 
     Give the person's ``facts`` (any omitted fact is unknown; household facts such as
     ``household_size`` may be given directly), or — logged in as staff — a registered
-    ``person_id``, whose facts and household come from the registry (the look-up is audited).
-    ``as_of`` defaults to today in Asia/Shanghai.
+    ``person_id``, whose facts and household come from the registry (the look-up is audited, and limited:
+    429 past a few checks of one person an hour). ``as_of`` defaults to today in Asia/Shanghai; for a
+    registered person, only a user who may see their birth date (an officer of their area) may ask about
+    another day, and for anyone else the answers use the birth year alone (a criterion that turns on the
+    month and day is unknown, ``birth_date`` missing). Logged in, a POST needs the CSRF token.
     """
-    household = None
-    if body.person_id is not None:
-        if body.facts:
-            return Status(422, {"detail": "give either facts or person_id, not both"})
-        try:
-            facts, household = registered_person_facts(user=request.user, person_id=body.person_id)
-        except Person.DoesNotExist:
-            # The same answer whether the person does not exist or is outside the caller's area.
-            return Status(404, {"detail": f"person_id: no resident {body.person_id} within your access"})
-    else:
-        try:
-            facts = coerce_all(body.facts or {})
-        except FactError as exc:
-            return Status(422, {"detail": str(exc)})
-    as_of = body.as_of or timezone.localdate()
+    if body.person_id is not None and body.facts:
+        return Status(422, {"detail": "give either facts or person_id, not both"})
     rules = rules_in_force()
     if body.items:
         unknown = sorted(set(body.items) - {r.item for r in rules})
         if unknown:
             return Status(422, {"detail": f"items: no rule in force for {', '.join(unknown)}"})
         rules = [r for r in rules if r.item in set(body.items)]
+    if body.person_id is not None:
+        try:
+            answer = person_eligibility_check(
+                user=request.user, person_id=body.person_id, rules=rules, as_of=body.as_of
+            )
+        except Person.DoesNotExist:
+            # The same answer whether the person does not exist or is outside the caller's area.
+            return Status(404, {"detail": f"person_id: no resident {body.person_id} within your access"})
+        except CheckRefused as exc:
+            return Status(exc.status, {"detail": str(exc)})
+        as_of, explained = answer.as_of, answer.results
+    else:
+        try:
+            facts = coerce_all(body.facts or {})
+        except FactError as exc:
+            return Status(422, {"detail": str(exc)})
+        as_of = body.as_of or timezone.localdate()
+        explained = explain(facts, rules=rules, as_of=as_of)
     by_item = {r.item: r for r in rules}
     names = selectors.item_names(keys=[*by_item, *(r.national_item for r in rules if r.national_item)])
     titles = {v.standard.key: _t(v, "title") for v in selectors.versions_in_force()}
     results = []
-    for r in explain(facts, rules=rules, as_of=as_of, household=household):
+    for r in explained:
         rule = by_item[r.item]
         national = rule.national_item
         words = result_words(

@@ -7,7 +7,8 @@ tokens, so it reuses the Django session (the ``sessionid`` cookie) and, on every
 Errors: ``{"detail": ...}`` as in the rest of the API; a refusal by the home-care services adds a stable
 ``code`` (``detail`` is then the Chinese message for the person: what is wrong and what to do). Statuses:
 
-* 400 — the ``Idempotency-Key`` header is missing or too long;
+* 400 — the ``Idempotency-Key`` header is missing or too long, or the body is not strict JSON (``NaN`` is not);
+* 413 — the body is larger than the API accepts (``FUWU_API_MAX_BODY``, 64 KiB);
 * 404 — the person, order or account does not exist *or* is outside what the caller may see (the same
   answer for both, so the API never confirms that someone exists);
 * 403 — the caller may see the row but not act on it (an auditor booking, a caregiver cancelling);
@@ -29,7 +30,6 @@ is shown only to the elder's family (``FamilyLink``); auditors see elders' names
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,6 +45,7 @@ from ninja.security import django_auth
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.api import schemas as s
+from fuwu.common.params import Day, Id, Offset, ParamError, parse_month
 from fuwu.homecare import selectors, services, standard, visits
 from fuwu.homecare.models import EntitlementAccount, Order, OrderStatus
 from fuwu.homecare.services import HomeCareError
@@ -89,10 +90,11 @@ class HomeCareStatementOut(s.StatementOut):
 # A refusal's status by its code; any other code is 422 (the request cannot be met as asked).
 CONFLICT = frozenset({"idempotency_key_reused", "insufficient_subsidy", "monthly_limit", "wrong_state"})
 BAD_REQUEST = frozenset({"bad_idempotency_key"})
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
-# Without a session: 401. On a POST, 403 also answers a failed CSRF check (ninja's {"detail"}).
+# Without a session: 401. On a POST, 403 also answers a failed CSRF check, and 400 and 413 a body that is
+# not strict JSON or too large (fuwu.api.guards).
 UNAUTHORIZED = {401: s.ErrorOut}
+GUARDED = {413: s.ErrorOut}
 
 
 def _refused(exc: HomeCareError) -> Status[dict[str, str]]:
@@ -187,7 +189,7 @@ def _visible_person(user: Any, person_id: int) -> Person:
 
 
 @router.get("/projects", response={200: list[s.ProjectOut], 404: s.ErrorOut}, auth=None)
-def list_projects(request: HttpRequest, on: dt.date | None = None) -> Any:
+def list_projects(request: HttpRequest, on: Day | None = None) -> Any:
     """The home-care standard's bookable projects on ``on`` (default today): subsidised projects and packages.
 
     Prices are yuan as decimal strings; ``monthly_limit`` is at most how many a month (null: no limit);
@@ -223,6 +225,7 @@ def list_projects(request: HttpRequest, on: dt.date | None = None) -> Any:
         403: s.ErrorOut,
         404: s.ErrorOut,
         409: s.HomeCareErrorOut,
+        **GUARDED,
         422: s.HomeCareErrorOut,
     },
 )
@@ -272,9 +275,9 @@ def book(
 
 class OrderFilter(Schema):
     status: OrderStatus | None = None
-    person_id: int | None = None
+    person_id: Id | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 @router.get("/orders", response={200: HomeCareOrderPageOut, **UNAUTHORIZED})
@@ -300,7 +303,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilter]) -> Any:
 
 
 @router.get("/orders/{order_id}", response={200: HomeCareOrderOut, **UNAUTHORIZED, 404: s.ErrorOut})
-def get_order(request: HttpRequest, order_id: int) -> Any:
+def get_order(request: HttpRequest, order_id: Id) -> Any:
     """One order, if the caller may see it (404 otherwise, whether or not it exists)."""
     try:
         order = selectors.order_for_user(user=request.user, pk=order_id)
@@ -313,14 +316,16 @@ def get_order(request: HttpRequest, order_id: int) -> Any:
     "/orders/{order_id}/cancel",
     response={
         200: HomeCareOrderOut,
+        400: s.HomeCareErrorOut,
         **UNAUTHORIZED,
         403: s.ErrorOut,
         404: s.ErrorOut,
         409: s.HomeCareErrorOut,
+        **GUARDED,
         422: s.HomeCareErrorOut,
     },
 )
-def cancel_order(request: HttpRequest, order_id: int, body: s.CancelIn) -> Any:
+def cancel_order(request: HttpRequest, order_id: Id, body: s.CancelIn) -> Any:
     """Cancel a requested, accepted or scheduled order, with the reason; the held subsidy is released.
 
     The elder's family, their officer or the provider may cancel (session login and CSRF token required).
@@ -343,7 +348,7 @@ def cancel_order(request: HttpRequest, order_id: int, body: s.CancelIn) -> Any:
     "/accounts/{person_id}/statement",
     response={200: HomeCareStatementOut, **UNAUTHORIZED, 404: s.ErrorOut, 422: s.HomeCareErrorOut},
 )
-def statement(request: HttpRequest, person_id: int, month: str | None = None) -> Any:
+def statement(request: HttpRequest, person_id: Id, month: str | None = None) -> Any:
     """An elder's month (``month=YYYY-MM``, default this month): allowance, held, spent, left, and every order.
 
     A line's ``subsidy`` and ``self_pay`` count once the visit is confirmed and its worth is known (0 before,
@@ -354,10 +359,10 @@ def statement(request: HttpRequest, person_id: int, month: str | None = None) ->
     if month is None:
         first = timezone.localdate().replace(day=1)
     else:
-        match = MONTH.match(month)
-        if match is None:
-            return Status(422, {"detail": f"month: {month!r} is not YYYY-MM", "code": "bad_month"})
-        first = dt.date(int(match[1]), int(match[2]), 1)
+        try:
+            first = parse_month(month)
+        except ParamError as exc:
+            return Status(422, {"detail": str(exc), "code": "bad_month"})
     try:
         account = selectors.accounts_for_user(user=request.user).get(person_id=person_id)
     except EntitlementAccount.DoesNotExist:

@@ -4,7 +4,9 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import Field
+
+from fuwu.common.params import Day, Id, Moment
 
 
 class TextOut(Schema):
@@ -119,9 +121,9 @@ class FactOut(Schema):
 
 
 class EligibilityIn(Schema):
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     facts: dict[str, Any] | None = None
-    person_id: int | None = None
+    person_id: Id | None = None
     items: list[str] | None = None
 
 
@@ -183,11 +185,11 @@ class ProjectOut(Schema):
 
 
 class BookingIn(Schema):
-    person_id: int
+    person_id: Id
     item: str
     # With a UTC offset: a booking names a moment, never a wall-clock time in an unstated zone.
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: Moment
+    window_end: Moment
 
 
 class CancelIn(Schema):

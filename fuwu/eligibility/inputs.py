@@ -39,6 +39,8 @@ def coerce(name: str, raw: Any) -> Value:
             value = Decimal(str(raw))
         except InvalidOperation as exc:
             raise FactError(name, "must be a number") from exc
+        if not value.is_finite():
+            raise FactError(name, "must be a finite number")
         if value < 0:
             raise FactError(name, "cannot be negative")
         return value

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuwu.accounts.permissions import can_screen_registry
+from fuwu.common.params import DayField
 from fuwu.common.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from fuwu.eligibility import proactive
 from fuwu.eligibility.models import OutreachStatus, RunStatus, ScreeningRun
@@ -72,7 +73,7 @@ def overview(request: HttpRequest, run_id: int | None = None) -> HttpResponse:
 
 
 class RegistryScreenForm(forms.Form):
-    as_of = forms.DateField(
+    as_of = DayField(
         label=gettext_lazy("筛查日期"),
         help_text=gettext_lazy("按这一天的年龄和正在执行的标准判断是否符合条件。"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

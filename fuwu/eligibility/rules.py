@@ -91,15 +91,61 @@ class Expression:
     facts: frozenset[str]
 
 
+# How deeply a rule may nest: far beyond any real rule, far below what the parser's and the evaluators'
+# recursion can take (a rule nested 3,000 parentheses deep crashed the validator).
+MAX_PARENTHESES = 24
+MAX_TREE_DEPTH = 256
+
+
+def parenthesis_depth(source: str) -> int:
+    """The deepest nesting of parentheses in ``source``, outside quoted strings."""
+    depth = deepest = 0
+    quote = ""
+    for char in source:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
+def tree_depth(tree: exp.Expression) -> int:
+    """The depth of a parsed expression, counted without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.iter_expressions())
+    return deepest
+
+
+def _too_deep(what: str) -> str:
+    return f"{what}; split the rule into named criteria or simplify it"
+
+
 def parse(source: str, *, parameters: ParameterTable) -> Expression:
     """Parse and check one expression; raise RuleError naming the offending token."""
+    nesting = parenthesis_depth(source)
+    if nesting > MAX_PARENTHESES:
+        raise RuleError(_too_deep(f"parentheses nested {nesting} deep; at most {MAX_PARENTHESES}"), source[:60])
     try:
         statements = sqlglot.parse(source)
     except (ParseError, sqlglot.errors.TokenError) as exc:
         raise RuleError(f"not a valid expression: {exc}".splitlines()[0], source) from exc
+    except RecursionError as exc:  # e.g. NOT NOT NOT … thousands deep, without a parenthesis
+        raise RuleError(_too_deep("the expression is nested too deeply to read"), source[:60]) from exc
     if len(statements) != 1 or statements[0] is None:
         raise RuleError("exactly one expression is allowed, without ';'", source)
     tree = cast(exp.Expression, statements[0])
+    depth = tree_depth(tree)
+    if depth > MAX_TREE_DEPTH:
+        raise RuleError(_too_deep(f"the expression is {depth} levels deep; at most {MAX_TREE_DEPTH}"), source[:60])
     facts: set[str] = set()
     for node in tree.walk():
         if not isinstance(node, ALLOWED_NODES):

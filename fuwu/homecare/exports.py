@@ -32,20 +32,22 @@ def settlement_xlsx(report: SettlementReport) -> bytes:
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # noqa: S101 - a new workbook always has one sheet
     rows: list[list[Any]] = [[r.day, r.elder, r.project, r.price, r.deduction, r.reason] for r in report.rows]
-    rows.append(["合计", f"{len(report.rows)}条", "", settlement.gross, settlement.deductions, ""])
+    rows.append(["合计", f"{len(report.rows)}条", "", report.gross, report.deductions, ""])
     fill(sheet, "结算明细", HEADER, rows)
     summary: list[tuple[str, Any, str]] = [
         ("居家养老上门服务月度结算单", None, ""),
         ("服务机构", settlement.provider.name, ""),
         ("结算月份", f"{settlement.month:%Y-%m}", ""),
         ("状态", str(settlement.get_status_display()), ""),
-        ("服务人次", settlement.visits, "0"),
+        ("服务人次", report.visits, "0"),
         ("其中暂缓结算、待核查（次）", report.held, "0"),
-        ("结算总额（元）", settlement.gross, MONEY),
-        ("扣减合计（元）", settlement.deductions, MONEY),
-        ("应付净额（元）", settlement.net, MONEY),
+        ("结算总额（元）", report.gross, MONEY),
+        ("扣减合计（元）", report.deductions, MONEY),
+        ("应付净额（元）", report.net, MONEY),
         ("个性化套餐自费收入（元，不在补贴结算内）", report.self_paid, MONEY),
     ]
+    if report.partial:
+        summary.append((f"仅含本辖区老人的服务；其他辖区的 {report.hidden} 条未列出，不在以上合计内", None, ""))
     top = len(summary) + 1  # a blank row between the header block and the table
     sheet.insert_rows(1, top)
     for i, (label, value, number_format) in enumerate(summary, start=1):

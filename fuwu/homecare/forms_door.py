@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fuwu.common.params import DayField
 from fuwu.homecare.door import Position
 from fuwu.homecare.models import OrderKind
 from fuwu.homecare.services import HomeCareError
@@ -87,9 +88,7 @@ class BookForm(DoorForm):
         widget=forms.RadioSelect,
         help_text=gettext_lazy("补贴项目的费用从老人每月的补贴额度中扣除；套餐由老人自费。"),
     )
-    day = forms.DateField(
-        label=gettext_lazy("服务日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    day = DayField(label=gettext_lazy("服务日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     start = forms.TimeField(
         label=gettext_lazy("最早几点可以上门"),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -305,8 +304,6 @@ class NoShowForm(DoorForm):
 
 
 class DayForm(DoorForm):
-    day = forms.DateField(
-        label=gettext_lazy("查看哪一天"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    day = DayField(label=gettext_lazy("查看哪一天"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     id_prefix = "route"

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fuwu.common.params import DayField
 from fuwu.eligibility.models import ScreeningRun
 from fuwu.homecare.models import ComplaintStatus, LocationSource
 
@@ -22,7 +23,7 @@ class DeclineForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    day = forms.DateField(
+    day = DayField(
         label=_("日期"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
@@ -30,7 +31,7 @@ class DayForm(forms.Form):
 
 class AbsenceForm(forms.Form):
     caregiver = forms.IntegerField(widget=forms.HiddenInput)
-    day = forms.DateField(widget=forms.HiddenInput)
+    day = DayField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("请假原因"), max_length=200)
 
 

@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.db.models import Q
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
-from fuwu.homecare.models import FamilyLink, Order, Provider
+from fuwu.homecare.models import FamilyLink, Order, OrderStatus, Provider
 from fuwu.residents.models import Person
 from fuwu.residents.permissions import in_officer_area
 
@@ -53,3 +56,32 @@ def can_open_accounts(user: Any) -> bool:
 def can_supervise(user: Any) -> bool:
     """Officers (their area) and auditors (everywhere, read-only) see supervision and settlement."""
     return has_role(user, {Role.DEPARTMENT_OFFICER, Role.AUDITOR})
+
+
+# The registry's contact grant (``fuwu.residents.permissions.register_contact_grant``) home care holds.
+VISIT_DAY_GRANT = "homecare.visit_day"
+# A visit still to make, under way, or just made (the code not yet read): the caregiver may need to call.
+_AT_THE_DOOR = (OrderStatus.SCHEDULED, OrderStatus.IN_SERVICE, OrderStatus.COMPLETED)
+
+
+def caregiver_on_visit_day(user: Any, person: Any) -> bool:
+    """A caregiver planned on a visit to ``person`` today (leading it or as the second caregiver).
+
+    Vouches for them to see the elder's phone and emergency contact (in full, each view audited), that day only.
+    """
+    if not has_role(user, {Role.CAREGIVER}):
+        return False
+    from fuwu.homecare.services import local_now  # services imports this module
+
+    start = local_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + dt.timedelta(days=1)
+    return (
+        Order.objects.filter(
+            account__person_id=person.pk,
+            status__in=_AT_THE_DOOR,
+            planned_start__gte=start,
+            planned_start__lt=end,
+        )
+        .filter(Q(caregiver__user=user) | Q(partners__caregiver__user=user))
+        .exists()
+    )

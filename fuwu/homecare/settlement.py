@@ -110,6 +110,36 @@ def may_read_settlement(user: Any, provider: Provider) -> bool:
     return has_role(user, SETTLEMENT_READERS) or may_settle(user, provider) or permissions.manages(user, provider)
 
 
+def line_prefix(user: Any, provider: Provider) -> str | None:
+    """The area a user's view of the provider's settlement is cut to; ``None`` for all of it.
+
+    A settlement spans every area the provider serves. Supervisors (auditors, the standards office) and the
+    provider's own administrators see all of it; an officer sees the lines of elders whose hukou is in their
+    own area, and the totals of those lines, never another county's elders.
+    """
+    if user is None or has_role(user, SETTLEMENT_READERS) or permissions.manages(user, provider):
+        return None
+    return officer_prefix(user) or "-"  # "-" matches no area code: nothing to see
+
+
+def _outside(prefix: str | None, areas: list[str]) -> int:
+    return 0 if prefix is None else sum(1 for area in areas if not area.startswith(prefix))
+
+
+def _require_every_line(actor: Any, provider: Provider, areas: list[str]) -> None:
+    """Generating or confirming a settlement needs authority over the area of every one of its lines."""
+    outside = _outside(officer_prefix(actor) or "-", areas)
+    if outside:
+        raise HomeCareError(
+            _(
+                "%(provider)s 的结算单中有 %(n)s 次服务的老人户籍不在您的辖区，您只能查看本辖区的部分；"
+                "生成和确认结算单须由辖区覆盖全部服务对象的经办人员（如市级民政部门）办理。"
+            )
+            % {"provider": provider.name, "n": outside},
+            code="outside_area",
+        )
+
+
 def sees_reconciliation(user: Any) -> bool:
     """The city-wide check is for supervisors, not for providers."""
     return has_role(user, SETTLEMENT_READERS) or officer_prefix(user) is not None
@@ -215,8 +245,10 @@ def settlement_generate(
             code="settlement_confirmed",
         )
     before = None if created else _state(settlement)
-    settlement.lines.all().delete()
     planned = _planned_lines(provider, first)
+    stored = list(settlement.lines.values_list("order__account__person__hukou_area", flat=True))
+    _require_every_line(actor, provider, [line.order.account.person.hukou_area for line in planned] + stored)
+    settlement.lines.all().delete()
     SettlementLine.objects.bulk_create(
         SettlementLine(
             settlement=settlement,
@@ -253,6 +285,11 @@ def settlement_confirm(*, actor: Any, settlement: Settlement, now: dt.datetime |
         raise PermissionDenied("only an officer of an area the provider serves may confirm its settlement")
     if settlement.status != SettlementStatus.DRAFT:
         raise HomeCareError(_("这份结算单已经确认过了。"), code="settlement_confirmed")
+    _require_every_line(
+        actor,
+        settlement.provider,
+        list(settlement.lines.values_list("order__account__person__hukou_area", flat=True)),
+    )
     now = now or local_now()
     if now.date() < next_month(settlement.month):
         raise HomeCareError(
@@ -312,17 +349,37 @@ class StatementRow:
 
 @dataclass(frozen=True)
 class SettlementReport:
-    """One settlement as printed: its lines with the elders' names masked, and the self-paid packages."""
+    """One settlement as one reader may see it: the lines (names masked) and their totals, the self-paid packages.
+
+    For an officer whose area covers only some of the provider's elders, the lines, totals and packages are
+    those of the officer's area, and ``hidden`` counts the lines left out (``line_prefix``).
+    """
 
     settlement: Settlement
     rows: list[StatementRow]
     self_paid: Decimal  # packages the elders paid the provider for, outside the subsidy
     self_paid_orders: int
     held: int = 0  # lines whose visit waits for the officer's review (the settlement cannot be confirmed)
+    visits: int = 0
+    gross: Decimal = ZERO
+    deductions: Decimal = ZERO
+    hidden: int = 0  # lines of elders outside the reader's area, not shown and not in the totals
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.deductions
+
+    @property
+    def partial(self) -> bool:
+        return self.hidden > 0
 
 
-def settlement_report(settlement: Settlement) -> SettlementReport:
-    lines = list(settlement.lines.select_related("order__account__person").order_by("order__window_start", "order"))
+def settlement_report(settlement: Settlement, *, user: Any = None) -> SettlementReport:
+    """The settlement as ``user`` may see it (``line_prefix``); without a user, all of it (commands, tests)."""
+    prefix = line_prefix(user, settlement.provider)
+    every = settlement.lines.select_related("order__account__person").order_by("order__window_start", "order")
+    lines = [line for line in every if prefix is None or line.order.account.person.hukou_area.startswith(prefix)]
+    hidden = settlement.lines.count() - len(lines)
     names = project_names(on=settlement.month, keys=[line.item for line in lines])
     rows = [
         StatementRow(
@@ -343,10 +400,23 @@ def settlement_report(settlement: Settlement) -> SettlementReport:
         status__in=DONE,
         confirmed_at__isnull=False,
     )
+    if prefix is not None:
+        packages = packages.filter(account__person__hukou_area__startswith=prefix)
     # What the elders paid for them: the price, less what the visit rules took off (visits.spent_parts).
     total = sum((visits.spent_parts(o)[1] for o in packages), ZERO)
     held = sum(1 for line in lines if line.order.review == ReviewStatus.PENDING and not line.order.subsidy_refunded)
-    return SettlementReport(settlement, rows, fen(total), packages.count(), held)
+    return SettlementReport(
+        settlement,
+        rows,
+        fen(total),
+        packages.count(),
+        held,
+        # The whole settlement's totals are its own (as generated); a part's are its lines'.
+        visits=settlement.visits if prefix is None else sum(1 for line in lines if line.order.status in DONE),
+        gross=fen(settlement.gross if prefix is None else sum((line.price for line in lines), ZERO)),
+        deductions=fen(settlement.deductions if prefix is None else sum((line.deduction for line in lines), ZERO)),
+        hidden=hidden,
+    )
 
 
 # --- reconciliation -------------------------------------------------------------------------------
@@ -387,6 +457,7 @@ class ProviderReconciliation:
     settled_net: Decimal
     ledger: LedgerShare
     orders: list[OrderAmount] = field(default_factory=list)
+    hidden_orders: int = 0  # orders behind a difference that the reader may not see (another area's elders)
 
     @property
     def difference(self) -> Decimal:
@@ -399,7 +470,7 @@ class ProviderReconciliation:
 
     @property
     def ok(self) -> bool:
-        return self.difference == 0 and not self.orders and not self.ledger_difference
+        return self.difference == 0 and not self.orders and not self.hidden_orders and not self.ledger_difference
 
 
 @dataclass(frozen=True)

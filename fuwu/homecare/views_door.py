@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -58,6 +59,8 @@ from fuwu.homecare.models import (
 )
 from fuwu.homecare.services import CANCELLABLE, HomeCareError
 from fuwu.residents.models import Person
+from fuwu.residents.selectors import Contact
+from fuwu.residents.services import person_contact_reveal
 from fuwu.standards.models import ServiceItem
 from fuwu.standards.selectors import item_in_force, item_names
 
@@ -471,6 +474,14 @@ def _radius(on: dt.date) -> int | None:
         return None
 
 
+def _contact_on_the_day(request: HttpRequest, visit: Order) -> Contact | None:
+    """The elder's phone and emergency contact in full, for a caregiver of the visit on its day; audited."""
+    person = visit.account.person
+    if not permissions.caregiver_on_visit_day(request.user, person):
+        return None
+    return person_contact_reveal(person=person, actor=request.user, grant=permissions.VISIT_DAY_GRANT)
+
+
 def _visit_page(
     request: HttpRequest, visit: Order, *, failed: tuple[str, DoorForm] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -500,9 +511,7 @@ def _visit_page(
         "lead": lead,
         "me_partner": mine,
         "person": visit.account.person,
-        # The elder's phone and emergency contact, for the caregivers on the visit day, come with the
-        # registry's contact fields (issue 8, another change): see docs/homecare.md, "Known limits".
-        "contact": None,
+        "contact": _contact_on_the_day(request, visit),
         "project": _names([visit.item]).get(visit.item, visit.item),
         "item": _item(visit.item),
         "radius": _radius(_today()),
@@ -556,10 +565,22 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _caregiver_action(
-    request: HttpRequest, pk: int, form_class: type[F], name: str, act: Callable[[Order, F], str]
+    request: HttpRequest,
+    pk: int,
+    form_class: type[F],
+    name: str,
+    act: Callable[[Order, F], str],
+    *,
+    lead_only: bool = True,
 ) -> HttpResponse:
-    """Parse ``form_class``, call the one service ``act`` calls, and go back to the visit page."""
+    """Parse ``form_class``, call the one service ``act`` calls, and go back to the visit page.
+
+    Who may act is asked first, before the form (an upload included) is read: everything but the check-in is
+    for the caregiver leading the visit; a second caregiver only checks in.
+    """
     found = _visit_or_404(request, pk)
+    if lead_only and not permissions.is_assigned_caregiver(request.user, found):
+        raise PermissionDenied
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -596,7 +617,7 @@ def visit_check_in(request: HttpRequest, pk: int) -> HttpResponse:
         started = _("已签到，开始服务。") if done.started_at else _("已签到。两人服务从搭档也签到时开始计时。")
         return started + _where(done.checkin_distance_m, done.checkin_flagged or done.checkin_typed)
 
-    return _caregiver_action(request, pk, CheckInForm, "checkin_form", act)
+    return _caregiver_action(request, pk, CheckInForm, "checkin_form", act, lead_only=False)
 
 
 @login_required

@@ -308,9 +308,12 @@ def plan_day(request: HttpRequest) -> HttpResponse:
             )
         return _to("homecare:plan_day", provider=provider.pk, day=day.isoformat())
 
+    status = 200
     if "day" in request.GET:
         form = DayForm(request.GET, initial={"day": today})
-        day = form.cleaned_data["day"] if form.is_valid() else today
+        valid = form.is_valid()
+        day = form.cleaned_data["day"] if valid else today
+        status = 200 if valid else 400
     else:
         # Open on the first day from today with orders to plan or visits planned, not on an empty today.
         day = selectors.plan_work_day(user=request.user, provider=provider, today=today)
@@ -352,6 +355,7 @@ def plan_day(request: HttpRequest) -> HttpResponse:
             "run": latest,
             "excluded": _excluded(latest, names),
         },
+        status=status,
     )
 
 
@@ -664,6 +668,9 @@ def complaint_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         complaint = selectors.complaints_for_user(user=request.user).get(pk=pk)
     except Complaint.DoesNotExist as exc:
         raise Http404("no such complaint") from exc
+    # Who may act, before what they sent is read (an auditor sees complaints but resolves none).
+    if not permissions.is_officer_for(request.user, complaint.order.account.person):
+        raise PermissionDenied
     form = ResolveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("投诉 {pk} 未办结：").format(pk=complaint.pk) + errors_text(form))

@@ -7,6 +7,7 @@ user's scope is a 404, the same as one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from fuwu.common.params import MonthField, month_or_none
 from fuwu.homecare import exports, permissions, selectors, settlement, supervision
 from fuwu.homecare.models import Callback, EntitlementAccount, Settlement, SettlementStatus
 from fuwu.homecare.services import HomeCareError, local_now, month_start
@@ -28,26 +30,16 @@ from fuwu.residents.masking import mask_name
 
 
 def parse_month(value: str) -> dt.date | None:
-    """``YYYY-MM`` → the first day of that month, or ``None``."""
-    try:
-        return dt.datetime.strptime(value.strip(), "%Y-%m").date().replace(day=1)  # noqa: DTZ007 - a month, no time
-    except ValueError:
-        return None
+    """``YYYY-MM`` (within ``fuwu.common.params``' range) → the first day of that month, or ``None``."""
+    return month_or_none(value)
 
 
 class MonthForm(forms.Form):
-    month = forms.CharField(
+    month = MonthField(
         label=gettext_lazy("月份"),
-        max_length=7,
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}),
         help_text=gettext_lazy("格式：年-月，例如 2026-11"),
     )
-
-    def clean_month(self) -> dt.date:
-        month = parse_month(self.cleaned_data["month"])
-        if month is None:
-            raise forms.ValidationError(gettext_lazy("请按“年-月”填写月份，例如 2026-11。"))
-        return month
 
 
 class CallbackForm(forms.Form):
@@ -101,10 +93,15 @@ def settlements(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form, month = _chosen_month(request, default=_previous_month(local_now().date()))
     existing = {s.provider_id: s for s in settlement.settlements_for_user(user=request.user).filter(month=month)}
-    rows = [
-        {"provider": p, "settlement": existing.get(p.pk), "may_settle": settlement.may_settle(request.user, p)}
-        for p in providers
-    ]
+    rows = []
+    for p in providers:
+        found = existing.get(p.pk)
+        # An officer sees the totals of their own area's lines only (settlement.line_prefix).
+        totals: Any = found
+        if found is not None and settlement.line_prefix(request.user, p) is not None:
+            totals = settlement.settlement_report(found, user=request.user)
+        may = settlement.may_settle(request.user, p) and not getattr(totals, "partial", False)
+        rows.append({"provider": p, "settlement": found, "totals": totals, "may_settle": may})
     context = {
         "form": form,
         "month": month,
@@ -126,9 +123,20 @@ def _reconciliation(user: Any, month: dt.date, providers: list[Any]) -> dict[str
         .filter(pk__in=[d.account_id for d in result.ledger_differences])
         .values_list("pk", flat=True)
     )
+    # The orders behind a provider's difference, cut to those the user may see (another county's are not named).
+    causes = [o.order_id for p in result.providers for o in p.orders]
+    visible_orders = set(selectors.orders_for_user(user=user).filter(pk__in=causes).values_list("pk", flat=True))
     return {
         "result": result,
-        "providers": [p for p in result.providers if p.provider.pk in mine],
+        "providers": [
+            replace(
+                p,
+                orders=[o for o in p.orders if o.order_id in visible_orders],
+                hidden_orders=sum(1 for o in p.orders if o.order_id not in visible_orders),
+            )
+            for p in result.providers
+            if p.provider.pk in mine
+        ],
         "ledger_differences": [d for d in result.ledger_differences if d.account_id in visible_accounts],
         "hidden": len(result.ledger_differences) - len(visible_accounts),
     }
@@ -193,9 +201,11 @@ def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     found = _settlement_or_404(request, pk)
+    report = settlement.settlement_report(found, user=request.user)
     context = {
-        "report": settlement.settlement_report(found),
-        "may_settle": settlement.may_settle(request.user, found.provider),
+        "report": report,
+        # Generating and confirming need authority over every line (settlement.settlement_confirm).
+        "may_settle": settlement.may_settle(request.user, found.provider) and not report.partial,
         "draft": SettlementStatus.DRAFT,
     }
     return render(request, "homecare/reports/settlement.html", context)
@@ -211,7 +221,7 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 @require_GET
 def settlement_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     found = _settlement_or_404(request, pk)
-    content = exports.settlement_xlsx(settlement.settlement_report(found))
+    content = exports.settlement_xlsx(settlement.settlement_report(found, user=request.user))
     return _download(content, exports.XLSX, f"settlement-{found.provider_id}-{found.month:%Y-%m}.xlsx")
 
 
@@ -219,7 +229,7 @@ def settlement_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def settlement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     found = _settlement_or_404(request, pk)
-    content = exports.settlement_pdf(settlement.settlement_report(found))
+    content = exports.settlement_pdf(settlement.settlement_report(found, user=request.user))
     return _download(content, "application/pdf", f"settlement-{found.provider_id}-{found.month:%Y-%m}.pdf")
 
 
@@ -325,6 +335,9 @@ def callback_record(request: HttpRequest, pk: int) -> HttpResponse:
         callback = supervision.callback_for_user(user=request.user, pk=pk)
     except Callback.DoesNotExist as exc:
         raise Http404("no such callback") from exc
+    # Who may record, before what they sent is read (an auditor sees callbacks but records none).
+    if not permissions.is_officer_for(request.user, callback.order.account.person):
+        raise PermissionDenied
     month = callback.order.account_month.month
     form = CallbackForm(request.POST, prefix=f"cb{callback.pk}")
     if form.is_valid():

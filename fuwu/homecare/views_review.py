@@ -103,6 +103,9 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         order = reviews.reviews_for_user(user=request.user).get(pk=pk)
     except Order.DoesNotExist as exc:
         raise Http404("no such visit waiting for review") from exc
+    # Who may decide, before what they sent is read (an auditor sees held visits but decides none).
+    if not permissions.is_officer_for(request.user, order.account.person):
+        raise PermissionDenied
     form = ReviewForm(request.POST, auto_id=f"r{pk}-%s")
     if form.is_valid():
         try:
