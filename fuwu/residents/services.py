@@ -27,6 +27,7 @@ from django.utils.translation import gettext_noop
 
 from fuwu.common.audit import audit
 from fuwu.common.batches import insert_rows
+from fuwu.common.sheet_guard import COMMAND_LIMITS
 from fuwu.jobs.models import Job
 from fuwu.jobs.services import job_file, job_start
 from fuwu.residents import contacts, crypto
@@ -281,7 +282,8 @@ def persons_import(
     file_level = False
     progress(0, None, gettext_noop("读取文件"))
     try:
-        sheet = read_spreadsheet(data, filename)
+        # A file on the server (the command line) may be bigger than an upload; both are bounded.
+        sheet = read_spreadsheet(data, filename, COMMAND_LIMITS if path is not None else None)
     except SourceError as exc:
         errors.append(RowError(exc.row, exc.column, exc.problem, exc.fix))
         file_level = True
