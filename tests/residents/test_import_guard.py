@@ -20,11 +20,12 @@ from fuwu.jobs.worker import run_queue
 from fuwu.residents.models import Person, PersonImport
 from fuwu.residents.services import persons_import
 from tests.common import hostile_sheets
+from tests.common.formula_cells import HOSTILE, assert_inert_xlsx
 from tests.residents.test_import import GOOD, HEADER, upload, write_csv
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
+HOSTILE_FILES: dict[str, tuple[Callable[[], bytes], str]] = {
     "zip-bomb": (hostile_sheets.zip_bomb, "解压后过大"),
     "xxe": (hostile_sheets.xxe, "文档类型定义"),
     "billion-laughs": (hostile_sheets.billion_laughs, "文档类型定义"),
@@ -37,9 +38,9 @@ def officer_client(make_user: Callable[..., User]) -> Client:
     return client
 
 
-@pytest.mark.parametrize("kind", sorted(HOSTILE))
+@pytest.mark.parametrize("kind", sorted(HOSTILE_FILES))
 def test_a_hostile_workbook_is_refused_on_the_upload_page(make_user: Callable[..., User], kind: str) -> None:
-    make, message = HOSTILE[kind]
+    make, message = HOSTILE_FILES[kind]
     data = make()
     assert len(data) < 1024 * 1024
     client = officer_client(make_user)
@@ -53,10 +54,10 @@ def test_a_hostile_workbook_is_refused_on_the_upload_page(make_user: Callable[..
     assert not Job.objects.exists()
 
 
-@pytest.mark.parametrize("kind", sorted(HOSTILE))
+@pytest.mark.parametrize("kind", sorted(HOSTILE_FILES))
 def test_the_import_itself_refuses_them_too(make_user: Callable[..., User], kind: str) -> None:
     """Whatever reaches the reader without the form (the job, the command line) meets the same guard."""
-    make, message = HOSTILE[kind]
+    make, message = HOSTILE_FILES[kind]
     report = persons_import(
         file=io.BytesIO(make()), filename=f"{kind}.xlsx", actor=make_user(Role.DEPARTMENT_OFFICER), valid_only=True
     )
@@ -118,3 +119,16 @@ def test_a_command_line_file_may_be_bigger_than_an_upload(
     monkeypatch.setattr(sheet_guard, "LIMITS", sheet_guard.Limits(upload_bytes=100))
     report = persons_import(path=write_csv(tmp_path / "ok.csv", GOOD), actor=None, valid_only=False)
     assert report.written, report.errors
+
+
+def test_the_error_report_neutralises_a_header_typed_as_a_formula(
+    make_user: Callable[..., User], tmp_path: Path
+) -> None:
+    client = officer_client(make_user)
+    job = upload(client, write_csv(tmp_path / "f.csv", GOOD, header=[*HEADER, HOSTILE]))
+    run_queue()
+    job.refresh_from_db()
+    record = PersonImport.objects.get()
+    response = client.get(f"/residents/import/{record.pk}/errors.xlsx")
+    assert response.status_code == 200
+    assert_inert_xlsx(response.content)
