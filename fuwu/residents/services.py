@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from fuwu.common.audit import audit
+from fuwu.common.audit import audit, audit_persons_read
 from fuwu.common.batches import insert_rows
 from fuwu.common.sheet_guard import COMMAND_LIMITS
 from fuwu.jobs.models import Job
@@ -68,7 +68,10 @@ def person_view(*, person: Person, actor: Any, reveal_contact: bool = False) -> 
     audit(actor=actor, event="person.viewed", obj=person)
     if reveal_contact:
         person_contact_reveal(person=person, actor=actor)
-    return person_record(person=person, user=actor, reveal_contact=reveal_contact)
+    record = person_record(person=person, user=actor, reveal_contact=reveal_contact)
+    if record.members:  # the household's other members are shown too (masked)
+        audit_persons_read(actor=actor, purpose="household members", persons=[m.pk for m in record.members])
+    return record
 
 
 @transaction.atomic
