@@ -27,11 +27,11 @@ def areas() -> dict[str, Area]:
     }
 
 
-def login(username: str, password: str, **meta: str) -> int:
+def login(username: str, password: str, **meta: Any) -> int:
     return Client().post("/accounts/login/", {"username": username, "password": password}, **meta).status_code
 
 
-def lock(username: str, **meta: str) -> None:
+def lock(username: str, **meta: Any) -> None:
     for _ in range(5):
         status = login(username, "wrong", **meta)
     assert status == 429
