@@ -121,9 +121,8 @@ def check_xlsx(data: bytes, limits: Limits | None = None) -> None:
             packed = max(member.compress_size, 1)
             if member.file_size > MB and member.file_size / packed > limits.ratio:
                 raise _too_big(limits)
-        for member in members:
-            if member.filename.lower().endswith((".xml", ".rels", ".vml")):
-                _check_prolog(archive, member)
+        for member in members:  # every part, whatever its name: openpyxl finds parts by the relationships
+            _check_prolog(archive, member)
 
 
 def _check_prolog(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
@@ -132,7 +131,8 @@ def _check_prolog(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
             head = part.read(XML_PROLOG_BYTES)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
         raise _not_a_workbook() from exc
-    if any(marker in head.lower() for marker in _DTD_MARKERS):
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<") and any(marker in text for marker in _DTD_MARKERS):
         raise _dtd()
 
 
