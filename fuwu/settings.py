@@ -162,13 +162,12 @@ FUWU_STAFF_IDLE_MINUTES = env.int("FUWU_STAFF_IDLE_MINUTES", default=30)
 FUWU_IDLE_MINUTES: dict[str, int | None] = {"resident": None, "caregiver": 240}
 
 # Content-Security-Policy (fuwu.common.middleware.SecurityHeadersMiddleware): scripts only from the site's
-# own static files (no inline script, no eval); inline style attributes are allowed for ECharts' and
-# Swagger UI's tooltips, <style> elements are not.
+# own static files (no inline script, no eval). Styles may be inline (the self-check's and the printable
+# pages' <style> blocks, ECharts' and Swagger UI's tooltips): styles cannot run code.
 FUWU_CSP: dict[str, list[str]] = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
-    "style-src": ["'self'"],
-    "style-src-attr": ["'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:", "blob:"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],

@@ -17,7 +17,9 @@ def test_scripted_pages_run_without_policy_violations(
     page: Any,
 ) -> None:
     violations: list[str] = []
-    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on(
+        "console", lambda m: violations.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None
+    )
     page.add_init_script(
         "document.addEventListener('securitypolicyviolation',"
         " (e) => console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))"
@@ -31,4 +33,4 @@ def test_scripted_pages_run_without_policy_violations(
     page.goto(site + "/check/")
     page.locator("#id_age").fill("82")
     page.wait_for_load_state("networkidle")
-    assert violations == []
+    assert violations == [], "\n".join(violations)

@@ -29,7 +29,7 @@ def test_every_response_has_the_policy_and_referrer_policy(client: Client, path:
     assert csp["script-src"] == ["'self'"]  # no 'unsafe-inline', no 'unsafe-eval', nothing from elsewhere
     assert csp["object-src"] == ["'none'"]
     assert csp["frame-ancestors"] == ["'none'"]
-    assert "'unsafe-inline'" not in csp["style-src"]
+    assert csp["default-src"] == ["'self'"]
     assert response["Referrer-Policy"] == "same-origin"
 
 
