@@ -70,12 +70,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fuwu.common.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fuwu.common.middleware.CookieLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fuwu.common.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -151,6 +153,34 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The client's address for the lockout: REMOTE_ADDR, or, when that is one of FUWU_TRUSTED_PROXIES (addresses
+# or networks, comma-separated), the last address in X-Forwarded-For that is not a trusted proxy. Without
+# it, everyone behind a reverse proxy would share the proxy's address and one lockout. See docs/security-data.md.
+FUWU_TRUSTED_PROXIES = env.list("FUWU_TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "fuwu.accounts.lockout.client_ip"
+
+# Sessions: staff are signed out after FUWU_STAFF_IDLE_MINUTES without a request; FUWU_IDLE_MINUTES
+# overrides it by role (None: no idle limit, the cookie's SESSION_COOKIE_AGE of 14 days). Caregivers spend
+# a visit of an hour or two between check-in and check-out, so their limit is longer.
+FUWU_STAFF_IDLE_MINUTES = env.int("FUWU_STAFF_IDLE_MINUTES", default=30)
+FUWU_IDLE_MINUTES: dict[str, int | None] = {"resident": None, "caregiver": 240}
+
+# Content-Security-Policy (fuwu.common.middleware.SecurityHeadersMiddleware): scripts only from the site's
+# own static files (no inline script, no eval). Styles may be inline (the self-check's and the printable
+# pages' <style> blocks, ECharts' and Swagger UI's tooltips): styles cannot run code.
+FUWU_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+SECURE_REFERRER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

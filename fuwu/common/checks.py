@@ -32,3 +32,19 @@ def cjk_font_for_pdfs(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security)
+def spreadsheets_parsed_safely(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Uploaded workbooks are parsed by openpyxl, which refuses entities only when it uses defusedxml."""
+    from fuwu.common.sheet_guard import defused
+
+    if defused():
+        return []
+    return [
+        checks.Error(
+            "openpyxl is not using defusedxml: an uploaded .xlsx could expand entities (billion laughs, XXE).",
+            hint="Install defusedxml (it is in requirements) and do not set OPENPYXL_DEFUSEDXML=False.",
+            id="common.E002",
+        )
+    ]

@@ -7,30 +7,21 @@ lists with its own reader (``fuwu.residents.sources``), which predates this; bot
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
+from fuwu.common import sheet_guard
+from fuwu.common.sheet_guard import OLE_MAGIC, ZIP_MAGIC
+from fuwu.common.sheet_guard import SheetRefused as SheetError
 from fuwu.common.spreadsheets import safe_row
 
-ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
-
-
-class SheetError(Exception):
-    """The file as a whole cannot be read."""
-
-    def __init__(self, problem: str, fix: str) -> None:
-        super().__init__(f"{problem}; {fix}")
-        self.problem = problem
-        self.fix = fix
+__all__ = ["SheetError", "Table", "errors_workbook", "read_table"]
 
 
 @dataclass(frozen=True)
@@ -39,37 +30,26 @@ class Table:
     rows: list[tuple[int, list[Any]]]  # (row number as the clerk sees it, cells)
 
 
-def _blank(cells: Sequence[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
-def _table(rows: Iterable[Sequence[Any]]) -> Table:
+def _table(rows: Iterable[tuple[int, Sequence[Any]]]) -> Table:
+    """From the guard's numbered rows that hold anything: the header must be row 1."""
     iterator = iter(rows)
-    header = next(iterator, None)
-    if header is None or _blank(header):
+    first = next(iterator, None)
+    if first is None or first[0] != 1:
         raise SheetError(_("第 1 行没有表头"), _("把表头写在第 1 行，每行一条记录"))
-    body = [(n, list(cells)) for n, cells in enumerate(iterator, start=2) if not _blank(cells)]
-    return Table(["" if c is None else str(c).strip() for c in header], body)
+    body = [(n, list(cells)) for n, cells in iterator]
+    return Table(["" if c is None else str(c).strip() for c in first[1]], body)
 
 
 def read_table(data: bytes, filename: str) -> Table:
-    """Read by content: the magic bytes decide between .xlsx and CSV. Raises SheetError."""
+    """Read by content: the magic bytes decide between .xlsx and CSV, through the upload guard
+    (``fuwu.common.sheet_guard``: size, zip bomb, DTD, row and column caps). Raises SheetError."""
     if data.startswith(ZIP_MAGIC):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, KeyError, OSError, ValueError) as exc:
-            raise SheetError(_("文件不是可以读取的 .xlsx 工作簿"), _("用 Excel 打开后另存为 .xlsx")) from exc
-        try:
-            sheet = book.active
-            if sheet is None:
-                raise SheetError(_("工作簿没有工作表"), _("把名单放在第一个工作表"))
-            return _table(sheet.iter_rows(values_only=True))
-        finally:
-            book.close()
+        return _table(sheet_guard.xlsx_rows(data))
     if data.startswith(OLE_MAGIC) or filename.lower().endswith(".xls"):
         raise SheetError(_("这是旧版 .xls 工作簿"), _("用 Excel 另存为 .xlsx 或 CSV UTF-8"))
     if filename.lower().endswith(".xlsx"):
         raise SheetError(_("文件名是 .xlsx，但内容不是工作簿"), _("用 Excel 打开后另存为 .xlsx"))
+    sheet_guard.check_size(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -77,7 +57,7 @@ def read_table(data: bytes, filename: str) -> Table:
             _("文件不是 UTF-8 文本（可能是 GBK 编码的 CSV）"),
             _("在 Excel 中另存为“CSV UTF-8（逗号分隔）”，或上传 .xlsx"),
         ) from exc
-    return _table(csv.reader(io.StringIO(text, newline="")))
+    return _table(sheet_guard.csv_rows(text))
 
 
 def errors_workbook(errors: Iterable[dict[str, Any]], *, title: str) -> bytes:

@@ -1,7 +1,8 @@
 """Spreadsheets for download: cells that cannot run as formulas, and workbooks streamed as they are written.
 
-Every export in fuwu goes through ``safe_cell``. A cell that starts with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by Excel,
+Every export in fuwu goes through ``safe_cell`` (``tests/common/test_export_views.py`` lists
+every download and checks a hostile value comes out as text). A cell that starts with
+``=``, ``+``, ``-``, ``@`` (or their full-width forms), a tab or a carriage return is read by Excel,
 LibreOffice and WPS as a formula when the file is opened, or after it is saved
 as CSV and opened again, so a name or a note typed as ``=HYPERLINK(...)``
 would run on an official's computer. OWASP's advice ("CSV Injection") is to
@@ -32,7 +33,9 @@ from django.utils import timezone
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's list, and the full-width forms a Chinese input method types (WPS and Excel in CJK locales read
+# "＝SUM(…)" as a formula too).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, the header included
 CHUNK_BYTES = 64 * 1024
 

@@ -122,6 +122,12 @@ def _read(upload: IO[bytes], max_bytes: int) -> bytes:
     return data
 
 
+def generated_name(extension: str) -> str:
+    """A stored file's name: random, with the extension its sniffed content gives, never the sender's name
+    (``poly.html`` holding a PNG is stored as ``<hex>.png`` and served as an image)."""
+    return f"{uuid.uuid4().hex}.{extension}"
+
+
 def store_upload(
     upload: Any,
     *,
@@ -170,7 +176,7 @@ def store_upload(
     else:
         _check_pdf(data, name)
     stored_name = (storage or default_storage).save(
-        f"{folder.strip('/')}/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}.{EXTENSIONS[kind]}", ContentFile(data)
+        f"{folder.strip('/')}/{timezone.localdate():%Y/%m}/{generated_name(EXTENSIONS[kind])}", ContentFile(data)
     )
     return StoredFile(
         name=stored_name,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from fuwu.areas.models import AreaLevel
+from fuwu.common.spreadsheets import safe_row
 from fuwu.compliance.coverage import Row, Share, StandardCoverage
 from fuwu.compliance.models import PilotStatus
 
@@ -26,12 +28,18 @@ def _covered(row: Row) -> str:
     return _("是") if row.covered else _("否")
 
 
+def _append(sheet: Any, values: list[Any]) -> None:
+    # Titles and area names are data someone typed: no cell may start a formula.
+    sheet.append(safe_row(values))
+
+
 def coverage_workbook(results: list[StandardCoverage]) -> bytes:
     book = Workbook()
     summary = book.active
     assert summary is not None  # noqa: S101 - a new workbook always has one sheet
     summary.title = _("汇总")
-    summary.append(
+    _append(
+        summary,
         [
             _("标准编号"),
             _("标准名称"),
@@ -43,14 +51,15 @@ def coverage_workbook(results: list[StandardCoverage]) -> bytes:
             _("已覆盖村（社区）"),
             _("村（社区）总数"),
             _("村覆盖率（%）"),
-        ]
+        ],
     )
     levels = dict(AreaLevel.choices)
     pilots = dict(PilotStatus.choices)
     for result in results:
         city = result.city
         if city is not None:
-            summary.append(
+            _append(
+                summary,
                 [
                     result.code,
                     result.title,
@@ -58,11 +67,12 @@ def coverage_workbook(results: list[StandardCoverage]) -> bytes:
                     city.passing,
                     *_share(city.townships),
                     *_share(city.villages),
-                ]
+                ],
             )
         sheet = book.create_sheet(result.key[:31])
-        sheet.append([result.code, result.title])
-        sheet.append(
+        _append(sheet, [result.code, result.title])
+        _append(
+            sheet,
             [
                 _("地区代码"),
                 _("地区"),
@@ -77,12 +87,13 @@ def coverage_workbook(results: list[StandardCoverage]) -> bytes:
                 _("村（社区）总数"),
                 _("村覆盖率（%）"),
                 _("试点"),
-            ]
+            ],
         )
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in result.rows:
-            sheet.append(
+            _append(
+                sheet,
                 [
                     row.code,
                     row.name,
@@ -93,7 +104,7 @@ def coverage_workbook(results: list[StandardCoverage]) -> bytes:
                     *_share(row.townships),
                     *_share(row.villages),
                     str(pilots.get(row.pilot, "")),
-                ]
+                ],
             )
         sheet.freeze_panes = "A3"
         sheet.column_dimensions["B"].width = 18

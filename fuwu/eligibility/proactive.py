@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.areas.selectors import area_names, descendant_codes_prefix
-from fuwu.common.audit import audit
+from fuwu.common.audit import audit, audit_persons_read
 from fuwu.common.spreadsheets import stream_csv, stream_xlsx
 from fuwu.eligibility.derived import full_years
 from fuwu.eligibility.models import (
@@ -380,12 +380,12 @@ def outreach_list_view(
     current = paginator.get_page(page)
     rows = outreach_rows(run=run, user=actor, results=list(current.object_list), items=items)
     shown = _shown(rows)
-    audit(
+    audit_persons_read(
         actor=actor,
-        event="persons.listed",
+        purpose="proactive list",
+        persons=shown,
         obj=run,
-        after={"persons": len(shown), "person_ids": shown, "filters": filters.as_dict(), "page": current.number},
-        note="proactive list",
+        details={"filters": filters.as_dict(), "page": current.number},
     )
     return ListPage(rows, current)
 
@@ -481,17 +481,13 @@ def outreach_export(
     Names and phones are masked as on the page: a file travels further than a screen.
     """
     results = outreach_results(run=run, user=actor, filters=filters, items=items)
-    audit(
+    audit_persons_read(
         actor=actor,
-        event="persons.exported",
+        purpose="proactive list",
+        count=results.order_by().values("person_id").distinct().count(),
         obj=run,
-        after={
-            "persons": results.order_by().values("person_id").distinct().count(),
-            "results": results.count(),
-            "filters": filters.as_dict(),
-            "format": "csv" if csv else "xlsx",
-        },
-        note="proactive list",
+        exported=True,
+        details={"results": results.count(), "filters": filters.as_dict(), "format": "csv" if csv else "xlsx"},
     )
     rows = _export_rows(run=run, user=actor, results=results, items=items)
     if csv:

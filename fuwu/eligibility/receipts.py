@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from openpyxl import load_workbook
 
 from fuwu.common.audit import audit
+from fuwu.common.clerk_sheets import SheetError, read_table
 from fuwu.eligibility.models import Receipt
 
 COLUMNS = {"person_id": ("person_id", "人员编号"), "item": ("item", "服务项目代码"), "since": ("since", "起始日期")}
@@ -24,17 +23,10 @@ class ReceiptImport:
     errors: list[str] = field(default_factory=list)
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    if path.suffix.lower() == ".xlsx":
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        rows = list(sheet.iter_rows(values_only=True)) if sheet is not None else []
-    else:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = [tuple(r) for r in csv.reader(f)]
-    if not rows:
-        return []
-    header = [str(h or "").strip() for h in rows[0]]
-    return [dict(zip(header, r, strict=False)) for r in rows[1:]]
+def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(row number as in Excel, cells by header), read through the upload guard like every clerk's list."""
+    table = read_table(path.read_bytes(), path.name)
+    return [(number, dict(zip(table.header, cells, strict=False))) for number, cells in table.rows]
 
 
 def _column(row: dict[str, Any], name: str) -> Any:
@@ -48,12 +40,16 @@ def _column(row: dict[str, Any], name: str) -> Any:
 def receipts_import(*, path: Path, known_items: set[str], actor: Any) -> ReceiptImport:
     """Create or update receipts from a CSV or Excel file; with any error, nothing is written."""
     result = ReceiptImport()
-    rows = _rows(path)
-    if rows and not all(any(a in rows[0] for a in aliases) for key, aliases in COLUMNS.items() if key != "since"):
+    try:
+        rows = _rows(path)
+    except SheetError as exc:
+        result.errors.append(f"{path.name}: {exc.problem}; {exc.fix}")
+        return result
+    if rows and not all(any(a in rows[0][1] for a in aliases) for key, aliases in COLUMNS.items() if key != "since"):
         result.errors.append("row 1: the header needs person_id (人员编号) and item (服务项目代码) columns")
         return result
     parsed: list[tuple[int, str, dt.date | None]] = []
-    for number, row in enumerate(rows, start=2):  # row 1 is the header, as in Excel
+    for number, row in rows:
         raw_person, item, since = (
             _column(row, "person_id"),
             str(_column(row, "item") or "").strip(),

@@ -155,7 +155,9 @@ def screening_registry_run(
 
     The registry is exported to ``out_dir`` (default: a new time-stamped directory under
     ``VAR_DIR/registry-screens``) as ``registry.parquet``, screened into ``results/``, and the results
-    loaded as ``ScreeningResult`` rows whose ``person_id`` is the Person's primary key. The run records
+    loaded as ``ScreeningResult`` rows whose ``person_id`` is the Person's primary key; once they are loaded
+    the export is deleted, and the whole directory when it is the default one (docs/deploy.md, "Personal
+    data on disk"). The run records
     ``population="registry"``. ``actor`` is a user allowed to screen the registry, or ``None`` for the
     command line.
 
@@ -202,7 +204,7 @@ def screening_registry_run(
             fresh=True,
             progress=lambda done, total: progress(done, total, gettext_noop("逐项判断是否符合条件")),
         )
-        return screening_run_complete(run=run, outcome=outcome, actor=actor, load_results=True, progress=progress)
+        run = screening_run_complete(run=run, outcome=outcome, actor=actor, load_results=True, progress=progress)
     except BaseException:
         if run is not None:
             try:
@@ -212,6 +214,12 @@ def screening_registry_run(
         if created:
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
+    # Loaded: the files hold personal data the database now has. The registry's export goes always; the
+    # results too when the directory is the service's own (a directory given on the command line keeps them).
+    population.unlink(missing_ok=True)
+    if created:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return run
 
 
 def screening_registry_abandon(*, run_id: int, actor: Any = None) -> bool:

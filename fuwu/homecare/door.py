@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from fuwu.common.audit import audit
+from fuwu.common.uploads import generated_name
 from fuwu.homecare import permissions, services, standard, visits
 from fuwu.homecare.models import Caregiver, Order, OrderStatus, ServicePhoto, VisitPartner
 from fuwu.homecare.services import (
@@ -341,6 +342,7 @@ def photo_add(*, actor: Any, order: Order, upload: UploadedFile) -> ServicePhoto
     upload.seek(0)
     if content_type is None:
         raise HomeCareError(_("%(name)s 不是 JPEG、PNG 或 WebP 图片。") % {"name": upload.name}, code="bad_photo")
+    upload.name = generated_name(content_type.split("/")[1].replace("jpeg", "jpg"))  # never the sender's name
     photo = ServicePhoto.objects.create(order=order, image=upload, content_type=content_type, size=size)
     audit(actor=actor, event="homecare.photo_added", obj=order, after={"photo": photo.pk, "type": content_type})
     return photo

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from fuwu.common.spreadsheets import safe_cell
 from fuwu.eligibility.reports import fill
 from fuwu.guide.pdf import render_pdf
 from fuwu.homecare.selectors import Statement
@@ -53,7 +54,7 @@ def settlement_xlsx(report: SettlementReport) -> bytes:
     for i, (label, value, number_format) in enumerate(summary, start=1):
         sheet.cell(row=i, column=1, value=label).font = Font(bold=True)
         if value is not None:
-            cell = sheet.cell(row=i, column=2, value=value)
+            cell = sheet.cell(row=i, column=2, value=safe_cell(value))  # the provider's name is typed by someone
             if number_format:
                 cell.number_format = number_format
     sheet.freeze_panes = f"A{top + 2}"

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
+from fuwu.common.audit import audit_persons_read
 from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
 from fuwu.homecare import accounts as homecare_accounts
@@ -511,6 +512,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
     )
     names = _project_names(_today())
     rows = [AccountRow(a, _elder_name(user, a.person), [names.get(i, i) for i in a.items]) for a in page.object_list]
+    audit_persons_read(actor=user, purpose="home-care accounts", persons=[a.person_id for a in page.object_list])
     return render(
         request,
         "homecare/office/accounts.html",
@@ -533,6 +535,7 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
     except EntitlementAccount.DoesNotExist as exc:
         raise Http404("no such account") from exc
     person = found.person
+    audit_persons_read(actor=user, purpose="home-care account", persons=[person.pk], obj=found)
     can_set_home = permissions.is_officer_for(user, person) or permissions.manages(user, found.provider)
     can_link = permissions.is_officer_for(user, person)
     family_form = FamilyLinkForm()

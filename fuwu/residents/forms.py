@@ -4,7 +4,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # about 200,000 rows; bigger lists go through `fuwu residents import`
+from fuwu.common import sheet_guard
 
 
 class ImportForm(forms.Form):
@@ -12,7 +12,14 @@ class ImportForm(forms.Form):
     valid_only = forms.BooleanField(required=False, label=_("只导入没有问题的行，其余列入错误报告"))
 
     def clean_file(self) -> UploadedFile:
+        """Refused here, before it is queued, when the guard can tell from the archive alone (size, zip bomb, DTD)."""
         upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+        if upload.size is not None and upload.size > sheet_guard.LIMITS.upload_bytes:
             raise forms.ValidationError(_("文件超过 20 MB，请分批导入或使用命令行导入。"))
+        data = upload.read()
+        upload.seek(0)
+        try:
+            sheet_guard.check_upload(data)
+        except sheet_guard.SheetRefused as exc:
+            raise forms.ValidationError(f"{exc.problem}：{exc.fix}") from exc
         return upload

@@ -25,8 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from fuwu.common.audit import audit
+from fuwu.common.audit import audit, audit_persons_read
 from fuwu.common.batches import insert_rows
+from fuwu.common.sheet_guard import COMMAND_LIMITS
 from fuwu.jobs.models import Job
 from fuwu.jobs.services import job_file, job_start
 from fuwu.residents import contacts, crypto
@@ -67,7 +68,10 @@ def person_view(*, person: Person, actor: Any, reveal_contact: bool = False) -> 
     audit(actor=actor, event="person.viewed", obj=person)
     if reveal_contact:
         person_contact_reveal(person=person, actor=actor)
-    return person_record(person=person, user=actor, reveal_contact=reveal_contact)
+    record = person_record(person=person, user=actor, reveal_contact=reveal_contact)
+    if record.members:  # the household's other members are shown too (masked)
+        audit_persons_read(actor=actor, purpose="household members", persons=[m.pk for m in record.members])
+    return record
 
 
 @transaction.atomic
@@ -281,7 +285,8 @@ def persons_import(
     file_level = False
     progress(0, None, gettext_noop("读取文件"))
     try:
-        sheet = read_spreadsheet(data, filename)
+        # A file on the server (the command line) may be bigger than an upload; both are bounded.
+        sheet = read_spreadsheet(data, filename, COMMAND_LIMITS if path is not None else None)
     except SourceError as exc:
         errors.append(RowError(exc.row, exc.column, exc.problem, exc.fix))
         file_level = True

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
+from fuwu.common import sheet_guard
+from fuwu.common.sheet_guard import OLE_MAGIC, ZIP_MAGIC, Limits, SheetRefused
 from fuwu.residents.columns import BY_NAME, COLUMNS, HEADER_ALIASES, IGNORED_HEADERS, REQUIRED, normalise_header
-
-ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 
 
 class SourceError(Exception):
@@ -84,44 +78,36 @@ def _header_map(header: list[Any]) -> Sheet:
     return Sheet(headers, positions, [], problems)
 
 
-def _blank(cells: list[Any] | tuple[Any, ...]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
-def _sheet(rows: Iterator[list[Any]]) -> Sheet:
+def _sheet(rows: Iterator[tuple[int, Sequence[Any]]]) -> Sheet:
+    """From the guard's numbered rows that hold anything: the header must be row 1."""
     try:
-        header = next(rows)
+        number, header = next(rows)
     except StopIteration:
         raise SourceError("the file is empty", "put the headers in row 1 and one resident per row below") from None
-    if _blank(header):
+    if number != 1:
         raise SourceError("row 1 is empty", "put the headers in row 1 (姓名, 身份证号, 户号 …)", row=1)
     sheet = _header_map(list(header))
-    for number, cells in enumerate(rows, start=2):
-        if not _blank(cells):
-            sheet.rows.append((number, list(cells)))
+    sheet.rows.extend((n, list(cells)) for n, cells in rows)
     if not sheet.rows and not sheet.problems:
         raise SourceError("there are no residents below the headers", "one resident per row from row 2")
     return sheet
 
 
-def read_xlsx(data: bytes) -> Sheet:
+def read_xlsx(data: bytes, limits: Limits | None = None) -> Sheet:
+    """The first sheet, through the upload guard (size, zip bomb, DTD, row and column caps)."""
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise SourceError("the file is not a readable .xlsx workbook", "open it in Excel and save it as .xlsx") from exc
-    try:
-        sheet = book.active
-        if sheet is None:
-            raise SourceError("the workbook has no sheets", "put the list on the first sheet")
-        return _sheet(list(r) for r in sheet.iter_rows(values_only=True))
-    finally:
-        book.close()
+        return _sheet(sheet_guard.xlsx_rows(data, limits))
+    except SheetRefused as exc:
+        raise SourceError(exc.problem, exc.fix) from exc
 
 
-def read_csv(data: bytes) -> Sheet:
+def read_csv(data: bytes, limits: Limits | None = None) -> Sheet:
     try:
+        sheet_guard.check_size(data, limits)
         # utf-8-sig also accepts the byte-order mark Excel writes at the start of "CSV UTF-8".
         text = data.decode("utf-8-sig")
+    except SheetRefused as exc:
+        raise SourceError(exc.problem, exc.fix) from exc
     except UnicodeDecodeError as exc:
         raise SourceError(
             "the file is not UTF-8 text (perhaps GBK, which Excel's plain CSV uses on Chinese Windows)",
@@ -129,15 +115,21 @@ def read_csv(data: bytes) -> Sheet:
         ) from exc
     first_line = text.split("\n", 1)[0]
     delimiter = "," if "," in first_line else ("\t" if "\t" in first_line else (";" if ";" in first_line else ","))
-    return _sheet(iter(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)))
+    try:
+        return _sheet(sheet_guard.csv_rows(text, delimiter=delimiter, limits=limits))
+    except SheetRefused as exc:
+        raise SourceError(exc.problem, exc.fix) from exc
 
 
-def read_spreadsheet(data: bytes, filename: str) -> Sheet:
-    """Read by content, not name: the magic bytes decide between .xlsx and CSV."""
+def read_spreadsheet(data: bytes, filename: str, limits: Limits | None = None) -> Sheet:
+    """Read by content, not name: the magic bytes decide between .xlsx and CSV.
+
+    ``limits``: the upload guard's (``sheet_guard.LIMITS``) unless the command line gives its own.
+    """
     if data.startswith(ZIP_MAGIC):
-        return read_xlsx(data)
+        return read_xlsx(data, limits)
     if data.startswith(OLE_MAGIC) or filename.lower().endswith(".xls"):
         raise SourceError("this is an old .xls workbook", "open it in Excel and save it as .xlsx, or as CSV UTF-8")
     if filename.lower().endswith(".xlsx"):
         raise SourceError("the file is named .xlsx but is not a workbook", "open it in Excel and save it as .xlsx")
-    return read_csv(data)
+    return read_csv(data, limits)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fuwu.common.audit import audit_persons_read
 from fuwu.residents import selectors, services
 from fuwu.residents.columns import COLUMNS
 from fuwu.residents.forms import ImportForm
@@ -46,6 +47,13 @@ def person_list(request: HttpRequest) -> HttpResponse:
     else:
         page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
         persons, total = list(page.object_list), page.paginator.count
+    # Who was shown whom: the search's kind, never its text (it may be an identity number).
+    audit_persons_read(
+        actor=request.user,
+        purpose="registry search" if query else "registry list",
+        persons=persons,
+        details={"search": search.by, "total": total} if query else {"page": page.number if page else 1},
+    )
     context = {
         "query": query,
         # An identity number is not written back into the page: it would sit in the form, the cache, the screen.

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from fuwu.accounts.models import Department, User
 from fuwu.areas.models import Area
@@ -108,9 +109,7 @@ def answer(page: Any, clause: str, result: str, *, note: str = "", number: str =
     if note:
         section.get_by_label("发现的问题或说明", exact=False).fill(note)
     section.get_by_label(result, exact=True).check()
-    page.wait_for_function(
-        "el => el.textContent.includes('已保存')", arg=section.locator("[data-status]").element_handle()
-    )
+    expect(section.locator("[data-status]")).to_contain_text("已保存")  # no eval under the CSP
 
 
 def take_photo(page: Any, clause: str, photo: Path) -> None:
@@ -167,11 +166,11 @@ def test_draw_inspect_rectify_reinspect_publish(site: str, phone: Any, tmp_path:
     section = item_section(page, "6.2")
     section.get_by_label("发现的问题或说明", exact=False).fill("秋冬季未见每日巡查记录")
     section.get_by_label("不符合", exact=True).check()
-    page.wait_for_function("document.querySelector('[data-queue]').textContent.includes('网络不通')")
+    expect(page.locator("[data-queue]")).to_contain_text("网络不通")
     assert not Answer.objects.filter(item__inspection=inspection, item__clause_number="6.2").exists()
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.querySelector('[data-queue]').textContent.includes('已全部提交')")
+    expect(page.locator("[data-queue]")).to_contain_text("已全部提交")
     assert Answer.objects.get(item__inspection=inspection, item__clause_number="6.2").result == "not"
     accessible(page)
     photos = Evidence.objects.filter(item__inspection=inspection)

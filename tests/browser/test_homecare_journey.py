@@ -28,6 +28,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from fuwu.homecare import demo
 from fuwu.homecare.models import AccountMonth, EntitlementAccount, Order, OrderStatus, Settlement
@@ -115,9 +116,7 @@ def phone(browser: Any, where: tuple[Decimal, Decimal]) -> Any:
 def locate(mobile: Any, form: Any, action: str) -> None:
     """Fill ``form``'s coordinates from the phone, as the caregiver does with the button."""
     form.get_by_role("button", name="用手机定位填写经纬度").click()
-    mobile.wait_for_function(
-        f"document.querySelector(\"form[action$='/{action}/'] input[name=located]\").value === 'device'"
-    )
+    expect(mobile.locator(f"form[action$='/{action}/'] input[name=located]")).to_have_value("device")
 
 
 def open_visit(mobile: Any, site: str, username: str, project: str) -> None:
@@ -165,7 +164,7 @@ def test_home_care_from_screening_to_settlement(site: str, browser: Any, clock: 
     page.get_by_role("textbox", name="住址").fill("海门街道演示小区 3 幢 101 室")
     assert "echarts-china-cities-pypkg" in page.locator("#map-source").inner_text()
     map_ = page.get_by_role("application", name="老人住处地图", exact=False)
-    page.wait_for_function("document.querySelector('.hc-map-canvas canvas') !== null")
+    page.locator(".hc-map-canvas canvas").first.wait_for(state="attached")  # no eval under the CSP
     # She clicks where the home is: the pixel the map draws 28.656 N, 121.42 E at (read from the chart).
     pixel = page.evaluate(
         "([lon, lat]) => echarts.getInstanceByDom(document.querySelector('.hc-map-canvas'))"
@@ -173,7 +172,7 @@ def test_home_care_from_screening_to_settlement(site: str, browser: Any, clock: 
         [121.42, 28.656],
     )
     map_.click(position={"x": pixel[0], "y": pixel[1]})
-    page.wait_for_function("document.querySelector('input[name=latitude]').value !== ''")
+    expect(page.locator("input[name=latitude]")).not_to_have_value("")
     assert page.locator("input[name=source]").input_value() == "map"
     clicked = Decimal(page.get_by_role("textbox", name="纬度", exact=True).input_value())
     assert abs(clicked - Decimal("28.656")) < Decimal("0.01")  # a click is as good as a pixel

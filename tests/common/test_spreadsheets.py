@@ -27,6 +27,8 @@ from fuwu.common.spreadsheets import column_letter, safe_cell, sheet_name, strea
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=cmd", "'\t=cmd"),
         ("\r=cmd", "'\r=cmd"),
+        ("＝HYPERLINK(1)", "'＝HYPERLINK(1)"),  # full-width, as a Chinese input method types it
+        ("＋86", "'＋86"),
         ("王*", "王*"),
         ("a=b", "a=b"),
         ("", ""),

@@ -175,6 +175,7 @@ def test_the_service_screens_the_registry_into_results_by_person(
 
     assert (run.population, run.engine, run.status, run.as_of) == (REGISTRY, "duckdb", RunStatus.COMPLETED, AS_OF)
     assert Path(run.output) == (tmp_path / "screen" / "results").resolve()
+    assert not (tmp_path / "screen" / "registry.parquet").exists()  # the export is deleted once loaded
     bathing = ScreeningResult.objects.get(run=run, item="hc-bathing")
     assert (bathing.person_id, bathing.status, bathing.amount) == (registry["elder"].pk, "eligible", Decimal("50.00"))
     assert bathing.hukou_area == IN_AREA_VILLAGE
@@ -204,7 +205,9 @@ def test_the_service_defaults_to_a_new_directory_under_var(
     assert first.output != second.output
     for run in (first, second):
         assert Path(run.output).parent.parent == (var_dir / "registry-screens").resolve()
-        assert (Path(run.output).parent / "registry.parquet").is_file()
+        # Loaded, the personal data on disk is gone: the export and its results with their directory.
+        assert not Path(run.output).parent.exists()
+    assert list((var_dir / "registry-screens").iterdir()) == []
 
 
 def test_the_service_refuses_without_rules_and_leaves_nothing(registry: dict[str, Person], var_dir: Path) -> None:

@@ -127,6 +127,7 @@ class Command(NeedsStandards):
             )
         except screening.ScreeningError as exc:
             raise CommandError(str(exc)) from exc
+        where = run.output if Path(run.output).exists() else "loaded; the exported files were deleted"
         self.stdout.write(
-            f"run {run.pk}: registry screened on {run.as_of}, {run.persons} persons with a result → {run.output}"
+            f"run {run.pk}: registry screened on {run.as_of}, {run.persons} persons with a result → {where}"
         )
