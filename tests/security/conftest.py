@@ -1,13 +1,12 @@
-"""The two-county world, built once per module inside a transaction that is rolled back afterwards.
+"""The two-county world, built once for the package inside a transaction that is rolled back afterwards.
 
 Each test still runs in its own savepoint (pytest-django's ``db``), so what one request writes is gone before
-the next test; the world itself is built once, which keeps 2,000 requests to about a minute.
+the next test; the world itself is built once for every module here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from django.utils import translation
 from tests.security.world import World, build_world
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from django.conf import settings
 
@@ -33,11 +32,6 @@ def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytes
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
     settings.MEDIA_ROOT = old_media
-
-
-@pytest.fixture
-def media(world: World, settings: Any, tmp_path: Path) -> Path:
-    return Path(settings.MEDIA_ROOT)
 
 
 def client_as(world: World, role: str) -> Client:

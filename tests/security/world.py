@@ -72,6 +72,9 @@ VISIT_DAY = dt.date(2026, 12, 1)
 MONTH = dt.date(2026, 12, 1)
 HOME = {"A": (Decimal("28.656000"), Decimal("121.420000")), "B": (Decimal("28.640000"), Decimal("121.260000"))}
 COUNTY = {"A": "331002", "B": "331003"}
+# Names and addresses found nowhere else, so a page can be searched for another county's elder (in full or masked).
+ELDER = {"A": "欧阳甲乙", "B": "司马丙丁"}
+ADDRESS = {"A": "椒江甲小区", "B": "黄岩乙小区"}
 
 # The identities the matrix asks as, in its column order; all but officer_other work in county A.
 ROLES = (
@@ -135,7 +138,9 @@ def _areas() -> tuple[Area, dict[str, tuple[Area, Area, Area]]]:
     out = {}
     for side, (code, name) in {"A": ("331002", "椒江区"), "B": ("331003", "黄岩区")}.items():
         county = Area.objects.create(code=code, name_zh=name, level=AreaLevel.COUNTY, parent=city)
-        township = Area.objects.create(code=f"{code}001", name_zh=f"{name}街道", level=AreaLevel.TOWNSHIP, parent=county)
+        township = Area.objects.create(
+            code=f"{code}001", name_zh=f"{name}街道", level=AreaLevel.TOWNSHIP, parent=county
+        )
         village = Area.objects.create(
             code=f"{code}001901", name_zh=f"{name}社区", level=AreaLevel.VILLAGE, parent=township
         )
@@ -188,6 +193,7 @@ def _homecare(side: Side, key: str, owners: dict[str, User], officer: User, stdo
         caregiver=caregiver, kind="pre_job", completed_on=dt.date(2025, 3, 1), hours=Decimal(40), topic="岗前培训"
     )
     elder = PersonFactory(
+        name=ELDER[key],
         birth_date=dt.date(1944, 3, 5),
         hukou_area=side.village.code,
         low_income_status="none",
@@ -218,7 +224,7 @@ def _homecare(side: Side, key: str, owners: dict[str, User], officer: User, stdo
     )
     accounts_open_from_run(actor=officer, run=run, today=BOOKED_ON)
     account = EntitlementAccount.objects.get(person=elder)
-    account.latitude, account.longitude, account.address = lat, lon, "某小区"
+    account.latitude, account.longitude, account.address = lat, lon, ADDRESS[key]
     account.save()
     home = Position(lat, lon)
 
@@ -241,9 +247,7 @@ def _homecare(side: Side, key: str, owners: dict[str, User], officer: User, stdo
     done = scheduled(book("hc-meals", VISIT_DAY, 11, "done"), VISIT_DAY, 11)
     order_check_in(actor=owners["caregiver"], order=done, at=home, now=at(VISIT_DAY, 11))
     photo = photo_add(actor=owners["caregiver"], order=done, upload=_photo())
-    order_check_out(
-        actor=owners["caregiver"], order=done, at=home, tasks_done=["完成"], now=at(VISIT_DAY, 12, 30)
-    )
+    order_check_out(actor=owners["caregiver"], order=done, at=home, tasks_done=["完成"], now=at(VISIT_DAY, 12, 30))
     order_confirm(actor=officer, order=done, now=at(VISIT_DAY, 12, 31))
     order_rate(actor=owners["family"], order=done, stars=4, comment="好", now=at(VISIT_DAY, 18))
     complaint = complaint_lodge(actor=owners["family"], order=done, text="迟到了", now=at(VISIT_DAY, 19))
@@ -316,7 +320,9 @@ def _compliance(side: Side, owners: dict[str, User], officer: User, stdoffice: U
             number = item.at_least if item.at_least is not None else (item.at_most or Decimal(1))
             if result != "compliant" and item.at_least is not None:
                 number = item.at_least - 1
-        answer_give(actor=pair[0], item=item, result=result, note="" if result == "compliant" else "未见", number=number)
+        answer_give(
+            actor=pair[0], item=item, result=result, note="" if result == "compliant" else "未见", number=number
+        )
         if "photo" in item.evidence or "file" in item.evidence:
             evidence_add(actor=pair[0], item=item, upload=_photo())
     inspection_sign(actor=pair[0], inspection=published, summary="")
@@ -408,6 +414,18 @@ def build_world() -> World:
         )
         for side in sides.values()
     )
+    # Opening an account records a receipt, so the elders are served; a newcomer per side is still to be called.
+    for side in sides.values():
+        side.objects["newcomer"] = PersonFactory(hukou_area=side.village.code, birth_date=dt.date(1950, 1, 1))
+        ScreeningResult.objects.create(
+            run=run,
+            person_id=side.newcomer.pk,
+            hukou_area=side.village.code,
+            item="hc-meals",
+            rule_version="taizhou-home-care@1",
+            status=ResultStatus.ELIGIBLE,
+            amount=Decimal("300.00"),
+        )
     version = StandardVersion.objects.get(standard__key=HOME_CARE)
-    assert Person.objects.count() == 2
+    assert Person.objects.count() == 4
     return World(users=users, sides=sides, run=run, version=version, owners=owners)
