@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import pytest
 import schemathesis
+from django.test import Client
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -26,16 +29,28 @@ from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
 
-schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1"))
-schema.app = application
+DOCUMENT = api.get_openapi_schema(path_prefix="/api/v1")
 
-CHECKS = [
+# Requests the document allows: the answer must be one it declares (status, content type, body).
+positive = schemathesis.openapi.from_dict(DOCUMENT)
+positive.app = application
+positive.config.generation.update(modes=[GenerationMode.POSITIVE])
+# Requests it does not allow (wrong types, missing fields, out-of-range values): never a 5xx. That their 422 is
+# documented is test_validation_errors_are_in_the_document's business (a known gap, below).
+negative = schemathesis.openapi.from_dict(DOCUMENT)
+negative.app = application
+negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
+
+CONFORMANCE = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
 ]
 CSRF = "s" * 32  # an unmasked secret: the same value in the cookie and the header passes Django's check
+BOUNDED = settings(
+    max_examples=6, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def _headers(world: World, role: str) -> dict[str, str]:
@@ -46,13 +61,39 @@ def _headers(world: World, role: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("role", ["anonymous", "officer"])
-@schema.parametrize()
-@settings(
-    max_examples=8,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
+@positive.parametrize()
+@BOUNDED
+def test_valid_requests_get_the_documented_answer(world: World, role: str, case: Any) -> None:
+    case.call_and_validate(headers=_headers(world, role), checks=CONFORMANCE)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "officer"])
+@negative.parametrize()
+@BOUNDED
+def test_invalid_requests_never_get_a_server_error(world: World, role: str, case: Any) -> None:
+    case.call_and_validate(headers=_headers(world, role), checks=[schemathesis.checks.not_a_server_error])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found by tests/security (reported to the coordinator): ninja's 422 for a request that fails "
+    "validation is not in the OpenAPI document, and on POST /eligibility its body ({detail: [...]}) does not "
+    "match the declared 422 ({detail: string})",
 )
-def test_the_api_answers_as_its_document_says(world: World, role: str, case: Any) -> None:
-    case.call_and_validate(headers=_headers(world, role), checks=CHECKS)
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/items?life_area=true", None),
+        ("get", "/api/v1/standards/taizhou-home-care?version=AAA", None),
+        ("post", "/api/v1/eligibility", ""),
+    ],
+)
+def test_validation_errors_are_in_the_document(client: Client, method: str, path: str, body: str | None) -> None:
+    response = client.get(path) if method == "get" else client.post(path, body, content_type="application/json")
+    operation = DOCUMENT["paths"][path.split("?")[0].replace("taizhou-home-care", "{key}")][method]
+    declared = operation["responses"]
+    assert str(response.status_code) in declared, f"{response.status_code} not in {sorted(declared)}"
+    schema = declared[str(response.status_code)]["content"]["application/json"]["schema"]
+    if "$ref" in schema:
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    jsonschema.validate(response.json(), {**schema, "components": DOCUMENT.get("components", {})})

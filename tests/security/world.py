@@ -40,14 +40,12 @@ from fuwu.compliance.services.inspections import (
 )
 from fuwu.compliance.services.institutions import inspector_enrol
 from fuwu.compliance.services.pilots import pilot_designate
-from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
-from fuwu.homecare.accounts import accounts_open_from_run
+from fuwu.eligibility.models import ScreeningRun
 from fuwu.homecare.complaints import complaint_lodge
 from fuwu.homecare.door import Position, order_check_in, order_check_out, photo_add
 from fuwu.homecare.models import (
     Callback,
     Caregiver,
-    EntitlementAccount,
     FamilyLink,
     LocationProposal,
     Order,
@@ -62,6 +60,7 @@ from fuwu.standards.models import StandardVersion
 from fuwu.standards.parsing import ParsedStandard, parse_many
 from fuwu.standards.services import standards_load
 from tests.common.test_uploads import jpeg
+from tests.homecare.conftest import at, open_account, registry_run
 from tests.residents.factories import PersonFactory
 
 STANDARDS = Path(__file__).resolve().parents[2] / "standards" / "taizhou"
@@ -95,10 +94,6 @@ ROLES = (
 @cache
 def _parsed() -> list[ParsedStandard]:
     return parse_many([STANDARDS / f"{HOME_CARE}.yaml", STANDARDS / f"{VETERANS}.yaml"])
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone.get_current_timezone())
 
 
 @dataclass
@@ -201,29 +196,8 @@ def _homecare(side: Side, key: str, owners: dict[str, User], officer: User, stdo
         phone="13800000000",
     )
     FamilyLink.objects.create(user=owners["family"], person=elder, relation="daughter")
-    run = ScreeningRun.objects.create(
-        engine="duckdb",
-        as_of=BOOKED_ON,
-        population="registry",
-        output="-",
-        rules_digest="test",
-        status=RunStatus.COMPLETED,
-        finished_at=timezone.now(),
-    )
-    ScreeningResult.objects.bulk_create(
-        ScreeningResult(
-            run=run,
-            person_id=elder.pk,
-            hukou_area=elder.hukou_area,
-            item=item,
-            rule_version="taizhou-home-care@1",
-            status=ResultStatus.ELIGIBLE,
-            amount=Decimal("300.00"),
-        )
-        for item in ("hc-meals", "hc-cleaning", "hc-bathing")
-    )
-    accounts_open_from_run(actor=officer, run=run, today=BOOKED_ON)
-    account = EntitlementAccount.objects.get(person=elder)
+    # As the officer opens it from a registry screening that found her entitled (the home-care tests' helper).
+    account = open_account(officer, elder, amount=Decimal("300.00"), items=["hc-meals", "hc-cleaning", "hc-bathing"])
     account.latitude, account.longitude, account.address = lat, lon, ADDRESS[key]
     account.save()
     home = Position(lat, lon)
@@ -393,39 +367,11 @@ def build_world() -> World:
         _compliance(side, owners[key], owners[key]["officer"], users["stdoffice"], department)
     # The stdoffice's own import report is side A's; side B's belongs to B's officer.
     PersonImport.objects.filter(pk=sides["A"].person_import.pk).update(actor=users["stdoffice"])
-    run = ScreeningRun.objects.create(
-        engine="duckdb",
-        as_of=BOOKED_ON,
-        population="registry",
-        output="-",
-        rules_digest="test",
-        status=RunStatus.COMPLETED,
-        finished_at=timezone.now(),
-    )
-    ScreeningResult.objects.bulk_create(
-        ScreeningResult(
-            run=run,
-            person_id=side.elder.pk,
-            hukou_area=side.elder.hukou_area,
-            item="hc-meals",
-            rule_version="taizhou-home-care@1",
-            status=ResultStatus.ELIGIBLE,
-            amount=Decimal("300.00"),
-        )
-        for side in sides.values()
-    )
-    # Opening an account records a receipt, so the elders are served; a newcomer per side is still to be called.
+    # The proactive list's run: the elders (served: opening an account records a receipt) and a newcomer per
+    # side who is still to be called.
     for side in sides.values():
         side.objects["newcomer"] = PersonFactory(hukou_area=side.village.code, birth_date=dt.date(1950, 1, 1))
-        ScreeningResult.objects.create(
-            run=run,
-            person_id=side.newcomer.pk,
-            hukou_area=side.village.code,
-            item="hc-meals",
-            rule_version="taizhou-home-care@1",
-            status=ResultStatus.ELIGIBLE,
-            amount=Decimal("300.00"),
-        )
+    run = registry_run(*(p for side in sides.values() for p in (side.elder, side.newcomer)), items=("hc-meals",))
     version = StandardVersion.objects.get(standard__key=HOME_CARE)
     assert Person.objects.count() == 4
     return World(users=users, sides=sides, run=run, version=version, owners=owners)
