@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from PIL import Image
 
@@ -253,7 +253,6 @@ SQL = [
     "\\'; SELECT pg_sleep(5); --",
     "%%%%",
     "_",
-    "\x00",
     "a" * 5000,
 ]
 
@@ -278,6 +277,33 @@ def test_search_inputs_are_data_not_sql(world: World, role: str, url: str, q: st
     other = world.sides["B"].elder.name
     assert other.encode() not in response.content
     assert mask_name(other).encode() not in response.content or role == "anonymous"
+
+
+# PostgreSQL refuses a NUL in a text parameter (SQLite takes it); where a view reads the query string without a
+# form (whose CharField refuses NUL), the database's error is a 500.
+NUL_ON_POSTGRES = pytest.mark.xfail(
+    connection.vendor == "postgresql",
+    strict=True,
+    reason="found by tests/security on PostgreSQL (reported to the coordinator; the edge validation of issue 9's "
+    "500s, branch secapi, may cover it): a NUL byte in q, parent or a list filter reaches the database: 500",
+)
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        pytest.param("anonymous", "/search/?q=a%00b", marks=NUL_ON_POSTGRES),
+        pytest.param("anonymous", "/api/v1/search?q=a%00b", marks=NUL_ON_POSTGRES),
+        pytest.param("anonymous", "/api/v1/areas?parent=33%00", marks=NUL_ON_POSTGRES),
+        pytest.param("officer", "/proactive/{run}/list/?township=33%00&item=a%00", marks=NUL_ON_POSTGRES),
+        ("anonymous", "/compliance/?q=a%00b"),
+        ("officer", "/residents/?q=a%00b"),
+        ("officer", "/homecare/office/accounts/?q=a%00b"),
+    ],
+)
+def test_a_nul_byte_gets_an_answer_not_a_500(world: World, role: str, url: str) -> None:
+    response = client_as(world, role).get(url.format(run=world.run.pk))
+    assert response.status_code < 500, f"{url}: {response.status_code}"
 
 
 def test_an_always_true_search_finds_nobody_outside_the_area(world: World) -> None:
