@@ -1,0 +1,206 @@
+"""Every route the site serves, from the URL conf and the OpenAPI document, and the arguments to fill them.
+
+``routes()`` walks ``get_resolver()``; ``api_operations()`` reads ``/api/v1/openapi.json``. ``ARGS`` says, for
+every route with parameters, how to fill them from one side of the world ("A": the matrix's own county,
+"B": another county and other owners), so each object URL is asked for an object of each side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.security.world import Side, World
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "namespace:name", or the pattern itself for unnamed ones
+    pattern: str
+    params: tuple[str, ...]
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            pattern = prefix + str(entry.pattern)
+            name = f"{namespace}{entry.name}" if entry.name else pattern
+            yield Route(name, pattern, tuple(entry.pattern.regex.groupindex))
+
+
+def routes() -> list[Route]:
+    """Every route of the site except the Django admin's (asked about as a family, see matrix.ADMIN)."""
+    return [r for r in _walk(get_resolver()) if not r.pattern.startswith("admin/")]
+
+
+def admin_routes() -> list[Route]:
+    return [r for r in _walk(get_resolver()) if r.pattern.startswith("admin/")]
+
+
+Args = Callable[[World, Side], dict[str, Any]]
+
+
+def _pk(attr: str) -> Args:
+    return lambda world, side: {"pk": getattr(side, attr).pk}
+
+
+ARGS: dict[str, Args] = {
+    "guide:standard_detail": lambda w, s: {"key": "taizhou-home-care"},
+    "guide:standard_version": lambda w, s: {"key": "taizhou-home-care", "number": 1},
+    "guide:standard_diff": lambda w, s: {"key": "taizhou-home-care", "old": 1, "new": 1},
+    "guide:item_detail": lambda w, s: {"key": "hc-meals"},
+    "guide:item_pdf": lambda w, s: {"key": "hc-meals"},
+    "registry:history": lambda w, s: {"pk": w.version.pk},
+    "registry:transition": lambda w, s: {"pk": w.version.pk, "action": "begin_review"},
+    "residents:detail": lambda w, s: {"pk": s.elder.pk},
+    "residents:reveal": lambda w, s: {"pk": s.elder.pk},
+    "residents:contact": lambda w, s: {"pk": s.elder.pk},
+    "residents:import_report": _pk("person_import"),
+    "residents:import_errors": _pk("person_import"),
+    "proactive:run": lambda w, s: {"run_id": w.run.pk},
+    "proactive:list": lambda w, s: {"run_id": w.run.pk},
+    "proactive:record": lambda w, s: {"run_id": w.run.pk},
+    "proactive:export": lambda w, s: {"run_id": w.run.pk},
+    "proactive:export_csv": lambda w, s: {"run_id": w.run.pk},
+    "proactive:people": lambda w, s: {"run_id": w.run.pk, "township": s.township.code, "item": "hc-meals"},
+    "homecare:book": lambda w, s: {"person_id": s.elder.pk},
+    "homecare:order": _pk("order"),
+    "homecare:order_cancel": _pk("booked"),
+    "homecare:order_confirm": _pk("held"),
+    "homecare:order_rate": _pk("order"),
+    "homecare:order_complain": _pk("order"),
+    "homecare:photo": lambda w, s: {"pk": s.order.pk, "photo_id": s.photo.pk},
+    "homecare:visit": _pk("visit"),
+    "homecare:visit_check_in": _pk("visit"),
+    "homecare:visit_check_out": _pk("visit"),
+    "homecare:visit_photo": _pk("visit"),
+    "homecare:visit_confirm": _pk("held"),
+    "homecare:visit_no_show": _pk("visit"),
+    "homecare:order_accept": _pk("booked"),
+    "homecare:order_decline": _pk("booked"),
+    "homecare:account": _pk("account"),
+    "homecare:account_family": _pk("account"),
+    "homecare:complaint_resolve": _pk("complaint"),
+    "homecare:review_decide": _pk("held"),
+    "homecare:location_proposal": lambda w, s: {"pk": s.account.pk, "proposal_id": s.proposal.pk},
+    "homecare:settlement": _pk("settlement"),
+    "homecare:settlement_confirm": _pk("settlement"),
+    "homecare:settlement_xlsx": _pk("settlement"),
+    "homecare:settlement_pdf": _pk("settlement"),
+    "homecare:statement": lambda w, s: {"account_id": s.account.pk, "month": "2026-12"},
+    "homecare:statement_pdf": lambda w, s: {"account_id": s.account.pk, "month": "2026-12"},
+    "homecare:callback_record": _pk("callback"),
+    "compliance:institution": _pk("institution"),
+    "compliance:result": _pk("published"),
+    "compliance:draw": _pk("draw"),
+    "compliance:import_errors": _pk("institution_import"),
+    "compliance:office_draw": _pk("draw"),
+    "compliance:draw_publish": _pk("draw"),
+    "compliance:draw_redo": _pk("draw"),
+    "compliance:inspection_publish": _pk("published"),
+    "compliance:pilot": _pk("pilot"),
+    "compliance:pilot_decide": _pk("pilot"),
+    "compliance:inspection": _pk("inspection"),
+    "compliance:start": _pk("inspection"),
+    "compliance:answer": lambda w, s: {"pk": s.inspection.pk, "item_pk": s.item.pk},
+    "compliance:evidence": lambda w, s: {"pk": s.inspection.pk, "item_pk": s.item.pk},
+    "compliance:sign": _pk("inspection"),
+    "compliance:reinspect": _pk("published"),
+    "compliance:record": _pk("published"),
+    "compliance:evidence_file": _pk("evidence"),
+    "compliance:order": _pk("rectification"),
+    "compliance:order_evidence": _pk("rectification"),
+    "compliance:order_answer": _pk("rectification"),
+    "compliance:order_decide": _pk("rectification"),
+    "compliance:self_assess": lambda w, s: {"pk": s.institution.pk, "standard": s.standard.key},
+    "jobs:detail": _pk("job"),
+    "jobs:panel": _pk("job"),
+    "api-1.0.0:get_standard": lambda w, s: {"key": "taizhou-home-care"},
+    "api-1.0.0:get_item": lambda w, s: {"key": "hc-meals"},
+    "api-1.0.0:get_area": lambda w, s: {"code": s.county.code},
+    "api-1.0.0:get_order": lambda w, s: {"order_id": s.order.pk},
+    "api-1.0.0:cancel_order": lambda w, s: {"order_id": s.booked.pk},
+    "api-1.0.0:statement": lambda w, s: {"person_id": s.elder.pk},
+}
+# Routes whose arguments name an object that belongs to someone (an area, an owner): asked for both sides.
+# The others (a standard, an item, the screening run) are the same object for everyone.
+SHARED = {
+    "guide:standard_detail",
+    "guide:standard_version",
+    "guide:standard_diff",
+    "guide:item_detail",
+    "guide:item_pdf",
+    "registry:history",
+    "registry:transition",
+    "proactive:run",
+    "proactive:list",
+    "proactive:record",
+    "proactive:export",
+    "proactive:export_csv",
+    "api-1.0.0:get_standard",
+    "api-1.0.0:get_item",
+}
+
+
+def url_for(world: World, route: Route, side: str) -> str:
+    if not route.params:
+        return "/" + route.pattern.replace("^", "").replace("$", "")
+    kwargs = ARGS[route.name](world, world.sides[side])
+    return reverse(route.name, kwargs=kwargs)
+
+
+def _jpeg() -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.common.test_uploads import jpeg
+
+    return SimpleUploadedFile("photo.jpg", jpeg(), content_type="image/jpeg")
+
+
+# A valid body for each write, so that a refusal is the permission check's and not the form's: an empty body
+# would be turned away by validation first and prove nothing about who may write.
+POST_DATA: dict[str, Callable[[World, Side], dict[str, Any]]] = {
+    "homecare:order_cancel": lambda w, s: {"reason": "住院"},
+    "homecare:order_confirm": lambda w, s: {},
+    "homecare:order_rate": lambda w, s: {"stars": "5", "comment": "好"},
+    "homecare:order_complain": lambda w, s: {"text": "没有按时上门"},
+    "homecare:visit_check_in": lambda w, s: {
+        "latitude": str(s.account.latitude),
+        "longitude": str(s.account.longitude),
+    },
+    "homecare:visit_no_show": lambda w, s: {"reason": "老人不在家"},
+    "homecare:visit_photo": lambda w, s: {"photo": _jpeg()},
+    "homecare:order_decline": lambda w, s: {"reason": "人手不足"},
+    "homecare:account": lambda w, s: {
+        "address": "某小区",
+        "source": "typed",
+        "note": "核实",
+        "latitude": "28.6",
+        "longitude": "121.4",
+    },
+    "homecare:account_family": lambda w, s: {"username": "resident", "relation": "儿子"},
+    "homecare:complaint_resolve": lambda w, s: {"decision": "upheld", "outcome": "核实属实"},
+    "homecare:review_decide": lambda w, s: {"decision": "full", "note": "核实无误"},
+    "homecare:location_proposal": lambda w, s: {"action": "accept"},
+    "homecare:settlement_generate": lambda w, s: {"provider": str(s.provider.pk), "month": "2026-12"},
+    "homecare:callback_record": lambda w, s: {"reached": "yes", "satisfied": "yes", "note": "满意"},
+    "homecare:callbacks_sample": lambda w, s: {"month": "2026-12"},
+    "compliance:answer": lambda w, s: {"result": "compliant", "note": ""},
+    "compliance:evidence": lambda w, s: {"file": _jpeg()},
+    "compliance:sign": lambda w, s: {"summary": "完成"},
+    "compliance:order_evidence": lambda w, s: {"file": _jpeg()},
+    "compliance:order_answer": lambda w, s: {"response": "已整改"},
+    "compliance:order_decide": lambda w, s: {"decision": "return", "note": "补充材料"},
+    "compliance:draw_redo": lambda w, s: {"reason": "重新抽取"},
+    "compliance:pilot_decide": lambda w, s: {"decision": "accept", "note": "验收通过"},
+    "registry:transition": lambda w, s: {"note": "复审"},
+    "proactive:record": lambda w, s: {"person_id": str(s.newcomer.pk), "item": "hc-meals", "status": "contacted"},
+    "residents:reveal": lambda w, s: {},
+    "api-1.0.0:cancel_order": lambda w, s: {"reason": "住院"},
+}
