@@ -241,6 +241,14 @@ FUWU_SCHEDULE = {
         "day": 1,
         "at": "02:00",
     },
+    "eligibility-runs-purge": {"kind": "eligibility.runs_purge", "every": "day", "at": "03:30"},
+}
+# Screening runs keep every answer in Parquet under their output directory and the proactive list's rows in
+# the database (ADR 17). A run's files, candidates and changes are deleted once it is older than keep_days
+# and not one of the newest keep_runs of its population (docs/population.md); counts stay.
+FUWU_SCREENING_RETENTION = {
+    "keep_runs": env.int("FUWU_SCREENING_KEEP_RUNS", default=2),
+    "keep_days": env.int("FUWU_SCREENING_KEEP_DAYS", default=30),
 }
 # The officers on whose behalf the scheduled home-care work runs (callback sampling and draft month-end
 # settlements need an officer's area; their audit rows name them). Comma-separated usernames.

@@ -1,4 +1,4 @@
-"""Entitlements' background job: screening the resident registry (``/proactive/screen/``)."""
+"""Entitlements' background jobs: screening the resident registry (``/proactive/screen/``), retention."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ import datetime as dt
 from django.urls import reverse
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from fuwu.accounts.permissions import can_screen_registry
 from fuwu.eligibility import proactive
-from fuwu.eligibility.services import NoRulesInForce, screening_registry_abandon, screening_registry_run
+from fuwu.eligibility.services import (
+    NoRulesInForce,
+    screening_registry_abandon,
+    screening_registry_run,
+    screening_runs_purge,
+)
 from fuwu.jobs import kinds
 from fuwu.jobs.kinds import JobError, Outcome, Progress
 from fuwu.jobs.models import Job
@@ -47,3 +53,16 @@ def registry_screen(job: Job, progress: Progress) -> Outcome:
         url=url,
         summary={"run": run.pk, "persons": run.persons, "as_of": run.as_of.isoformat(), "list": with_list},
     )
+
+
+@kinds.register(
+    "eligibility.runs_purge",
+    label=gettext_lazy("删除过期筛查结果"),
+    template="eligibility/runs_purge_result.html",
+    may_view=lambda user, job: can_screen_registry(user),
+)
+def runs_purge(job: Job, progress: Progress) -> Outcome:
+    """The retention rule, daily (``FUWU_SCHEDULE``): old runs' files and person rows go."""
+    purged = screening_runs_purge(actor=job.requested_by)
+    progress(1, 1)
+    return Outcome(url=reverse("proactive:screen"), summary={"purged": len(purged), "runs": purged})
