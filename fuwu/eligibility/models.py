@@ -53,6 +53,9 @@ class ScreeningRun(models.Model):
         help_text=_("The run of the same population its changes are counted against."),
     )
     incremental = models.BooleanField(default=False, help_text=_("Screened only the persons whose facts changed."))
+    facts_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("A registry run: when its export of the registry began.")
+    )
     screened = models.BigIntegerField(default=0, help_text=_("Persons the engine screened in this run."))
     result_rows = models.BigIntegerField(default=0, help_text=_("Eligible or unknown (person, item) answers."))
     stored_rows = models.BigIntegerField(default=0, help_text=_("Rows this run wrote to the database."))

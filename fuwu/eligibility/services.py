@@ -299,6 +299,7 @@ def screening_registry_run(
     run = None
     try:
         progress(0, None, gettext_noop("导出居民档案"))
+        facts_at = timezone.now()  # a fact changed after this may be missing from the export
         population = out_dir / "registry.parquet"
         persons = export_registry(population)
         plan = Plan(
@@ -310,6 +311,8 @@ def screening_registry_run(
             rules=rules,
         )
         run = screening_run_start(plan=plan, actor=actor, population=REGISTRY)
+        ScreeningRun.objects.filter(pk=run.pk).update(facts_at=facts_at)
+        run.facts_at = facts_at
         if on_start is not None:
             on_start(run)
         progress(0, plan.partitions, gettext_noop("逐项判断是否符合条件"))

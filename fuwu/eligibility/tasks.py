@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from fuwu.accounts.permissions import can_screen_registry
@@ -66,3 +67,30 @@ def runs_purge(job: Job, progress: Progress) -> Outcome:
     purged = screening_runs_purge(actor=job.requested_by)
     progress(1, 1)
     return Outcome(url=reverse("proactive:screen"), summary={"purged": len(purged), "runs": purged})
+
+
+@kinds.register(
+    "eligibility.registry_daily",
+    label=gettext_lazy("每日增量筛查户籍登记人员"),
+    template="eligibility/registry_screen_result.html",
+    abandon=registry_screen_abandon,
+    may_view=lambda user, job: can_screen_registry(user),
+)
+def registry_daily(job: Job, progress: Progress) -> Outcome:
+    """Only what changed since the previous registry run (``incremental``); on the schedule when enabled."""
+    from fuwu.eligibility.incremental import screening_registry_incremental
+
+    slot = job.params.get("slot")
+    as_of = (
+        timezone.localtime(dt.datetime.fromisoformat(slot)).date()
+        if slot
+        else dt.date.fromisoformat(job.params["as_of"])
+    )
+    try:
+        run = screening_registry_incremental(actor=job.requested_by, as_of=as_of, progress=progress)
+    except NoRulesInForce as exc:
+        raise JobError(gettext_noop("还没有正在执行的标准，无法筛查。请先载入标准。")) from exc
+    return Outcome(
+        url=reverse("proactive:screen"),
+        summary={"run": run.pk, "persons": run.persons, "as_of": run.as_of.isoformat(), "list": False},
+    )

@@ -32,6 +32,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='screeningrun',
+            name='facts_at',
+            field=models.DateTimeField(blank=True, help_text='A registry run: when its export of the registry began.', null=True),
+        ),
+        migrations.AddField(
+            model_name='screeningrun',
             name='incremental',
             field=models.BooleanField(default=False, help_text='Screened only the persons whose facts changed.'),
         ),
