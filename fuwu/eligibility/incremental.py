@@ -294,6 +294,7 @@ def screening_registry_incremental(
             progress=progress,
             changed_persons=replaced,
             screened=len(screened_ids),
+            carry_from=previous,
         )
     except BaseException:
         if run is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -109,6 +109,26 @@ def _outreach_items() -> list[str]:
     return sorted(k for k, info in items_info().items() if info.outreach)
 
 
+def _candidates_carry(*, run: ScreeningRun, source: ScreeningRun, replaced: pa.Table) -> int:
+    """Copy ``source``'s candidates not served since to ``run``, less the ``replaced`` persons (in SQL)."""
+    table = connection.ops.quote_name(Candidate._meta.db_table)
+    receipts = connection.ops.quote_name(Receipt._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in store.CANDIDATE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns} FROM {table} c "  # noqa: S608 - our names
+            f"WHERE c.run_id = %s AND NOT EXISTS (SELECT 1 FROM {receipts} r "
+            "WHERE r.person_id = c.person_id AND r.item = c.item)",
+            [run.pk, source.pk],
+        )
+        copied = max(cursor.rowcount, 0)
+    ids = replaced.column("person_id").to_pylist()
+    removed = 0
+    for start in range(0, len(ids), 5_000):
+        removed += Candidate.objects.filter(run=run, person_id__in=ids[start : start + 5_000]).delete()[0]
+    return copied - removed
+
+
 def screening_run_complete(
     *,
     run: ScreeningRun,
@@ -118,6 +138,7 @@ def screening_run_complete(
     progress: ProgressFn | None = None,
     changed_persons: pa.Table | None = None,
     screened: int | None = None,
+    carry_from: ScreeningRun | None = None,
 ) -> ScreeningRun:
     """Store what people act on from the run's Parquet files and close the run, in one transaction.
 
@@ -126,7 +147,9 @@ def screening_run_complete(
     the previous run of the same population (``previous_run``), all loaded in bulk (COPY on
     PostgreSQL). One transaction writes them and marks the run completed: a process killed on the way
     leaves the run running with no rows, and completing it again replaces whatever it had.
-    ``changed_persons`` (a ``person_id`` column) limits the comparison to them (an incremental run).
+    ``changed_persons`` (a ``person_id`` column) limits the comparison to them (an incremental run);
+    with ``carry_from`` (the run it builds on) everyone else's candidates are copied from that run inside
+    the database rather than read from the files again.
     """
     progress = progress or _no_progress
     progress(0, None, gettext_noop("汇总筛查结果"))
@@ -144,10 +167,14 @@ def screening_run_complete(
         )
         changes = 0
         if load_results:
+            only = None
+            if carry_from is not None and changed_persons is not None:
+                stored += _candidates_carry(run=run, source=carry_from, replaced=changed_persons)
+                only = changed_persons
             stored += store.bulk_insert(
                 Candidate,
                 store.CANDIDATE_COLUMNS,
-                store.candidates(outcome.out, items=outreach, served=served),
+                store.candidates(outcome.out, items=outreach, served=served, persons=only),
                 run_id=run.pk,
             )
             if previous is not None:

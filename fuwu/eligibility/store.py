@@ -136,19 +136,26 @@ def _eligible_long(out: Path, items: Iterable[str], names: set[str], versions: d
 CANDIDATE_COLUMNS = ("person_id", "hukou_area", "item", "rule_version", "amount", "units")
 
 
-def candidates(out: Path, *, items: Iterable[str], served: pa.Table) -> Iterator[list[tuple[Any, ...]]]:
+def candidates(
+    out: Path, *, items: Iterable[str], served: pa.Table, persons: pa.Table | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
     """Batches of (person_id, hukou_area, item, rule_version, amount, units): eligible, not served.
 
-    ``served`` has columns person_id (int64) and item (string): who already receives what.
+    ``served`` has columns person_id (int64) and item (string): who already receives what. ``persons``
+    (a person_id column): only them.
     """
     con = duckdb.connect()
     sql = _eligible_long(out, sorted(set(items)), _columns(con, out), manifest_items(out))
     if not sql:
         return
     con.register("served", served)
+    only = ""
+    if persons is not None:
+        con.register("only_persons", persons)
+        only = " AND person_id IN (SELECT person_id FROM only_persons)"
     result = con.execute(
         f"SELECT * FROM ({sql}) AS e WHERE NOT EXISTS "
-        "(SELECT 1 FROM served s WHERE s.person_id = e.person_id AND s.item = e.item) ORDER BY person_id, item"
+        f"(SELECT 1 FROM served s WHERE s.person_id = e.person_id AND s.item = e.item){only} ORDER BY person_id, item"
     )
     while batch := result.fetchmany(FETCH):
         yield batch
