@@ -121,7 +121,7 @@ def _candidates_carry(*, run: ScreeningRun, source: ScreeningRun, replaced: pa.T
             "WHERE r.person_id = c.person_id AND r.item = c.item)",
             [run.pk, source.pk],
         )
-        copied = max(cursor.rowcount, 0)
+        copied = int(max(cursor.rowcount, 0))
     ids = replaced.column("person_id").to_pylist()
     removed = 0
     for start in range(0, len(ids), 5_000):
@@ -299,8 +299,8 @@ def screening_registry_run(
     """Screen every registered person against the rules in force on ``as_of``, with DuckDB; load the results.
 
     The registry is exported to ``out_dir`` (default: a new time-stamped directory under
-    ``VAR_DIR/registry-screens``) as ``registry.parquet``, screened into ``results/``, and the results
-    loaded as ``ScreeningResult`` rows whose ``person_id`` is the Person's primary key. The run records
+    ``VAR_DIR/registry-screens``) as ``registry.parquet``, screened into ``results/``, and what people act
+    on stored (``screening_run_complete``), ``person_id`` being the Person's primary key. The run records
     ``population="registry"``. ``actor`` is a user allowed to screen the registry, or ``None`` for the
     command line.
 

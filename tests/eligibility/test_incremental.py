@@ -113,3 +113,18 @@ def test_without_a_previous_run_the_daily_run_screens_everyone(var_dir: Path, tm
     assert "(incremental, 0 persons screened)" in out
     assert "0 entitlement changes" in out
     assert incremental.base_run(rules_in_force(), DAY1) is not None
+
+
+def test_the_daily_job_screens_what_changed_on_the_queue(var_dir: Path, tmp_path: Path, settings: Any) -> None:
+    from fuwu.jobs.models import Job, JobStatus
+    from fuwu.jobs.services import job_start
+    from fuwu.jobs.worker import run_queue
+
+    populate(tmp_path, 40)
+    first = screening_registry_run(actor=None, as_of=DAY0)
+    job_start(kind="eligibility.registry_daily", actor=None, params={"slot": "2026-11-30T02:30:00+08:00"})
+    assert run_queue() == 1
+    job = Job.objects.get()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    daily = first.__class__.objects.get(pk=job.result["run"])
+    assert (daily.incremental, daily.as_of, daily.previous) == (True, DAY1, first)
