@@ -63,6 +63,10 @@ def make_user(username: str, role: Role, area: Area | None, **extra: Any) -> Use
     return User.objects.create_user(username=username, password=PASSWORD, role=role, area=area, **extra)
 
 
+# Screening runs' Parquet files for these tests, removed when the test process ends.
+_RUN_FILES = tempfile.TemporaryDirectory(prefix="fuwu-homecare-runs-")
+
+
 def registry_run(
     *people: Person,
     items: tuple[str, ...] = ("hc-meals",),
@@ -71,7 +75,7 @@ def registry_run(
 ) -> ScreeningRun:
     """A finished screening that found ``people`` entitled to ``items`` at ``amount`` a month (in its files)."""
     out = write_results(
-        Path(tempfile.mkdtemp(prefix="fuwu-homecare-run-")),
+        Path(tempfile.mkdtemp(dir=_RUN_FILES.name)),
         [(person.pk, person.hukou_area, item, "eligible", amount) for person in people for item in items],
         rule_version="taizhou-home-care@1",
     )
