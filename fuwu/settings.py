@@ -275,6 +275,22 @@ FUWU_SCHEDULE = {
         "day": 1,
         "at": "02:00",
     },
+    "eligibility-runs-purge": {"kind": "eligibility.runs_purge", "every": "day", "at": "03:30"},
+}
+# The daily incremental screening of the registry (fuwu screen --registry --incremental), at this local time
+# ("HH:MM") when set; off by default, since a deployment first loads its registry.
+if env.str("FUWU_SCREEN_DAILY_AT", default=""):
+    FUWU_SCHEDULE["eligibility-registry-daily"] = {
+        "kind": "eligibility.registry_daily",
+        "every": "day",
+        "at": env.str("FUWU_SCREEN_DAILY_AT"),
+    }
+# Screening runs keep every answer in Parquet under their output directory and the proactive list's rows in
+# the database (ADR 17). A run's files, candidates and changes are deleted once it is older than keep_days
+# and not one of the newest keep_runs of its population (docs/population.md); counts stay.
+FUWU_SCREENING_RETENTION = {
+    "keep_runs": env.int("FUWU_SCREENING_KEEP_RUNS", default=2),
+    "keep_days": env.int("FUWU_SCREENING_KEEP_DAYS", default=30),
 }
 # The officers on whose behalf the scheduled home-care work runs (callback sampling and draft month-end
 # settlements need an officer's area; their audit rows name them). Comma-separated usernames.

@@ -23,7 +23,10 @@ class ScreeningRun(models.Model):
     """One pass of every rule over a population, on an as-of date.
 
     Status: running → completed | failed. A failed or interrupted run is resumed
-    by running the same command again; its finished partitions are kept.
+    by running the same command again; its finished partitions are kept. Its answers
+    are stored in one transaction that also marks it completed, so a run is either
+    complete with all its rows or has none. ``purged_at``: retention removed its
+    files and rows (the record, its counts and outreach records stay).
     """
 
     engine = models.CharField(max_length=16)
@@ -41,6 +44,24 @@ class ScreeningRun(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    previous = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The run of the same population its changes are counted against."),
+    )
+    incremental = models.BooleanField(default=False, help_text=_("Screened only the persons whose facts changed."))
+    facts_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("A registry run: when its export of the registry began.")
+    )
+    screened = models.BigIntegerField(default=0, help_text=_("Persons the engine screened in this run."))
+    result_rows = models.BigIntegerField(default=0, help_text=_("Eligible or unknown (person, item) answers."))
+    stored_rows = models.BigIntegerField(default=0, help_text=_("Rows this run wrote to the database."))
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When retention removed its Parquet files and person rows.")
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -54,30 +75,76 @@ class ScreeningRun(models.Model):
         return f"run {self.pk} {self.engine} {self.as_of}"
 
 
-class ScreeningResult(models.Model):
-    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="results")
+class Candidate(models.Model):
+    """Someone a run found entitled to an item worth a call who did not receive it when the run finished.
+
+    What the proactive list acts on; the whole run's answers (every item, unknowns, amounts) stay in the
+    run's Parquet files (``ScreeningRun.output``, read with DuckDB by ``fuwu.eligibility.store``).
+    """
+
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="candidates")
     person_id = models.BigIntegerField(help_text=_("The population's person id (the registry's Person id)."))
     hukou_area = models.CharField(max_length=12, blank=True)
     item = models.CharField(max_length=80)
     rule_version = models.CharField(max_length=120)
-    status = models.CharField(max_length=16, choices=ResultStatus.choices)
     amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     units = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["run", "person_id", "item"], name="one_result_per_person_item"),
-            models.CheckConstraint(
-                condition=Q(status="eligible") | (Q(amount__isnull=True) & Q(units__isnull=True)),
-                name="only_eligible_has_level",
-            ),
+            models.UniqueConstraint(fields=["run", "person_id", "item"], name="one_candidate_per_person_item"),
         ]
         indexes = [
-            models.Index(fields=["run", "item", "hukou_area"], name="result_item_area_idx"),
+            models.Index(fields=["run", "item", "hukou_area"], name="candidate_item_area_idx"),
+            models.Index(fields=["run", "hukou_area", "person_id"], name="candidate_area_person_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.person_id} {self.item} {self.status}"
+        return f"{self.person_id} {self.item}"
+
+
+class Change(models.TextChoices):
+    GAINED = "gained", _("新符合条件")
+    LOST = "lost", _("不再符合条件")
+
+
+class EntitlementChange(models.Model):
+    """An entitlement that a run found and the previous run of the same population did not, or the reverse."""
+
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="changes")
+    person_id = models.BigIntegerField()
+    hukou_area = models.CharField(max_length=12, blank=True)
+    item = models.CharField(max_length=80)
+    change = models.CharField(max_length=8, choices=Change.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "person_id", "item"], name="one_change_per_person_item"),
+        ]
+        indexes = [models.Index(fields=["run", "item", "change"], name="change_item_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.item} {self.change}"
+
+
+class ScreeningCount(models.Model):
+    """A run's answers counted by township and item: what pages with counts read (never the Parquet)."""
+
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="area_counts")
+    township = models.CharField(max_length=12, blank=True, help_text=_("9-digit township code; empty if unknown."))
+    item = models.CharField(max_length=80)
+    eligible = models.BigIntegerField(default=0)
+    unknown = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "township", "item"], name="one_count_per_township_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.township} {self.item} {self.eligible}"
 
 
 class Receipt(models.Model):

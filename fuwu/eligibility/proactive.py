@@ -1,5 +1,9 @@
 """The proactive list (免申即享): people a screening found entitled who do not yet receive the item.
 
+The list reads the run's ``Candidate`` rows: entitled to an item worth a call and not served when the
+run finished (``fuwu.eligibility.store``). Items not worth a call are shown as counts
+(``ScreeningCount``); the people behind them stay in the run's Parquet files.
+
 Which items are worth a call is the standard's to say (``proactive.outreach`` on each item): a
 minimum-living allowance or a home-care subsidy is, the radio or a library card is not. The
 overview leads with those items, township by township; the list shows each person as an officer
@@ -25,7 +29,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext as _
 
@@ -36,12 +40,12 @@ from fuwu.common.audit import audit, audit_persons_read
 from fuwu.common.spreadsheets import stream_csv, stream_xlsx
 from fuwu.eligibility.derived import full_years
 from fuwu.eligibility.models import (
+    Candidate,
     OutreachRecord,
     OutreachStatus,
     Receipt,
-    ResultStatus,
     RunStatus,
-    ScreeningResult,
+    ScreeningCount,
     ScreeningRun,
 )
 from fuwu.eligibility.registry import REGISTRY
@@ -155,12 +159,13 @@ class Filters:
 
 def newly_entitled(
     *, run: ScreeningRun, user: Any, item: str | None = None, township: str | None = None
-) -> QuerySet[ScreeningResult]:
+) -> QuerySet[Candidate]:
     prefix = area_prefix_for(user)
     if prefix is None:
-        return ScreeningResult.objects.none()
+        return Candidate.objects.none()
+    # Candidates were not served when the run finished; someone may have been since.
     served = Receipt.objects.filter(person_id=OuterRef("person_id"), item=OuterRef("item"))
-    results = ScreeningResult.objects.filter(run=run, status=ResultStatus.ELIGIBLE, hukou_area__startswith=prefix)
+    results = Candidate.objects.filter(run=run, hukou_area__startswith=prefix)
     if item:
         results = results.filter(item=item)
     if township:
@@ -168,7 +173,7 @@ def newly_entitled(
     return results.exclude(Exists(served)).order_by("hukou_area", "person_id", "item")
 
 
-def _with_status(results: QuerySet[ScreeningResult]) -> QuerySet[ScreeningResult]:
+def _with_status(results: QuerySet[Candidate]) -> QuerySet[Candidate]:
     """Each result with its outreach status: the recorded one, else pending."""
     recorded = OutreachRecord.objects.filter(
         run=OuterRef("run"), person_id=OuterRef("person_id"), item=OuterRef("item")
@@ -178,7 +183,7 @@ def _with_status(results: QuerySet[ScreeningResult]) -> QuerySet[ScreeningResult
 
 def outreach_results(
     *, run: ScreeningRun, user: Any, filters: Filters, items: dict[str, ItemInfo]
-) -> QuerySet[ScreeningResult]:
+) -> QuerySet[Candidate]:
     """The results on the list for ``filters``, in the order the list shows them (village, person, item)."""
     if filters.item and filters.item != ALL_ITEMS:
         results = newly_entitled(run=run, user=user, item=filters.item, township=filters.township or None)
@@ -250,7 +255,7 @@ class Overview:
 
     townships: list[TownshipGroup]
     others: list[ItemTotal]
-    items: list[ItemInfo]  # every item on the run's list for this user, those worth a call first
+    items: list[ItemInfo]  # every item on the run's list for this user (the items with candidates)
     township_names: dict[str, str]
 
     @property
@@ -262,20 +267,33 @@ class Overview:
         return sum(t.pending for t in self.townships)
 
 
+def entitled_by_item(*, run: ScreeningRun, user: Any) -> dict[str, int]:
+    """People the run found entitled, per item, in the user's area (the run's counts, served or not)."""
+    prefix = area_prefix_for(user)
+    if prefix is None or len(prefix) > TOWNSHIP_DIGITS:  # counts are kept by township, not by village
+        return {}
+    rows = (
+        ScreeningCount.objects.filter(run=run, township__startswith=prefix, eligible__gt=0)
+        .values("item")
+        .annotate(people=Sum("eligible"))
+        .order_by("item")
+    )
+    return {r["item"]: int(r["people"]) for r in rows}
+
+
 def overview(*, run: ScreeningRun, user: Any, items: dict[str, ItemInfo]) -> Overview:
+    """Candidates (items worth a call) by township from the database; other items as the run's counts."""
     counts = counts_by_township(run=run, user=user)
     names = area_names(c.township for c in counts)
     groups: dict[str, TownshipGroup] = {}
-    others: dict[str, int] = {}
     for c in counts:
         info = _info(items, c.item)
-        if info.outreach:
+        if info.outreach:  # only items worth a call have candidates; the standard may have changed since
             group = groups.setdefault(c.township, TownshipGroup(c.township, names.get(c.township, c.township)))
             group.items.append(ItemCount(info, c.township, c.people, c.pending))
-        else:
-            others[c.item] = others.get(c.item, 0) + c.people
     for group in groups.values():
         group.items.sort(key=lambda i: (-i.pending, -i.people, i.item.key))
+    others = {k: n for k, n in entitled_by_item(run=run, user=user).items() if not _info(items, k).outreach}
     on_list = {c.item for c in counts}
     listed = sorted((_info(items, k) for k in on_list), key=lambda i: (not i.outreach, i.name))
     return Overview(
@@ -323,7 +341,7 @@ def _registry_persons(
 
 
 def outreach_rows(
-    *, run: ScreeningRun, user: Any, results: Sequence[ScreeningResult], items: dict[str, ItemInfo]
+    *, run: ScreeningRun, user: Any, results: Sequence[Candidate], items: dict[str, ItemInfo]
 ) -> list[OutreachRow]:
     persons = _registry_persons(run=run, user=user, person_ids=(r.person_id for r in results))
     records = {
@@ -368,7 +386,7 @@ def _shown(rows: Iterable[OutreachRow]) -> list[int]:
 @dataclass(frozen=True)
 class ListPage:
     rows: list[OutreachRow]
-    page: Page[ScreeningResult]
+    page: Page[Candidate]
 
 
 @transaction.atomic
@@ -421,7 +439,7 @@ _EXPORT_RESULT = ("person_id", "hukou_area", "item", "amount", "outreach_status"
 
 
 def _export_rows(
-    *, run: ScreeningRun, user: Any, results: QuerySet[ScreeningResult], items: dict[str, ItemInfo]
+    *, run: ScreeningRun, user: Any, results: QuerySet[Candidate], items: dict[str, ItemInfo]
 ) -> Iterator[list[Any]]:
     """The list's rows for a file, a chunk of results at a time (memory stays flat however long the list).
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,11 @@ def _table(rows: list[tuple[Any, ...]], schema: Any) -> Any:
     )
 
 
-def export_registry(path: Path) -> int:
-    """Write every registered person's base facts to ``path`` (Parquet); return the number of persons."""
+def export_registry(path: Path, *, only: Sequence[int] | None = None) -> int:
+    """Write every registered person's base facts to ``path`` (Parquet); return the number of persons.
+
+    ``only``: just these Person ids (an incremental run), read ``BATCH`` ids at a time.
+    """
     schema = registry_schema()
     names = ["pk" if n == "person_id" else n for n in schema.names]
     missing = {f.name for f in BASE_FACTS} - set(schema.names)
@@ -73,7 +77,7 @@ def export_registry(path: Path) -> int:
     try:
         with os.fdopen(fd, "wb") as handle, pq.ParquetWriter(handle, schema, compression="zstd") as writer:
             batch: list[tuple[Any, ...]] = []
-            for row in Person.objects.order_by("pk").values_list(*names).iterator(chunk_size=BATCH):
+            for row in _rows(names, only):
                 batch.append(row)
                 if len(batch) == BATCH:
                     writer.write_table(_table(batch, schema))
@@ -86,6 +90,16 @@ def export_registry(path: Path) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     return persons
+
+
+def _rows(names: list[str], only: Sequence[int] | None) -> Iterator[tuple[Any, ...]]:
+    if only is None:
+        yield from Person.objects.order_by("pk").values_list(*names).iterator(chunk_size=BATCH)
+        return
+    ids = sorted(set(only))
+    for start in range(0, len(ids), BATCH):
+        part = ids[start : start + BATCH]
+        yield from Person.objects.filter(pk__in=part).order_by("pk").values_list(*names)
 
 
 def latest_registry_run() -> ScreeningRun | None:

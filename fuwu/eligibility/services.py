@@ -6,23 +6,31 @@ import datetime as dt
 import logging
 import shutil
 from collections.abc import Callable
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from fuwu.accounts.permissions import can_screen_registry
 from fuwu.common.audit import audit
-from fuwu.common.batches import after_batch, insert_rows, write_batch
-from fuwu.eligibility import screening
-from fuwu.eligibility.models import Receipt, ResultStatus, RunStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility import screening, store
+from fuwu.eligibility.models import (
+    Candidate,
+    EntitlementChange,
+    Receipt,
+    ResultStatus,
+    RunStatus,
+    ScreeningCount,
+    ScreeningRun,
+)
 from fuwu.eligibility.registry import REGISTRY, export_registry
-from fuwu.eligibility.screening import Outcome, Plan, read_results, rules_digest
+from fuwu.eligibility.screening import Outcome, Plan, rules_digest
 from fuwu.eligibility.selectors import rules_in_force
 
 logger = logging.getLogger(__name__)
@@ -58,10 +66,6 @@ def screening_run_start(*, plan: Plan, actor: Any, draft: bool = False, populati
     return run
 
 
-# Rows written per transaction when loading results (fewer on SQLite: fuwu.common.batches), so each
-# commit is short and pages and logins keep writing while a screening loads.
-LOAD_BATCH = 20_000
-
 ProgressFn = Callable[[int, "int | None", str], None]
 
 
@@ -69,56 +73,124 @@ def _no_progress(done: int, total: int | None, message: str = "") -> None:
     return None
 
 
-def _results_delete(run: ScreeningRun) -> None:
-    """Remove a run's result rows, a batch per transaction."""
-    while True:
-        pks = list(ScreeningResult.objects.filter(run=run).values_list("pk", flat=True)[: write_batch(LOAD_BATCH)])
-        if not pks:
-            return
-        with transaction.atomic():
-            ScreeningResult.objects.filter(pk__in=pks).delete()
-        after_batch()
+def previous_run(run: ScreeningRun) -> ScreeningRun | None:
+    """The run of the same population that ``run``'s changes are counted against: the newest completed one
+    before it whose files are still there (a run that rewrote the same directory has none to compare)."""
+    candidates = (
+        ScreeningRun.objects.filter(
+            population=run.population,
+            status=RunStatus.COMPLETED,
+            draft=False,
+            purged_at__isnull=True,
+            as_of__lte=run.as_of,
+        )
+        .exclude(pk=run.pk)
+        .exclude(output=run.output)
+        .order_by("-as_of", "-finished_at")
+    )
+    for earlier in candidates[:5]:
+        if store.has_results(earlier.output):
+            return earlier
+    return None
+
+
+def _served() -> pa.Table:
+    """Who receives what, for DuckDB to leave out of the candidates."""
+    ids, items = [], []
+    for person_id, item in Receipt.objects.values_list("person_id", "item").iterator(chunk_size=50_000):
+        ids.append(person_id)
+        items.append(item)
+    return pa.table({"person_id": pa.array(ids, pa.int64()), "item": pa.array(items, pa.string())})
+
+
+def _outreach_items() -> list[str]:
+    from fuwu.eligibility.proactive import items_info  # proactive reads runs; it never writes them
+
+    return sorted(k for k, info in items_info().items() if info.outreach)
+
+
+def _candidates_carry(*, run: ScreeningRun, source: ScreeningRun, replaced: pa.Table) -> int:
+    """Copy ``source``'s candidates not served since to ``run``, less the ``replaced`` persons (in SQL)."""
+    table = connection.ops.quote_name(Candidate._meta.db_table)
+    receipts = connection.ops.quote_name(Receipt._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in store.CANDIDATE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns} FROM {table} c "  # noqa: S608 - our names
+            f"WHERE c.run_id = %s AND NOT EXISTS (SELECT 1 FROM {receipts} r "
+            "WHERE r.person_id = c.person_id AND r.item = c.item)",
+            [run.pk, source.pk],
+        )
+        copied = int(max(cursor.rowcount, 0))
+    ids = replaced.column("person_id").to_pylist()
+    removed = 0
+    for start in range(0, len(ids), 5_000):
+        removed += Candidate.objects.filter(run=run, person_id__in=ids[start : start + 5_000]).delete()[0]
+    return copied - removed
 
 
 def screening_run_complete(
-    *, run: ScreeningRun, outcome: Outcome, actor: Any, load_results: bool, progress: ProgressFn | None = None
+    *,
+    run: ScreeningRun,
+    outcome: Outcome,
+    actor: Any,
+    load_results: bool,
+    progress: ProgressFn | None = None,
+    changed_persons: pa.Table | None = None,
+    screened: int | None = None,
+    carry_from: ScreeningRun | None = None,
 ) -> ScreeningRun:
-    """Count the results per item, optionally load them into the database, and close the run.
+    """Store what people act on from the run's Parquet files and close the run, in one transaction.
 
-    Not one transaction: the rows go in ``LOAD_BATCH`` at a time (fewer on SQLite, with a pause after
-    each: ``fuwu.common.batches``), each batch committed, while the run
-    stays ``running``; only the last, short transaction marks it completed. Nothing reads a running
-    run's results (the proactive list and the pages read completed runs only), so no one sees it half
-    loaded. Loading first removes any rows an interrupted earlier attempt left, so it can be repeated.
+    The files keep every answer (``fuwu.eligibility.store``); the database gets the counts by township
+    and item, and with ``load_results`` the candidates for the proactive list and the changes since
+    the previous run of the same population (``previous_run``), all loaded in bulk (COPY on
+    PostgreSQL). One transaction writes them and marks the run completed: a process killed on the way
+    leaves the run running with no rows, and completing it again replaces whatever it had.
+    ``changed_persons`` (a ``person_id`` column) limits the comparison to them (an incremental run);
+    with ``carry_from`` (the run it builds on) everyone else's candidates are copied from that run inside
+    the database rather than read from the files again.
     """
     progress = progress or _no_progress
-    counts: dict[str, dict[str, Any]] = {}
-    persons: set[int] = set()
-    if load_results:
-        _results_delete(run)
-    table = read_results(outcome.out)
-    loaded = 0
-    progress(0, table.num_rows, gettext_noop("载入筛查结果"))
-    for batch in table.to_batches(max_chunksize=write_batch(LOAD_BATCH)):
-        rows = batch.to_pylist()
-        for row in rows:
-            c = counts.setdefault(row["item"], {"eligible": 0, "unknown": 0, "amount": Decimal(0)})
-            c[row["status"]] += 1
-            if row["amount"] is not None:
-                c["amount"] += row["amount"]
-            persons.add(row["person_id"])
-        if load_results:
-            # An unknown hukou area is stored as "" (the column is text, not null).
-            insert_rows(
-                ScreeningResult, [{**row, "run_id": run.pk, "hukou_area": row["hukou_area"] or ""} for row in rows]
-            )
-            after_batch()
-        loaded += len(rows)
-        progress(loaded, table.num_rows, gettext_noop("载入筛查结果"))
+    progress(0, None, gettext_noop("汇总筛查结果"))
+    counts = store.count(outcome.out)
+    previous = previous_run(run) if load_results else None
+    outreach = _outreach_items() if load_results else []
+    served = _served() if load_results else None
+    progress(0, None, gettext_noop("载入筛查结果"))
     with transaction.atomic():
         run = ScreeningRun.objects.select_for_update().get(pk=run.pk)
-        run.counts = {item: {**c, "amount": str(c["amount"])} for item, c in sorted(counts.items())}
-        run.persons = len(persons)
+        for model in (Candidate, EntitlementChange, ScreeningCount):
+            model.objects.filter(run=run).delete()  # a re-run replaces
+        stored = store.bulk_insert(
+            ScreeningCount, ("township", "item", "eligible", "unknown", "amount"), [counts.townships], run_id=run.pk
+        )
+        changes = 0
+        if load_results:
+            only = None
+            if carry_from is not None and changed_persons is not None:
+                stored += _candidates_carry(run=run, source=carry_from, replaced=changed_persons)
+                only = changed_persons
+            stored += store.bulk_insert(
+                Candidate,
+                store.CANDIDATE_COLUMNS,
+                store.candidates(outcome.out, items=outreach, served=served, persons=only),
+                run_id=run.pk,
+            )
+            if previous is not None:
+                changes = store.bulk_insert(
+                    EntitlementChange,
+                    store.CHANGE_COLUMNS,
+                    store.changes(outcome.out, Path(previous.output), persons=changed_persons),
+                    run_id=run.pk,
+                )
+                stored += changes
+        run.previous = previous
+        run.counts = counts.items
+        run.persons = counts.persons
+        run.result_rows = counts.rows
+        run.stored_rows = stored
+        run.screened = counts.persons if screened is None else screened
         run.status = RunStatus.COMPLETED
         run.finished_at = timezone.now()
         run.seconds = outcome.seconds
@@ -127,9 +199,82 @@ def screening_run_complete(
             actor=actor,
             event="screening.completed",
             obj=run,
-            after={"persons_with_results": run.persons, "items": len(counts), "loaded": load_results},
+            after={
+                "persons_with_results": run.persons,
+                "items": len(counts.items),
+                "loaded": load_results,
+                "stored_rows": stored,
+                "changes": changes,
+                "previous": previous.pk if previous else None,
+            },
         )
+    progress(1, 1, gettext_noop("载入筛查结果"))
     return run
+
+
+@dataclass(frozen=True)
+class Retention:
+    keep_runs: int
+    keep_days: int
+
+
+def retention() -> Retention:
+    setting = getattr(settings, "FUWU_SCREENING_RETENTION", {})
+    return Retention(int(setting.get("keep_runs", 2)), int(setting.get("keep_days", 30)))
+
+
+def runs_to_purge(*, now: dt.datetime | None = None) -> list[ScreeningRun]:
+    """Runs whose files and person rows retention removes (``FUWU_SCREENING_RETENTION``).
+
+    A completed run is kept while it is one of the newest ``keep_runs`` of its population (drafts apart)
+    or younger than ``keep_days``; a failed one only while younger. Running runs are never touched.
+    """
+    rule = retention()
+    cutoff = (now or timezone.now()) - dt.timedelta(days=rule.keep_days)
+    old = ScreeningRun.objects.filter(purged_at__isnull=True, started_at__lt=cutoff).exclude(status=RunStatus.RUNNING)
+    newest: set[int] = set()
+    for population, draft in old.values_list("population", "draft").distinct():
+        newest.update(
+            ScreeningRun.objects.filter(population=population, draft=draft, status=RunStatus.COMPLETED)
+            .order_by("-finished_at")
+            .values_list("pk", flat=True)[: rule.keep_runs]
+        )
+    return [run for run in old.order_by("started_at") if run.pk not in newest]
+
+
+def _remove_files(run: ScreeningRun, keep: set[str]) -> None:
+    """The run's Parquet files, unless a run that is kept wrote the same directory; its own folder if it has one."""
+    out = Path(run.output)
+    own = (Path(settings.VAR_DIR) / "registry-screens").resolve()
+    if out.parent.resolve().parent == own and str(out) not in keep:
+        shutil.rmtree(out.parent, ignore_errors=True)  # with the registry export beside the results
+        return
+    if str(out) in keep or not out.is_dir():
+        return
+    for part in out.glob("part-*.parquet"):
+        part.unlink(missing_ok=True)
+    (out / screening.MANIFEST).unlink(missing_ok=True)
+
+
+def screening_runs_purge(*, actor: Any = None, now: dt.datetime | None = None, dry_run: bool = False) -> list[int]:
+    """Apply the retention rule: remove old runs' Parquet files, candidates and changes; return their ids.
+
+    The run record, its counts by township and item (no person in them) and the officers' outreach
+    records stay, so history pages still answer "how many"; who was entitled is gone.
+    """
+    purged = runs_to_purge(now=now)
+    if dry_run or not purged:
+        return [run.pk for run in purged]
+    ids = {run.pk for run in purged}
+    keep = set(ScreeningRun.objects.filter(purged_at__isnull=True).exclude(pk__in=ids).values_list("output", flat=True))
+    for run in purged:
+        with transaction.atomic():
+            Candidate.objects.filter(run=run).delete()
+            EntitlementChange.objects.filter(run=run).delete()
+            ScreeningRun.objects.filter(pk=run.pk).update(purged_at=timezone.now())
+            audit(actor=actor, event="screening.purged", obj=run, after={"output": run.output})
+        _remove_files(run, keep)
+    return sorted(ids)
 
 
 def receipt_record(*, person_id: int, item: str, since: dt.date, source: str) -> bool:
@@ -154,15 +299,13 @@ def screening_registry_run(
     """Screen every registered person against the rules in force on ``as_of``, with DuckDB; load the results.
 
     The registry is exported to ``out_dir`` (default: a new time-stamped directory under
-    ``VAR_DIR/registry-screens``) as ``registry.parquet``, screened into ``results/``, and the results
-    loaded as ``ScreeningResult`` rows whose ``person_id`` is the Person's primary key; once they are loaded
-    the export is deleted, and the whole directory when it is the default one (docs/deploy.md, "Personal
-    data on disk"). The run records
+    ``VAR_DIR/registry-screens``) as ``registry.parquet``, screened into ``results/``, and what people act
+    on stored (``screening_run_complete``), ``person_id`` being the Person's primary key. The run records
     ``population="registry"``. ``actor`` is a user allowed to screen the registry, or ``None`` for the
     command line.
 
-    Written in short transactions (``screening_run_complete``), never one long one: the run is
-    ``running`` until its last step marks it completed, and only completed runs are read. If anything
+    The rows people act on are stored in one transaction that also marks the run completed
+    (``screening_run_complete``); only completed runs are read. If anything
     fails, ``screening_registry_abandon`` marks the run failed and removes its results (and the
     directory this call created) before the error goes on. A process killed outright leaves a running
     run; the job that ran it abandons it the same way (``on_start`` hands the run to the caller first).
@@ -183,6 +326,7 @@ def screening_registry_run(
     run = None
     try:
         progress(0, None, gettext_noop("导出居民档案"))
+        facts_at = timezone.now()  # a fact changed after this may be missing from the export
         population = out_dir / "registry.parquet"
         persons = export_registry(population)
         plan = Plan(
@@ -194,6 +338,8 @@ def screening_registry_run(
             rules=rules,
         )
         run = screening_run_start(plan=plan, actor=actor, population=REGISTRY)
+        ScreeningRun.objects.filter(pk=run.pk).update(facts_at=facts_at)
+        run.facts_at = facts_at
         if on_start is not None:
             on_start(run)
         progress(0, plan.partitions, gettext_noop("逐项判断是否符合条件"))
@@ -214,11 +360,10 @@ def screening_registry_run(
         if created:
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
-    # Loaded: the files hold personal data the database now has. The registry's export goes always; the
-    # results too when the directory is the service's own (a directory given on the command line keeps them).
+    # Stored: the registry's export (every person's facts, in clear) goes at once. The results stay beside
+    # it, answers by person number, for counts, what-if and the next daily run, until the retention rule
+    # removes them (screening_runs_purge; docs/security-data.md).
     population.unlink(missing_ok=True)
-    if created:
-        shutil.rmtree(out_dir, ignore_errors=True)
     return run
 
 
@@ -232,8 +377,9 @@ def screening_registry_abandon(*, run_id: int, actor: Any = None) -> bool:
     run = ScreeningRun.objects.filter(pk=run_id, population=REGISTRY).first()
     if run is None or run.status == RunStatus.COMPLETED:
         return False
-    _results_delete(run)
     with transaction.atomic():
+        for model in (Candidate, EntitlementChange, ScreeningCount):  # none, unless an old version left some
+            model.objects.filter(run=run).delete()
         updated = ScreeningRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, finished_at=timezone.now()
         )
@@ -253,4 +399,5 @@ __all__ = [
     "screening_registry_run",
     "screening_run_complete",
     "screening_run_start",
+    "screening_runs_purge",
 ]

@@ -1,14 +1,21 @@
-"""Entitlements' background job: screening the resident registry (``/proactive/screen/``)."""
+"""Entitlements' background jobs: screening the resident registry (``/proactive/screen/``), retention."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from fuwu.accounts.permissions import can_screen_registry
 from fuwu.eligibility import proactive
-from fuwu.eligibility.services import NoRulesInForce, screening_registry_abandon, screening_registry_run
+from fuwu.eligibility.services import (
+    NoRulesInForce,
+    screening_registry_abandon,
+    screening_registry_run,
+    screening_runs_purge,
+)
 from fuwu.jobs import kinds
 from fuwu.jobs.kinds import JobError, Outcome, Progress
 from fuwu.jobs.models import Job
@@ -46,4 +53,44 @@ def registry_screen(job: Job, progress: Progress) -> Outcome:
     return Outcome(
         url=url,
         summary={"run": run.pk, "persons": run.persons, "as_of": run.as_of.isoformat(), "list": with_list},
+    )
+
+
+@kinds.register(
+    "eligibility.runs_purge",
+    label=gettext_lazy("删除过期筛查结果"),
+    template="eligibility/runs_purge_result.html",
+    may_view=lambda user, job: can_screen_registry(user),
+)
+def runs_purge(job: Job, progress: Progress) -> Outcome:
+    """The retention rule, daily (``FUWU_SCHEDULE``): old runs' files and person rows go."""
+    purged = screening_runs_purge(actor=job.requested_by)
+    progress(1, 1)
+    return Outcome(url=reverse("proactive:screen"), summary={"purged": len(purged), "runs": purged})
+
+
+@kinds.register(
+    "eligibility.registry_daily",
+    label=gettext_lazy("每日增量筛查户籍登记人员"),
+    template="eligibility/registry_screen_result.html",
+    abandon=registry_screen_abandon,
+    may_view=lambda user, job: can_screen_registry(user),
+)
+def registry_daily(job: Job, progress: Progress) -> Outcome:
+    """Only what changed since the previous registry run (``incremental``); on the schedule when enabled."""
+    from fuwu.eligibility.incremental import screening_registry_incremental
+
+    slot = job.params.get("slot")
+    as_of = (
+        timezone.localtime(dt.datetime.fromisoformat(slot)).date()
+        if slot
+        else dt.date.fromisoformat(job.params["as_of"])
+    )
+    try:
+        run = screening_registry_incremental(actor=job.requested_by, as_of=as_of, progress=progress)
+    except NoRulesInForce as exc:
+        raise JobError(gettext_noop("还没有正在执行的标准，无法筛查。请先载入标准。")) from exc
+    return Outcome(
+        url=reverse("proactive:screen"),
+        summary={"run": run.pk, "persons": run.persons, "as_of": run.as_of.isoformat(), "list": False},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,8 @@ from django.utils.translation import gettext as _
 from fuwu.areas.models import Area
 from fuwu.areas.selectors import descendant_codes_prefix
 from fuwu.common.audit import audit
-from fuwu.eligibility.models import ResultStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import ScreeningRun
+from fuwu.eligibility.store import Answer, MissingResults, eligible
 from fuwu.homecare import permissions, standard, workdays
 from fuwu.homecare.models import (
     AccountStatus,
@@ -72,10 +74,11 @@ def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | No
         raise HomeCareError(_("只有对户籍登记人员的筛查才能开通服务账户；请先在“筛查户籍登记人员”页面运行筛查。"))
     today = today or local_now().date()
     subsidised = {k for k, p in standard.projects(on=today).items() if p.kind == OrderKind.SUBSIDISED}
-    results = ScreeningResult.objects.filter(
-        run=run, status=ResultStatus.ELIGIBLE, item__in=subsidised, amount__isnull=False
-    ).order_by("person_id", "item")
-    by_person: dict[int, list[ScreeningResult]] = {}
+    try:  # every answer stays in the run's files; the database keeps only the proactive list
+        results = [r for r in eligible(Path(run.output), items=subsidised) if r.amount is not None]
+    except MissingResults as exc:
+        raise HomeCareError(_("这次筛查的结果已按保存期限删除；请重新筛查户籍登记人员。")) from exc
+    by_person: dict[int, list[Answer]] = {}
     for result in results:
         by_person.setdefault(result.person_id, []).append(result)
     prefix = descendant_codes_prefix(actor.area)

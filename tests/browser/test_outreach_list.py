@@ -7,6 +7,7 @@ axe-core checks every page visited, in standard and in large-text mode, for seri
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,19 +15,20 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from fuwu.common.models import AuditLog
-from fuwu.eligibility.models import OutreachRecord, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import OutreachRecord
 from fuwu.homecare import demo
 from fuwu.residents import crypto
 from fuwu.residents.models import Person
 from tests.browser.conftest import axe_serious
 from tests.conftest import REPO
+from tests.eligibility.stores import stored_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def site(live_server: Any) -> str:
+def site(live_server: Any, tmp_path: Path) -> str:
     """The demo's accounts and elder (given a phone), and a registry screening that finds her."""
     call_command("areas", "load", verbosity=0)
     call_command("standards", "load", str(REPO / "standards"), verbosity=0)
@@ -35,25 +37,11 @@ def site(live_server: Any) -> str:
     elder = Person.objects.get(source_id=demo.DEMO_SOURCE)
     elder.contact_phone_encrypted = crypto.seal_text(crypto.CONTACT_PHONE, "13812345678", row=elder.id_number_hash)
     elder.save(update_fields=["contact_phone_encrypted"])
-    run = ScreeningRun.objects.create(
-        engine="duckdb",
-        as_of=timezone.localdate(),
-        population="registry",
-        output="o",
-        rules_digest="d",
-        status="completed",
-        finished_at=timezone.now(),
-    )
-    for item in ("hc-bathing", "hc-meals", "gb-radio-listening"):
-        ScreeningResult.objects.create(
-            run=run,
-            person_id=elder.pk,
-            hukou_area=elder.hukou_area,
-            item=item,
-            rule_version="v",
-            status="eligible",
-            amount=Decimal("50.00") if item.startswith("hc-") else None,
-        )
+    answers = [
+        (elder.pk, elder.hukou_area, item, "eligible", Decimal("50.00") if item.startswith("hc-") else None)
+        for item in ("hc-bathing", "hc-meals", "gb-radio-listening")
+    ]
+    stored_run(tmp_path / "run", answers, as_of=timezone.localdate())
     return str(live_server.url)
 
 

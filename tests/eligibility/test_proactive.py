@@ -14,18 +14,18 @@ from typing import Any
 import pytest
 from django.http import StreamingHttpResponse
 from django.test import Client
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.common.models import AuditLog
 from fuwu.eligibility import proactive
-from fuwu.eligibility.models import OutreachRecord, Receipt, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import Candidate, OutreachRecord, Receipt, ScreeningRun
 from fuwu.residents.models import Person
 from fuwu.standards.parsing import StandardFileError, parse_many
 from fuwu.standards.services import standards_load
 from tests.conftest import REPO
+from tests.eligibility.stores import Answer, stored_run
 from tests.residents.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,37 +99,26 @@ def people(areas: None) -> dict[str, Person]:
     }
 
 
-def result(run: ScreeningRun, person_id: int, area: str, item: str, status: str = "eligible") -> ScreeningResult:
+def result(person_id: int, area: str, item: str, status: str = "eligible") -> Answer:
     amount = Decimal("120.00") if status == "eligible" and item == "test-visit" else None
-    return ScreeningResult.objects.create(
-        run=run, person_id=person_id, hukou_area=area, item=item, rule_version="v", status=status, amount=amount
-    )
+    return (person_id, area, item, status, amount)
 
 
-def completed_run(population: str = "registry") -> ScreeningRun:
-    return ScreeningRun.objects.create(
-        engine="duckdb",
-        as_of=AS_OF,
-        population=population,
-        output="o",
-        rules_digest="d",
-        status="completed",
-        finished_at=timezone.now(),
-    )
+def completed_run(answers: list[Answer], out: Path, population: str = "registry") -> ScreeningRun:
+    """A run over these answers, stored as every run is: candidates, counts and changes from its files."""
+    return stored_run(out, answers, population=population, as_of=AS_OF)
 
 
 @pytest.fixture
-def run(standard: None, people: dict[str, Person]) -> ScreeningRun:
-    run = completed_run()
+def run(standard: None, people: dict[str, Person], tmp_path: Path) -> ScreeningRun:
+    answers = []
     for key in ("wang", "chen", "zhao", "lin", "served"):
         p = people[key]
-        result(run, p.pk, p.hukou_area, "test-visit")
-        result(run, p.pk, p.hukou_area, "test-radio")
-        result(run, p.pk, p.hukou_area, "test-quiet")
-    result(run, people["wang"].pk, HAIMEN, "test-national")  # implemented by test-visit: called about that one
-    result(run, 999_999, HAIMEN, "test-visit", status="unknown")
+        answers += [result(p.pk, p.hukou_area, item) for item in ("test-visit", "test-radio", "test-quiet")]
+    answers.append(result(people["wang"].pk, HAIMEN, "test-national"))  # implemented by test-visit: called about that
+    answers.append(result(999_999, HAIMEN, "test-visit", status="unknown"))
     Receipt.objects.create(person_id=people["served"].pk, item="test-visit")
-    return run
+    return completed_run(answers, tmp_path / "run")
 
 
 def officer(code: str = "331002", username: str = "") -> User:
@@ -242,7 +231,9 @@ def test_the_overview_leads_with_items_worth_a_call_by_township_with_counts(
     assert "标准未注明" in others
     assert "国家探访项目" not in worth.split("<h2>")[-1]
     assert "由本地项目实施：高龄老人上门探访" in others
-    assert f"/proactive/{run.pk}/list/?item=test-radio" in others
+    # Counted from the run's counts (4 entitled to the radio in the county), not listed person by person.
+    assert '<td class="num">4</td>' in others
+    assert f"/proactive/{run.pk}/list/?item=test-radio" not in others
     assert "标准要求逐一联系的项目共 3 人次，其中 3 人次待联系" in worth  # not 11: radio and the rest are apart
     assert worth.count("<tr>") < 10
 
@@ -253,11 +244,12 @@ def test_filters_by_item_township_and_status(run: ScreeningRun, people: dict[str
     everything_worth_a_call = client.get(base).content.decode()
     assert "共 3 人次" in everything_worth_a_call  # 王, 陈, 赵 for the visit; radio and quiet left out
     assert "收听广播" not in everything_worth_a_call.split("<tbody>")[1]
+    # Items not worth a call have no candidates: the run's files keep them, the database does not.
     radio = client.get(base, {"item": "test-radio"}).content.decode()
-    assert "共 4 人次" in radio
-    assert "收听广播" in radio.split("<tbody>")[1]
+    assert "共 0 人次" in radio
+    assert Candidate.objects.filter(run=run).count() == 4  # 王, 陈, 赵, 林 for the visit (周 is served)
     everything = client.get(base, {"item": proactive.ALL_ITEMS}).content.decode()
-    assert "共 12 人次" in everything
+    assert "共 3 人次" in everything
     baiyun = client.get(base, {"township": "331002002"}).content.decode()
     assert "赵*" in baiyun
     assert "王*" not in baiyun
@@ -388,20 +380,21 @@ def test_the_export_follows_the_filters_and_offers_csv(run: ScreeningRun, people
     assert rows[0][0] == "人员编号"
     assert [r[0] for r in rows[1:]] == [str(people["zhao"].pk)]
     assert rows[1][6] == "0576-****3456"
-    radio = _body(client.get(f"/proactive/{run.pk}/export.xlsx", {"item": "test-radio"}))
-    sheet = load_workbook(io.BytesIO(radio)).active
+    visit = _body(client.get(f"/proactive/{run.pk}/export.xlsx", {"item": "test-visit"}))
+    sheet = load_workbook(io.BytesIO(visit)).active
     assert sheet is not None
-    assert {r[8] for r in list(sheet.iter_rows(values_only=True))[1:]} == {"test-radio"}
+    assert {r[8] for r in list(sheet.iter_rows(values_only=True))[1:]} == {"test-visit"}
 
 
 # --- A generated population's run: its ids are the registry's source_id ----------------------------------------
 
 
-def test_a_population_run_finds_its_people_in_the_registry_by_source_id(standard: None, areas: None) -> None:
+def test_a_population_run_finds_its_people_in_the_registry_by_source_id(
+    standard: None, areas: None, tmp_path: Path
+) -> None:
     loaded = PersonFactory(name="孙悟空", hukou_area=HAIMEN, source_id="4711", phone="13912345678")
-    run = completed_run("var/demo-population.parquet")
-    result(run, 4711, HAIMEN, "test-visit")
-    result(run, 4712, HAIMEN, "test-visit")  # not loaded into the registry
+    answers = [result(4711, HAIMEN, "test-visit"), result(4712, HAIMEN, "test-visit")]  # 4712: not in the registry
+    run = completed_run(answers, tmp_path / "run", "var/demo-population.parquet")
     page = client_for(officer()).get(f"/proactive/{run.pk}/331002001/test-visit/").content.decode()
     assert "孙*" in page
     assert "139****5678" in page
@@ -464,7 +457,7 @@ def test_receipts_import_removes_the_served_from_the_list(run: ScreeningRun, tmp
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("eligibility", "receipts", str(bad))
     assert not Receipt.objects.filter(person_id=1).exists()
-    person = ScreeningResult.objects.filter(run=run, item="test-visit", hukou_area=BAIYUN).get().person_id
+    person = Candidate.objects.filter(run=run, item="test-visit", hukou_area=BAIYUN).get().person_id
     good = tmp_path / "good.csv"
     good.write_text(f"person_id,item,since\n{person},test-visit,2026-01-01\n", encoding="utf-8")
     call_command("eligibility", "receipts", str(good))

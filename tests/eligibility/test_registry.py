@@ -13,14 +13,15 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
 
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
-from fuwu.common.batches import insert_rows
 from fuwu.common.models import AuditLog
+from fuwu.eligibility import screening, store
 from fuwu.eligibility.facts import BASE_FACTS
-from fuwu.eligibility.models import RunStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import Candidate, RunStatus, ScreeningCount, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry, latest_registry_run, registry_schema
 from fuwu.eligibility.screening import ScreeningError
 from fuwu.eligibility.services import screening_registry_run
@@ -176,16 +177,20 @@ def test_the_service_screens_the_registry_into_results_by_person(
     assert (run.population, run.engine, run.status, run.as_of) == (REGISTRY, "duckdb", RunStatus.COMPLETED, AS_OF)
     assert Path(run.output) == (tmp_path / "screen" / "results").resolve()
     assert not (tmp_path / "screen" / "registry.parquet").exists()  # the export is deleted once loaded
-    bathing = ScreeningResult.objects.get(run=run, item="hc-bathing")
-    assert (bathing.person_id, bathing.status, bathing.amount) == (registry["elder"].pk, "eligible", Decimal("50.00"))
+    # The proactive list's candidates (bathing is worth a call) are in the database, by Person id.
+    bathing = Candidate.objects.get(run=run, item="hc-bathing")
+    assert (bathing.person_id, bathing.amount) == (registry["elder"].pk, Decimal("50.00"))
     assert bathing.hukou_area == IN_AREA_VILLAGE
     assert run.counts["hc-bathing"]["eligible"] == 1
-    # Results point at registry rows; the Hangzhou elder is not in Taizhou's home-care scheme.
-    assert set(ScreeningResult.objects.filter(run=run).values_list("person_id", flat=True)) <= set(
+    assert ScreeningCount.objects.get(run=run, item="hc-bathing").township == IN_AREA_VILLAGE[:9]
+    # Candidates point at registry rows; the Hangzhou elder is not in Taizhou's home-care scheme.
+    assert set(Candidate.objects.filter(run=run).values_list("person_id", flat=True)) <= set(
         Person.objects.values_list("pk", flat=True)
     )
-    assert not ScreeningResult.objects.filter(run=run, person_id=registry["hangzhou"].pk, item="hc-bathing").exists()
-    assert not ScreeningResult.objects.filter(run=run, person_id=registry["son"].pk, item="hc-bathing").exists()
+    assert not Candidate.objects.filter(run=run, person_id=registry["hangzhou"].pk, item="hc-bathing").exists()
+    assert not Candidate.objects.filter(run=run, person_id=registry["son"].pk, item="hc-bathing").exists()
+    # Every answer is in the run's files; the database holds a small part of them.
+    assert run.result_rows == screening.read_results(Path(run.output)).num_rows > run.stored_rows
     assert set(
         AuditLog.objects.filter(object_id=str(run.pk), object_type="eligibility.screeningrun").values_list(
             "event", flat=True
@@ -220,24 +225,25 @@ def test_the_service_refuses_without_rules_and_leaves_nothing(registry: dict[str
 def test_a_failed_screening_leaves_a_failed_run_without_results_or_directory(
     standards: None, registry: dict[str, Person], var_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    loaded = []
+    written = []
 
-    def dies_on_the_second_batch(model: Any, rows: Any) -> int:
-        # The first batch of results is committed; then the database goes: the run must not keep it.
-        if loaded:
+    def dies_after_the_counts(model: Any, columns: Any, batches: Any, **constants: Any) -> int:
+        # The counts are written; then the database goes before the candidates: nothing may stay.
+        if written:
             raise RuntimeError("database went away")
-        loaded.append(1)
-        return real(model, rows)
+        written.append(model)
+        return real(model, columns, batches, **constants)
 
-    real = insert_rows
-    monkeypatch.setattr("fuwu.eligibility.services.LOAD_BATCH", 1)
-    monkeypatch.setattr("fuwu.eligibility.services.insert_rows", dies_on_the_second_batch)
+    real = store.bulk_insert
+    monkeypatch.setattr("fuwu.eligibility.store.bulk_insert", dies_after_the_counts)
     with pytest.raises(RuntimeError, match="went away"):
         screening_registry_run(actor=None, as_of=AS_OF)
     run = ScreeningRun.objects.get()
     assert run.status == RunStatus.FAILED
     assert run.finished_at is not None
-    assert not ScreeningResult.objects.exists()
+    assert written == [ScreeningCount]
+    assert not ScreeningCount.objects.exists()
+    assert not Candidate.objects.exists()
     assert latest_registry_run() is None
     events = AuditLog.objects.filter(event__startswith="screening.").values_list("event", flat=True)
     assert sorted(events) == ["screening.failed", "screening.started"]
@@ -257,31 +263,28 @@ def test_a_failure_before_the_run_starts_leaves_nothing(
     assert list((var_dir / "registry-screens").iterdir()) == []
 
 
-def test_results_are_loaded_in_short_transactions_under_a_running_run(
+def test_what_people_act_on_is_stored_in_one_transaction_that_completes_the_run(
     standards: None, registry: dict[str, Person], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each batch commits on its own; until the last step nobody reads the run (it is not completed)."""
-    seen: list[tuple[str, int]] = []
+    """Counts and candidates go in inside the transaction that marks the run completed: never half stored."""
+    seen: list[tuple[Any, bool, str]] = []
+    real = store.bulk_insert
 
-    def watch(model: Any, rows: Any) -> int:
-        rows = list(rows)
-        seen.append((ScreeningRun.objects.get(pk=rows[0]["run_id"]).status, len(rows)))
-        assert latest_registry_run() is None
-        return insert_rows(model, rows)
+    def watch(model: Any, columns: Any, batches: Any, **constants: Any) -> int:
+        status = ScreeningRun.objects.get(pk=constants["run_id"]).status
+        seen.append((model, connection.in_atomic_block, status))
+        return real(model, columns, batches, **constants)
 
-    monkeypatch.setattr("fuwu.eligibility.services.LOAD_BATCH", 2)
-    monkeypatch.setattr("fuwu.eligibility.services.insert_rows", watch)
+    monkeypatch.setattr("fuwu.eligibility.store.bulk_insert", watch)
     steps: list[tuple[int, int | None, str]] = []
     run = screening_registry_run(
         actor=None, as_of=AS_OF, out_dir=tmp_path / "s", progress=lambda d, t, m="": steps.append((d, t, m))
     )
-    assert len(seen) >= 2
-    assert {status for status, _ in seen} == {RunStatus.RUNNING}
-    assert all(size <= 2 for _, size in seen)
+    assert [m for m, _, _ in seen] == [ScreeningCount, Candidate]  # no previous run: no changes to store
+    assert all(atomic and status == RunStatus.RUNNING for _, atomic, status in seen)
     assert run.status == RunStatus.COMPLETED
-    assert ScreeningResult.objects.filter(run=run).count() == sum(size for _, size in seen)
-    assert steps[-1][0] == steps[-1][1] == ScreeningResult.objects.filter(run=run).count()
-    assert {m for _, _, m in steps} == {"导出居民档案", "逐项判断是否符合条件", "载入筛查结果"}
+    assert run.stored_rows == Candidate.objects.filter(run=run).count() + ScreeningCount.objects.filter(run=run).count()
+    assert {m for _, _, m in steps} == {"导出居民档案", "逐项判断是否符合条件", "汇总筛查结果", "载入筛查结果"}
 
 
 def test_the_service_refuses_a_resident(standards: None) -> None:
@@ -296,7 +299,7 @@ def test_command_screens_the_registry(standards: None, registry: dict[str, Perso
     call_command("screen", "--registry", "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "cli"), "--quiet")
     run = ScreeningRun.objects.get()
     assert run.population == REGISTRY
-    assert ScreeningResult.objects.filter(run=run, item="hc-bathing", person_id=registry["elder"].pk).exists()
+    assert Candidate.objects.filter(run=run, item="hc-bathing", person_id=registry["elder"].pk).exists()
 
 
 def test_command_registry_and_population_exclude_each_other(tmp_path: Path) -> None:

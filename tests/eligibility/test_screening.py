@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from fuwu.eligibility import screening
-from fuwu.eligibility.models import RunStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import Candidate, RunStatus, ScreeningCount, ScreeningRun
 from fuwu.eligibility.ruleset import rules_from_document
 from fuwu.standards.models import StandardVersion
 from fuwu.standards.parsing import parse_many, parse_standard_file
@@ -102,13 +102,18 @@ def test_the_command_screens_records_the_run_and_loads_results(population: Path,
     run = ScreeningRun.objects.get()
     assert run.status == RunStatus.COMPLETED
     version = StandardVersion.objects.get()
-    table = screening.read_results(out)
-    assert ScreeningResult.objects.filter(run=run).count() == table.num_rows
-    assert table.num_rows > 0
-    assert run.counts["test-visit"]["eligible"] == ScreeningResult.objects.filter(status="eligible").count()
-    result = ScreeningResult.objects.filter(status="eligible").first()
-    assert result is not None
-    assert result.rule_version == f"test-home-visits@v1:{version.content_hash[:12]}"
+    table = screening.read_results(out).to_pylist()
+    assert run.result_rows == len(table) > 0
+    eligible = [r for r in table if r["status"] == "eligible" and r["item"] == "test-visit"]
+    assert run.counts["test-visit"]["eligible"] == len(eligible) > 0
+    assert eligible[0]["rule_version"] == f"test-home-visits@v1:{version.content_hash[:12]}"
+    # The database keeps counts by township and item; every answer stays in the files.
+    by_township = ScreeningCount.objects.filter(run=run, item="test-visit")
+    assert sum(c.eligible for c in by_township) == len(eligible)
+    assert {c.township for c in by_township if c.eligible} == {r["hukou_area"][:9] for r in eligible}
+    # The mini standard marks no item worth a call: nobody is a candidate for the proactive list.
+    assert not Candidate.objects.exists()
+    assert run.stored_rows == ScreeningCount.objects.filter(run=run).count() < run.result_rows
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
-from fuwu.eligibility.models import ResultStatus, RunStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.homecare.accounts import accounts_open_from_run
 from fuwu.homecare.door import Position, order_partner_check_in
 from fuwu.homecare.models import Caregiver, EntitlementAccount, FamilyLink, Provider, TrainingRecord
@@ -22,6 +23,7 @@ from fuwu.homecare.services import order_partner_assign
 from fuwu.residents.models import Person
 from fuwu.standards.parsing import ParsedStandard, parse_many
 from fuwu.standards.services import standards_load
+from tests.eligibility.stores import write_results
 from tests.residents.factories import PersonFactory
 
 HOME_CARE = Path(__file__).resolve().parents[2] / "standards" / "taizhou" / "taizhou-home-care.yaml"
@@ -61,34 +63,30 @@ def make_user(username: str, role: Role, area: Area | None, **extra: Any) -> Use
     return User.objects.create_user(username=username, password=PASSWORD, role=role, area=area, **extra)
 
 
+# Screening runs' Parquet files for these tests, removed when the test process ends.
+_RUN_FILES = tempfile.TemporaryDirectory(prefix="fuwu-homecare-runs-")
+
+
 def registry_run(
     *people: Person,
     items: tuple[str, ...] = ("hc-meals",),
     amount: Decimal = Decimal("300.00"),
     population: str = "registry",
 ) -> ScreeningRun:
-    """A finished screening that found ``people`` entitled to ``items`` at ``amount`` a month."""
+    """A finished screening that found ``people`` entitled to ``items`` at ``amount`` a month (in its files)."""
+    out = write_results(
+        Path(tempfile.mkdtemp(dir=_RUN_FILES.name)),
+        [(person.pk, person.hukou_area, item, "eligible", amount) for person in people for item in items],
+        rule_version="taizhou-home-care@1",
+    )
     run = ScreeningRun.objects.create(
         engine="duckdb",
         as_of=TODAY,
         population=population,
-        output="-",
+        output=str(out),
         rules_digest="test",
         status=RunStatus.COMPLETED,
         finished_at=timezone.now(),
-    )
-    ScreeningResult.objects.bulk_create(
-        ScreeningResult(
-            run=run,
-            person_id=person.pk,
-            hukou_area=person.hukou_area,
-            item=item,
-            rule_version="taizhou-home-care@1",
-            status=ResultStatus.ELIGIBLE,
-            amount=amount,
-        )
-        for person in people
-        for item in items
     )
     return run
 

@@ -1,4 +1,4 @@
-"""A real `fuwu worker` that SIGKILLs itself after committing N batches of screening results.
+"""A real `fuwu worker` that SIGKILLs itself in the middle of storing a screening's rows (before they commit).
 
 What a power cut, the OOM killer or `kill -9` does to a worker in the middle of a job: no Python code runs
 after it (no except, no finally), so whatever the database holds at that moment is what the next worker
@@ -18,21 +18,21 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from fuwu.eligibility import services  # noqa: E402
+from fuwu.eligibility import store  # noqa: E402
 
-services.LOAD_BATCH = int(os.environ["LOAD_BATCH"])
-KILL_AFTER = int(os.environ["KILL_AFTER_BATCHES"])
-real = services.insert_rows
-committed = 0
+KILL_IN = os.environ["KILL_IN_MODEL"]
+real = store.bulk_insert
 
 
-def insert_rows(model: Any, rows: Any) -> int:
-    global committed
-    if committed == KILL_AFTER:
-        os.kill(os.getpid(), signal.SIGKILL)
-    committed += 1
-    return real(model, rows)
+def bulk_insert(model: Any, columns: Any, batches: Any, **constants: Any) -> int:
+    def dying() -> Any:
+        for batch in batches:
+            yield batch
+            # The batch is written inside the run's transaction; the process dies before it commits.
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return real(model, columns, dying() if model.__name__ == KILL_IN else batches, **constants)
 
 
-services.insert_rows = insert_rows
+store.bulk_insert = bulk_insert
 call_command("worker", "--batch", "--no-startup-delay", verbosity=0)

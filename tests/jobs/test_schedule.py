@@ -90,6 +90,7 @@ def test_the_settings_schedule_names_registered_kinds() -> None:
         "standards.review_reminders",
         "homecare.callbacks_sample",
         "homecare.settlement_month_end",
+        "eligibility.runs_purge",
     }
     assert all(isinstance(e, Entry) for e in entries)
 

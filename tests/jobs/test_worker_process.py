@@ -1,4 +1,4 @@
-"""Real worker processes on the test database: one killed with SIGKILL in the middle of loading a registry
+"""Real worker processes on the test database: one killed with SIGKILL in the middle of storing a registry
 screening, the next finishing it; and two people using the site while a worker screens, without an error."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area
-from fuwu.eligibility.models import RunStatus, ScreeningResult, ScreeningRun
+from fuwu.eligibility.models import Candidate, RunStatus, ScreeningCount, ScreeningRun
 from fuwu.eligibility.registry import latest_registry_run
 from fuwu.jobs.models import Job, JobStatus
 from fuwu.jobs.services import job_start, jobs_reap
@@ -51,17 +51,18 @@ def test_a_worker_killed_mid_load_leaves_nothing_shown_and_the_retry_completes(
         file_database,
         tmp_path,
         script=str(HERE / "dying_worker.py"),
-        env={"LOAD_BATCH": "50", "KILL_AFTER_BATCHES": "3"},
+        env={"KILL_IN_MODEL": "Candidate"},
     )
     out, _ = dying.communicate(timeout=300)
     assert dying.returncode == -signal.SIGKILL, out
 
-    # What the kill left: a running job, a running run with three batches of its results, nothing shown.
+    # What the kill left: a running job, a running run with none of its rows (they never committed).
     job.refresh_from_db()
     assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
     killed = ScreeningRun.objects.get()
     assert killed.status == RunStatus.RUNNING
-    assert ScreeningResult.objects.filter(run=killed).count() == 150
+    assert not Candidate.objects.filter(run=killed).exists()
+    assert not ScreeningCount.objects.filter(run=killed).exists()
     assert latest_registry_run() is None
     client = Client()
     client.force_login(user)
@@ -78,12 +79,13 @@ def test_a_worker_killed_mid_load_leaves_nothing_shown_and_the_retry_completes(
     assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2), job.error
     killed.refresh_from_db()
     assert killed.status == RunStatus.FAILED
-    assert not ScreeningResult.objects.filter(run=killed).exists()
+    assert not Candidate.objects.filter(run=killed).exists()
     done = latest_registry_run()
     assert done is not None
     assert done.pk == job.result["run"] != killed.pk
-    rows = ScreeningResult.objects.filter(run=done).count()
-    assert rows == sum(c["eligible"] + c["unknown"] for c in done.counts.values()) > 150
+    candidates = Candidate.objects.filter(run=done).count()
+    assert done.stored_rows == candidates + ScreeningCount.objects.filter(run=done).count()
+    assert done.result_rows == sum(c["eligible"] + c["unknown"] for c in done.counts.values()) > candidates > 0
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert "户籍登记人员筛查完成" in page
     assert client.get(f"/proactive/{done.pk}/").status_code == 200

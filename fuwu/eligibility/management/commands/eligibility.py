@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from fuwu.eligibility.receipts import receipts_import
+from fuwu.eligibility.services import screening_runs_purge
 from fuwu.eligibility.vocabulary import facts_markdown
 from fuwu.standards.selectors import items_in_force
 
@@ -20,10 +21,19 @@ class Command(BaseCommand):
         facts.add_argument("--out", type=Path)
         receipts = sub.add_parser("receipts", help="Import who already receives an item (CSV or .xlsx).")
         receipts.add_argument("path", type=Path)
+        purge = sub.add_parser(
+            "purge-runs", help="Delete old screening runs' Parquet files and person rows (FUWU_SCREENING_RETENTION)."
+        )
+        purge.add_argument("--dry-run", action="store_true", help="Only list the runs that would be purged")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "receipts":
             self.import_receipts(options["path"])
+            return
+        if options["action"] == "purge-runs":
+            ids = screening_runs_purge(dry_run=options["dry_run"])
+            verb = "would purge" if options["dry_run"] else "purged"
+            self.stdout.write(f"{verb} {len(ids)} run(s){': ' + ', '.join(map(str, ids)) if ids else ''}")
             return
         text = facts_markdown()
         if options.get("out"):

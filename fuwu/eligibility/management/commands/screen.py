@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from fuwu.common.readiness import NeedsStandards
 from fuwu.eligibility import screening
+from fuwu.eligibility.incremental import screening_registry_incremental
 from fuwu.eligibility.selectors import completed_run, rules_in_force
 from fuwu.eligibility.services import screening_registry_run, screening_run_complete, screening_run_start
 
@@ -52,6 +53,12 @@ class Command(NeedsStandards):
             action="store_true",
             help="Screen the registered residents (DuckDB; results by Person id; --out optional)",
         )
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="With --registry: screen only persons whose facts changed or whose age crossed a rule's "
+            "threshold since the previous registry run (a full run if there is none)",
+        )
         parser.add_argument("--out", type=Path, help="Output directory (Parquet partitions)")
         parser.add_argument("--partitions", type=int, default=16)
         parser.add_argument("--spark-master", default="local[2]")
@@ -65,6 +72,8 @@ class Command(NeedsStandards):
         if options["registry"]:
             self._registry(options)
             return
+        if options["incremental"]:
+            raise CommandError("--incremental screens the registry: add --registry")
         if options["out"] is None:
             raise CommandError("--out is required with --population")
         population: Path = options["population"]
@@ -121,13 +130,13 @@ class Command(NeedsStandards):
 
         if options["engine"] != "duckdb" or options["no_db"]:
             raise CommandError("--registry screens with DuckDB and loads the results: drop --engine and --no-db")
+        screen = screening_registry_incremental if options["incremental"] else screening_registry_run
         try:
-            run = screening_registry_run(
-                actor=None, as_of=options["as_of"] or timezone.localdate(), out_dir=options["out"]
-            )
+            run = screen(actor=None, as_of=options["as_of"] or timezone.localdate(), out_dir=options["out"])
         except screening.ScreeningError as exc:
             raise CommandError(str(exc)) from exc
-        where = run.output if Path(run.output).exists() else "loaded; the exported files were deleted"
+        kind = f"incremental, {run.screened} persons screened" if run.incremental else "full"
         self.stdout.write(
-            f"run {run.pk}: registry screened on {run.as_of}, {run.persons} persons with a result → {where}"
+            f"run {run.pk}: registry screened on {run.as_of} ({kind}), {run.persons} persons with a result, "
+            f"{run.changes.count()} entitlement changes, {run.stored_rows} rows stored → {run.output}"
         )

@@ -1,0 +1,158 @@
+"""City-scale screening, end to end: what officials wait for, against the engine alone in the same run.
+
+    python -m benchmarks.registry [--persons 200000] [--changed 0.01] [--json result.json]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/fuwu_registry_bench python -m benchmarks.registry
+
+Generates ``--persons`` residents (``fuwu population generate``), then, in a fresh database (a temporary
+SQLite file, or the empty PostgreSQL database ``BENCH_DATABASE_URL`` names):
+
+1. **engine alone** — DuckDB screens the population file into Parquet (``fuwu.eligibility.screening.run``,
+   what ``benchmarks.screening`` times as "DuckDB screening, end to end"): the baseline;
+2. ``fuwu screen --population`` — the command: the engine, then counting and storing what people act on;
+3. ``fuwu residents load-parquet`` — the registry import;
+4. ``fuwu screen --registry`` — export, engine, storing;
+5. ``fuwu screen --registry --incremental`` the next day, after ``--changed`` of the persons had a fact
+   changed (their ``updated_at`` bumped, as a save does).
+
+Each command is timed in this process (Django started once). The report gives every time as a ratio to the
+engine alone, and the database growth of each run: rows written to the database against the results' row
+count (eligible or unknown (person, item) answers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY0 = dt.date(2026, 11, 29)
+DAY1 = dt.date(2026, 11, 30)
+
+
+def timed(fn: Any) -> tuple[float, float, Any]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=200_000)
+    parser.add_argument("--changed", type=float, default=0.01, help="share of persons changed before the daily run")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--work", type=Path, help="working directory (default: a temporary one)")
+    args = parser.parse_args()
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="fuwu-bench-registry-"))
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["FUWU_VAR_DIR"] = str(work / "var")
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{work / 'bench.sqlite3'}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fuwu.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from fuwu.eligibility import screening
+    from fuwu.eligibility.models import ScreeningRun
+    from fuwu.eligibility.selectors import rules_in_force
+    from fuwu.residents.models import Person
+
+    quiet = io.StringIO()
+    call_command("migrate", verbosity=0)
+    call_command("areas", "load", stdout=quiet)
+    call_command("standards", "load", str(ROOT / "standards"), stdout=quiet)
+    population = work / f"population-{args.persons}-{args.seed}.parquet"
+    if not population.exists():
+        call_command(
+            "population", "generate", "--size", str(args.persons), "--seed", str(args.seed),
+            "--out", str(population), "--quiet", stdout=quiet,
+        )  # fmt: skip
+    rules = rules_in_force()
+    results: dict[str, Any] = {
+        "persons": args.persons,
+        "rules": len(rules),
+        "database": connection.vendor,
+        "load_average": os.getloadavg()[0],
+        "date": timezone.now().isoformat(timespec="seconds"),
+    }
+    rows: list[tuple[str, float, float, ScreeningRun | None]] = []
+
+    def engine_alone() -> Any:
+        plan = screening.Plan(
+            engine="duckdb", as_of=DAY0, population=population, out=work / "engine", partitions=16, rules=rules
+        )
+        return screening.run(plan, screening.DuckDBEngine(plan), fresh=True)
+
+    wall, cpu, _ = timed(engine_alone)
+    rows.append(("engine alone (DuckDB, population file → Parquet)", wall, cpu, None))
+
+    def screen_population() -> ScreeningRun:
+        call_command(
+            "screen", "--population", str(population), "--out", str(work / "screen-population"),
+            "--as-of", DAY0.isoformat(), "--partitions", "16", "--quiet", stdout=quiet,
+        )  # fmt: skip
+        return ScreeningRun.objects.order_by("-pk").first()  # type: ignore[return-value]
+
+    wall, cpu, run = timed(screen_population)
+    rows.append(("fuwu screen --population (end to end)", wall, cpu, run))
+
+    wall, cpu, _ = timed(lambda: call_command("residents", "load-parquet", str(population), stdout=quiet))
+    rows.append(("fuwu residents load-parquet", wall, cpu, None))
+
+    def screen_registry(*extra: str, as_of: dt.date = DAY0) -> ScreeningRun:
+        call_command("screen", "--registry", "--as-of", as_of.isoformat(), *extra, "--quiet", stdout=quiet)
+        return ScreeningRun.objects.order_by("-pk").first()  # type: ignore[return-value]
+
+    wall, cpu, run = timed(screen_registry)
+    rows.append(("fuwu screen --registry (export, engine, store)", wall, cpu, run))
+
+    # The next day: a share of persons had a fact changed (a save bumps updated_at).
+    step = max(1, round(1 / args.changed)) if args.changed > 0 else 0
+    if step:
+        ids = list(Person.objects.order_by("pk").values_list("pk", flat=True)[::step])
+        for start in range(0, len(ids), 20_000):
+            Person.objects.filter(pk__in=ids[start : start + 20_000]).update(updated_at=timezone.now())
+        results["changed_persons"] = len(ids)
+    wall, cpu, run = timed(lambda: screen_registry("--incremental", as_of=DAY1))
+    rows.append((f"fuwu screen --registry --incremental ({args.changed:.0%} changed, next day)", wall, cpu, run))
+
+    base = rows[0][1]
+    print(
+        f"{args.persons:,} persons × {len(rules)} rules, {connection.vendor}, load average {results['load_average']:.1f}"
+    )
+    print(f"{'step':<70} {'wall s':>8} {'cpu s':>8} {'÷ engine':>9} {'result rows':>12} {'db rows':>10} {'db %':>6}")
+    results["steps"] = []
+    for name, wall, cpu, run in rows:
+        entry: dict[str, Any] = {"step": name, "seconds": round(wall, 2), "cpu": round(cpu, 2), "ratio": wall / base}
+        extra = ""
+        if run is not None:
+            share = run.stored_rows / run.result_rows if run.result_rows else 0.0
+            entry.update(
+                result_rows=run.result_rows,
+                stored_rows=run.stored_rows,
+                stored_share=share,
+                screened=run.screened,
+                incremental=run.incremental,
+                changes=run.changes.count(),
+                candidates=run.candidates.count(),
+            )
+            extra = f"{run.result_rows:>12,} {run.stored_rows:>10,} {share:>6.1%}"
+        print(f"{name:<70} {wall:>8.1f} {cpu:>8.1f} {wall / base:>8.2f}× {extra}")
+        results["steps"].append(entry)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

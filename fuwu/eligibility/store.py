@@ -1,0 +1,269 @@
+"""Where a run's answers live: all of them in the run's Parquet files, what people act on in the database.
+
+A screening answers every (person, item) question: about 30 eligible or unknown answers per person, 200
+million at city scale. They stay where the engine wrote them, one wide row per person
+(``ScreeningRun.output``, ADR 5), and are read here with DuckDB. The database gets, in bulk and in one
+transaction (``fuwu.eligibility.services.screening_run_complete``):
+
+- ``ScreeningCount``: the answers counted by township and item (the pages' counts);
+- ``Candidate``: entitled to an item worth a call (``proactive.outreach``) and not yet receiving it —
+  the proactive list;
+- ``EntitlementChange``: newly entitled or no longer entitled since the previous run of the same
+  population.
+
+ADR 17 explains the split. Every function here reads files; none writes the database, except
+``bulk_insert``, which writes the rows it is given in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+from django.db import connection, models
+
+from fuwu.eligibility.engines import column
+from fuwu.eligibility.screening import MANIFEST
+
+TOWNSHIP_DIGITS = 9
+FETCH = 50_000  # rows per batch read from DuckDB
+
+
+class MissingResults(Exception):
+    """The run's Parquet files are gone (retention removed them, or they were never written here)."""
+
+
+def _quote(path: Path | str) -> str:
+    return str(path).replace("'", "''")
+
+
+def has_results(out: Path | str) -> bool:
+    out = Path(out)
+    return (out / MANIFEST).is_file() and any(out.glob("part-*.parquet"))
+
+
+def manifest_items(out: Path) -> dict[str, dict[str, Any]]:
+    items: dict[str, dict[str, Any]] = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["items"]
+    return items
+
+
+def source(out: Path | str) -> str:
+    """A DuckDB table expression over every finished partition of a run."""
+    out = Path(out)
+    if not has_results(out):
+        raise MissingResults(f"no screening results in {out}")
+    return f"read_parquet('{_quote(out)}/part-*.parquet', union_by_name = true)"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, out: Path) -> set[str]:
+    return {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source(out)}").fetchall()}
+
+
+def _level(name: str, columns: set[str]) -> str:
+    return column(name, "duckdb") if name in columns else "CAST(NULL AS DECIMAL(18, 2))"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A run's answers counted: per item for the whole run, per (township, item), and in all."""
+
+    items: dict[str, dict[str, Any]]  # item → {"eligible", "unknown", "amount" (str)}
+    townships: list[tuple[str, str, int, int, Decimal]]  # (township, item, eligible, unknown, amount)
+    persons: int  # persons with at least one eligible or unknown answer
+    rows: int  # eligible or unknown (person, item) answers: the long form's length
+
+
+def count(out: Path) -> Counts:
+    """One pass over the run's files, grouped by township."""
+    items = manifest_items(out)
+    con = duckdb.connect()
+    names = _columns(con, out)
+    aggregates = []
+    for item in items:
+        status = column(item, "duckdb")
+        aggregates += [
+            f"coalesce(count_if({status}), 0)",
+            f"coalesce(count_if({status} IS NULL), 0)",
+            f"coalesce(sum({_level(f'{item}__amount', names)}), 0)",
+        ]
+    any_answer = " OR ".join(f"{column(item, 'duckdb')} IS NOT FALSE" for item in items) or "FALSE"
+    rows = con.execute(
+        f"SELECT substr(coalesce(hukou_area, ''), 1, {TOWNSHIP_DIGITS}) AS township, count_if({any_answer}), "
+        f"{', '.join(aggregates) or '0'} FROM {source(out)} GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    totals: dict[str, dict[str, Any]] = {item: {"eligible": 0, "unknown": 0, "amount": Decimal(0)} for item in items}
+    townships = []
+    persons = answers = 0
+    for row in rows:
+        township, with_answer, values = row[0], row[1], row[2:]
+        persons += int(with_answer)
+        for k, item in enumerate(items):
+            eligible, unknown, amount = int(values[3 * k]), int(values[3 * k + 1]), Decimal(values[3 * k + 2])
+            if eligible or unknown:
+                townships.append((township, item, eligible, unknown, amount))
+                answers += eligible + unknown
+            totals[item]["eligible"] += eligible
+            totals[item]["unknown"] += unknown
+            totals[item]["amount"] += amount
+    shown = {
+        item: {**c, "amount": str(c["amount"])} for item, c in sorted(totals.items()) if c["eligible"] or c["unknown"]
+    }
+    return Counts(shown, townships, persons, answers)
+
+
+def _eligible_long(out: Path, items: Iterable[str], names: set[str], versions: dict[str, dict[str, Any]]) -> str:
+    """The eligible answers for ``items``, one row per (person, item), as SQL."""
+    branches = []
+    for item in items:
+        if item not in versions:
+            continue
+        status = column(item, "duckdb")
+        version = str(versions[item]["rule_version"]).replace("'", "''")
+        branches.append(
+            f"SELECT person_id, coalesce(hukou_area, '') AS hukou_area, '{item}' AS item, "
+            f"'{version}' AS rule_version, {_level(f'{item}__amount', names)} AS amount, "
+            f"{_level(f'{item}__units', names)} AS units FROM {source(out)} WHERE {status}"
+        )
+    return " UNION ALL ".join(branches)
+
+
+CANDIDATE_COLUMNS = ("person_id", "hukou_area", "item", "rule_version", "amount", "units")
+
+
+def candidates(
+    out: Path, *, items: Iterable[str], served: pa.Table, persons: pa.Table | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of (person_id, hukou_area, item, rule_version, amount, units): eligible, not served.
+
+    ``served`` has columns person_id (int64) and item (string): who already receives what. ``persons``
+    (a person_id column): only them.
+    """
+    con = duckdb.connect()
+    sql = _eligible_long(out, sorted(set(items)), _columns(con, out), manifest_items(out))
+    if not sql:
+        return
+    con.register("served", served)
+    only = ""
+    if persons is not None:
+        con.register("only_persons", persons)
+        only = " AND person_id IN (SELECT person_id FROM only_persons)"
+    result = con.execute(
+        f"SELECT * FROM ({sql}) AS e WHERE NOT EXISTS "
+        f"(SELECT 1 FROM served s WHERE s.person_id = e.person_id AND s.item = e.item){only} ORDER BY person_id, item"
+    )
+    while batch := result.fetchmany(FETCH):
+        yield batch
+
+
+CHANGE_COLUMNS = ("person_id", "hukou_area", "item", "change", "amount")
+
+
+def changes(out: Path, previous: Path, *, persons: pa.Table | None = None) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of (person_id, hukou_area, item, "gained" | "lost", amount) between two runs' files.
+
+    Eligible is what counts: an answer that went from eligible to unknown is "lost" (the list no
+    longer shows it), from unknown to eligible "gained". ``persons`` (a person_id column) limits the
+    comparison to them: an incremental run changed nobody else.
+    """
+    con = duckdb.connect()
+    now_items, before_items = manifest_items(out), manifest_items(previous)
+    now_names, before_names = _columns(con, out), _columns(con, previous)
+    limit = ""
+    if persons is not None:
+        con.register("changed_persons", persons)
+        limit = " WHERE person_id IN (SELECT person_id FROM changed_persons)"
+
+    def side(prefix: str, names: set[str]) -> str:
+        return ", ".join(
+            f"{column(c, 'duckdb')} AS {column(prefix + c, 'duckdb')}" for c in sorted(names - {"person_id"})
+        )
+
+    # One row per person of either run, each side's columns prefixed n_ (this run) and b_ (before).
+    con.execute(
+        "CREATE TEMP TABLE pairs AS SELECT * FROM "
+        f"(SELECT person_id, {side('n_', now_names)} FROM {source(out)}{limit}) "
+        f"FULL JOIN (SELECT person_id, {side('b_', before_names)} FROM {source(previous)}{limit}) USING (person_id)"
+    )
+
+    def col(prefix: str, name: str, names: set[str]) -> str | None:
+        return column(prefix + name, "duckdb") if name in names else None
+
+    branches = []
+    for item in sorted(set(now_items) | set(before_items)):
+        is_now = f"coalesce({col('n_', item, now_names)}, FALSE)" if item in now_items else "FALSE"
+        was = f"coalesce({col('b_', item, before_names)}, FALSE)" if item in before_items else "FALSE"
+        amount_now = col("n_", f"{item}__amount", now_names) or "NULL"
+        amount_before = col("b_", f"{item}__amount", before_names) or "NULL"
+        branches.append(
+            f"SELECT person_id, coalesce(n_hukou_area, b_hukou_area, '') AS hukou_area, '{item}' AS item, "
+            f"CASE WHEN {is_now} THEN 'gained' ELSE 'lost' END AS change, "
+            f"CAST(CASE WHEN {is_now} THEN {amount_now} ELSE {amount_before} END AS DECIMAL(18, 2)) AS amount "
+            f"FROM pairs WHERE {is_now} <> {was}"
+        )
+    if not branches:
+        return
+    result = con.execute(f"SELECT * FROM ({' UNION ALL '.join(branches)}) ORDER BY person_id, item")
+    while batch := result.fetchmany(FETCH):
+        yield batch
+
+
+@dataclass(frozen=True)
+class Answer:
+    person_id: int
+    hukou_area: str
+    item: str
+    rule_version: str
+    amount: Decimal | None
+    units: Decimal | None
+
+
+def eligible(out: Path, *, items: Iterable[str]) -> list[Answer]:
+    """Every eligible answer of the run for ``items``, sorted by person and item (for small item sets)."""
+    con = duckdb.connect()
+    sql = _eligible_long(out, sorted(set(items)), _columns(con, out), manifest_items(out))
+    if not sql:
+        return []
+    return [Answer(*row) for row in con.execute(f"{sql} ORDER BY person_id, item").fetchall()]
+
+
+# --- Writing the rows people act on ------------------------------------------------------------------------------
+
+COPY_BATCH = 5_000  # rows per executemany on SQLite
+
+
+def bulk_insert(
+    model: type[models.Model], columns: Sequence[str], batches: Iterable[Sequence[tuple[Any, ...]]], **constants: Any
+) -> int:
+    """Insert rows (tuples in ``columns`` order, plus the same ``constants`` on each) in the caller's transaction.
+
+    PostgreSQL: one ``COPY … FROM STDIN`` (psycopg's ``cursor.copy``), the fastest way in. SQLite: one
+    prepared INSERT, ``executemany`` a batch at a time. Constraints still hold: the database checks them.
+    Returns the number of rows.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    fields = {f.attname: f.column for f in model._meta.concrete_fields}
+    names = [fields[c] for c in (*columns, *constants)]
+    fixed = tuple(constants.values())
+    quoted = ", ".join(connection.ops.quote_name(n) for n in names)
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for batch in batches:
+                    for row in batch:
+                        copy.write_row((*row, *fixed))
+                    written += len(batch)
+            return written
+        sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
+        for batch in batches:
+            for start in range(0, len(batch), COPY_BATCH):
+                part = batch[start : start + COPY_BATCH]
+                cursor.executemany(sql, [(*row, *fixed) for row in part])
+                written += len(part)
+    return written
