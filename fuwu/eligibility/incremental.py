@@ -286,7 +286,7 @@ def screening_registry_incremental(
         _merge(Path(previous.output), plan.out, out_dir / "results", replaced=replaced)
         seconds = (timezone.now() - started).total_seconds()
         merged = Outcome(out_dir / "results", outcome.partitions_run, 0, outcome.rows, seconds)
-        return screening_run_complete(
+        run = screening_run_complete(
             run=run,
             outcome=merged,
             actor=actor,
@@ -296,6 +296,8 @@ def screening_registry_incremental(
             screened=len(screened_ids),
             carry_from=previous,
         )
+        population.unlink()  # the changed persons' facts in clear; members.parquet keeps the households
+        return run
     except BaseException:
         if run is not None:
             screening_registry_abandon(run_id=run.pk, actor=actor)

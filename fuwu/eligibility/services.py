@@ -360,10 +360,10 @@ def screening_registry_run(
         if created:
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
-    # Stored: the registry's export (every person's facts, in clear) goes at once. The results stay beside
-    # it, answers by person number, for counts, what-if and the next daily run, until the retention rule
-    # removes them (screening_runs_purge; docs/security-data.md).
-    population.unlink(missing_ok=True)
+    # Stored: the registry's export (every person's facts, in clear) goes at once, but for who lives with
+    # whom. The results stay beside it, answers by person number, for counts, what-if and the next daily
+    # run, until the retention rule removes them (screening_runs_purge; docs/security-data.md).
+    store.members_keep(population, out_dir / "members.parquet")
     return run
 
 

@@ -79,6 +79,21 @@ class Counts:
     rows: int  # eligible or unknown (person, item) answers: the long form's length
 
 
+def members_keep(export: Path, out: Path) -> None:
+    """The registry export's (person_id, household_id) alone, for the next daily run; then the export goes.
+
+    The export holds every person's facts in clear; who lives with whom is all a later incremental run
+    needs of it (households are screened together).
+    """
+    tmp = out.with_suffix(".tmp")
+    duckdb.connect().execute(
+        f"COPY (SELECT person_id, household_id FROM read_parquet('{_quote(export)}') ORDER BY person_id) "
+        f"TO '{_quote(tmp)}' (FORMAT PARQUET, COMPRESSION ZSTD)"
+    )
+    tmp.replace(out)
+    export.unlink()
+
+
 def count(out: Path) -> Counts:
     """One pass over the run's files, grouped by township."""
     items = manifest_items(out)

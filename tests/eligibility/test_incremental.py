@@ -66,6 +66,7 @@ def test_the_daily_run_equals_a_full_run_on_the_same_day(var_dir: Path, tmp_path
     assert daily.incremental
     assert 0 < daily.screened < Person.objects.count() / 4  # only what changed, not everyone
     assert daily.previous == first
+    assert not (Path(daily.output).parent / "changed.parquet").exists()  # the changed persons' facts, gone
     full = screening_registry_run(actor=None, as_of=DAY1)
     assert not full.incremental
 

@@ -176,7 +176,8 @@ def test_the_service_screens_the_registry_into_results_by_person(
 
     assert (run.population, run.engine, run.status, run.as_of) == (REGISTRY, "duckdb", RunStatus.COMPLETED, AS_OF)
     assert Path(run.output) == (tmp_path / "screen" / "results").resolve()
-    assert not (tmp_path / "screen" / "registry.parquet").exists()  # the export is deleted once loaded
+    # The export (every person's facts) is deleted once stored; who lives with whom stays for the daily run.
+    assert sorted(p.name for p in (tmp_path / "screen").iterdir()) == ["members.parquet", "results"]
     # The proactive list's candidates (bathing is worth a call) are in the database, by Person id.
     bathing = Candidate.objects.get(run=run, item="hc-bathing")
     assert (bathing.person_id, bathing.amount) == (registry["elder"].pk, Decimal("50.00"))
@@ -210,9 +211,8 @@ def test_the_service_defaults_to_a_new_directory_under_var(
     assert first.output != second.output
     for run in (first, second):
         assert Path(run.output).parent.parent == (var_dir / "registry-screens").resolve()
-        # Loaded, the personal data on disk is gone: the export and its results with their directory.
-        assert not Path(run.output).parent.exists()
-    assert list((var_dir / "registry-screens").iterdir()) == []
+        # Stored, the export of everyone's facts is gone; the answers stay until the retention rule.
+        assert sorted(p.name for p in Path(run.output).parent.iterdir()) == ["members.parquet", "results"]
 
 
 def test_the_service_refuses_without_rules_and_leaves_nothing(registry: dict[str, Person], var_dir: Path) -> None:
