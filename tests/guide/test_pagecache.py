@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.messages import constants, get_messages
+from django.contrib.messages import constants
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.shortcuts import render
@@ -181,4 +181,4 @@ def test_a_waiting_message_is_shown_not_cached(db: None) -> None:
     request._messages.add(constants.SUCCESS, "已切换")  # type: ignore[attr-defined]
     page = pagecache.Page("t", mark_safe("<p>b</p>"))
     assert "已切换" in pagecache.render_page(request, page).content.decode()
-    assert get_messages(request).used  # type: ignore[attr-defined]  # shown, so not kept for the next page
+    assert request._messages.used  # type: ignore[attr-defined]  # shown, so not kept for the next page
