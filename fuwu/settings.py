@@ -110,6 +110,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'fuwu.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Connections stay open between requests (checked before reuse): opening one (SQLite with its pragmas, a
+# PostgreSQL session) costs several times what a cached public page does. FUWU_DB_CONN_MAX_AGE=0 closes each.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("FUWU_DB_CONN_MAX_AGE", default=600))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend, creating the file's folder (var/ on a fresh clone) before it opens the file.
     DATABASES["default"]["ENGINE"] = "fuwu.common.sqlite3"

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from fuwu.common.middleware import LARGE
 from fuwu.common.pagecache import Page, render_page
-from fuwu.guide.guides import item_guide, item_guide_pdf
+from fuwu.eligibility.wording import target_words
+from fuwu.guide.guides import item_guide, item_guide_pdf, parameter_rows, source_note
 from fuwu.standards import cache, selectors
 from fuwu.standards.cache import VersionState
 from fuwu.standards.diff import version_diff
@@ -55,10 +56,14 @@ def _standard_page(key: str, number: int | None) -> Page:
         raise Http404("no such standard") from exc
     context = {
         "version": version,
+        "source_note": source_note(version),
         "clauses": selectors.clause_tree(version),
         "items": version.items.all(),
-        "indicators": version.indicators.all(),
-        "parameters": version.parameters.prefetch_related("values"),
+        "indicators": [
+            (i, target_words(i.comparison, i.unit, i.target) if i.target is not None else "")
+            for i in version.indicators.all()
+        ],
+        "parameters": parameter_rows(version),
         "versions": version.standard.versions.order_by("-number"),
     }
     return Page(version.title, render_to_string("guide/standard_detail.html", context))
