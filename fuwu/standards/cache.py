@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -35,12 +35,13 @@ from fuwu.standards.models import IN_FORCE, Standard, StandardVersion
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class VersionState:
-    """What of a version a public page may show, short of its content (which its hash stands for)."""
+class VersionState(NamedTuple):
+    """What of a version a public page may show, short of its content (which its hash stands for).
+
+    A named tuple, in the order of the snapshot's columns: built for every version on every request.
+    """
 
     id: int
-    standard_key: str
     number: int
     status: str
     content_hash: str
@@ -49,6 +50,7 @@ class VersionState:
     review_due_on: str
     last_reviewed_on: str | None
     superseded_by_id: int | None
+    standard_key: str
 
     @property
     def in_force(self) -> bool:
@@ -94,7 +96,8 @@ def _snapshot_sql() -> str:
     # Names from the models' own metadata, no input: nothing to inject.
     quote = connection.ops.quote_name
     tables = f"{quote(v._meta.db_table)} v JOIN {quote(s._meta.db_table)} s ON s.id = v.{_column(v, 'standard')}"
-    return f"SELECT {columns} FROM {tables} ORDER BY v.id"  # noqa: S608
+    # No ORDER BY (the rows are sorted here): sorting by id would send SQLite to the table instead of the index.
+    return f"SELECT {columns} FROM {tables}"  # noqa: S608
 
 
 def snapshot() -> Snapshot:
@@ -106,22 +109,7 @@ def snapshot() -> Snapshot:
     with connection.cursor() as cursor:
         cursor.execute(_snapshot_sql())
         rows = cursor.fetchall()
-    return Snapshot(
-        tuple(
-            VersionState(
-                id=row[0],
-                number=row[1],
-                status=row[2],
-                content_hash=row[3],
-                effective_on=row[4],
-                review_due_on=row[5],
-                last_reviewed_on=row[6],
-                superseded_by_id=row[7],
-                standard_key=row[8],
-            )
-            for row in rows
-        )
-    )
+    return Snapshot(tuple(map(VersionState._make, sorted(rows))))
 
 
 def cached(kind: str, depends_on: Hashable, build: Callable[[], T]) -> T:
