@@ -719,7 +719,8 @@ class Parameter(Strict):
     def _bands_exist(self) -> Parameter:
         keys = {k for v in self.values if isinstance(v.value, dict) for k in v.value}
         unknown = sorted(set(self.bands) - keys)
-        if unknown:
+        # Only for tables: a value that should be a table and is not gets its own, more useful error elsewhere.
+        if keys and unknown:
             raise ValueError(f"bands {unknown} name no band of the values; the bands are {sorted(keys)}")
         return self
 

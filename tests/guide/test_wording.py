@@ -19,8 +19,9 @@ from django.utils.translation import override
 from fuwu.eligibility.wording import PARAMETER_UNIT_WORDS
 from fuwu.guide.guides import item_guide
 from fuwu.standards.models import Indicator, Parameter, ServiceItem, Standard
+from fuwu.standards.parsing import StandardFileError, parse_standard_text
 from fuwu.standards.selectors import items_in_force
-from tests.conftest import REPO
+from tests.conftest import MINI, REPO
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +80,9 @@ def test_the_check_finds_what_it_is_for() -> None:
     assert problems_in("<main>市级基准（占位值）</main>", units=units) == ["placeholder 占位"]
     assert problems_in("<main>fuwu's own model of the standard</main>", units=units)
     assert problems_in("<main>DB3310/T 80—2021 台州 <a href='https://x.example/a_b'>PDF</a></main>", units=units) == []
+
+
+def test_a_band_name_must_name_a_band_of_the_values() -> None:
+    text = MINI.read_text(encoding="utf-8").replace('"90-99": {zh: 90至99周岁', '"90-98": {zh: 90至99周岁')
+    with pytest.raises(StandardFileError, match=r"bands \['90-98'\] name no band of the values"):
+        parse_standard_text(text, name="mini.yaml")
