@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -182,3 +183,11 @@ def test_a_waiting_message_is_shown_not_cached(db: None) -> None:
     page = pagecache.Page("t", mark_safe("<p>b</p>"))
     assert "已切换" in pagecache.render_page(request, page).content.decode()
     assert request._messages.used  # type: ignore[attr-defined]  # shown, so not kept for the next page
+
+
+def test_a_guide_shows_the_amounts_in_force_on_the_day(
+    client: Client, mini_version: StandardVersion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "80至89周岁：每月 60 元" in client.get("/items/test-visit/").content.decode()
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: dt.date(2023, 6, 1))
+    assert "80至89周岁：每月 50 元" in client.get("/items/test-visit/").content.decode()
