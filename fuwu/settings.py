@@ -112,10 +112,13 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'fuwu.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
-# A connection kept for a minute and checked before reuse: opening one (and, on SQLite, its PRAGMAs) per
-# request cost 15-20 ms, more than a cached page takes to answer (docs/benchmarks.md, public pages).
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# Connections stay open between requests: opening one (SQLite with its pragmas, a PostgreSQL session) costs
+# several times what a cached public page does. FUWU_DB_CONN_MAX_AGE=0 closes each. A health check before
+# each request's first query is a second round trip to PostgreSQL on every public page, so it is off (as in
+# Django): after a database restart each worker's next request fails once, and the broken connection is
+# dropped. FUWU_DB_HEALTH_CHECKS=true trades that request for the round trip.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("FUWU_DB_CONN_MAX_AGE", default=600))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("FUWU_DB_HEALTH_CHECKS", default=False))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend, creating the file's folder (var/ on a fresh clone) before it opens the file.
     DATABASES["default"]["ENGINE"] = "fuwu.common.sqlite3"

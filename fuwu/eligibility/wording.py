@@ -57,6 +57,15 @@ PARAMETER_UNIT_WORDS = {
     "hour": gettext_noop("%(n)s 小时"),
     "working_day": gettext_noop("%(n)s 个工作日"),
     "metre": gettext_noop("%(n)s 米"),
+    # Indicators' units (an indicator's target is a number in one of these too).
+    "hours_per_week": gettext_noop("每周 %(n)s 小时"),
+    "places_per_1000_residents": gettext_noop("每千人 %(n)s 个"),
+}
+# An indicator's target against its value.
+COMPARISON_WORDS = {
+    "at_least": gettext_noop("不低于 %(what)s"),
+    "at_most": gettext_noop("不高于 %(what)s"),
+    "equal": gettext_noop("等于 %(what)s"),
 }
 MONEY = gettext_noop("%(n)s 元")
 PERIOD_WORDS = {
@@ -93,6 +102,19 @@ def unit_words(unit: str | None, n: Decimal) -> str:
         # A unit without words is a missing entry above (the test fails); say the number rather than the key.
         return number(n)
     return gettext(template) % {"n": number(n)}
+
+
+def quantity_words(unit: str | None, value: Decimal | str | int) -> str:
+    """A number of a standard's unit (a parameter's, an indicator's) in words: 每人每月 500 元, 90%."""
+    n = number(Decimal(str(value)))
+    template = PARAMETER_UNIT_WORDS.get(unit or "")
+    # A unit without words is a missing entry above (the tests fail); say the number rather than the key.
+    return gettext(template) % {"n": n} if template else n
+
+
+def target_words(comparison: str, unit: str | None, target: Decimal) -> str:
+    """An indicator's target: 不低于 90%."""
+    return gettext(COMPARISON_WORDS.get(comparison, "%(what)s")) % {"what": quantity_words(unit, target)}
 
 
 def level_words(

@@ -12,8 +12,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
+from fuwu.eligibility.wording import english, quantity_words
 from fuwu.guide.pdf import render_pdf
 from fuwu.standards.models import Clause, Parameter, ParameterValue, ServiceItem, StandardVersion
 
@@ -59,6 +60,56 @@ def parameter_value(parameter: Parameter, on: dt.date) -> ParameterValue | None:
     return values[-1] if values else None
 
 
+def band_names(version: StandardVersion, parameter: str) -> dict[str, dict[str, str]]:
+    """A parameter's bands in words, as its standard names them (the document's ``bands``)."""
+    for p in version.document.get("parameters", []):
+        if p["id"] == parameter:
+            return dict(p.get("bands") or {})
+    return {}
+
+
+def value_rows(parameter: Parameter, value: Any, bands: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
+    """A parameter's value in words, one (label, amount) per band: [("80至89周岁", "每月 60 元")]."""
+    if not isinstance(value, dict):
+        return [(parameter.name, quantity_words(parameter.unit, value))]
+    # A band without a name shows its key, which the wording test forbids for every standard in the repository.
+    return [(text(bands.get(band)) or band, quantity_words(parameter.unit, amount)) for band, amount in value.items()]
+
+
+@dataclass
+class ParameterRow:
+    parameter: Parameter
+    effective_from: dt.date
+    values: list[tuple[str, str]]
+
+
+def parameter_rows(version: StandardVersion) -> list[ParameterRow]:
+    """Every dated value of a version's parameters, in words, for its page."""
+    items = {i.key: {"zh": i.name_zh, "en": i.name_en} for i in version.items.all()}
+    rows = []
+    for parameter in version.parameters.prefetch_related("values"):
+        # A table keyed by item ids (a price list) is named by the items.
+        bands = {**items, **band_names(version, parameter.key)}
+        rows += [
+            ParameterRow(parameter, v.effective_from, value_rows(parameter, v.value, bands))
+            for v in parameter.values.all()
+        ]
+    return rows
+
+
+def source_note(version: StandardVersion) -> str:
+    """Where a standard's content comes from, in the page's language.
+
+    The file's own note (``source.basis``) is written in English for those who maintain the data; a Chinese
+    page says what it means for a reader instead.
+    """
+    if english():
+        return str(version.document.get("source", {}).get("basis", ""))
+    if version.modeled:
+        return gettext("由 fuwu 根据公开资料整理，部分内容为模拟，并非官方原文。")
+    return gettext("取自已发布的标准文本。")
+
+
 def item_guide(item: ServiceItem, *, on: dt.date | None = None) -> Guide:
     data = item.data
     version = item.version
@@ -90,14 +141,11 @@ def item_guide(item: ServiceItem, *, on: dt.date | None = None) -> Guide:
         parameter = version.parameters.prefetch_related("values").filter(key=level["parameter"]).first()
         current = parameter_value(parameter, on or timezone.localdate()) if parameter else None
         if parameter and current:
-            unit = parameter.unit
             if isinstance(current.value, dict) and item.key in current.value:
                 # A table keyed by item (e.g. a price list): this item's row only.
-                level_values = [(parameter.name, f"{current.value[item.key]} {unit}")]
-            elif isinstance(current.value, dict):
-                level_values = [(band, f"{amount} {unit}") for band, amount in current.value.items()]
+                level_values = [(parameter.name, quantity_words(parameter.unit, current.value[item.key]))]
             else:
-                level_values = [(parameter.name, f"{current.value} {unit}")]
+                level_values = value_rows(parameter, current.value, band_names(version, parameter.key))
     materials = [{**m, "clause_obj": clauses.get(m.get("clause", ""))} for m in data.get("materials", [])]
     steps = [{**s, "clause_obj": clauses.get(s.get("clause", ""))} for s in data.get("steps", [])]
     return Guide(

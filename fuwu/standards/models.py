@@ -124,6 +124,23 @@ class StandardVersion(models.Model):
 
     class Meta:
         ordering = ["standard__key", "-number"]
+        indexes = [
+            # Every public page reads these columns of every version (fuwu.standards.cache.snapshot). From an
+            # index that holds them all, SQLite never walks the overflow pages of the document in the same row.
+            models.Index(
+                fields=[
+                    "standard",
+                    "number",
+                    "status",
+                    "content_hash",
+                    "effective_on",
+                    "review_due_on",
+                    "last_reviewed_on",
+                    "superseded_by",
+                ],
+                name="version_state",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["standard", "number"], name="version_number_unique"),
             # Only one version of a standard is in force at a time.

@@ -707,8 +707,22 @@ class Parameter(Strict):
     name: Text
     unit: NonEmpty
     values: list[ParameterValue] = Field(min_length=1)
+    bands: dict[str, Text] = Field(
+        default_factory=dict,
+        description="The bands of a table (the keys of its values) in words, as pages show them, "
+        "e.g. {age-80-89: {zh: 80至89周岁, en: Aged 80 to 89}}. A table keyed by item ids is named by its items.",
+    )
     clause: ClauseRef | None = None
     modeled: bool = False
+
+    @model_validator(mode="after")
+    def _bands_exist(self) -> Parameter:
+        keys = {k for v in self.values if isinstance(v.value, dict) for k in v.value}
+        unknown = sorted(set(self.bands) - keys)
+        # Only for tables: a value that should be a table and is not gets its own, more useful error elsewhere.
+        if keys and unknown:
+            raise ValueError(f"bands {unknown} name no band of the values; the bands are {sorted(keys)}")
+        return self
 
     @field_validator("values")
     @classmethod

@@ -82,7 +82,7 @@ def test_guide_page_has_every_section_with_its_clause(client: Client, mini_versi
     assert "法定时限：10 个工作日" in html
     assert 'href="/standards/test-home-visits/v1/#clause-4"' in html
     # The level's amounts come from the dated parameter in force today (2024 values).
-    assert "80-89：60 yuan_per_month" in html
+    assert "80至89周岁：每月 60 元" in html
 
 
 def test_guide_of_an_item_no_longer_in_force_is_gone(client: Client, mini_version: StandardVersion) -> None:

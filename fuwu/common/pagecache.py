@@ -1,0 +1,139 @@
+"""Fast public pages: an in-process LRU of rendered fragments, and the site's frame around them.
+
+A public page is the site's frame (``base.html``: navigation, login state, language and display switches
+with their CSRF tokens, messages) around a main content that is the same for everyone. The content is
+rendered once per key (:class:`FragmentCache`; the keys are the callers' — see ``fuwu.standards.cache``).
+
+Rendering the frame itself costs more than the rest of a cached request (a dozen URL reversals and
+translations), so for the visitors who share it — not logged in, no messages waiting — it is rendered
+once per language and display mode with markers where the per-request parts go (the path in the switches'
+``next`` fields, the CSRF token), and the markers are replaced on each request. Logged-in visitors and
+anyone with a message get the frame rendered for them, as any page would be: a header with a name or a
+message in it is never cached. ``tests/guide/test_pagecache.py`` holds the cached frame equal to a fresh
+render.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from types import SimpleNamespace
+from typing import Any, NamedTuple, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template import context_processors
+from django.template.loader import get_template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+T = TypeVar("T")
+
+
+class FragmentCache:
+    """A bounded, thread-safe LRU of values built on demand, its size counted in characters of text."""
+
+    def __init__(self, *, max_size: int) -> None:
+        self.max_size = max_size
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: Hashable, build: Callable[[], T]) -> T:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[0]  # type: ignore[no-any-return]
+            self.misses += 1
+        # Built outside the lock: two threads may build the same value once each, which is harmless.
+        value = build()
+        cost = _size(value)
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = (value, cost)
+                self.size += cost
+            while self.size > self.max_size and self._entries:
+                _, (_, old_cost) = self._entries.popitem(last=False)
+                self.size -= old_cost
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.size = 0
+
+
+def _size(value: Any) -> int:
+    """Roughly how much a cached value holds: characters of text, a little for anything else."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, tuple):
+        return sum(_size(v) for v in value)
+    if isinstance(value, dict):
+        return 100 * len(value)
+    return 1_000
+
+
+# At most ~50 million characters (~100 MB) per worker process; the demo's pages in both languages take ~10 MB.
+fragments = FragmentCache(max_size=50_000_000)
+
+
+class Page(NamedTuple):
+    """A page's title and main content."""
+
+    title: str
+    body: SafeString
+
+
+FRAME_TEMPLATE = "guide/page.html"
+# Markers for the per-request parts; none can occur in a rendered page (they survive escaping unchanged).
+TITLE, BODY, PATH, CSRF = (f"\x00fuwu-frame-{part}\x00" for part in ("title", "body", "path", "csrf"))
+
+
+def _frame(language: str, large: bool) -> str:
+    """``base.html`` as an anonymous visitor without messages sees it, with markers for what varies."""
+    marker_request = SimpleNamespace(get_full_path=lambda: PATH, path=PATH, GET={}, COOKIES={}, META={})
+    user = AnonymousUser()
+    context = {
+        "page": Page(TITLE, mark_safe(BODY)),  # noqa: S308 - a marker, replaced by rendered HTML
+        "request": marker_request,
+        "user": user,
+        "perms": None,
+        "messages": (),
+        "csrf_token": CSRF,
+        "large_display": large,
+        **context_processors.i18n(marker_request),  # type: ignore[arg-type]
+    }
+    return str(get_template(FRAME_TEMPLATE).render(context))
+
+
+def _shared_frame(request: HttpRequest) -> bool:
+    """Whether this visitor sees the shared frame: not logged in and nothing waiting in their messages."""
+    if request.user.is_authenticated:
+        return False
+    # len() reads the waiting messages without marking them shown.
+    return len(get_messages(request)) == 0
+
+
+def render_page(request: HttpRequest, page: Page) -> HttpResponse:
+    """``page`` inside the site's frame, for this visitor."""
+    if not _shared_frame(request):
+        return render(request, FRAME_TEMPLATE, {"page": page})
+    large = bool(getattr(request, "large_display", False))
+    frame = fragments.get_or_build(("frame", get_language(), large), lambda: _frame(get_language(), large))
+    head, _, tail = frame.partition(BODY)
+    # The content goes in last, so nothing inside it is ever taken for a marker.
+    head = head.replace(TITLE, escape(page.title))
+    token = get_token(request)
+    path = escape(request.get_full_path())
+    head, tail = (part.replace(PATH, path).replace(CSRF, token) for part in (head, tail))
+    return HttpResponse(head + page.body + tail)
