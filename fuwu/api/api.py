@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja import NinjaAPI, Query, Schema, Status, Swagger
 from ninja.errors import HttpError
 
+from fuwu.api import refusals
 from fuwu.api import schemas as s
 from fuwu.api.guards import StrictParser, request_guard
 from fuwu.api.homecare import router as homecare_router
@@ -26,7 +27,15 @@ from fuwu.residents.models import Person
 from fuwu.standards import selectors
 from fuwu.standards.models import LifeArea, ServiceItem, StandardVersion
 
-api = NinjaAPI(
+
+class FuwuAPI(NinjaAPI):
+    """ninja's API with the refusals every operation can give in its document (``fuwu.api.refusals``)."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        return refusals.declare(super().get_openapi_schema(**kwargs))
+
+
+api = FuwuAPI(
     title="fuwu API",
     version="1.0.0",
     description=(
@@ -41,6 +50,7 @@ api = NinjaAPI(
 )
 # Before any parsing: the body's size, strict JSON, and CSRF for a caller with a session (fuwu.api.guards).
 api.add_decorator(request_guard, mode="view")
+refusals.install(api)
 api.add_router("/homecare", homecare_router)
 
 

@@ -16,7 +16,8 @@ Errors: ``{"detail": ...}`` as in the rest of the API; a refusal by the home-car
   ``insufficient_subsidy``, ``monthly_limit``, ``wrong_state``;
 * 422 — the request cannot be met as asked: ``not_entitled``, ``no_account``, ``unknown_item``,
   ``bad_window``, ``reason_required`` … A body or query that does not parse at all (a datetime without a
-  UTC offset, a missing field) is django-ninja's own 422, whose ``detail`` is a list of problems.
+  UTC offset, a missing field) is 422 ``invalid``: ``detail`` names each field and its problem, ``errors``
+  lists them (``fuwu.api.refusals``, the same on every operation).
 
 An order's ``visit`` says what happened at the door under the standard's visit rules: the second caregivers of
 a visit for two, when it started and how long it lasted, each irregularity (``flags``, with the words the pages

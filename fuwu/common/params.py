@@ -8,6 +8,7 @@ arithmetic done on them (the day after, the next month, a window either side) st
 
 * ``parse_id``, ``parse_day``, ``parse_month``: a raw string → a value, or ``ParamError``;
 * ``DayField``, ``MonthField``: the same for Django forms;
+* ``safe_next``: a posted or queried ``next`` address, used only if it stays on this site;
 * ``Id``, ``Offset``, ``Day``, ``Moment``, ``Month``: the same as types for django-ninja (pydantic) parameters
   and bodies (``Moment``: a date and time with its UTC offset, on a day within range).
 """
@@ -19,6 +20,8 @@ import re
 from typing import Annotated, Any
 
 from django import forms
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy
 from pydantic import AfterValidator, AwareDatetime, Field
 
@@ -82,6 +85,18 @@ def parse_id(raw: Any, *, field: str = "id") -> int:
     if not 1 <= value <= MAX_ID:
         raise ParamError(field, f"must be between 1 and {MAX_ID}")
     return value
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """Where to go after a form: the request's ``next`` (POST, else GET) if it is a path on this site, else
+    ``fallback``. A ``next`` naming another host or scheme (``https://evil.example/``, ``//evil``,
+    ``javascript:``) is ignored, so no page of fuwu can be made to send a user elsewhere."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
 
 
 # --- Django forms ----------------------------------------------------------------------------------------------

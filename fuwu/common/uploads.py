@@ -249,6 +249,17 @@ def _reencode(
     return out.getvalue(), upright.width, upright.height
 
 
+def reencode_image(
+    data: bytes, *, name: str, as_png: bool, max_pixels: int | None = None, max_edge: int | None = None
+) -> tuple[bytes, int, int]:
+    """An image (any format Pillow reads, already sniffed by the caller) decoded and written again as PNG or
+    JPEG, with the same checks as :func:`store_upload`: refused as broken or as a pixel bomb before decoding.
+    For callers that keep their own formats and storage (home care's photos, which may be WebP)."""
+    max_pixels = max_pixels or int(getattr(settings, "FUWU_UPLOAD_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    max_edge = max_edge or int(getattr(settings, "FUWU_UPLOAD_MAX_EDGE", DEFAULT_MAX_EDGE))
+    return _reencode(data, FileKind.PNG if as_png else FileKind.JPEG, _display(name), max_pixels, max_edge, None)
+
+
 def _check_pdf(data: bytes, name: str) -> None:
     if b"%%EOF" not in data[-PDF_TAIL:]:
         raise UploadRefused(

@@ -11,14 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuwu.accounts.permissions import can_screen_registry
-from fuwu.common.params import DayField
+from fuwu.common.params import DayField, safe_next
 from fuwu.common.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from fuwu.eligibility import proactive
 from fuwu.eligibility.models import OutreachStatus, RunStatus, ScreeningRun
@@ -181,9 +180,7 @@ def record(request: HttpRequest, run_id: int) -> HttpResponse:
                 {"run": run, "r": row, "statuses": OutreachStatus.choices, "can_record": True, "saved": True},
             )
         messages.success(request, _("联系情况已保存。"))
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("proactive:list", args=[run.pk])
+    back = safe_next(request, reverse("proactive:list", args=[run.pk]))
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponse(headers={"HX-Redirect": back})  # the whole page again, with the message
     return redirect(back)

@@ -7,11 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fuwu.common.middleware import LARGE
+from fuwu.common.params import safe_next
 from fuwu.common.pagecache import Page, render_page
 from fuwu.eligibility.wording import target_words
 from fuwu.guide.guides import item_guide, item_guide_pdf, parameter_rows, source_note
@@ -137,11 +137,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_POST
 def display_mode(request: HttpRequest) -> HttpResponse:
     """Switch large-text, high-contrast mode on or off; remembered for a year."""
-    target = request.POST.get("next", "/")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
+    target = safe_next(request, "/")
     response = redirect(target)
     if request.POST.get("mode") == LARGE:
         response.set_cookie(

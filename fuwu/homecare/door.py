@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from fuwu.common.audit import audit
-from fuwu.common.uploads import generated_name
+from fuwu.common.uploads import UploadRefused, generated_name, reencode_image
 from fuwu.homecare import permissions, services, standard, visits
 from fuwu.homecare.models import Caregiver, Order, OrderStatus, ServicePhoto, VisitPartner
 from fuwu.homecare.services import (
@@ -318,7 +319,8 @@ def _sniff(head: bytes) -> str | None:
 
 @transaction.atomic
 def photo_add(*, actor: Any, order: Order, upload: UploadedFile) -> ServicePhoto:
-    """A photo of the service record: JPEG, PNG or WebP by content (not by name), within the size limit."""
+    """A photo of the service record: JPEG, PNG or WebP by content (not by name), within the size limit, decoded
+    and stored re-encoded (``fuwu.common.uploads.reencode_image``)."""
     order = locked(order)
     _caregiver_only(actor, order)
     require_state(order, OrderStatus.IN_SERVICE, OrderStatus.COMPLETED, action=pgettext("order action", "上传照片"))
@@ -338,12 +340,21 @@ def photo_add(*, actor: Any, order: Order, upload: UploadedFile) -> ServicePhoto
             code="bad_photo",
         )
     upload.seek(0)
-    content_type = _sniff(upload.read(16))
+    data = upload.read(max_bytes + 1)
     upload.seek(0)
+    content_type = _sniff(data[:16])
     if content_type is None:
         raise HomeCareError(_("%(name)s 不是 JPEG、PNG 或 WebP 图片。") % {"name": upload.name}, code="bad_photo")
-    upload.name = generated_name(content_type.split("/")[1].replace("jpeg", "jpg"))  # never the sender's name
-    photo = ServicePhoto.objects.create(order=order, image=upload, content_type=content_type, size=size)
+    # Decoded and written again by the upload kernel: a broken picture or a pixel bomb is refused, and what is
+    # kept holds the pixels only (no EXIF, nothing hidden after the image). A WebP is kept as a JPEG.
+    try:
+        data, _width, _height = reencode_image(data, name=upload.name or "", as_png=content_type == "image/png")
+    except UploadRefused as exc:
+        raise HomeCareError(str(exc), code="bad_photo") from exc
+    content_type = "image/png" if content_type == "image/png" else "image/jpeg"
+    # Stored under a generated name with the extension of what is kept, never the sender's name.
+    stored = ContentFile(data, name=generated_name("png" if content_type == "image/png" else "jpg"))
+    photo = ServicePhoto.objects.create(order=order, image=stored, content_type=content_type, size=len(data))
     audit(actor=actor, event="homecare.photo_added", obj=order, after={"photo": photo.pk, "type": content_type})
     return photo
 

@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from fuwu.common.audit import audit_persons_read
 from fuwu.common.params import MonthField, month_or_none
 from fuwu.homecare import exports, permissions, selectors, settlement, supervision
-from fuwu.homecare.models import Callback, EntitlementAccount, Settlement, SettlementStatus
+from fuwu.homecare.models import Callback, EntitlementAccount, Order, Settlement, SettlementStatus
 from fuwu.homecare.services import HomeCareError, local_now, month_start
 from fuwu.residents.masking import mask_name
 
@@ -201,7 +202,7 @@ def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     found = _settlement_or_404(request, pk)
-    report = settlement.settlement_report(found, user=request.user)
+    report = _report_read(request, found, fmt="page")
     context = {
         "report": report,
         # Generating and confirming need authority over every line (settlement.settlement_confirm).
@@ -209,6 +210,22 @@ def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "draft": SettlementStatus.DRAFT,
     }
     return render(request, "homecare/reports/settlement.html", context)
+
+
+def _report_read(request: HttpRequest, found: Settlement, *, fmt: str) -> settlement.SettlementReport:
+    """The settlement as the reader may see it, its elders' read audited (a page, or a file when ``fmt`` is one)."""
+    report = settlement.settlement_report(found, user=request.user)
+    persons = Order.objects.filter(pk__in=[row.order_id for row in report.rows]).values_list(
+        "account__person_id", flat=True
+    )
+    audit_persons_read(
+        actor=request.user,
+        purpose=f"home-care settlement ({fmt})",
+        persons=list(persons),
+        obj=found,
+        exported=fmt != "page",
+    )
+    return report
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -221,7 +238,7 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 @require_GET
 def settlement_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     found = _settlement_or_404(request, pk)
-    content = exports.settlement_xlsx(settlement.settlement_report(found, user=request.user))
+    content = exports.settlement_xlsx(_report_read(request, found, fmt="xlsx"))
     return _download(content, exports.XLSX, f"settlement-{found.provider_id}-{found.month:%Y-%m}.xlsx")
 
 
@@ -229,14 +246,15 @@ def settlement_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def settlement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     found = _settlement_or_404(request, pk)
-    content = exports.settlement_pdf(settlement.settlement_report(found, user=request.user))
+    content = exports.settlement_pdf(_report_read(request, found, fmt="pdf"))
     return _download(content, "application/pdf", f"settlement-{found.provider_id}-{found.month:%Y-%m}.pdf")
 
 
 # --- an elder's statement -------------------------------------------------------------------------
 
 
-def _statement(request: HttpRequest, account_id: int, month: str) -> dict[str, Any]:
+def _statement(request: HttpRequest, account_id: int, month: str, *, fmt: str) -> dict[str, Any]:
+    """An elder's statement for a month, its read audited (a page, or a file when ``fmt`` is one)."""
     first = _month_or_404(month)
     try:
         account = selectors.account_for_user(user=request.user, pk=account_id)
@@ -247,6 +265,13 @@ def _statement(request: HttpRequest, account_id: int, month: str) -> dict[str, A
     # The family and the elder's officer know the elder; a provider or an auditor sees the masked name.
     elder = person.name if permissions.can_book_for(request.user, person) else mask_name(person.name)
     names = settlement.project_names(on=first, keys=[line.order.item for line in found.lines])
+    audit_persons_read(
+        actor=request.user,
+        purpose=f"home-care statement {first:%Y-%m} ({fmt})",
+        persons=[person.pk],
+        obj=account,
+        exported=fmt != "page",
+    )
     return {"statement": found, "elder": elder, "names": names}
 
 
@@ -255,7 +280,7 @@ def _statement(request: HttpRequest, account_id: int, month: str) -> dict[str, A
 def statement(request: HttpRequest, account_id: int, month: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    context = _statement(request, account_id, month)
+    context = _statement(request, account_id, month, fmt="page")
     first = context["statement"].month
     context["previous"] = _previous_month(first)
     context["next"] = month_start(first + dt.timedelta(days=32))
@@ -267,7 +292,7 @@ def statement(request: HttpRequest, account_id: int, month: str) -> HttpResponse
 def statement_pdf(request: HttpRequest, account_id: int, month: str) -> HttpResponse:
     if not request.user.is_authenticated:
         raise Http404("no such account")
-    context = _statement(request, account_id, month)
+    context = _statement(request, account_id, month, fmt="pdf")
     content = exports.statement_pdf(context["statement"], elder=context["elder"], names=context["names"])
     return _download(content, "application/pdf", f"statement-{account_id}-{context['statement'].month:%Y-%m}.pdf")
 

@@ -9,11 +9,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fuwu.accounts.permissions import can_manage_standards, can_view_registry
 from fuwu.common.audit import history_for
+from fuwu.common.params import safe_next
 from fuwu.standards import selectors, services
 from fuwu.standards.models import StandardVersion
 
@@ -77,4 +79,4 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{version.code}: {action}")
-    return redirect(request.POST.get("next") or "registry:reviews")
+    return redirect(safe_next(request, reverse("registry:reviews")))

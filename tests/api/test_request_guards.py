@@ -99,9 +99,12 @@ BIG = "9223372036854775808"  # one past the largest 64-bit id
 )
 def test_out_of_range_parameters_are_422(client: Client, world: World, path: str) -> None:
     client.force_login(world.officer)
-    detail = _json(client.get(path), 422)["detail"]
-    assert detail  # ninja's list of problems, each naming the parameter
-    assert {p["loc"][-1] for p in detail} <= {"person_id", "offset", "order_id", "on", "version"}
+    answer = _json(client.get(path), 422)
+    assert answer["code"] == "invalid"
+    assert isinstance(answer["detail"], str)  # one line naming each parameter (fuwu.api.refusals)
+    assert answer["errors"]  # the list of problems, each naming the parameter
+    assert {p["loc"][-1] for p in answer["errors"]} <= {"person_id", "offset", "order_id", "on", "version"}
+    assert answer["errors"][0]["loc"][-1] in answer["detail"]
 
 
 @pytest.mark.parametrize("month", ["0000-01", "0001-01", "9999-12", "2026-13"])

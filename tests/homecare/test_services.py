@@ -55,6 +55,7 @@ from fuwu.homecare.services import (
     order_unschedule,
     orders_flag_overdue,
 )
+from tests.common.test_uploads import jpeg as real_jpeg
 from tests.homecare.conftest import ELDER_HOME, TODAY, VILLAGE, World, at, make_user, with_partner
 from tests.residents.factories import PersonFactory
 
@@ -885,16 +886,15 @@ def test_a_check_out_needs_a_record_of_what_was_done(world: World) -> None:
 def test_a_real_png_is_kept_in_media(world: World, media_root: Path) -> None:
     order = order_in(world, "in_service")
     kept = photo_add(actor=world.caregiver_user, order=order, upload=photo("IMG_0001.png"))
-    assert (kept.content_type, kept.size) == ("image/png", len(png()))
     stored = Path(kept.image.path)
+    assert (kept.content_type, kept.size) == ("image/png", stored.stat().st_size)
     assert stored.is_relative_to(media_root)
-    assert stored.read_bytes() == png()
+    assert stored.read_bytes().startswith(b"\x89PNG")  # decoded and written again
 
 
 def test_a_jpeg_is_recognised_by_its_content(world: World) -> None:
-    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
     order = order_in(world, "completed")
-    kept = photo_add(actor=world.caregiver_user, order=order, upload=photo("record.png", jpeg))
+    kept = photo_add(actor=world.caregiver_user, order=order, upload=photo("record.png", real_jpeg()))
     assert kept.content_type == "image/jpeg"
 
 

@@ -31,6 +31,7 @@ from fuwu.homecare.models import (
     ServicePhoto,
 )
 from fuwu.residents import crypto
+from tests.common.test_uploads import jpeg
 from tests.homecare.conftest import ELDER_HOME, TODAY, World, at, make_user, second_caregiver, with_partner
 from tests.residents.factories import PersonFactory
 
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.django_db
 DAY = TODAY + dt.timedelta(days=2)  # a Wednesday
 HOME = Position(*ELDER_HOME)
 FAR = Position(ELDER_HOME[0] + Decimal("0.02"), ELDER_HOME[1])  # about 2.2 km north
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+JPEG = jpeg()  # a real photo: what is stored is decoded and written again
 LOGIN = reverse("accounts:login")
 
 
@@ -632,7 +633,11 @@ def test_photos_good_and_bad(client: Client, world: World, in_service: Order, ot
     assert served.status_code == 200
     assert served["Content-Type"] == "image/jpeg"
     assert served["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(served.streaming_content) == JPEG  # type: ignore[attr-defined]
+    served_bytes = b"".join(served.streaming_content)  # type: ignore[attr-defined]
+    with photo.image.open("rb") as kept:
+        assert served_bytes == kept.read()
+    assert served_bytes.startswith(b"\xff\xd8\xff")
+    assert b"PhoneMaker" not in served_bytes
 
     as_user(client, world.family)
     assert client.get(photo_url).status_code == 200

@@ -42,6 +42,8 @@ registry:history                     GET  -    403 403 403 403 403 200 200 200 2
 registry:transition                  POST -    403 403 403 403 403 403 403 3xx 403 403 403
 accounts:login                       GET  -    200 200 200 200 200 200 200 200 200 200 200
 accounts:logout                      POST -    3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx
+accounts:lockouts                    GET  -    log 403 403 403 403 200 200 200 403 403 403
+accounts:lockouts                    POST -    log 403 403 403 403 3xx 403 3xx 403 403 403
 residents:list                       GET  -    log 403 403 403 403 200 200 403 200 403 403
 residents:detail                     GET  A    log 404 404 404 404 200 404 404 200 404 404
 residents:detail                     GET  B    log 404 404 404 404 404 200 404 200 404 404
@@ -164,8 +166,8 @@ homecare:statement_pdf               GET  A    404 404 200 404 200 200 404 404 2
 homecare:statement_pdf               GET  B    404 404 404 404 404 404 200 404 200 404 404
 homecare:supervision                 GET  -    log 403 403 403 403 200 200 403 200 403 403
 homecare:callbacks_sample            POST -    403 403 403 403 403 3xx 3xx 403 403 403 403
-homecare:callback_record             POST A    403 404 404 404 404 400 404 404 400 404 404
-homecare:callback_record             POST B    403 404 404 404 404 404 400 404 400 404 404
+homecare:callback_record             POST A    403 404 404 404 404 400 404 404 403 404 404
+homecare:callback_record             POST B    403 404 404 404 404 404 400 404 403 404 404
 compliance:find                      GET  -    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  A    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  B    200 200 200 200 200 200 200 200 200 200 200

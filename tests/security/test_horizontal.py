@@ -81,11 +81,6 @@ def test_the_areas_officer_does_record_it(world: World) -> None:
         transaction.set_rollback(True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9: a provider serving two counties has one settlement, which either county's officer can "
-    "read (and regenerate, confirm); being fixed on branch secapi (settlements scoped or split by area)",
-)
 def test_a_shared_providers_settlement_shows_an_officer_only_their_countys_elders(world: World) -> None:
     """B's provider starts serving county A too: A's officer now reaches its settlement, which lists B's elder."""
     import io

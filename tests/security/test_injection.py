@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from PIL import Image
 
@@ -120,15 +120,9 @@ def test_a_real_photo_is_stored_on_every_upload_endpoint(rollback: World, endpoi
     assert target[3](rollback) == before + 1
 
 
-# Holes being closed on another branch (issue 9): strict, so the mark must go when the fix lands.
-PHOTOS_NOT_ON_THE_KERNEL = (
-    "issue 9: home-care photos are checked by their first bytes only, not decoded (a broken image or a pixel "
-    "bomb is stored); being fixed on branch secdata (uploads through the common kernel)"
-)
-KNOWN_UPLOAD_HOLES = {
-    ("broken-image", "homecare-visit-photo"): PHOTOS_NOT_ON_THE_KERNEL,
-    ("pixel-bomb", "homecare-visit-photo"): PHOTOS_NOT_ON_THE_KERNEL,
-}
+# Issue 9's holes in home-care photos (a broken image or a pixel bomb stored, checked by first bytes only) are
+# closed: photos go through the common upload kernel (fuwu.common.uploads), which decodes and re-encodes them.
+KNOWN_UPLOAD_HOLES: dict[tuple[str, str], str] = {}
 
 
 def _cases(attacks: Iterable[str], endpoints: Iterable[str], known: dict[tuple[str, str], str]) -> list[Any]:
@@ -170,14 +164,7 @@ def _stored(endpoint: str, world: World) -> list[Any]:
 @pytest.mark.parametrize(
     "endpoint",
     [
-        pytest.param(
-            "homecare-visit-photo",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 9: home-care photos keep the uploader's file name and bytes; being fixed on branch "
-                "secdata (uploads through the common kernel)",
-            ),
-        ),
+        "homecare-visit-photo",
         "inspection-evidence",
         "rectification-evidence",
     ],
@@ -225,10 +212,9 @@ SPREADSHEET_ENDPOINTS = {
 }
 
 
-KNOWN_SPREADSHEET_HOLES = {
-    ("not-a-zip", "institution-import"): "issue 9: a file that is not a zip answers 500 (BadZipFile) on the "
-    "institution import; spreadsheet hardening is being done on branch secdata",
-}
+# Issue 9's spreadsheet holes (a file that is not a zip answered 500 on the institution import) are closed: every
+# import goes through fuwu.common.sheet_guard before parsing.
+KNOWN_SPREADSHEET_HOLES: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize(("attack", "endpoint"), _cases(SPREADSHEETS, SPREADSHEET_ENDPOINTS, KNOWN_SPREADSHEET_HOLES))
@@ -279,31 +265,30 @@ def test_search_inputs_are_data_not_sql(world: World, role: str, url: str, q: st
     assert mask_name(other).encode() not in response.content or role == "anonymous"
 
 
-# PostgreSQL refuses a NUL in a text parameter (SQLite takes it); where a view reads the query string without a
-# form (whose CharField refuses NUL), the database's error is a 500.
-NUL_ON_POSTGRES = pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    reason="found by tests/security on PostgreSQL (reported to the coordinator; the edge validation of issue 9's "
-    "500s, branch secapi, may cover it): a NUL byte in q, parent or a list filter reaches the database: 500",
-)
-
-
+# PostgreSQL refuses a NUL in a text parameter (SQLite takes it): where a view passed the query string to a query
+# without a form (whose CharField refuses NUL), that was a 500. fuwu.common.middleware.NulRefusingMiddleware
+# answers 400 for a NUL anywhere in the path or the query string, on SQLite as on PostgreSQL.
 @pytest.mark.parametrize(
     ("role", "url"),
     [
-        pytest.param("anonymous", "/search/?q=a%00b", marks=NUL_ON_POSTGRES),
-        pytest.param("anonymous", "/api/v1/search?q=a%00b", marks=NUL_ON_POSTGRES),
-        pytest.param("anonymous", "/api/v1/areas?parent=33%00", marks=NUL_ON_POSTGRES),
-        pytest.param("officer", "/proactive/{run}/list/?township=33%00&item=a%00", marks=NUL_ON_POSTGRES),
+        ("anonymous", "/search/?q=a%00b"),
+        ("anonymous", "/api/v1/search?q=a%00b"),
+        ("anonymous", "/api/v1/areas?parent=33%00"),
+        ("anonymous", "/api/v1/standards/taizhou%00"),
+        ("officer", "/proactive/{run}/list/?township=33%00&item=a%00"),
         ("anonymous", "/compliance/?q=a%00b"),
         ("officer", "/residents/?q=a%00b"),
         ("officer", "/homecare/office/accounts/?q=a%00b"),
+        ("officer", "/residents/?a%00=1"),
     ],
 )
 def test_a_nul_byte_gets_an_answer_not_a_500(world: World, role: str, url: str) -> None:
     response = client_as(world, role).get(url.format(run=world.run.pk))
-    assert response.status_code < 500, f"{url}: {response.status_code}"
+    assert response.status_code == 400, f"{url}: {response.status_code}"
+    if url.startswith("/api/"):
+        assert response.json()["code"] == "nul_byte"
+    else:
+        assert "空字符" in response.content.decode()
 
 
 def test_an_always_true_search_finds_nobody_outside_the_area(world: World) -> None:
@@ -335,11 +320,6 @@ def test_a_rule_cannot_escape_its_whitelist(source: str) -> None:
         rules.parse(source, parameters={})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9: an expression nested 3,000 parentheses deep crashes the parser (RecursionError); a depth "
-    "limit with a file:line error is on the issue's list",
-)
 def test_a_deeply_nested_rule_is_refused_with_a_message() -> None:
     with pytest.raises(rules.RuleError):
         rules.parse("(" * 3000 + "age >= 60" + ")" * 3000, parameters={})
@@ -467,11 +447,6 @@ def test_reflected_input_is_escaped(world: World, role: str, url: str, payload: 
     assert 'href="javascript:' not in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by tests/security (not on issue 9's list; reported to the coordinator): the standards "
-    "transition and the inspection publish views redirect to a posted `next` without checking its host",
-)
 @pytest.mark.parametrize(
     ("role", "url"),
     [

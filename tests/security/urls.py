@@ -203,4 +203,6 @@ POST_DATA: dict[str, Callable[[World, Side], dict[str, Any]]] = {
     "proactive:record": lambda w, s: {"person_id": str(s.newcomer.pk), "item": "hc-meals", "status": "contacted"},
     "residents:reveal": lambda w, s: {},
     "api-1.0.0:cancel_order": lambda w, s: {"reason": "住院"},
+    # Unlock an account of county A: its officer and the standards office may, B's officer may not.
+    "accounts:lockouts": lambda w, s: {"username": w.owners["A"]["inspector"].username},
 }

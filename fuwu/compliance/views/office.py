@@ -23,6 +23,7 @@ from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import can_draw_inspections, can_manage_pilots
 from fuwu.areas.models import Area
 from fuwu.common.clerk_sheets import errors_workbook
+from fuwu.common.params import safe_next
 from fuwu.compliance import coverage, selectors
 from fuwu.compliance.checklists import kind_name, kinds_in_force
 from fuwu.compliance.forms import DrawForm, ImportForm, PilotForm, RedrawForm
@@ -237,7 +238,7 @@ def inspection_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("%(name)s 的检查结果已公开。") % {"name": found.institution.name})
-    return HttpResponseRedirect(request.POST.get("next") or reverse("compliance:office"))
+    return HttpResponseRedirect(safe_next(request, reverse("compliance:office")))
 
 
 @never_cache
