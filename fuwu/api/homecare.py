@@ -26,6 +26,10 @@ show), the officer's ``review`` of a held visit, and what the visit is worth (``
 
 Identity numbers are never in a response. An order's confirmation code (read to the caregiver at the door)
 is shown only to the elder's family (``FamilyLink``); auditors see elders' names masked.
+
+Every answer that shows elders is audited as a read, as the pages are (``persons.listed``, note
+``… (api)``): an order list with any order, an order, a statement, and a booking's retry that answers with the
+order already booked. A new booking and a cancellation are audited as the writes they are.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from ninja.security import django_auth
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.api import schemas as s
+from fuwu.common.audit import audit_persons_read
 from fuwu.common.params import Day, Id, Offset, ParamError, parse_month
 from fuwu.homecare import selectors, services, standard, visits
 from fuwu.homecare.models import EntitlementAccount, Order, OrderStatus
@@ -271,6 +276,8 @@ def book(
         return _refused(exc)
     except PermissionDenied as exc:
         return Status(403, {"detail": str(exc)})
+    if not created:  # a retry shows the order already booked, and writes nothing else
+        audit_persons_read(actor=request.user, purpose="home-care order (api)", persons=[person.pk], obj=order)
     return Status(201 if created else 200, _order(order, _Viewer.of(request.user)))
 
 
@@ -293,8 +300,12 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilter]) -> Any:
         orders = orders.filter(status=filters.status)
     if filters.person_id is not None:
         orders = orders.filter(account__person_id=filters.person_id)
-    page = orders[filters.offset : filters.offset + filters.limit]
+    page = list(orders[filters.offset : filters.offset + filters.limit])
     viewer = _Viewer.of(request.user)
+    if page:
+        audit_persons_read(
+            actor=request.user, purpose="home-care orders (api)", persons=[o.account.person_id for o in page]
+        )
     return {
         "count": orders.count(),
         "limit": filters.limit,
@@ -310,6 +321,9 @@ def get_order(request: HttpRequest, order_id: Id) -> Any:
         order = selectors.order_for_user(user=request.user, pk=order_id)
     except Order.DoesNotExist:
         return _not_found(f"no order {order_id} within your access")
+    audit_persons_read(
+        actor=request.user, purpose="home-care order (api)", persons=[order.account.person_id], obj=order
+    )
     return _order(order, _Viewer.of(request.user))
 
 
@@ -369,6 +383,12 @@ def statement(request: HttpRequest, person_id: Id, month: str | None = None) -> 
     except EntitlementAccount.DoesNotExist:
         return _not_found(f"no home-care account for person {person_id} within your access")
     result = selectors.statement(account=account, month=first)
+    audit_persons_read(
+        actor=request.user,
+        purpose=f"home-care statement {first:%Y-%m} (api)",
+        persons=[account.person_id],
+        obj=account,
+    )
     return {
         "person_id": account.person_id,
         "month": f"{result.month:%Y-%m}",
