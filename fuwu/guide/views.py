@@ -11,8 +11,8 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fuwu.common.middleware import LARGE
-from fuwu.common.params import safe_next
 from fuwu.common.pagecache import Page, render_page
+from fuwu.common.params import safe_next
 from fuwu.eligibility.wording import target_words
 from fuwu.guide.guides import item_guide, item_guide_pdf, parameter_rows, source_note
 from fuwu.standards import cache, selectors
