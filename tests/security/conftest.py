@@ -27,7 +27,7 @@ def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytes
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            yield build_world()
+            yield build_world(files=tmp_path_factory.mktemp("run"))
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)

@@ -60,7 +60,8 @@ from fuwu.standards.models import StandardVersion
 from fuwu.standards.parsing import ParsedStandard, parse_many
 from fuwu.standards.services import standards_load
 from tests.common.test_uploads import jpeg
-from tests.homecare.conftest import at, open_account, registry_run
+from tests.eligibility.stores import stored_run
+from tests.homecare.conftest import at, open_account
 from tests.residents.factories import PersonFactory
 
 STANDARDS = Path(__file__).resolve().parents[2] / "standards" / "taizhou"
@@ -342,8 +343,11 @@ def _compliance(side: Side, owners: dict[str, User], officer: User, stdoffice: U
     assert Inspection.objects.get(pk=published.pk).status == InspectionStatus.PUBLISHED
 
 
-def build_world() -> World:
-    """Everything the matrix asks about, on both sides; call inside a transaction that is rolled back."""
+def build_world(*, files: Path) -> World:
+    """Everything the matrix asks about, on both sides (the run's answers in ``files``).
+
+    Call inside a transaction that is rolled back.
+    """
     standards_load(parsed=_parsed(), actor=None)
     city, areas = _areas()
     department = Department.objects.get_or_create(code="civil-affairs", defaults={"name_zh": "民政局"})[0]
@@ -371,7 +375,12 @@ def build_world() -> World:
     # side who is still to be called.
     for side in sides.values():
         side.objects["newcomer"] = PersonFactory(hukou_area=side.village.code, birth_date=dt.date(1950, 1, 1))
-    run = registry_run(*(p for side in sides.values() for p in (side.elder, side.newcomer)), items=("hc-meals",))
+    # Stored as a real run is, so the newcomers are candidates on the list (the elders were served).
+    people = [p for side in sides.values() for p in (side.elder, side.newcomer)]
+    run = stored_run(
+        files,
+        [(p.pk, p.hukou_area, "hc-meals", "eligible", Decimal("300.00")) for p in people],
+    )
     version = StandardVersion.objects.get(standard__key=HOME_CARE)
     assert Person.objects.count() == 4
     return World(users=users, sides=sides, run=run, version=version, owners=owners)
