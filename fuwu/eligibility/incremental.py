@@ -34,23 +34,20 @@ from typing import Any
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from sqlglot import exp
 
-from fuwu.accounts.permissions import can_screen_registry
 from fuwu.eligibility import screening, store
 from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry
 from fuwu.eligibility.ruleset import ItemRule
 from fuwu.eligibility.screening import MANIFEST, Outcome, Plan, rules_digest
-from fuwu.eligibility.selectors import rules_in_force
 from fuwu.eligibility.services import (
-    NoRulesInForce,
     ProgressFn,
     _no_progress,
+    registry_rules_for,
     screening_registry_abandon,
     screening_registry_run,
     screening_run_complete,
@@ -243,11 +240,7 @@ def screening_registry_incremental(
     handling and storage as ``screening_registry_run``.
     """
     progress = progress or _no_progress
-    if actor is not None and not can_screen_registry(actor):
-        raise PermissionDenied("only department officers and the standards office screen the registry")
-    rules = rules_in_force()
-    if not rules:
-        raise NoRulesInForce("no rules in force: load the standards first (fuwu standards load standards/)")
+    rules = registry_rules_for(actor)
     previous = base_run(rules, as_of)
     if previous is None:
         return screening_registry_run(actor=actor, as_of=as_of, out_dir=out_dir, progress=progress)

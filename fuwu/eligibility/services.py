@@ -30,6 +30,7 @@ from fuwu.eligibility.models import (
     ScreeningRun,
 )
 from fuwu.eligibility.registry import REGISTRY, export_registry
+from fuwu.eligibility.ruleset import ItemRule
 from fuwu.eligibility.screening import Outcome, Plan, rules_digest
 from fuwu.eligibility.selectors import rules_in_force
 
@@ -288,6 +289,16 @@ def receipt_record(*, person_id: int, item: str, since: dt.date, source: str) ->
     return created
 
 
+def registry_rules_for(actor: Any) -> list[ItemRule]:
+    """The rules in force, for ``actor`` (``None``: the command line) about to screen the registry."""
+    if actor is not None and not can_screen_registry(actor):
+        raise PermissionDenied("only department officers and the standards office screen the registry")
+    rules = rules_in_force()
+    if not rules:
+        raise NoRulesInForce("no rules in force: load the standards first (fuwu standards load standards/)")
+    return rules
+
+
 def screening_registry_run(
     *,
     actor: Any,
@@ -312,11 +323,7 @@ def screening_registry_run(
     ``progress(done, total, message)`` hears how far it has got.
     """
     progress = progress or _no_progress
-    if actor is not None and not can_screen_registry(actor):
-        raise PermissionDenied("only department officers and the standards office screen the registry")
-    rules = rules_in_force()
-    if not rules:
-        raise NoRulesInForce("no rules in force: load the standards first (fuwu standards load standards/)")
+    rules = registry_rules_for(actor)
     created = out_dir is None
     if out_dir is None:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S-%f")
