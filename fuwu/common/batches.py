@@ -84,3 +84,93 @@ def insert_rows(
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             cursor.executemany(sql, params)
     return len(params)
+
+
+def _prepared_rows(
+    fields: list[models.Field[Any, Any]],
+    rows: Iterable[Mapping[str, Any]],
+    constants: Mapping[str, Any] | None,
+) -> list[list[Any]]:
+    prepared: dict[str, Callable[[Any], Any]] = {
+        f.attname: partial(f.get_db_prep_save, connection=connection)
+        for f in fields
+        if isinstance(f, models.DateField | models.DecimalField)
+    }
+    fixed = {
+        f.attname: f.get_db_prep_save(constants[f.attname], connection=connection)
+        for f in fields
+        if constants and f.attname in constants
+    }
+    out = []
+    for row in rows:
+        values = []
+        for f in fields:
+            if f.attname in fixed:
+                values.append(fixed[f.attname])
+                continue
+            value = row.get(f.attname)
+            prep = prepared.get(f.attname)
+            values.append(prep(value) if prep is not None and value is not None else value)
+        out.append(values)
+    return out
+
+
+def copy_rows(
+    model: type[models.Model], rows: Iterable[Mapping[str, Any]], *, constants: Mapping[str, Any] | None = None
+) -> int:
+    """As ``insert_rows``, with PostgreSQL's ``COPY … FROM STDIN`` (one stream, no statement per row).
+
+    Elsewhere it is ``insert_rows``. Not for JSON columns (COPY is given plain values). Every constraint
+    still holds: COPY checks them as INSERT does, and a refused row fails the whole COPY.
+    """
+    if connection.vendor != "postgresql":
+        return insert_rows(model, rows, constants=constants)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if any(isinstance(f, models.JSONField) for f in fields):
+        raise TypeError(f"{model.__name__} has a JSON column: use insert_rows")
+    params = _prepared_rows(fields, rows, constants)
+    if params:
+        sql = "COPY {} ({}) FROM STDIN".format(
+            connection.ops.quote_name(model._meta.db_table),
+            ", ".join(connection.ops.quote_name(f.column) for f in fields),
+        )
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for values in params:
+                copy.write_row(values)
+    return len(params)
+
+
+def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> int:
+    """UPDATE ``fields`` of ``objs`` (by primary key) to the objects' values, as one set-based write.
+
+    ``bulk_update`` builds one ``CASE WHEN pk = … THEN …`` per field per 1,000 rows, which PostgreSQL plans
+    and evaluates row by row. Here: on PostgreSQL the values are COPY'd into a temporary table and joined
+    in one ``UPDATE … FROM``; on SQLite one prepared ``UPDATE … WHERE pk = ?`` runs with ``executemany``.
+    """
+    if not objs:
+        return 0
+    meta = model._meta
+    targets = [meta.get_field(name) for name in fields]
+    pk = meta.pk
+    assert pk is not None  # noqa: S101 - every model has one
+    qn = connection.ops.quote_name
+    params = [
+        [*(f.get_db_prep_save(getattr(obj, f.attname), connection=connection) for f in targets), obj.pk] for obj in objs
+    ]
+    table = qn(meta.db_table)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            temp = qn(f"_fuwu_update_{meta.db_table}")
+            columns = ", ".join(qn(f.column) for f in [*targets, pk])
+            cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
+            with cursor.cursor.copy(f"COPY {temp} ({columns}) FROM STDIN") as copy:
+                for values in params:
+                    copy.write_row(values)
+            sets = ", ".join(f"{qn(f.column)} = u.{qn(f.column)}" for f in targets)
+            cursor.execute(f"UPDATE {table} SET {sets} FROM {temp} u WHERE {table}.{qn(pk.column)} = u.{qn(pk.column)}")  # noqa: S608
+            cursor.execute(f"DROP TABLE {temp}")
+        else:
+            sets = ", ".join(f"{qn(f.column)} = %s" for f in targets)
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {qn(pk.column)} = %s", params)  # noqa: S608
+    return len(params)

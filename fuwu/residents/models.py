@@ -60,7 +60,15 @@ class Household(models.Model):
 
 
 class PersonImport(models.Model):
-    """One run of the importer or the Parquet loader, with its error report (no identity numbers in it)."""
+    """One run of the importer or the bulk loader, with its error report (no identity numbers in it).
+
+    A bulk load (``loading.persons_load``) commits batch by batch: while it runs (or after it was killed)
+    its outcome is ``loading`` and ``rows_done`` is its checkpoint, the rows of the file (in file order)
+    whose batches are committed, written in the same transaction as they are. A retry of the same file
+    (same ``sha256``) carries on after it::
+
+        loading ──▶ imported | partial | rejected      (finished_at set in the same, last transaction)
+    """
 
     class Kind(models.TextChoices):
         SPREADSHEET = "spreadsheet", _("表格导入")
@@ -70,6 +78,7 @@ class PersonImport(models.Model):
         IMPORTED = "imported", _("已导入")
         PARTIAL = "partial", _("部分导入")
         REJECTED = "rejected", _("未导入")
+        LOADING = "loading", _("导入中")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     filename = models.CharField(max_length=255)
@@ -87,13 +96,19 @@ class PersonImport(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     # [{"row": 7, "column": "身份证号", "problem": "...", "fix": "..."}, ...]
     errors = models.JSONField(default=list, blank=True)
+    # The bulk loader's checkpoint: rows of the file read and committed (written or reported), in file order.
+    rows_done = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The background job that runs a bulk load, so its retry finds the load to carry on.
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=["spreadsheet", "parquet"]), name="person_import_kind_valid"),
             models.CheckConstraint(
-                condition=Q(outcome__in=["imported", "partial", "rejected"]), name="person_import_outcome_valid"
+                condition=Q(outcome__in=["imported", "partial", "rejected", "loading"]),
+                name="person_import_outcome_valid",
             ),
         ]
 

@@ -15,23 +15,22 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from fuwu.common.audit import audit, audit_persons_read
-from fuwu.common.batches import insert_rows
+from fuwu.common.batches import copy_rows, update_rows
 from fuwu.common.sheet_guard import COMMAND_LIMITS
 from fuwu.jobs.models import Job
 from fuwu.jobs.services import job_file, job_start
 from fuwu.residents import contacts, crypto
-from fuwu.residents.columns import CONTACT_NAMES, FACT_NAMES, REQUIRED
+from fuwu.residents.columns import REQUIRED
 from fuwu.residents.models import Household, Person, PersonImport
 from fuwu.residents.permissions import can_import_persons, may_reveal_contact, sees_identity
 from fuwu.residents.selectors import Contact, PersonRecord, person_contact, person_record
@@ -151,7 +150,7 @@ def _apply(
     for c in candidates:
         if c.household_id not in households:
             new_households.setdefault(c.household_id, c.hukou_area)
-    insert_rows(
+    copy_rows(
         Household,
         ({"household_id": k, "hukou_area": v} for k, v in new_households.items()),
         constants={"created_at": timezone.now()},
@@ -186,10 +185,8 @@ def _apply(
         fields.update(_field_name(k) for k in diff)
         changed.append(person)
     counts.updated = len(changed)
-    if demoted:
-        Person.objects.bulk_update(demoted, ["relation"], batch_size=1000)
-    if changed:
-        Person.objects.bulk_update(changed, sorted(fields | {"source_import", "updated_at"}), batch_size=1000)
+    update_rows(Person, demoted, ["relation"])
+    update_rows(Person, changed, sorted(fields | {"source_import", "updated_at"}))
 
     new = [c for c in candidates if c.lookup not in existing]
     _insert_persons(new, batch=batch, now=now, sealed=sealed)
@@ -210,11 +207,11 @@ def _insert_persons(
     now: dt.datetime,
     sealed: Mapping[str, Mapping[str, bytes | None]] | None = None,
 ) -> None:
-    """INSERT new residents with one prepared statement per chunk (``fuwu.common.batches.insert_rows``)."""
+    """INSERT new residents in chunks: COPY on PostgreSQL, one prepared statement on SQLite (``copy_rows``)."""
     sealed = sealed or {}
     constant = {"created_at": now, "updated_at": now, "source_import_id": batch.pk}
     for part in chunks(candidates, BATCH_SIZE):
-        insert_rows(
+        copy_rows(
             Person,
             (
                 {
@@ -418,134 +415,12 @@ def _summary(record: PersonImport) -> dict[str, Any]:
     }
 
 
-# --- Loading the synthetic population (Parquet) ---------------------------------------------------------------
-
-# The contract with `fuwu population generate`: these columns, one row per person.
-PARQUET_COLUMNS: tuple[str, ...] = ("person_id", "name", "id_number", *FACT_NAMES)
-
-
-class LoadError(Exception):
-    """The file breaks the contract or a row fails a check; nothing was loaded."""
-
-    def __init__(self, errors: list[RowError], total: int | None = None) -> None:
-        self.errors = errors
-        self.total = total if total is not None else len(errors)
-        super().__init__(f"{self.total} problem(s); nothing was loaded. First: {errors[0]}" if errors else "")
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    record: PersonImport
-    ignored_columns: list[str] = field(default_factory=list)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _source_id_conflicts(candidates: list[Candidate]) -> list[RowError]:
-    wanted = {c.source_id: c for c in candidates}
-    errors = []
-    for part in chunks(list(wanted)):
-        for source_id, lookup in Person.objects.filter(source_id__in=part).values_list("source_id", "id_number_hash"):
-            if wanted[source_id].lookup != lookup:
-                errors.append(
-                    RowError(
-                        wanted[source_id].row,
-                        "person_id",
-                        f"person_id {source_id} already belongs to another resident",
-                        "this looks like a different population; load it into an empty registry",
-                    )
-                )
-    return errors
-
-
-@transaction.atomic
-def persons_load_parquet(
-    *, path: Path, actor: Any, limit: int | None = None, batch_size: int = BATCH_SIZE, max_errors: int = 1000
-) -> LoadReport:
-    """Bulk-load a synthetic population in one transaction, checked exactly as an import is.
-
-    Rows are read, checked and written ``batch_size`` at a time with a few
-    queries per batch (never one per row). Any problem stops the writing; the
-    rest is still checked (up to ``max_errors`` problems) so one run reports
-    them, then ``LoadError`` rolls everything back. Row numbers count persons
-    from 1 in file order. Loading the same file again updates, adds nothing.
-    """
-    parquet = pq.ParquetFile(path)
-    present = parquet.schema_arrow.names
-    # Contact details are optional: a population with phones loads them, one without leaves them unknown.
-    columns = [*PARQUET_COLUMNS, *(c for c in CONTACT_NAMES if c in present)]
-    missing = [c for c in PARQUET_COLUMNS if c not in present]
-    if missing:
-        raise LoadError(
-            [
-                RowError(0, c, "the column is missing", "the generator must write every column of the contract")
-                for c in missing
-            ]
-        )
-    ctx = Context.load(actor=None)  # the loader is the system, not an area-scoped officer
-    record = PersonImport.objects.create(
-        kind=PersonImport.Kind.PARQUET,
-        filename=str(path)[:255],
-        sha256=_file_sha256(path),
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        outcome=PersonImport.Outcome.REJECTED,
-    )
-    headers = {c: c for c in columns if c != "person_id"}
-    errors: list[RowError] = []
-    counts = Counts()
-    seen = 0
-    for arrow_batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
-        rows = arrow_batch.to_pylist()
-        if limit is not None:
-            rows = rows[: max(0, limit - seen)]
-        if not rows:
-            break
-        candidates: list[Candidate] = []
-        for offset, values in enumerate(rows):
-            number = seen + offset + 1
-            source_id = values.pop("person_id")
-            if source_id is None or not str(source_id).strip():
-                errors.append(RowError(number, "person_id", "empty", "every person has a person_id"))
-                continue
-            candidate, row_errors = check_row(values, row=number, headers=headers, ctx=ctx, source_id=str(source_id))
-            errors.extend(row_errors)
-            if candidate is not None:
-                candidates.append(candidate)
-        seen += len(rows)
-        together, existing, households = check_together(candidates, headers=headers, ctx=ctx, load_id=record.pk)
-        errors.extend(together)
-        errors.extend(_source_id_conflicts(candidates))
-        if not errors:
-            counts.add(_apply(candidates, existing=existing, households=households, batch=record))
-        elif len(errors) >= max_errors:
-            break
-    if errors:
-        errors.sort(key=lambda e: (e.row, e.column))
-        raise LoadError(errors[:max_errors], total=len(errors))
-    record.outcome = PersonImport.Outcome.IMPORTED
-    record.rows = seen
-    record.created, record.updated, record.unchanged = counts.created, counts.updated, counts.unchanged
-    record.save()
-    audit(actor=actor, event="persons.loaded", obj=record, after=_summary(record), note=str(path)[:255])
-    ignored = [c for c in present if c not in columns]
-    return LoadReport(record, ignored)
-
-
 __all__ = [
     "ImportReport",
-    "LoadError",
-    "LoadReport",
     "person_contact_reveal",
     "person_reveal",
     "person_view",
     "persons_import",
     "persons_import_queue",
     "persons_import_upload",
-    "persons_load_parquet",
 ]

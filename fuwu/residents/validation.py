@@ -276,7 +276,9 @@ def check_together(
                 RowError(
                     c.row,
                     id_col,
-                    f"the same number as an earlier row (person_id {match.source_id})",
+                    f"the same number as an earlier row (person_id {match.source_id})"
+                    if match.source_id
+                    else "the same number as an earlier row of this file",
                     "each resident appears once; delete the duplicate or correct the number",
                 )
             )

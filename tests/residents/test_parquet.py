@@ -1,4 +1,4 @@
-"""Loading the synthetic population from Parquet: the contract's columns and types, batches, one transaction."""
+"""Loading the synthetic population from Parquet: the contract's columns and types, a batch per transaction."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from fuwu.common.models import AuditLog
 from fuwu.eligibility.facts import BASE_FACTS, FactType
 from fuwu.residents import crypto, idnumber
 from fuwu.residents.models import Household, Person, PersonImport
-from fuwu.residents.services import PARQUET_COLUMNS, LoadError, persons_load_parquet
+from fuwu.residents.loading import PARQUET_COLUMNS, LoadError
+from fuwu.residents.loading import persons_load as persons_load_parquet
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +96,8 @@ def test_load_in_batches(tmp_path: Path, areas: object) -> None:
     with CaptureQueriesContext(connection) as queries:
         report = persons_load_parquet(path=write(tmp_path / "p.parquet", rows), actor=None, batch_size=4)
     assert (report.record.rows, report.record.created, report.record.outcome) == (11, 11, "imported")
-    # A handful of queries per batch of 4, never one per person.
-    assert len(queries) < 12 * 3
+    # A handful of queries per batch of 4 (with its checkpoint), never one per person.
+    assert len(queries) < 3 * 16
     loaded = Person.objects.get(source_id="4")
     assert crypto.decrypt(loaded.id_number_encrypted, lookup=loaded.id_number_hash).value == rows[3]["id_number"]
     assert (loaded.care_need, loaded.income, loaded.birth_date, loaded.disability_grade) == (
@@ -136,10 +137,12 @@ def test_a_bad_row_loads_nothing_and_is_reported(tmp_path: Path, areas: object) 
         "row 9, id_number: the same number as an earlier row (person_id 2); "
         "each resident appears once; delete the duplicate or correct the number"
     )
-    # One transaction: the batches written before the problem are gone too.
-    assert Person.objects.count() == 0
-    assert Household.objects.count() == 0
-    assert PersonImport.objects.count() == 0
+    # A batch per transaction: the two whole batches before the problem's batch stay, nothing from it on.
+    assert Person.objects.count() == 6
+    record = PersonImport.objects.get()
+    assert (record.outcome, record.rows, record.rows_done, record.created, record.rejected) == ("partial", 9, 9, 6, 3)
+    assert info.value.record == record
+    assert [e["row"] for e in record.errors] == [7, 8, 9]
 
 
 def test_two_heads_across_batches_are_caught(tmp_path: Path, areas: object) -> None:

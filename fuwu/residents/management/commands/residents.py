@@ -29,9 +29,26 @@ class Command(BaseCommand):
         load.add_argument(
             "--valid-only", action="store_true", help="Import the rows without problems; report the rest."
         )
-        parquet = sub.add_parser("load-parquet", help="Bulk-load a synthetic population in one transaction.")
-        parquet.add_argument("path", type=Path)
-        parquet.add_argument("--limit", type=int, help="Load only the first N persons.")
+        bulk = sub.add_parser(
+            "load",
+            aliases=["load-parquet"],
+            help="Load or update the registry in bulk from Parquet, CSV or .xlsx, a batch per transaction.",
+            description=(
+                "Resumable: run it again on the same file after it was stopped and it carries on after the last "
+                "committed batch. Without --valid-only the first problem stops the writing (the batches before it "
+                "stay) and the rest is still checked. See docs/population.md."
+            ),
+        )
+        bulk.add_argument("path", type=Path)
+        bulk.add_argument("--limit", type=int, help="Load only the first N rows.")
+        bulk.add_argument("--valid-only", action="store_true", help="Write the rows without problems; report the rest.")
+        bulk.add_argument("--batch-size", type=int, default=None, help="Rows per transaction (default 20000).")
+        bulk.add_argument(
+            "--queue", action="store_true", help="Put the load on the background queue (`fuwu worker` runs it)."
+        )
+        bulk.add_argument(
+            "--restart", action="store_true", help="Start over, even if an earlier load of this file was stopped."
+        )
         rotate = sub.add_parser(
             "rotate-key",
             help="Re-encrypt and re-hash every encrypted column under FUWU_PII_KEY (old keys in FUWU_PII_OLD_KEYS).",
@@ -53,7 +70,14 @@ class Command(BaseCommand):
         if options["action"] == "import":
             self._import(path, valid_only=options["valid_only"])
         else:
-            self._load(path, limit=options["limit"])
+            self._load(
+                path.resolve(),
+                limit=options["limit"],
+                valid_only=options["valid_only"],
+                batch_size=options["batch_size"],
+                queue=options["queue"],
+                restart=options["restart"],
+            )
 
     def _import(self, path: Path, *, valid_only: bool) -> None:
         from fuwu.residents.services import persons_import
@@ -68,18 +92,44 @@ class Command(BaseCommand):
                 f"{len(report.errors)} problem(s) in {report.record.rejected or 'the file as a whole'} row(s)"
             )
 
-    def _load(self, path: Path, *, limit: int | None) -> None:
-        from fuwu.residents.services import LoadError, persons_load_parquet
+    def _load(
+        self, path: Path, *, limit: int | None, valid_only: bool, batch_size: int | None, queue: bool, restart: bool
+    ) -> None:
+        from fuwu.residents.loading import BATCH_SIZE, LoadBusy, LoadError, persons_load, persons_load_queue
+
+        if batch_size is not None and batch_size < 1:
+            raise CommandError("--batch-size must be at least 1")
+        if queue:
+            job = persons_load_queue(
+                path=path, actor=None, valid_only=valid_only, limit=limit, batch_size=batch_size, resume=not restart
+            )
+            self.stdout.write(f"{path}: queued as job {job.pk}; `fuwu worker` runs it (progress at /jobs/{job.pk}/)")
+            return
+
+        def progress(done: int, total: int | None, message: str = "") -> None:
+            if self.verbosity > 1:
+                self.stdout.write(f"  {done:,} of {total:,} rows" if total else f"  {done:,} rows")
 
         try:
-            report = persons_load_parquet(path=path, actor=None, limit=limit)
+            report = persons_load(
+                path=path,
+                actor=None,
+                limit=limit,
+                valid_only=valid_only,
+                batch_size=batch_size or BATCH_SIZE,
+                progress=progress,
+                resume=not restart,
+            )
+        except LoadBusy as exc:
+            raise CommandError(f"{exc}; let it finish, or stop it first") from exc
         except LoadError as exc:
             for error in exc.errors:
                 self.stderr.write(str(error))
-            raise CommandError(f"{exc.total} problem(s); nothing was loaded") from exc
+            raise CommandError(str(exc).split(". First:")[0]) from exc
         r = report.record
+        resumed = f" (carried on after row {report.resumed_from})" if report.resumed_from else ""
         self.stdout.write(
-            f"{path}: {r.rows} persons: {r.created} created, {r.updated} updated, {r.unchanged} unchanged"
+            f"{path}: {r.rows} persons: {r.created} created, {r.updated} updated, {r.unchanged} unchanged{resumed}"
         )
         if report.ignored_columns:
             self.stdout.write(f"ignored columns not in the contract: {', '.join(report.ignored_columns)}")

@@ -1,0 +1,408 @@
+"""Loading the registry in bulk: millions of rows from Parquet, CSV or .xlsx, a batch per transaction, resumable.
+
+Every row is checked exactly as a clerk's import checks it (``validation.check_row``, then
+``check_together`` against the other rows and the registry) and written with the same encryption
+(``services._apply``). What differs is the transaction: a clerk's list is written whole or not at all;
+a registry of millions is written ``batch_size`` rows at a time, each batch in one transaction
+together with its checkpoint on the ``PersonImport`` record (``rows_done``: how many rows of the file,
+in file order, are handled). So
+
+- a load that is killed (the worker's process, the machine) loses at most the batch it was writing,
+  which its transaction rolls back whole: no half-written batch is ever seen;
+- running it again on the same file (same SHA-256; the queue's retry does this by itself) carries on
+  after the checkpoint, with the counts and problems found so far, and ends with the registry a single
+  clean run would have written (nothing written twice: the rows before the checkpoint are not read again,
+  and a row that is read again is an update of itself, which changes nothing);
+- its progress (``progress(done, total, message)``) is visible at every batch, outside the transactions.
+
+Problems: a row with a problem is reported (row, column as headed in the file, problem, fix), as for an
+import. Without ``valid_only`` the first problem stops the writing: the batches committed before it stay
+(they were whole and valid), nothing from its batch on is written, and the rest of the file is still
+checked so that one run reports every problem (up to ``max_errors``); fix the file and load it again
+(a load updates, so the rows already written come out unchanged). With ``valid_only`` the rows without
+problems are written and the rest reported. A problem with the file itself (unreadable, a column missing)
+stops everything before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from fuwu.common.audit import audit
+from fuwu.common.batches import after_batch, write_batch
+from fuwu.common.sheet_guard import COMMAND_LIMITS
+from fuwu.jobs.models import Job
+from fuwu.jobs.services import job_start
+from fuwu.residents.columns import CONTACT_NAMES, FACT_NAMES
+from fuwu.residents.models import Person, PersonImport
+from fuwu.residents.permissions import can_import_persons
+from fuwu.residents.services import MAX_STORED_ERRORS, Counts, _apply, _summary
+from fuwu.residents.sources import SourceError, read_spreadsheet
+from fuwu.residents.validation import (
+    Candidate,
+    Context,
+    RowError,
+    check_row,
+    check_together,
+    chunks,
+    heads_against_registry,
+)
+
+# Rows per transaction. On SQLite ``write_batch`` caps it, so others get the write lock between batches.
+BATCH_SIZE = 20_000
+# The contract with `fuwu population generate` (and the civil affairs' Parquet export): these columns.
+PARQUET_COLUMNS: tuple[str, ...] = ("person_id", "name", "id_number", *FACT_NAMES)
+
+Progress = Callable[[int, int | None, str], None]
+
+
+def _no_progress(done: int, total: int | None, message: str = "") -> None:
+    return None
+
+
+class LoadError(Exception):
+    """The load found problems: with the file (nothing was written) or in rows (``record`` says what was)."""
+
+    def __init__(self, errors: list[RowError], total: int | None = None, record: PersonImport | None = None) -> None:
+        self.errors = errors
+        self.total = total if total is not None else len(errors)
+        self.record = record
+        written = record.created + record.updated + record.unchanged if record is not None else 0
+        what = f"{written} rows before the first problem were loaded" if written else "nothing was loaded"
+        super().__init__(f"{self.total} problem(s); {what}. First: {errors[0]}" if errors else "")
+
+
+class LoadBusy(Exception):
+    """Another run is loading the same file's record (its checkpoint moved under this one)."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    record: PersonImport
+    ignored_columns: list[str] = field(default_factory=list)
+    resumed_from: int = 0  # rows a previous, interrupted run had already committed
+
+
+# (position in the file from 1, row number as the user sees it, the row's cells by column name, person_id)
+Row = tuple[int, int, dict[str, Any], str | None]
+
+
+@dataclass
+class Source:
+    kind: str
+    headers: dict[str, str]  # column name → header as written in the file (person_id not among them)
+    total: int
+    ignored: list[str]
+    batches: Callable[[int, int], Iterator[list[Row]]]  # (batch size, rows to skip) → batches
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parquet(path: Path) -> Source:
+    parquet = pq.ParquetFile(path)
+    present = parquet.schema_arrow.names
+    # Contact details are optional: a population with phones loads them, one without leaves them unknown.
+    columns = [*PARQUET_COLUMNS, *(c for c in CONTACT_NAMES if c in present)]
+    missing = [c for c in PARQUET_COLUMNS if c not in present]
+    if missing:
+        raise LoadError(
+            [
+                RowError(0, c, "the column is missing", "the generator must write every column of the contract")
+                for c in missing
+            ]
+        )
+
+    def batches(size: int, skip: int) -> Iterator[list[Row]]:
+        seen = 0
+        for arrow_batch in parquet.iter_batches(batch_size=size, columns=columns):
+            if seen + arrow_batch.num_rows <= skip:  # committed by an earlier run: not even converted
+                seen += arrow_batch.num_rows
+                continue
+            rows: list[Row] = []
+            for values in arrow_batch.to_pylist():
+                seen += 1
+                if seen <= skip:
+                    continue
+                person_id = values.pop("person_id")
+                rows.append((seen, seen, values, None if person_id is None else str(person_id)))
+            yield rows
+
+    return Source(
+        kind=PersonImport.Kind.PARQUET,
+        headers={c: c for c in columns if c != "person_id"},
+        total=parquet.metadata.num_rows,
+        ignored=[c for c in present if c not in columns],
+        batches=batches,
+    )
+
+
+def _spreadsheet(path: Path) -> Source:
+    try:
+        sheet = read_spreadsheet(path.read_bytes(), path.name, COMMAND_LIMITS)
+    except SourceError as exc:
+        raise LoadError([RowError(exc.row, exc.column, exc.problem, exc.fix)]) from exc
+    if sheet.problems:
+        raise LoadError([RowError(p.row, p.column, p.problem, p.fix) for p in sheet.problems])
+
+    def batches(size: int, skip: int) -> Iterator[list[Row]]:
+        for start in range(skip, len(sheet.rows), size):
+            part = sheet.rows[start : start + size]
+            yield [
+                (
+                    start + k + 1,
+                    number,
+                    {name: (cells[pos] if pos < len(cells) else None) for name, pos in sheet.positions.items()},
+                    "",
+                )
+                for k, (number, cells) in enumerate(part)
+            ]
+
+    return Source(
+        kind=PersonImport.Kind.SPREADSHEET, headers=sheet.headers, total=len(sheet.rows), ignored=[], batches=batches
+    )
+
+
+def open_source(path: Path) -> Source:
+    """Parquet by its magic bytes; anything else is a spreadsheet (.xlsx or CSV, read as an import reads it)."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    return _parquet(path) if magic == b"PAR1" else _spreadsheet(path)
+
+
+def _source_id_conflicts(candidates: list[Candidate]) -> list[RowError]:
+    wanted = {c.source_id: c for c in candidates if c.source_id}
+    errors = []
+    for part in chunks(list(wanted)):
+        for source_id, lookup in Person.objects.filter(source_id__in=part).values_list("source_id", "id_number_hash"):
+            if wanted[source_id].lookup != lookup:
+                errors.append(
+                    RowError(
+                        wanted[source_id].row,
+                        "person_id",
+                        f"person_id {source_id} already belongs to another resident",
+                        "this looks like a different population; load it into an empty registry",
+                    )
+                )
+    return errors
+
+
+def _record(
+    *, source: Source, path: Path, sha256: str, actor: Any, valid_only: bool, job: Job | None, resume: bool
+) -> PersonImport:
+    """The unfinished load of this file to carry on (this job's, or the command line's), or a new one."""
+    if resume:
+        unfinished = PersonImport.objects.filter(
+            outcome=PersonImport.Outcome.LOADING, sha256=sha256, kind=source.kind, valid_only=valid_only
+        )
+        found = unfinished.filter(job=job).order_by("-pk").first() if job is not None else None
+        if found is None:
+            found = unfinished.filter(job__isnull=True).order_by("-pk").first()
+        if found is not None:
+            if job is not None and found.job_id != job.pk:
+                PersonImport.objects.filter(pk=found.pk).update(job=job)
+                found.job = job
+            return found
+    return PersonImport.objects.create(
+        kind=source.kind,
+        filename=str(path)[:255],
+        sha256=sha256,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        valid_only=valid_only,
+        outcome=PersonImport.Outcome.LOADING,
+        job=job,
+    )
+
+
+def _row_error(data: dict[str, Any]) -> RowError:
+    return RowError(int(data["row"]), str(data["column"]), str(data["problem"]), str(data["fix"]))
+
+
+def persons_load(
+    *,
+    path: Path,
+    actor: Any,
+    valid_only: bool = False,
+    limit: int | None = None,
+    batch_size: int = BATCH_SIZE,
+    max_errors: int = 1000,
+    progress: Progress | None = None,
+    job: Job | None = None,
+    resume: bool = True,
+) -> LoadReport:
+    """Load ``path`` into the registry a batch per transaction; see the module docstring.
+
+    ``actor`` ``None`` is the system (the command line): no area limit. An officer's load is limited to
+    their area, as their import is. ``job``: the background job running it, whose retries carry on from
+    its checkpoint. ``resume`` false starts over even if an unfinished load of the same file exists.
+    Raises ``LoadError`` when the file or any row has a problem (after recording what was done).
+    """
+    progress = progress or _no_progress
+    if batch_size < 1:
+        raise ValueError("batch_size is at least 1")
+    source = open_source(path)
+    sha256 = file_sha256(path)
+    total = source.total if limit is None else min(source.total, max(0, limit))
+    record = _record(
+        source=source, path=path, sha256=sha256, actor=actor, valid_only=valid_only, job=job, resume=resume
+    )
+    resumed_from = record.rows_done
+    ctx = Context.load(actor=actor)
+    errors = [_row_error(e) for e in record.errors]
+    problems = len(errors)
+    counts = Counts(record.created, record.updated, record.unchanged)
+    done = record.rows_done
+    message = gettext_noop("分批写入居民档案") if valid_only or not errors else gettext_noop("检查其余各行")
+    progress(done, total, message)
+    for rows in source.batches(write_batch(batch_size), done):
+        rows = rows[: max(0, total - done)]
+        if not rows or problems >= max_errors:
+            break
+        batch_errors: list[RowError] = []
+        candidates: list[Candidate] = []
+        for _position, number, values, source_id in rows:
+            if source_id is not None and source.kind == PersonImport.Kind.PARQUET and not source_id.strip():
+                source_id = None
+            if source_id is None:
+                batch_errors.append(RowError(number, "person_id", "empty", "every person has a person_id"))
+                continue
+            candidate, row_errors = check_row(values, row=number, headers=source.headers, ctx=ctx, source_id=source_id)
+            batch_errors.extend(row_errors)
+            if candidate is not None:
+                candidates.append(candidate)
+        before, after = done, rows[-1][0]
+        with transaction.atomic():
+            # The checkpoint first: it locks the record, so a second run of the same load waits, then finds
+            # that the checkpoint moved and stops, instead of writing the batch again.
+            moved = PersonImport.objects.filter(
+                pk=record.pk, outcome=PersonImport.Outcome.LOADING, rows_done=before
+            ).update(rows_done=after)
+            if not moved:
+                raise LoadBusy(f"import {record.pk} is being loaded by another run")
+            together, existing, households = check_together(
+                candidates, headers=source.headers, ctx=ctx, load_id=record.pk
+            )
+            batch_errors.extend(together)
+            batch_errors.extend(_source_id_conflicts(candidates))
+            writing = valid_only or not (errors or batch_errors)
+            if writing:
+                bad_rows = {e.row for e in batch_errors}
+                accepted = [c for c in candidates if c.row not in bad_rows]
+                if batch_errors and accepted:
+                    # Rejecting rows can leave a new head without the row that demoted the old one: check again.
+                    late = heads_against_registry(accepted, headers=source.headers, existing=existing)
+                    batch_errors.extend(late)
+                    accepted = [c for c in accepted if c.row not in {e.row for e in late}]
+                if accepted:
+                    counts.add(_apply(accepted, existing=existing, households=households, batch=record))
+            problems += len(batch_errors)
+            batch_errors.sort(key=lambda e: (e.row, e.column))
+            errors.extend(batch_errors[: max(0, MAX_STORED_ERRORS - len(errors))])
+            PersonImport.objects.filter(pk=record.pk).update(
+                created=counts.created,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                rejected=len({e.row for e in errors if e.row >= 1}),
+                errors=[e.as_dict() for e in errors],
+            )
+        done = after
+        after_batch()
+        if errors and not valid_only:
+            message = gettext_noop("检查其余各行")
+        progress(done, total, message)
+    report = _finish(record, source=source, path=path, counts=counts, errors=errors, done=done, actor=actor,
+                     resumed_from=resumed_from)  # fmt: skip
+    if errors:
+        raise LoadError(errors[:max_errors], total=problems, record=report.record)
+    return report
+
+
+@transaction.atomic
+def _finish(
+    record: PersonImport,
+    *,
+    source: Source,
+    path: Path,
+    counts: Counts,
+    errors: list[RowError],
+    done: int,
+    actor: Any,
+    resumed_from: int,
+) -> LoadReport:
+    record.refresh_from_db()
+    written = counts.created + counts.updated + counts.unchanged
+    rejected = {e.row for e in errors if e.row >= 1}
+    if not errors:
+        record.outcome = PersonImport.Outcome.IMPORTED
+    elif written:
+        record.outcome = PersonImport.Outcome.PARTIAL
+    else:
+        record.outcome = PersonImport.Outcome.REJECTED
+    record.rows = done
+    record.created, record.updated, record.unchanged = counts.created, counts.updated, counts.unchanged
+    record.rejected = len(rejected)
+    record.errors = [e.as_dict() for e in errors]
+    record.finished_at = timezone.now()
+    record.save()
+    note = str(path)[:200] + (f" (resumed after row {resumed_from})" if resumed_from else "")
+    audit(
+        actor=actor,
+        event="persons.loaded" if record.outcome != PersonImport.Outcome.REJECTED else "persons.load_rejected",
+        obj=record,
+        after=_summary(record),
+        note=note[:255],
+    )
+    return LoadReport(record, source.ignored, resumed_from)
+
+
+# The kind of background job that runs a bulk load (fuwu/residents/tasks.py).
+LOAD_JOB = "residents.load"
+
+
+def persons_load_queue(
+    *,
+    path: Path,
+    actor: Any,
+    valid_only: bool = False,
+    limit: int | None = None,
+    batch_size: int | None = None,
+    resume: bool = True,
+) -> Job:
+    """Put a bulk load of ``path`` (a file the workers can read) on the queue; its page shows the progress.
+
+    The file stays where it is (a registry export is gigabytes; it is not copied into the database as an
+    upload is). A retry after the worker died carries on from the load's checkpoint.
+    """
+    if actor is not None and not can_import_persons(actor):
+        raise PermissionDenied("only a department officer with an area imports residents")
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return job_start(
+        kind=LOAD_JOB,
+        actor=actor,
+        params={
+            "path": str(path.resolve()),
+            "valid_only": valid_only,
+            "limit": limit,
+            "batch_size": batch_size or BATCH_SIZE,
+            "resume": resume,
+        },
+    )
+
+
+__all__ = ["LOAD_JOB", "PARQUET_COLUMNS", "LoadBusy", "LoadError", "LoadReport", "persons_load", "persons_load_queue"]
