@@ -1,6 +1,6 @@
 """City-scale screening, end to end: what officials wait for, against the engine alone in the same run.
 
-    python -m benchmarks.registry [--persons 200000] [--changed 0.01] [--json result.json]
+    python -m benchmarks.registry [--persons 200000] [--changed 0.01] [--json result.json] [--import-only]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/fuwu_registry_bench python -m benchmarks.registry
 
 Generates ``--persons`` residents (``fuwu population generate``), then, in a fresh database (a temporary
@@ -49,6 +49,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--work", type=Path, help="working directory (default: a temporary one)")
+    parser.add_argument(
+        "--import-only",
+        action="store_true",
+        help="time only the registry import: a first load, the same file again, and a file with --changed changed",
+    )
     args = parser.parse_args()
 
     work = args.work or Path(tempfile.mkdtemp(prefix="fuwu-bench-registry-"))
@@ -78,6 +83,9 @@ def main() -> None:
             "population", "generate", "--size", str(args.persons), "--seed", str(args.seed),
             "--out", str(population), "--quiet", stdout=quiet,
         )  # fmt: skip
+    if args.import_only:
+        import_only(args, population, work)
+        return
     rules = rules_in_force()
     results: dict[str, Any] = {
         "persons": args.persons,
@@ -150,6 +158,40 @@ def main() -> None:
             extra = f"{run.result_rows:>12,} {run.stored_rows:>10,} {share:>6.1%}"
         print(f"{name:<70} {wall:>8.1f} {cpu:>8.1f} {wall / base:>8.2f}× {extra}")
         results["steps"].append(entry)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
+    """``fuwu residents load`` alone: into an empty registry, again unchanged, again with a share changed."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    from django.core.management import call_command
+    from django.db import connection
+
+    quiet = io.StringIO()
+    table = pq.read_table(population)
+    step = max(1, round(1 / args.changed)) if args.changed > 0 else table.num_rows + 1
+    changed_mask = pa.array([i % step == 0 for i in range(table.num_rows)])
+    income = table.column("income")
+    bumped = pc.if_else(changed_mask, pc.add(pc.fill_null(income, 0), pa.scalar(1, income.type)), income)
+    changed_file = work / f"{population.stem}-changed.parquet"
+    pq.write_table(table.set_column(table.schema.get_field_index("income"), "income", bumped), changed_file)
+    steps = [
+        ("fuwu residents load (empty registry)", population),
+        ("fuwu residents load (same file again: all unchanged)", population),
+        (f"fuwu residents load ({args.changed:.0%} changed: updates)", changed_file),
+    ]
+    print(f"{args.persons:,} persons, {connection.vendor}, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'step':<60} {'wall s':>8} {'cpu s':>8} {'rows/s':>9}")
+    results: dict[str, Any] = {"persons": args.persons, "database": connection.vendor, "steps": []}
+    for name, path in steps:
+        wall, cpu, _ = timed(lambda path=path: call_command("residents", "load", str(path), stdout=quiet))
+        print(f"{name:<60} {wall:>8.1f} {cpu:>8.1f} {args.persons / wall:>9,.0f}")
+        results["steps"].append({"step": name, "seconds": round(wall, 2), "cpu": round(cpu, 2)})
+    results["load_average_after"] = os.getloadavg()[0]
+    print(quiet.getvalue().strip())
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
 

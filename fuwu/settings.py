@@ -214,6 +214,9 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Where the civil affairs' registry exports (Parquet, CSV, .xlsx) are put for a bulk load from the page
+# (/residents/load/): files of gigabytes come by file transfer, not by an upload through a request.
+FUWU_REGISTRY_DROP = Path(env.str("FUWU_REGISTRY_DROP", default=str(VAR_DIR / "registry-drop")))
 
 # Rendered documents (printable guides) are cached on disk so they survive restarts.
 CACHES = {

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
@@ -23,3 +25,14 @@ class ImportForm(forms.Form):
         except sheet_guard.SheetRefused as exc:
             raise forms.ValidationError(f"{exc.problem}：{exc.fix}") from exc
         return upload
+
+
+class LoadForm(forms.Form):
+    """A bulk load of a file in the drop folder (``settings.FUWU_REGISTRY_DROP``): chosen by name, never a path."""
+
+    file = forms.ChoiceField(label=_("要载入的文件"))
+    valid_only = forms.BooleanField(required=False, label=_("只导入没有问题的行，其余列入错误报告"))
+
+    def __init__(self, *args: Any, names: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].choices = [(n, n) for n in names]  # type: ignore[attr-defined]

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -368,6 +369,25 @@ def _finish(
         note=note[:255],
     )
     return LoadReport(record, source.ignored, resumed_from)
+
+
+LOADABLE = (".parquet", ".csv", ".xlsx")
+
+
+def drop_files() -> list[Path]:
+    """The files in ``settings.FUWU_REGISTRY_DROP`` a bulk load can read, by name (the page's choices)."""
+    folder = Path(settings.FUWU_REGISTRY_DROP)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in LOADABLE)
+
+
+def drop_file(name: str) -> Path:
+    """The drop folder's file called ``name`` (never a path outside it); ``FileNotFoundError`` otherwise."""
+    for path in drop_files():
+        if path.name == name:
+            return path
+    raise FileNotFoundError(name)
 
 
 # The kind of background job that runs a bulk load (fuwu/residents/tasks.py).

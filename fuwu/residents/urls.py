@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/contact/", views.person_contact, name="contact"),
     path("import/", views.person_import, name="import"),
     path("import/<int:pk>/", views.import_report, name="import_report"),
+    path("load/", views.registry_load, name="load"),
     path("import/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
 ]

@@ -11,9 +11,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuwu.common.audit import audit_persons_read
-from fuwu.residents import selectors, services
+from fuwu.jobs.selectors import job_pending
+from fuwu.residents import loading, selectors, services
 from fuwu.residents.columns import COLUMNS
-from fuwu.residents.forms import ImportForm
+from fuwu.residents.forms import ImportForm, LoadForm
 from fuwu.residents.models import Person, PersonImport
 from fuwu.residents.permissions import can_import_persons, can_list_persons
 from fuwu.residents.reports import error_report_xlsx
@@ -119,6 +120,30 @@ def person_import(request: HttpRequest) -> HttpResponse:
         )
         return redirect(job)
     return render(request, "residents/import.html", {"form": form, "columns": COLUMNS})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def registry_load(request: HttpRequest) -> HttpResponse:
+    """Load a registry export from the drop folder in bulk, in the background; the job's page shows the progress."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not can_import_persons(request.user):
+        raise PermissionDenied
+    files = loading.drop_files()
+    form = LoadForm(request.POST or None, names=[f.name for f in files])
+    if request.method == "POST" and form.is_valid():
+        pending = job_pending(user=request.user, kind=loading.LOAD_JOB)
+        if pending is not None:
+            return redirect(pending)  # one at a time: a second click shows the one running
+        job = loading.persons_load_queue(
+            path=loading.drop_file(form.cleaned_data["file"]),
+            actor=request.user,
+            valid_only=form.cleaned_data["valid_only"],
+        )
+        return redirect(job)
+    loads = selectors.imports_for_user(user=request.user).exclude(job=None)[:20]
+    return render(request, "residents/load.html", {"form": form, "files": files, "loads": loads})
 
 
 @never_cache

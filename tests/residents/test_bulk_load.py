@@ -212,3 +212,32 @@ def test_a_run_whose_checkpoint_moved_under_it_stops(
     # Refused before writing: the checkpoint is taken first in the batch's transaction.
     assert Person.objects.count() == 0
     assert Job.objects.count() == 0
+
+
+def test_an_officer_starts_a_load_from_the_page_and_follows_it(
+    tmp_path: Path, areas: object, make_user: Any, client: Client, settings: Any
+) -> None:
+    settings.FUWU_REGISTRY_DROP = tmp_path / "drop"
+    settings.FUWU_REGISTRY_DROP.mkdir()
+    write(settings.FUWU_REGISTRY_DROP / "registry.parquet", population())
+    (settings.FUWU_REGISTRY_DROP / "notes.txt").write_text("not a registry", encoding="utf-8")
+    officer = make_user(Role.DEPARTMENT_OFFICER, "331002")
+    client.force_login(officer)
+    page = client.get("/residents/load/").content.decode()
+    assert "registry.parquet" in page
+    assert "notes.txt" not in page
+    # Only a file of the drop folder, by name: a path is not a choice.
+    refused = client.post("/residents/load/", {"file": "../db.sqlite3"})
+    assert refused.status_code == 200
+    assert Job.objects.count() == 0
+    response = client.post("/residents/load/", {"file": "registry.parquet", "valid_only": "on"})
+    job = Job.objects.get()
+    assert response.headers["Location"] == f"/jobs/{job.pk}/"
+    assert run_queue() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    # The officer of 椒江 loads 椒江's residents only, as their import would (the same checks).
+    assert job.result["created"] == SIZE
+    panel = client.get(f"/jobs/{job.pk}/panel/").content.decode()
+    assert f"共 {SIZE} 行" in panel or f"{SIZE} rows" in panel
+    assert client.get("/residents/load/").content.decode().count(f"/jobs/{job.pk}/") == 1

@@ -16,10 +16,10 @@ from django.test import Client
 from fuwu.accounts.models import Role, User
 from fuwu.common.models import AuditLog
 from fuwu.residents import contacts, crypto, permissions, phones
+from fuwu.residents.loading import persons_load as persons_load_parquet
 from fuwu.residents.masking import mask_phone
 from fuwu.residents.models import Person
 from fuwu.residents.selectors import person_contact
-from fuwu.residents.loading import persons_load as persons_load_parquet
 from fuwu.residents.services import person_contact_reveal, persons_import
 from tests.residents.factories import PersonFactory
 from tests.residents.test_import import GOOD, HEADER, write_csv, write_xlsx

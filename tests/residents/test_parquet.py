@@ -18,9 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from fuwu.common.models import AuditLog
 from fuwu.eligibility.facts import BASE_FACTS, FactType
 from fuwu.residents import crypto, idnumber
-from fuwu.residents.models import Household, Person, PersonImport
 from fuwu.residents.loading import PARQUET_COLUMNS, LoadError
 from fuwu.residents.loading import persons_load as persons_load_parquet
+from fuwu.residents.models import Household, Person, PersonImport
 
 pytestmark = pytest.mark.django_db
 

@@ -52,6 +52,7 @@ residents:reveal                     POST B    403 404 404 404 404 404 200 404 4
 residents:contact                    POST A    403 404 404 404 404 200 404 404 403 404 404
 residents:contact                    POST B    403 404 404 404 404 404 200 404 403 404 404
 residents:import                     GET  -    log 403 403 403 403 200 200 403 403 403 403
+residents:load                       GET  -    log 403 403 403 403 200 200 403 403 403 403
 residents:import_report              GET  A    log 404 404 404 404 404 404 200 404 404 404
 residents:import_report              GET  B    log 404 404 404 404 404 200 404 404 404 404
 residents:import_errors              GET  A    404 404 404 404 404 404 404 200 404 404 404
