@@ -15,7 +15,7 @@ there is no pause.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -140,7 +140,7 @@ def copy_rows(
     return len(params)
 
 
-def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> int:
+def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: list[str]) -> int:
     """UPDATE ``fields`` of ``objs`` (by primary key) to the objects' values, as one set-based write.
 
     ``bulk_update`` builds one ``CASE WHEN pk = … THEN …`` per field per 1,000 rows, which PostgreSQL plans
@@ -150,7 +150,9 @@ def update_rows(model: type[models.Model], objs: list[models.Model], fields: lis
     if not objs:
         return 0
     meta = model._meta
-    targets = [meta.get_field(name) for name in fields]
+    targets = [f for name in fields if isinstance(f := meta.get_field(name), models.Field)]
+    if len(targets) != len(fields):
+        raise TypeError(f"not all of {fields} are concrete fields of {model.__name__}")
     pk = meta.pk
     assert pk is not None  # noqa: S101 - every model has one
     qn = connection.ops.quote_name
