@@ -169,6 +169,8 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
             with cursor.cursor.copy(f"COPY {temp} ({columns}) FROM STDIN") as copy:
                 for values in params:
                     copy.write_row(values)
+            # Without statistics the planner may hash the temporary table and scan the whole target for it.
+            cursor.execute(f"ANALYZE {temp}")
             sets = ", ".join(f"{qn(f.column)} = u.{qn(f.column)}" for f in targets)
             cursor.execute(f"UPDATE {table} SET {sets} FROM {temp} u WHERE {table}.{qn(pk.column)} = u.{qn(pk.column)}")  # noqa: S608
             cursor.execute(f"DROP TABLE {temp}")
