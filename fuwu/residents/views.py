@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -136,12 +137,16 @@ def registry_load(request: HttpRequest) -> HttpResponse:
         pending = job_pending(user=request.user, kind=loading.LOAD_JOB)
         if pending is not None:
             return redirect(pending)  # one at a time: a second click shows the one running
-        job = loading.persons_load_queue(
-            path=loading.drop_file(form.cleaned_data["file"]),
-            actor=request.user,
-            valid_only=form.cleaned_data["valid_only"],
-        )
-        return redirect(job)
+        try:
+            job = loading.persons_load_queue(
+                path=loading.drop_file(form.cleaned_data["file"]),
+                actor=request.user,
+                valid_only=form.cleaned_data["valid_only"],
+            )
+        except FileNotFoundError:
+            form.add_error("file", _("这个文件已经不在交换目录里了，请刷新页面后重新选择。"))
+        else:
+            return redirect(job)
     loads = selectors.imports_for_user(user=request.user).exclude(job=None)[:20]
     return render(request, "residents/load.html", {"form": form, "files": files, "loads": loads})
 
