@@ -116,9 +116,10 @@ def _select(schema: Any) -> str:
     quote = connection.ops.quote_name
     columns = []
     for f in schema:
-        name = quote(
-            Person._meta.pk.column if f.name == "person_id" else Person._meta.get_field(_model_field(f.name)).column
-        )
+        field = Person._meta.pk if f.name == "person_id" else Person._meta.get_field(_model_field(f.name))
+        if not isinstance(field, models.Field) or not field.column:  # the schema names a model field; never here
+            raise ValueError(f"no Person column for population column {f.name}")
+        name = quote(field.column)
         columns.append(_sqlite_column(name, f.type) if connection.vendor == "sqlite" else name)
     return f"SELECT {', '.join(columns)} FROM {quote(Person._meta.db_table)}"  # noqa: S608 - the model's names
 
