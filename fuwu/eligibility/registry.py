@@ -8,9 +8,13 @@ fact stays NULL (unknown) in the file; the generated population's nullability
 is widened to the model's, since a clerk's sheet may leave any optional fact
 empty.
 
-The rows are read in primary-key order through a streaming cursor and written
-one row group per batch, so memory does not grow with the registry; the file
-appears only when complete (temporary name, then ``os.replace``).
+The rows are read in primary-key order through a streaming cursor (a
+server-side one on PostgreSQL) with plain SQL, not model instances, turned
+into Arrow a column at a time and written one row group per batch, so memory
+does not grow with the registry; the file appears only when complete
+(temporary name, then ``os.replace``). Only the fact columns are selected: the
+encrypted columns (identity number, contacts) and the name are never read,
+so nothing is decrypted for a screening.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
-from django.db import models
+from django.db import connection, models
 
 from fuwu.eligibility.facts import BASE_FACTS
 from fuwu.eligibility.models import RunStatus, ScreeningRun
@@ -53,10 +57,32 @@ def registry_schema() -> Any:
     return pa.schema(fields)
 
 
-def _table(rows: list[tuple[Any, ...]], schema: Any) -> Any:
+def _array(values: Sequence[Any], type_: Any, sqlite: bool) -> Any:
+    # On SQLite ``_select`` reads dates and decimals as text and booleans as 0/1; Arrow converts a column at once.
+    if sqlite and _as_text(type_):
+        return pa.array(values, pa.string()).cast(type_)
+    if sqlite and pa.types.is_boolean(type_):
+        return pa.array(values, pa.int8()).cast(type_)
+    return pa.array(values, type=type_)
+
+
+def _as_text(type_: Any) -> bool:
+    return bool(pa.types.is_date(type_) or pa.types.is_decimal(type_))
+
+
+def _sqlite_column(name: str, type_: Any) -> str:
+    # No declared type on a CAST: SQLite hands back the stored text or 0/1 without a converter per value.
+    if _as_text(type_):
+        return f"CAST({name} AS TEXT)"
+    if pa.types.is_boolean(type_):
+        return f"CAST({name} AS INTEGER)"
+    return name
+
+
+def _table(rows: list[tuple[Any, ...]], schema: Any, sqlite: bool = False) -> Any:
     columns = list(zip(*rows, strict=True))
     return pa.Table.from_arrays(
-        [pa.array(values, type=f.type) for values, f in zip(columns, schema, strict=True)], schema=schema
+        [_array(values, f.type, sqlite) for values, f in zip(columns, schema, strict=True)], schema=schema
     )
 
 
@@ -66,7 +92,6 @@ def export_registry(path: Path, *, only: Sequence[int] | None = None) -> int:
     ``only``: just these Person ids (an incremental run), read ``BATCH`` ids at a time.
     """
     schema = registry_schema()
-    names = ["pk" if n == "person_id" else n for n in schema.names]
     missing = {f.name for f in BASE_FACTS} - set(schema.names)
     if missing:  # the population schema and the facts vocabulary must agree; generate.py checks the same
         raise ValueError(f"no population column for base fact(s) {', '.join(sorted(missing))}")
@@ -76,15 +101,9 @@ def export_registry(path: Path, *, only: Sequence[int] | None = None) -> int:
     persons = 0
     try:
         with os.fdopen(fd, "wb") as handle, pq.ParquetWriter(handle, schema, compression="zstd") as writer:
-            batch: list[tuple[Any, ...]] = []
-            for row in _rows(names, only):
-                batch.append(row)
-                if len(batch) == BATCH:
-                    writer.write_table(_table(batch, schema))
-                    persons += len(batch)
-                    batch = []
-            if batch:
-                writer.write_table(_table(batch, schema))
+            sqlite = connection.vendor == "sqlite"
+            for batch in _batches(schema, only):
+                writer.write_table(_table(batch, schema, sqlite))
                 persons += len(batch)
         os.replace(tmp, path)
     finally:
@@ -92,14 +111,35 @@ def export_registry(path: Path, *, only: Sequence[int] | None = None) -> int:
     return persons
 
 
-def _rows(names: list[str], only: Sequence[int] | None) -> Iterator[tuple[Any, ...]]:
+def _select(schema: Any) -> str:
+    """SELECT of the schema's columns from the Person table, in its order (SQLite: see ``_sqlite_column``)."""
+    quote = connection.ops.quote_name
+    columns = []
+    for f in schema:
+        field = Person._meta.pk if f.name == "person_id" else Person._meta.get_field(_model_field(f.name))
+        if not isinstance(field, models.Field) or not field.column:  # the schema names a model field; never here
+            raise ValueError(f"no Person column for population column {f.name}")
+        name = quote(field.column)
+        columns.append(_sqlite_column(name, f.type) if connection.vendor == "sqlite" else name)
+    return f"SELECT {', '.join(columns)} FROM {quote(Person._meta.db_table)}"  # noqa: S608 - the model's names
+
+
+def _batches(schema: Any, only: Sequence[int] | None) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows, ``BATCH`` at a time, in primary-key order."""
+    pk = connection.ops.quote_name(Person._meta.pk.column)
     if only is None:
-        yield from Person.objects.order_by("pk").values_list(*names).iterator(chunk_size=BATCH)
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(f"{_select(schema)} ORDER BY {pk}")
+            while rows := cursor.fetchmany(BATCH):
+                yield rows
         return
     ids = sorted(set(only))
-    for start in range(0, len(ids), BATCH):
-        part = ids[start : start + BATCH]
-        yield from Person.objects.filter(pk__in=part).order_by("pk").values_list(*names)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), BATCH):
+            part = ids[start : start + BATCH]
+            cursor.execute(f"{_select(schema)} WHERE {pk} IN ({', '.join(['%s'] * len(part))}) ORDER BY {pk}", part)
+            if rows := cursor.fetchall():
+                yield rows
 
 
 def latest_registry_run() -> ScreeningRun | None:

@@ -17,6 +17,8 @@ ADR 17 explains the split. Every function here reads files; none writes the data
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 from django.db import connection, models
 
 from fuwu.eligibility.engines import column
@@ -148,19 +151,48 @@ def _eligible_long(out: Path, items: Iterable[str], names: set[str], versions: d
     return " UNION ALL ".join(branches)
 
 
+def _one_scan(out: Path, items: Sequence[str], names: set[str], versions: dict[str, dict[str, Any]]) -> str:
+    """The eligible answers for ``items``, one row per (person, item), as SQL reading the files once.
+
+    Each person's row becomes a list of (item number, status, amount, units), one per item; the
+    eligible ones are unnested into rows and the number joined to the item and its rule version. One
+    pass over the run's files for every item, where a UNION ALL of one SELECT per item reads them once
+    per item.
+    """
+    chosen = [item for item in items if item in versions]
+    if not chosen:
+        return ""
+    entries, labels = [], []
+    for k, item in enumerate(chosen):
+        entries.append(
+            f"{{'k': {k}, 'ok': {column(item, 'duckdb')}, "
+            f"'amount': CAST({_level(f'{item}__amount', names)} AS DECIMAL(18, 2)), "
+            f"'units': CAST({_level(f'{item}__units', names)} AS DECIMAL(18, 2))}}"
+        )
+        item_sql, version = item.replace("'", "''"), str(versions[item]["rule_version"]).replace("'", "''")
+        labels.append(f"({k}, '{item_sql}', '{version}')")
+    return (
+        "SELECT u.person_id, u.hukou_area, l.item, l.rule_version, u.e.amount AS amount, u.e.units AS units FROM "
+        "(SELECT person_id, coalesce(hukou_area, '') AS hukou_area, "
+        f"unnest(list_filter([{', '.join(entries)}], lambda x: x.ok)) AS e FROM {source(out)}) AS u "
+        f"JOIN (VALUES {', '.join(labels)}) AS l(k, item, rule_version) ON l.k = u.e.k"
+    )
+
+
 CANDIDATE_COLUMNS = ("person_id", "hukou_area", "item", "rule_version", "amount", "units")
 
 
 def candidates(
     out: Path, *, items: Iterable[str], served: pa.Table, persons: pa.Table | None = None
-) -> Iterator[list[tuple[Any, ...]]]:
-    """Batches of (person_id, hukou_area, item, rule_version, amount, units): eligible, not served.
+) -> Iterator[pa.RecordBatch]:
+    """Arrow batches of (person_id, hukou_area, item, rule_version, amount, units): eligible, not served.
 
     ``served`` has columns person_id (int64) and item (string): who already receives what. ``persons``
-    (a person_id column): only them.
+    (a person_id column): only them. One DuckDB query over the run's files for every item; the rows
+    stay in Arrow on their way to ``bulk_insert``.
     """
     con = duckdb.connect()
-    sql = _eligible_long(out, sorted(set(items)), _columns(con, out), manifest_items(out))
+    sql = _one_scan(out, sorted(set(items)), _columns(con, out), manifest_items(out))
     if not sql:
         return
     con.register("served", served)
@@ -168,12 +200,13 @@ def candidates(
     if persons is not None:
         con.register("only_persons", persons)
         only = " AND person_id IN (SELECT person_id FROM only_persons)"
-    result = con.execute(
+    reader = con.sql(
         f"SELECT * FROM ({sql}) AS e WHERE NOT EXISTS "
         f"(SELECT 1 FROM served s WHERE s.person_id = e.person_id AND s.item = e.item){only} ORDER BY person_id, item"
-    )
-    while batch := result.fetchmany(FETCH):
-        yield batch
+    ).to_arrow_reader(FETCH)
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
 
 
 CHANGE_COLUMNS = ("person_id", "hukou_area", "item", "change", "amount")
@@ -253,13 +286,17 @@ COPY_BATCH = 5_000  # rows per executemany on SQLite
 
 
 def bulk_insert(
-    model: type[models.Model], columns: Sequence[str], batches: Iterable[Sequence[tuple[Any, ...]]], **constants: Any
+    model: type[models.Model],
+    columns: Sequence[str],
+    batches: Iterable[Sequence[tuple[Any, ...]] | pa.RecordBatch],
+    **constants: Any,
 ) -> int:
-    """Insert rows (tuples in ``columns`` order, plus the same ``constants`` on each) in the caller's transaction.
+    """Insert rows in ``columns`` order, plus the same ``constants`` on each, in the caller's transaction.
 
-    PostgreSQL: one ``COPY … FROM STDIN`` (psycopg's ``cursor.copy``), the fastest way in. SQLite: one
-    prepared INSERT, ``executemany`` a batch at a time. Constraints still hold: the database checks them.
-    Returns the number of rows.
+    A batch is a list of tuples or an Arrow record batch (``candidates``). PostgreSQL: one ``COPY … FROM
+    STDIN`` (psycopg's ``cursor.copy``), an Arrow batch written to it as CSV by Arrow rather than row by
+    row. SQLite: one prepared INSERT, ``executemany`` a batch at a time, an Arrow batch turned into
+    tuples column by column. Constraints still hold: the database checks them. Returns the number of rows.
     """
     table = connection.ops.quote_name(model._meta.db_table)
     fields = {f.attname: f.column for f in model._meta.concrete_fields}
@@ -269,16 +306,45 @@ def bulk_insert(
     written = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                for batch in batches:
-                    for row in batch:
-                        copy.write_row((*row, *fixed))
+            pending = iter(batches)
+            first = next(pending, None)
+            if first is None:
+                return 0
+            arrow = isinstance(first, pa.RecordBatch)
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN{' (FORMAT csv)' if arrow else ''}") as copy:
+                for batch in itertools.chain([first], pending):
+                    if isinstance(batch, pa.RecordBatch):
+                        copy.write(_csv(batch, fixed))
+                    else:
+                        for row in batch:
+                            copy.write_row((*row, *fixed))
                     written += len(batch)
             return written
         sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
         for batch in batches:
-            for start in range(0, len(batch), COPY_BATCH):
-                part = batch[start : start + COPY_BATCH]
-                cursor.executemany(sql, [(*row, *fixed) for row in part])
+            rows = _tuples(batch) if isinstance(batch, pa.RecordBatch) else batch
+            for start in range(0, len(rows), COPY_BATCH):
+                part = rows[start : start + COPY_BATCH]
+                cursor.executemany(sql, [(*row, *fixed) for row in part] if fixed else part)
                 written += len(part)
     return written
+
+
+def _tuples(batch: pa.RecordBatch) -> list[tuple[Any, ...]]:
+    """An Arrow batch's rows as tuples for SQLite; decimals as their text, as Django hands SQLite a Decimal."""
+    values = []
+    for array in batch.columns:
+        if pa.types.is_decimal(array.type):
+            array = array.cast(pa.string())
+        values.append(array.to_pylist())
+    return list(zip(*values, strict=True))
+
+
+def _csv(batch: pa.RecordBatch, fixed: tuple[Any, ...]) -> bytes:
+    """An Arrow batch, plus the ``fixed`` values on each row, as PostgreSQL CSV: a NULL is an empty unquoted
+    field, every text value is quoted (so an empty text stays empty), decimals are written exactly."""
+    arrays = [*batch.columns, *(pa.array([value] * batch.num_rows) for value in fixed)]
+    table = pa.RecordBatch.from_arrays(arrays, names=[f"c{k}" for k in range(len(arrays))])
+    buffer = io.BytesIO()
+    pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    return buffer.getvalue()

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from fuwu.accounts.models import Department, Role, User
 from fuwu.areas.models import Area, AreaLevel
@@ -28,6 +29,7 @@ from fuwu.eligibility.services import screening_registry_run
 from fuwu.jobs.models import Job
 from fuwu.jobs.worker import run_queue
 from fuwu.population.generate import schema as population_schema
+from fuwu.residents.crypto import ENCRYPTED_COLUMNS
 from fuwu.residents.models import Person
 from tests.conftest import REPO
 from tests.residents.factories import IN_AREA_VILLAGE, HouseholdFactory, PersonFactory
@@ -158,6 +160,21 @@ def test_export_streams_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     parquet = pq.ParquetFile(path)
     assert [parquet.metadata.row_group(k).num_rows for k in range(parquet.num_row_groups)] == [2, 2, 1]
     assert parquet.read().column("person_id").to_pylist() == sorted(Person.objects.values_list("pk", flat=True))
+
+
+def test_the_export_reads_no_encrypted_column_and_no_name(tmp_path: Path) -> None:
+    """Only the facts leave the table: nothing a screening does not need is read, nothing is decrypted."""
+    persons = [PersonFactory(), PersonFactory()]
+    hidden = [c.field for c in ENCRYPTED_COLUMNS if c.model == "residents.Person"] + ["name", "id_number_hash"]
+    with CaptureQueriesContext(connection) as queries:
+        assert export_registry(tmp_path / "all.parquet") == 2
+        assert export_registry(tmp_path / "one.parquet", only=[persons[0].pk]) == 1
+    reads = [q["sql"] for q in queries.captured_queries if "residents_person" in q["sql"]]
+    assert len(reads) == 2
+    for sql in reads:
+        for name in hidden:
+            assert connection.ops.quote_name(Person._meta.get_field(name).column) not in sql, (name, sql)
+    assert pq.read_table(tmp_path / "one.parquet").column("person_id").to_pylist() == [persons[0].pk]
 
 
 def test_an_empty_registry_exports_an_empty_file(tmp_path: Path) -> None:
