@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from sqlglot import exp
 
-from fuwu.eligibility import screening, store
+from fuwu.eligibility import inplace, screening, store
 from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry
 from fuwu.eligibility.ruleset import ItemRule
@@ -231,16 +231,24 @@ def _write_members(before: Path, screened: Path, out: Path, *, replaced: pa.Tabl
 
 
 def screening_registry_incremental(
-    *, actor: Any, as_of: dt.date, out_dir: Path | None = None, progress: ProgressFn | None = None
+    *,
+    actor: Any,
+    as_of: dt.date,
+    out_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+    in_place: bool | None = None,
 ) -> ScreeningRun:
     """Screen only what changed since the previous registry run; a full run when that is not possible.
 
     The new run's files hold every person's answers (copied for those who did not change); its stored
     changes are those of the screened and deleted persons. Same permissions, directory layout, failure
-    handling and storage as ``screening_registry_run``.
+    handling and storage as ``screening_registry_run``. Screening in place (``in_place``, default the
+    setting ``FUWU_SCREEN_IN_PLACE``) is always a full run: this one exports the changed persons' facts.
     """
     progress = progress or _no_progress
     rules = registry_rules_for(actor)
+    if inplace.wanted(in_place):
+        return screening_registry_run(actor=actor, as_of=as_of, out_dir=out_dir, progress=progress, in_place=True)
     previous = base_run(rules, as_of)
     if previous is None:
         return screening_registry_run(actor=actor, as_of=as_of, out_dir=out_dir, progress=progress)
