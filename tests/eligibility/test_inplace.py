@@ -62,7 +62,7 @@ def stored(run: ScreeningRun) -> dict[str, Any]:
 def test_the_facts_view_holds_the_base_facts_and_nothing_else(db: None) -> None:
     inplace.check_available()  # the migration made it, and it matches facts.py
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {inplace.VIEW} LIMIT 0")
+        cursor.execute(f"SELECT * FROM {inplace.VIEW} LIMIT 0")  # noqa: S608 - a constant
         columns = [d[0] for d in cursor.description]
     assert set(columns) == {"person_id", *(f.name for f in BASE_FACTS)}
     assert not [c for c in columns if "name" in c or "encrypted" in c or "id_number" in c or "phone" in c]
@@ -83,14 +83,16 @@ def test_in_place_stores_what_the_duckdb_path_stores(var_dir: Path, tmp_path: Pa
 
     files0 = screening_registry_run(actor=None, as_of=DAY0)
     table0 = screening_registry_run(actor=None, as_of=DAY0, in_place=True)
-    assert table0.engine == "postgres" and inplace.answers_table(table0) is not None
+    assert table0.engine == "postgres"
+    assert inplace.answers_table(table0) is not None
     # Every (person, item) answer: status, rule version, amount, units.
     answers = file_answers(files0)
     assert answers, "the generated registry has entitlements"
     assert inplace.long_answers(table0) == answers
     # What is stored: counts by township and item, the proactive list, the run's record.
     want, got = stored(files0), stored(table0)
-    assert want["counts"] and want["candidates"]
+    assert want["counts"]
+    assert want["candidates"]
     assert got["counts"] == want["counts"]
     assert got["candidates"] == want["candidates"]
     assert not [
@@ -161,7 +163,8 @@ def test_the_setting_makes_every_registry_run_in_place(var_dir: Path, tmp_path: 
     run = screening_registry_run(actor=None, as_of=DAY0)
     assert inplace.answers_table(run) is not None
     daily = screening_registry_incremental(actor=None, as_of=DAY1)  # in place is always a full run
-    assert inplace.answers_table(daily) is not None and not daily.incremental
+    assert inplace.answers_table(daily) is not None
+    assert not daily.incremental
     assert daily.previous == run
     with pytest.raises(inplace.InPlaceUnavailable, match="in place only"):
         screening_registry_run(actor=None, as_of=DAY0, in_place=False)
@@ -204,3 +207,13 @@ def test_the_daily_job_explains_a_refusal(var_dir: Path, tmp_path: Path, setting
     job = Job.objects.get()
     assert job.status == JobStatus.FAILED
     assert "FUWU_SCREEN_IN_PLACE" in str(job.error)
+
+
+def test_the_system_check_names_a_setting_the_database_cannot_keep(settings: Any) -> None:
+    from fuwu.eligibility.checks import in_place_needs_postgresql
+
+    settings.FUWU_SCREEN_IN_PLACE = False
+    assert in_place_needs_postgresql() == []
+    settings.FUWU_SCREEN_IN_PLACE = True
+    errors = in_place_needs_postgresql()
+    assert [e.id for e in errors] == ([] if connection.vendor == "postgresql" else ["eligibility.E001"])
