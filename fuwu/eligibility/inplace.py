@@ -8,7 +8,7 @@ instead, with the PostgreSQL dialect of the same query (``engines.screening_sql`
   0004: the Person's primary key as ``person_id`` and the base facts, nothing else (no name, identity
   number or contact detail; those stay encrypted and no rule reads them). Derived facts — age on the
   screening day, the household aggregates — are computed in the query from their one definition
-  (``derived.py``), the household facts once into a temporary table, as every engine does;
+  (``derived.py``), the household facts once per household, all in one statement (one snapshot);
 - the answers (one wide row per person, as the Parquet files of an ordinary run hold them) go into a table
   of the run's own, ``eligibility_answers_<stamp>``, named by the run's ``output`` as
   ``postgresql:<table>``; its comment holds the items' rule versions (the files' ``manifest.json``);
@@ -42,7 +42,7 @@ from django.utils.translation import gettext_noop
 
 from fuwu.common.audit import audit
 from fuwu.eligibility import services, store
-from fuwu.eligibility.engines import column, households_sql, rule_version, screening_sql
+from fuwu.eligibility.engines import column, rule_version, screening_sql
 from fuwu.eligibility.facts import BASE_FACTS
 from fuwu.eligibility.models import Candidate, EntitlementChange, Receipt, RunStatus, ScreeningCount, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
@@ -52,7 +52,6 @@ from fuwu.eligibility.screening import Plan, ScreeningError
 VIEW = "eligibility_person_facts"
 OUTPUT_PREFIX = "postgresql:"  # ScreeningRun.output of an in-place run: postgresql:<answers table>
 TABLE_PREFIX = "eligibility_answers_"
-HOUSEHOLDS = "fuwu_inplace_households"  # temporary, per connection
 PREVIOUS = "fuwu_inplace_previous"  # temporary: an ordinary previous run's files, loaded for the comparison
 
 
@@ -164,21 +163,16 @@ def screen(table: str, *, rules: Sequence[ItemRule], as_of: dt.date) -> int:
         "as_of": as_of.isoformat(),
         "items": {r.item: {"rule_version": rule_version(r), "period": r.period, "unit": r.unit} for r in rules},
     }
+    # One statement, so one snapshot of the registry: the household facts (aggregated once, in a subquery
+    # the persons join to) and each person's own facts are read at the same moment.
+    sql = screening_sql(rules, source=VIEW, as_of=as_of, dialect="postgres")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {HOUSEHOLDS}")
-        # Household facts once for everyone, then each person joins to theirs (as the other engines do).
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {HOUSEHOLDS} AS " + households_sql(VIEW, as_of=as_of, dialect="postgres")
-        )
-        cursor.execute(f"CREATE INDEX ON {HOUSEHOLDS} (household_id)")
-        cursor.execute(f"ANALYZE {HOUSEHOLDS}")
-        sql = screening_sql(rules, source=VIEW, as_of=as_of, dialect="postgres", households=HOUSEHOLDS)
         cursor.execute(f"CREATE TABLE {quoted} AS {sql}")
         persons = int(cursor.rowcount)
         cursor.execute(f"ALTER TABLE {quoted} ADD PRIMARY KEY (person_id)")
         cursor.execute(f"COMMENT ON TABLE {quoted} IS %s", [json.dumps(manifest, ensure_ascii=False)])
-        cursor.execute(f"DROP TABLE {HOUSEHOLDS}")
-        cursor.execute(f"ANALYZE {quoted}")
+        # The row count is what the comparisons' plans need; statistics on every item's column cost seconds.
+        cursor.execute(f"ANALYZE {quoted} (person_id)")
     return persons
 
 
@@ -305,13 +299,15 @@ def _insert_changes(run: ScreeningRun, table: str, previous: ScreeningRun) -> in
         before, before_items = before_table, items_of(before_table)
         before_sql = _quoted(before_table)
     now_items, now_names, before_names = items_of(table), _columns(table), _columns(before)
-    rows = []
+    rows, nows, wases = [], [], []
     for item in sorted(set(now_items) | set(before_items)):
         status = column(item, "postgres")
         is_now = f"coalesce(n.{status}, FALSE)" if item in now_items else "FALSE"
         was = f"coalesce(b.{status}, FALSE)" if item in before_items else "FALSE"
         amount_now = _level(f"{item}__amount", now_names, "n.") if item in now_items else "NULL"
         amount_before = _level(f"{item}__amount", before_names, "b.") if item in before_items else "NULL"
+        nows.append(is_now)
+        wases.append(was)
         rows.append(
             f"({_literal(item)}, {is_now}, {was}, "
             f"CAST(CASE WHEN {is_now} THEN {amount_now} ELSE {amount_before} END AS numeric(18, 2)))"
@@ -326,7 +322,9 @@ def _insert_changes(run: ScreeningRun, table: str, previous: ScreeningRun) -> in
             "SELECT %s, coalesce(n.person_id, b.person_id), coalesce(n.hukou_area, b.hukou_area, ''), v.item, "
             "CASE WHEN v.now THEN 'gained' ELSE 'lost' END, v.amount "
             f"FROM {_quoted(table)} n FULL JOIN {before_sql} b ON b.person_id = n.person_id "
-            f"CROSS JOIN LATERAL (VALUES {', '.join(rows)}) AS v(item, now, was, amount) WHERE v.now <> v.was",
+            # Persons whose answers are all as before are left out before their answers are unpivoted.
+            f"CROSS JOIN LATERAL (VALUES {', '.join(rows)}) AS v(item, now, was, amount) "
+            f"WHERE ROW({', '.join(nows)}) IS DISTINCT FROM ROW({', '.join(wases)}) AND v.now <> v.was",
             [run.pk],
         )
         written = int(max(cursor.rowcount, 0))
