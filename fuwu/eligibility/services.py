@@ -246,6 +246,8 @@ def runs_to_purge(*, now: dt.datetime | None = None) -> list[ScreeningRun]:
 
 def _remove_files(run: ScreeningRun, keep: set[str]) -> None:
     """The run's Parquet files, unless a run that is kept wrote the same directory; its own folder if it has one."""
+    if inplace.answers_table(run) is not None:  # no files: its answers are a table (dropped by the caller)
+        return
     out = Path(run.output)
     own = (Path(settings.VAR_DIR) / "registry-screens").resolve()
     if out.parent.resolve().parent == own and str(out) not in keep:
@@ -405,6 +407,8 @@ def screening_registry_abandon(*, run_id: int, actor: Any = None) -> bool:
         if updated:
             audit(actor=actor, event="screening.failed", obj=run, after={"results_removed": True})
         inplace.drop_answers(run)  # an in-place run's answers table
+    if inplace.answers_table(run) is not None:  # and no folder
+        return True
     folder = Path(run.output).parent
     own = (Path(settings.VAR_DIR) / "registry-screens").resolve()
     if folder.resolve().parent == own:
