@@ -69,6 +69,21 @@ def test_the_facts_view_holds_the_base_facts_and_nothing_else(db: None) -> None:
 
 
 @on_postgres
+def test_a_stale_or_missing_view_is_refused_with_the_fix(db: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP VIEW {inplace.VIEW}")
+        cursor.execute(
+            f"CREATE VIEW {inplace.VIEW} AS SELECT id AS person_id, household_id, sex FROM residents_person"  # noqa: S608
+        )
+    with pytest.raises(inplace.InPlaceUnavailable, match=r"missing: .*birth_date.*needs a migration"):
+        inplace.check_available()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP VIEW {inplace.VIEW}")
+    with pytest.raises(inplace.InPlaceUnavailable, match=r"run `fuwu migrate`"):
+        inplace.check_available()
+
+
+@on_postgres
 def test_in_place_stores_what_the_duckdb_path_stores(var_dir: Path, tmp_path: Path) -> None:
     populate(tmp_path, 600)
     # Some people already receive an item worth a call: neither path may list them.
