@@ -9,7 +9,8 @@ almost nothing changes. The daily run screens only
   persons since deleted;
 - the persons whose age crossed one of the rules' age thresholds between the two dates (80 today: a
   birthday alone changes entitlements). Age is the only fact that changes with the date alone
-  (``facts.py``), and no household fact reads it.
+  (``facts.py``), and no household fact reads it; but like everyone screened they are screened with their
+  whole household, from which their own household facts are computed.
 
 Everybody else's answers are copied from the previous run's files, so the new run's files hold the whole
 population's answers, equal to a full run's on the same day (``tests/eligibility/test_incremental.py``
@@ -185,14 +186,16 @@ def affected_persons(previous: ScreeningRun, as_of: dt.date, rules: Sequence[Ite
             f"SELECT DISTINCT household_id FROM {source} WHERE person_id IN (SELECT person_id FROM moved)"
         ).fetchall()
     }
+    # A birthday changes no household fact, but the person is screened with their whole household: their own
+    # household facts (size, income per member) are computed from the members screened with them.
+    birthdays = Person.objects.filter(birthday_crossings(previous.as_of, as_of, age_thresholds(rules, as_of)))
+    households |= set(birthdays.values_list("household_id", flat=True))
     members: set[int] = set()
     ordered = sorted(h for h in households if h is not None)
     for start in range(0, len(ordered), 10_000):
         members.update(
             Person.objects.filter(household_id__in=ordered[start : start + 10_000]).values_list("pk", flat=True)
         )
-    birthdays = Person.objects.filter(birthday_crossings(previous.as_of, as_of, age_thresholds(rules, as_of)))
-    members.update(birthdays.values_list("pk", flat=True))
     return sorted(members), sorted(deleted)
 
 
