@@ -12,7 +12,11 @@ SQLite file, or the empty PostgreSQL database ``BENCH_DATABASE_URL`` names):
 3. ``fuwu residents load-parquet`` — the registry import;
 4. ``fuwu screen --registry`` — export, engine, storing;
 5. ``fuwu screen --registry --incremental`` the next day, after ``--changed`` of the persons had a fact
-   changed (their ``updated_at`` bumped, as a save does).
+   changed (their ``updated_at`` bumped, as a save does);
+6. on PostgreSQL only, ``fuwu screen --registry --in-place`` (ADR 18: the PostgreSQL engine over the facts
+   view, no export, answers in a table): the next day, compared with step 5's files (loaded into the
+   database), and the day after, compared with the previous in-place run's table, as a deployment that
+   screens only in place runs every day.
 
 Each command is timed in this process (Django started once). The report gives every time as a ratio to the
 engine alone, and the database growth of each run: rows written to the database against the results' row
@@ -34,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DAY0 = dt.date(2026, 11, 29)
 DAY1 = dt.date(2026, 11, 30)
+DAY2 = dt.date(2026, 12, 1)
 
 
 def timed(fn: Any) -> tuple[float, float, Any]:
@@ -134,6 +139,13 @@ def main() -> None:
         results["changed_persons"] = len(ids)
     wall, cpu, run = timed(lambda: screen_registry("--incremental", as_of=DAY1))
     rows.append((f"fuwu screen --registry --incremental ({args.changed:.0%} changed, next day)", wall, cpu, run))
+
+    if connection.vendor == "postgresql":
+        wall, cpu, run = timed(lambda: screen_registry("--in-place", as_of=DAY1))
+        rows.append(("fuwu screen --registry --in-place (vs step 5's files)", wall, cpu, run))
+        wall, cpu, run = timed(lambda: screen_registry("--in-place", as_of=DAY2))
+        rows.append(("fuwu screen --registry --in-place, next day (vs in-place)", wall, cpu, run))
+        results["in_place_engine_seconds"] = run.seconds if run is not None else None
 
     base = rows[0][1]
     print(

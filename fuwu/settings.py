@@ -292,6 +292,11 @@ if env.str("FUWU_SCREEN_DAILY_AT", default=""):
         "every": "day",
         "at": env.str("FUWU_SCREEN_DAILY_AT"),
     }
+# Screen the registry in place (ADR 18): PostgreSQL screens the facts view over residents_person and keeps the
+# answers in a table of the run's own; no person's facts are exported to Parquet. On, every registry run (the
+# page, the daily job, `fuwu screen --registry`) screens in place and a run asked to export is refused; needs
+# PostgreSQL (a run on SQLite is refused with the reason). Off, `fuwu screen --registry --in-place` asks for it.
+FUWU_SCREEN_IN_PLACE = env.bool("FUWU_SCREEN_IN_PLACE", default=False)
 # Screening runs keep every answer in Parquet under their output directory and the proactive list's rows in
 # the database (ADR 17). A run's files, candidates and changes are deleted once it is older than keep_days
 # and not one of the newest keep_runs of its population (docs/population.md); counts stay.

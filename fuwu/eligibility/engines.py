@@ -120,4 +120,7 @@ def screening_sql(
                     f"CASE WHEN {ok} THEN {_level(tree, dialect)} END AS {column(level_column(rule, level), dialect)}"
                 )
     facts = facts_sql(source, as_of=as_of, dialect=dialect, where=where, households=households)
-    return f"SELECT {', '.join(columns)} FROM ({facts}) AS facts ORDER BY person_id"
+    # PostgreSQL would pull the facts subquery up and compute each derived fact (age…) at every use in every
+    # rule; OFFSET 0 keeps it a subquery, computed once per person (5× faster over the registry, ADR 18).
+    fence = " OFFSET 0" if dialect == "postgres" else ""
+    return f"SELECT {', '.join(columns)} FROM ({facts}{fence}) AS facts ORDER BY person_id"

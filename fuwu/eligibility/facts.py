@@ -13,7 +13,9 @@ lets the rules use SQL's three-valued logic for the answer itself: a criterion
 over a missing fact is NULL, and the person's status for the item is
 "unknown", with the missing facts named, rather than a silent "no".
 
-Base facts are stored per person. Derived facts are defined once, as SQL
+Base facts are stored per person (a column each of ``residents_person``; a new or changed one also
+needs a migration replacing the view ``eligibility_person_facts`` that screening in place reads, ADR 18).
+Derived facts are defined once, as SQL
 expressions over base facts, the as-of date (``:as_of``) and, for household
 facts, the person's household (aggregates skip members whose fact is unknown,
 as SQL's do). Three internal functions, not available to rules, keep every

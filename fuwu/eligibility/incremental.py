@@ -9,7 +9,8 @@ almost nothing changes. The daily run screens only
   persons since deleted;
 - the persons whose age crossed one of the rules' age thresholds between the two dates (80 today: a
   birthday alone changes entitlements). Age is the only fact that changes with the date alone
-  (``facts.py``), and no household fact reads it.
+  (``facts.py``), and no household fact reads it; but like everyone screened they are screened with their
+  whole household, from which their own household facts are computed.
 
 Everybody else's answers are copied from the previous run's files, so the new run's files hold the whole
 population's answers, equal to a full run's on the same day (``tests/eligibility/test_incremental.py``
@@ -39,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from sqlglot import exp
 
-from fuwu.eligibility import screening, store
+from fuwu.eligibility import inplace, screening, store
 from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry
 from fuwu.eligibility.ruleset import ItemRule
@@ -185,14 +186,16 @@ def affected_persons(previous: ScreeningRun, as_of: dt.date, rules: Sequence[Ite
             f"SELECT DISTINCT household_id FROM {source} WHERE person_id IN (SELECT person_id FROM moved)"
         ).fetchall()
     }
+    # A birthday changes no household fact, but the person is screened with their whole household: their own
+    # household facts (size, income per member) are computed from the members screened with them.
+    birthdays = Person.objects.filter(birthday_crossings(previous.as_of, as_of, age_thresholds(rules, as_of)))
+    households |= set(birthdays.values_list("household_id", flat=True))
     members: set[int] = set()
     ordered = sorted(h for h in households if h is not None)
     for start in range(0, len(ordered), 10_000):
         members.update(
             Person.objects.filter(household_id__in=ordered[start : start + 10_000]).values_list("pk", flat=True)
         )
-    birthdays = Person.objects.filter(birthday_crossings(previous.as_of, as_of, age_thresholds(rules, as_of)))
-    members.update(birthdays.values_list("pk", flat=True))
     return sorted(members), sorted(deleted)
 
 
@@ -231,16 +234,24 @@ def _write_members(before: Path, screened: Path, out: Path, *, replaced: pa.Tabl
 
 
 def screening_registry_incremental(
-    *, actor: Any, as_of: dt.date, out_dir: Path | None = None, progress: ProgressFn | None = None
+    *,
+    actor: Any,
+    as_of: dt.date,
+    out_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+    in_place: bool | None = None,
 ) -> ScreeningRun:
     """Screen only what changed since the previous registry run; a full run when that is not possible.
 
     The new run's files hold every person's answers (copied for those who did not change); its stored
     changes are those of the screened and deleted persons. Same permissions, directory layout, failure
-    handling and storage as ``screening_registry_run``.
+    handling and storage as ``screening_registry_run``. Screening in place (``in_place``, default the
+    setting ``FUWU_SCREEN_IN_PLACE``) is always a full run: this one exports the changed persons' facts.
     """
     progress = progress or _no_progress
     rules = registry_rules_for(actor)
+    if inplace.wanted(in_place):
+        return screening_registry_run(actor=actor, as_of=as_of, out_dir=out_dir, progress=progress, in_place=True)
     previous = base_run(rules, as_of)
     if previous is None:
         return screening_registry_run(actor=actor, as_of=as_of, out_dir=out_dir, progress=progress)

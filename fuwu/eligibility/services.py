@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 
 from fuwu.accounts.permissions import can_screen_registry
 from fuwu.common.audit import audit
-from fuwu.eligibility import screening, store
+from fuwu.eligibility import inplace, screening, store
 from fuwu.eligibility.models import (
     Candidate,
     EntitlementChange,
@@ -74,9 +74,10 @@ def _no_progress(done: int, total: int | None, message: str = "") -> None:
     return None
 
 
-def previous_run(run: ScreeningRun) -> ScreeningRun | None:
+def previous_run(run: ScreeningRun, *, readable: Callable[[ScreeningRun], bool] | None = None) -> ScreeningRun | None:
     """The run of the same population that ``run``'s changes are counted against: the newest completed one
-    before it whose files are still there (a run that rewrote the same directory has none to compare)."""
+    before it whose files are still there (a run that rewrote the same directory has none to compare).
+    ``readable``: whether a run's answers can be compared, if not by its files (an in-place run's table)."""
     candidates = (
         ScreeningRun.objects.filter(
             population=run.population,
@@ -90,7 +91,7 @@ def previous_run(run: ScreeningRun) -> ScreeningRun | None:
         .order_by("-as_of", "-finished_at")
     )
     for earlier in candidates[:5]:
-        if store.has_results(earlier.output):
+        if readable(earlier) if readable is not None else store.has_results(earlier.output):
             return earlier
     return None
 
@@ -245,6 +246,8 @@ def runs_to_purge(*, now: dt.datetime | None = None) -> list[ScreeningRun]:
 
 def _remove_files(run: ScreeningRun, keep: set[str]) -> None:
     """The run's Parquet files, unless a run that is kept wrote the same directory; its own folder if it has one."""
+    if inplace.answers_table(run) is not None:  # no files: its answers are a table (dropped by the caller)
+        return
     out = Path(run.output)
     own = (Path(settings.VAR_DIR) / "registry-screens").resolve()
     if out.parent.resolve().parent == own and str(out) not in keep:
@@ -270,6 +273,7 @@ def screening_runs_purge(*, actor: Any = None, now: dt.datetime | None = None, d
     keep = set(ScreeningRun.objects.filter(purged_at__isnull=True).exclude(pk__in=ids).values_list("output", flat=True))
     for run in purged:
         with transaction.atomic():
+            inplace.drop_answers(run)  # an in-place run's answers are a table, not files
             Candidate.objects.filter(run=run).delete()
             EntitlementChange.objects.filter(run=run).delete()
             ScreeningRun.objects.filter(pk=run.pk).update(purged_at=timezone.now())
@@ -306,8 +310,12 @@ def screening_registry_run(
     out_dir: Path | None = None,
     progress: ProgressFn | None = None,
     on_start: Callable[[ScreeningRun], None] | None = None,
+    in_place: bool | None = None,
 ) -> ScreeningRun:
     """Screen every registered person against the rules in force on ``as_of``, with DuckDB; load the results.
+
+    ``in_place`` (default: the setting ``FUWU_SCREEN_IN_PLACE``): screen in PostgreSQL over the facts view
+    instead, with no export (``fuwu.eligibility.inplace``, ADR 18); ``out_dir`` has no use then.
 
     The registry is exported to ``out_dir`` (default: a new time-stamped directory under
     ``VAR_DIR/registry-screens``) as ``registry.parquet``, screened into ``results/``, and what people act
@@ -324,6 +332,12 @@ def screening_registry_run(
     """
     progress = progress or _no_progress
     rules = registry_rules_for(actor)
+    if inplace.wanted(in_place):
+        if out_dir is not None:
+            raise inplace.InPlaceUnavailable("screening in place writes no files: drop --out (or --in-place)")
+        return inplace.screening_registry_in_place(
+            actor=actor, as_of=as_of, rules=rules, progress=progress, on_start=on_start
+        )
     created = out_dir is None
     if out_dir is None:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S-%f")
@@ -392,6 +406,9 @@ def screening_registry_abandon(*, run_id: int, actor: Any = None) -> bool:
         )
         if updated:
             audit(actor=actor, event="screening.failed", obj=run, after={"results_removed": True})
+        inplace.drop_answers(run)  # an in-place run's answers table
+    if inplace.answers_table(run) is not None:  # and no folder
+        return True
     folder = Path(run.output).parent
     own = (Path(settings.VAR_DIR) / "registry-screens").resolve()
     if folder.resolve().parent == own:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from fuwu.accounts.permissions import can_screen_registry
 from fuwu.eligibility import proactive
+from fuwu.eligibility.inplace import InPlaceUnavailable
 from fuwu.eligibility.services import (
     NoRulesInForce,
     screening_registry_abandon,
@@ -21,6 +22,11 @@ from fuwu.jobs.kinds import JobError, Outcome, Progress
 from fuwu.jobs.models import Job
 
 KIND = "eligibility.registry_screen"
+# FUWU_SCREEN_IN_PLACE is on and the database cannot screen in place (the log has the technical reason).
+IN_PLACE_UNAVAILABLE = gettext_noop(
+    "本系统设置为在数据库内筛查（不导出居民信息），但当前数据库无法在库内筛查。"
+    "请系统管理员改用 PostgreSQL 并完成数据库迁移，或关闭 FUWU_SCREEN_IN_PLACE 设置。"
+)
 
 
 def registry_screen_abandon(job: Job) -> None:
@@ -47,6 +53,8 @@ def registry_screen(job: Job, progress: Progress) -> Outcome:
         )
     except NoRulesInForce as exc:
         raise JobError(gettext_noop("还没有正在执行的标准，无法筛查。请先载入标准。")) from exc
+    except InPlaceUnavailable as exc:
+        raise JobError(IN_PLACE_UNAVAILABLE) from exc
     # The standards office reads no area's list; it sees the counts on the screening page.
     with_list = actor is not None and proactive.area_prefix_for(actor) is not None
     url = reverse("proactive:run", kwargs={"run_id": run.pk}) if with_list else reverse("proactive:screen")
@@ -90,6 +98,8 @@ def registry_daily(job: Job, progress: Progress) -> Outcome:
         run = screening_registry_incremental(actor=job.requested_by, as_of=as_of, progress=progress)
     except NoRulesInForce as exc:
         raise JobError(gettext_noop("还没有正在执行的标准，无法筛查。请先载入标准。")) from exc
+    except InPlaceUnavailable as exc:
+        raise JobError(IN_PLACE_UNAVAILABLE) from exc
     return Outcome(
         url=reverse("proactive:screen"),
         summary={"run": run.pk, "persons": run.persons, "as_of": run.as_of.isoformat(), "list": False},

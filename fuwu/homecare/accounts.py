@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -15,8 +14,9 @@ from django.utils.translation import gettext as _
 from fuwu.areas.models import Area
 from fuwu.areas.selectors import descendant_codes_prefix
 from fuwu.common.audit import audit
+from fuwu.eligibility.inplace import eligible
 from fuwu.eligibility.models import ScreeningRun
-from fuwu.eligibility.store import Answer, MissingResults, eligible
+from fuwu.eligibility.store import Answer, MissingResults
 from fuwu.homecare import permissions, standard, workdays
 from fuwu.homecare.models import (
     AccountStatus,
@@ -75,7 +75,7 @@ def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | No
     today = today or local_now().date()
     subsidised = {k for k, p in standard.projects(on=today).items() if p.kind == OrderKind.SUBSIDISED}
     try:  # every answer stays in the run's files; the database keeps only the proactive list
-        results = [r for r in eligible(Path(run.output), items=subsidised) if r.amount is not None]
+        results = [r for r in eligible(run, items=subsidised) if r.amount is not None]
     except MissingResults as exc:
         raise HomeCareError(_("这次筛查的结果已按保存期限删除；请重新筛查户籍登记人员。")) from exc
     by_person: dict[int, list[Answer]] = {}

@@ -48,7 +48,15 @@ def test_the_daily_run_equals_a_full_run_on_the_same_day(var_dir: Path, tmp_path
     elder = Person.objects.filter(birth_date__lte=dt.date(1950, 1, 1), low_income_status="none").order_by("pk").first()
     assert elder is not None
     Person.objects.filter(pk=elder.pk).update(birth_date=dt.date(1946, 11, 30))
+    # Who lives with them counts for the elder's own household facts (income per member): screened alone,
+    # they would look as poor as their own income.
+    Person.objects.filter(pk=elder.pk).update(income=0)
+    housemate = PersonFactory(
+        household=elder.household, relation="child", birth_date=dt.date(1975, 5, 5), income=900_000
+    )
     first = screening_registry_run(actor=None, as_of=DAY0)
+    # The birthday's household is screened with them, so their household facts are the whole household's.
+    assert housemate.pk in incremental.affected_persons(first, DAY1, rules)[0]
     eighty = [a for a in answers(first.output) if a["person_id"] == elder.pk and a["status"] == "eligible"]
 
     # Day 1's news: one person's facts change, one person dies, one is born into a household.

@@ -59,6 +59,13 @@ class Command(NeedsStandards):
             help="With --registry: screen only persons whose facts changed or whose age crossed a rule's "
             "threshold since the previous registry run (a full run if there is none)",
         )
+        parser.add_argument(
+            "--in-place",
+            action="store_true",
+            default=None,
+            help="With --registry: screen in PostgreSQL over the facts view, exporting nothing (the default "
+            "when FUWU_SCREEN_IN_PLACE is on; --incremental then screens everyone)",
+        )
         parser.add_argument("--out", type=Path, help="Output directory (Parquet partitions)")
         parser.add_argument("--partitions", type=int, default=16)
         parser.add_argument("--spark-master", default="local[2]")
@@ -72,8 +79,8 @@ class Command(NeedsStandards):
         if options["registry"]:
             self._registry(options)
             return
-        if options["incremental"]:
-            raise CommandError("--incremental screens the registry: add --registry")
+        if options["incremental"] or options["in_place"]:
+            raise CommandError("--incremental and --in-place screen the registry: add --registry")
         if options["out"] is None:
             raise CommandError("--out is required with --population")
         population: Path = options["population"]
@@ -132,7 +139,12 @@ class Command(NeedsStandards):
             raise CommandError("--registry screens with DuckDB and loads the results: drop --engine and --no-db")
         screen = screening_registry_incremental if options["incremental"] else screening_registry_run
         try:
-            run = screen(actor=None, as_of=options["as_of"] or timezone.localdate(), out_dir=options["out"])
+            run = screen(
+                actor=None,
+                as_of=options["as_of"] or timezone.localdate(),
+                out_dir=options["out"],
+                in_place=options["in_place"],
+            )
         except screening.ScreeningError as exc:
             raise CommandError(str(exc)) from exc
         kind = f"incremental, {run.screened} persons screened" if run.incremental else "full"
