@@ -62,3 +62,15 @@ def test_computation_and_reason_are_exclusive_and_fields_are_checked() -> None:
     (error,) = errors_for("      period: month\n      area_level: township", "      period: week\n      area_level: township")
     assert "indicators[3].computation.period" in error
     assert "'week' is not allowed" in error
+
+
+def test_every_indicator_in_the_standards_is_computed_or_says_why() -> None:
+    from fuwu.standards.parsing import parse_many
+
+    missing = [
+        f"{p.path.name}: {i.id}"
+        for p in parse_many([HOME_CARE.parent.parent])
+        for i in p.document.indicators
+        if i.computation is None and i.not_computable_reason is None
+    ]
+    assert missing == []
