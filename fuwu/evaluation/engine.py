@@ -257,10 +257,14 @@ def indicators_compute(
     first: dt.date,
     last: dt.date,
     standards: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Summary:
-    """Materialise every computed indicator for the periods overlapping ``[first, last]`` (see the module)."""
+    """Materialise every computed indicator for the periods overlapping ``[first, last]`` (see the module).
+
+    ``standards`` limits it to those standards' keys, ``kinds`` to those period kinds (month, quarter, year).
+    """
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     last = min(last, today)
@@ -275,7 +279,14 @@ def indicators_compute(
         for p in IndicatorPeriod.objects.filter(indicator__in=[c.indicator for c in todo])
     }
     rows_cache: dict[tuple[str, Period], tuple[list[Row], str]] = {}
-    work = [(c, p) for c in todo for kind in c.definition.periods for p in periods_between(kind, first, last)]
+    wanted = set(kinds) if kinds is not None else None
+    work = [
+        (c, p)
+        for c in todo
+        for kind in c.definition.periods
+        if wanted is None or kind in wanted
+        for p in periods_between(kind, first, last)
+    ]
     for done, (computed, period) in enumerate(work, start=1):
         view = computed.definition.view.name
         key = (view, period)

@@ -44,7 +44,8 @@ def area_for_user(user: Any, code: str | None) -> Area:
     if not code or code == root.code:
         return root
     area = Area.objects.select_related("parent").get(code=code)
-    chain, node = [], area
+    chain: list[int] = []
+    node: Area | None = area
     while node is not None:
         chain.append(node.pk)
         node = node.parent
@@ -55,7 +56,8 @@ def area_for_user(user: Any, code: str | None) -> Area:
 
 def breadcrumbs(area: Area, root: Area) -> list[Area]:
     """From ``root`` down to ``area`` (for the drill-down's way back up)."""
-    out, node = [], area
+    out: list[Area] = []
+    node: Area | None = area
     while node is not None:
         out.append(node)
         if node.pk == root.pk:

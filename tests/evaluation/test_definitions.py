@@ -59,7 +59,9 @@ def test_computation_and_reason_are_exclusive_and_fields_are_checked() -> None:
     reason = "    not_computable_reason: {zh: 无数据, en: No data}\n    computation:\n      view: homecare_responses"
     (error,) = errors_for("    computation:\n      view: homecare_responses", reason)
     assert "either computation or not_computable_reason" in error
-    (error,) = errors_for("      period: month\n      area_level: township", "      period: week\n      area_level: township")
+    (error,) = errors_for(
+        "      period: month\n      area_level: township", "      period: week\n      area_level: township"
+    )
     assert "indicators[3].computation.period" in error
     assert "'week' is not allowed" in error
 

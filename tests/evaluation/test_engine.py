@@ -7,13 +7,14 @@ from decimal import Decimal
 
 import pytest
 
+from fuwu.accounts.models import Role
 from fuwu.areas.models import Area
 from fuwu.evaluation.engine import Period, indicators_compute, periods_between
 from fuwu.evaluation.models import IndicatorPeriod, IndicatorValue
 from fuwu.homecare.models import Order
 from fuwu.homecare.supervision import indicators
-from tests.homecare.conftest import World, at
-from tests.homecare.test_settlement import MONTH, visit
+from tests.homecare.conftest import World, at, make_user
+from tests.homecare.test_settlement import AFTER, MONTH, build_month, visit
 from tests.homecare.test_supervision import END, Built, booked
 
 DECEMBER = (dt.date(2026, 12, 1), dt.date(2026, 12, 31))
@@ -75,6 +76,19 @@ def test_the_engine_agrees_with_the_supervision_report(world: World, built: Buil
                 assert stored[v.key][:2] == (v.numerator, v.denominator), (row.code, v.key)
             else:
                 assert v.key not in stored, (row.code, v.key)
+
+
+def test_the_engine_agrees_on_the_settlement_month_too(world: World) -> None:
+    # Another month built through the services: cancellations, a no-show, an upheld complaint, a refund.
+    build_month(world)
+    compute(now=AFTER)
+    for user in (world.officer, make_user("auditor", Role.AUDITOR, None)):
+        report = indicators(user=user, month=MONTH, now=AFTER)
+        assert report.counties
+        for row in [*report.counties, *report.townships]:
+            stored = month_values(row.code)
+            for v in row.values:
+                assert stored.get(v.key, (0, 0, None))[:2] == (v.numerator, v.denominator), (row.code, v.key)
 
 
 def test_roll_ups_are_the_sums_of_children(world: World, built: Built) -> None:
