@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fuwu.areas.models import Area
+from fuwu.areas.selectors import area_names
 from fuwu.common.params import ParamError, parse_month
 from fuwu.evaluation import permissions, selectors
 from fuwu.standards.models import StandardVersion
@@ -53,7 +54,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     root = selectors.root_area(request.user)
     versions = selectors.versions_with_computed_indicators()
     rows = [{"version": v, "latest": selectors.latest_month(v, root)} for v in versions]
-    return render(request, "evaluation/dashboard.html", {"root": root, "rows": rows})
+    root_name = area_names([root.code]).get(root.code, root.name_zh)
+    return render(request, "evaluation/dashboard.html", {"root": root, "root_name": root_name, "rows": rows})
 
 
 @never_cache
@@ -70,10 +72,11 @@ def standard(request: HttpRequest, key: str, area_code: str | None = None) -> Ht
     root = selectors.root_area(request.user)
     asked = _month(request.GET.get("month"))
     month = asked or selectors.latest_month(version, area)
+    crumbs = selectors.breadcrumbs(area, root)
     context: dict[str, Any] = {
         "version": version,
         "area": area,
-        "crumbs": selectors.breadcrumbs(area, root),
+        "crumbs": crumbs,
         "month": month,
         "bad_month": bool(request.GET.get("month")) and asked is None,
     }
@@ -83,18 +86,20 @@ def standard(request: HttpRequest, key: str, area_code: str | None = None) -> Ht
             (c for c in cards if c.indicator.key == request.GET.get("indicator")), cards[0] if cards else None
         )
         children = selectors.children_values(chosen.indicator, area, month) if chosen else []
+        names = area_names([a.code for a in crumbs] + [c.area.code for c in children])
         context.update(
             cards=cards,
             uncomputed=uncomputed,
             chosen=chosen,
             children=children,
+            names=names,
             trend_data=[
                 {"label": f"{p.month:%Y-%m}", "value": _number(p.value if p.denominator else None)}
                 for p in (chosen.trend if chosen else [])
             ],
             children_data=[
                 {
-                    "label": c.area.name_zh,
+                    "label": names.get(c.area.code, c.area.name_zh),
                     "value": _number(c.point.value if c.point and c.point.denominator else None),
                     "url": (
                         reverse("evaluation:area", args=[key, c.area.code])
@@ -106,4 +111,5 @@ def standard(request: HttpRequest, key: str, area_code: str | None = None) -> Ht
                 for c in children
             ],
         )
+    context.setdefault("names", area_names([a.code for a in crumbs]))
     return render(request, "evaluation/standard.html", context)

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fuwu.accounts.models import Role
+from fuwu.areas.models import Area
 from fuwu.evaluation.engine import indicators_compute
 from tests.evaluation.test_engine import DECEMBER, END
 from tests.homecare.conftest import World, make_user
@@ -76,3 +77,13 @@ def test_a_bad_month_is_explained_not_a_500(world: World, computed: None) -> Non
     response = client_for(world.officer).get(PAGE, {"month": "2026-13"})
     assert response.status_code == 200
     assert "月份应写成" in response.content.decode()
+
+
+def test_area_names_and_words_follow_the_page_language(world: World, computed: None) -> None:
+    Area.objects.filter(code="331002").update(name_en="Jiaojiang District")
+    client = client_for(world.officer)
+    client.cookies["django_language"] = "en"
+    html = client.get(PAGE, {"month": "2026-12"}).content.decode()
+    assert "Jiaojiang District" in html
+    assert "By month (the numbers in the chart)" in html
+    assert "海门街道" in html  # a township without an English name keeps its Chinese one
