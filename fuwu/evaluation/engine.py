@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from fuwu.evaluation.definitions import Definition, definition_of
 from fuwu.evaluation.models import IndicatorPeriod, IndicatorValue
 from fuwu.standards.models import IN_FORCE, Indicator, StandardVersion
 from fuwu.standards.schema import IndicatorComputation
+
+logger = logging.getLogger(__name__)
 
 PERCENT = Decimal(100)
 VALUE_PLACES = Decimal("0.0001")
@@ -127,8 +130,12 @@ def _parameters(document: dict[str, Any]) -> ParameterTable:
     return table
 
 
-def computed_indicators(*, standards: Iterable[str] | None = None) -> list[Computed]:
-    """The indicators with a computation, of every standard version in force (or of ``standards``' keys)."""
+def computed_indicators(*, standards: Iterable[str] | None = None, skipped: list[str] | None = None) -> list[Computed]:
+    """The indicators with a computation, of every standard version in force (or of ``standards``' keys).
+
+    A stored definition this code can no longer read (a view since withdrawn, a column renamed) is left out
+    and named in ``skipped``, so one stale standard does not stop the others being computed.
+    """
     versions = StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard").order_by("pk")
     if standards is not None:
         versions = versions.filter(standard__key__in=list(standards))
@@ -140,8 +147,14 @@ def computed_indicators(*, standards: Iterable[str] | None = None) -> list[Compu
         parameters = _parameters(version.document)
         for indicator in version.indicators.filter(key__in=list(documented)).order_by("key"):
             data = documented[indicator.key]
-            computation = IndicatorComputation.model_validate(data["computation"])
-            definition = definition_of(indicator.key, computation, parameters=parameters, unit=data.get("unit"))
+            try:
+                computation = IndicatorComputation.model_validate(data["computation"])
+                definition = definition_of(indicator.key, computation, parameters=parameters, unit=data.get("unit"))
+            except (KeyError, ValueError) as error:  # RuleError and pydantic's errors are ValueErrors
+                logger.warning("indicator %s of %s not computed: %s", indicator.key, version, error)
+                if skipped is not None:
+                    skipped.append(f"{version.standard.key}/{indicator.key}")
+                continue
             out.append(Computed(indicator, definition, parameters))
     return out
 
@@ -157,6 +170,7 @@ class Summary:
     values_deleted: int = 0
     rows_without_area: int = 0
     indicators: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +180,7 @@ class Summary:
             "values_deleted": self.values_deleted,
             "rows_without_area": self.rows_without_area,
             "indicators": len(self.indicators),
+            "skipped": self.skipped,
         }
 
 
@@ -272,7 +287,7 @@ def indicators_compute(
     if first > last:
         return summary
     areas = AreaTree()
-    todo = computed_indicators(standards=standards)
+    todo = computed_indicators(standards=standards, skipped=summary.skipped)
     summary.indicators = [c.indicator.key for c in todo]
     stored = {
         (p.indicator_id, p.period_kind, p.period_start): p.digest

@@ -171,3 +171,15 @@ def test_new_data_recomputes_only_its_periods(world: World, built: Built) -> Non
 def test_nothing_is_computed_for_the_future(world: World, built: Built) -> None:
     summary = indicators_compute(first=dt.date(2027, 1, 1), last=dt.date(2027, 3, 31), now=at(dt.date(2026, 12, 31), 9))
     assert summary.periods_computed == 0
+
+
+def test_a_stored_definition_that_no_longer_reads_is_skipped_not_fatal(world: World, built: Built) -> None:
+    from fuwu.standards.models import StandardVersion
+
+    version = StandardVersion.objects.get(standard__key="taizhou-home-care")
+    document = version.document
+    document["indicators"][0]["computation"]["view"] = "withdrawn_view"
+    StandardVersion.objects.filter(pk=version.pk).update(document=document)
+    summary = compute()
+    assert summary["skipped"] == [f"taizhou-home-care/{document['indicators'][0]['id']}"]
+    assert summary["indicators"] == 7

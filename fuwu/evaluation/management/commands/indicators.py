@@ -51,6 +51,8 @@ class Command(BaseCommand):
             f"computed, {s['periods_unchanged']} unchanged; {s['values_written']} value(s) written, "
             f"{s['values_deleted']} deleted"
         )
+        for name in s["skipped"]:
+            self.stderr.write(f"{name}: its computation cannot be read by this version of fuwu; not computed")
         if s["rows_without_area"]:
             self.stderr.write(f"{s['rows_without_area']} row(s) name an area code not in the area list; not counted")
 
