@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from fuwu.accounts.models import Role
 from fuwu.areas.models import Area
@@ -83,7 +84,9 @@ def test_area_names_and_words_follow_the_page_language(world: World, computed: N
     Area.objects.filter(code="331002").update(name_en="Jiaojiang District")
     client = client_for(world.officer)
     client.cookies["django_language"] = "en"
-    html = client.get(PAGE, {"month": "2026-12"}).content.decode()
+    # The locale middleware leaves the language it chose active in this thread: give it back after.
+    with translation.override(translation.get_language()):
+        html = client.get(PAGE, {"month": "2026-12"}).content.decode()
     assert "Jiaojiang District" in html
     assert "By month (the numbers in the chart)" in html
     assert "海门街道" in html  # a township without an English name keeps its Chinese one
