@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "fuwu.eligibility",
     "fuwu.homecare",
     "fuwu.compliance",
+    "fuwu.evaluation",
     "fuwu.jobs",
 ]
 
@@ -283,6 +284,8 @@ FUWU_SCHEDULE = {
         "at": "02:00",
     },
     "eligibility-runs-purge": {"kind": "eligibility.runs_purge", "every": "day", "at": "03:30"},
+    # The standards' indicators for this month and the last (docs/evaluation.md); unchanged periods are skipped.
+    "evaluation-indicators": {"kind": "evaluation.indicators_compute", "every": "day", "at": "04:00"},
 }
 # The daily incremental screening of the registry (fuwu screen --registry --incremental), at this local time
 # ("HH:MM") when set; off by default, since a deployment first loads its registry.

@@ -129,8 +129,25 @@ def _too_deep(what: str) -> str:
     return f"{what}; split the rule into named criteria or simplify it"
 
 
-def parse(source: str, *, parameters: ParameterTable) -> Expression:
-    """Parse and check one expression; raise RuleError naming the offending token."""
+class Vocabulary:
+    """The names an expression may read: the facts for eligibility rules, a data view's columns for indicators.
+
+    ``columns`` maps a name to anything with ``allowed`` (the values a categorical name may take); ``what``
+    and ``where`` name them in error messages.
+    """
+
+    def __init__(self, columns: Mapping[str, Any], *, what: str, where: str) -> None:
+        self.columns, self.what, self.where = columns, what, where
+
+
+FACTS_VOCABULARY = Vocabulary(FACTS, what="fact", where="the facts vocabulary (docs/facts.md)")
+
+
+def parse(source: str, *, parameters: ParameterTable, vocabulary: Vocabulary = FACTS_VOCABULARY) -> Expression:
+    """Parse and check one expression; raise RuleError naming the offending token.
+
+    ``vocabulary`` is what the expression may name: the facts by default, or a data view's columns.
+    """
     nesting = parenthesis_depth(source)
     if nesting > MAX_PARENTHESES:
         raise RuleError(_too_deep(f"parentheses nested {nesting} deep; at most {MAX_PARENTHESES}"), source[:60])
@@ -156,16 +173,16 @@ def parse(source: str, *, parameters: ParameterTable) -> Expression:
             )
         if isinstance(node, exp.Column):
             if node.table:
-                raise RuleError("facts are named without a table prefix", node.sql())
-            if node.name not in FACTS:
-                raise RuleError(f"unknown fact {node.name!r}; see the facts vocabulary (docs/facts.md)", node.name)
+                raise RuleError(f"{vocabulary.what}s are named without a table prefix", node.sql())
+            if node.name not in vocabulary.columns:
+                raise RuleError(f"unknown {vocabulary.what} {node.name!r}; see {vocabulary.where}", node.name)
             facts.add(node.name)
         elif isinstance(node, exp.Anonymous):
             _check_param_call(node, parameters)
         elif isinstance(node, exp.Literal) and not node.is_string and "." in node.this:
             Decimal(node.this)  # numeric literals must be exact decimals
         elif isinstance(node, (exp.EQ, exp.NEQ, exp.In)):
-            _check_allowed_values(node)
+            _check_allowed_values(node, vocabulary.columns)
     return Expression(source=source, tree=tree, facts=frozenset(facts))
 
 
@@ -191,12 +208,12 @@ def _check_param_call(node: exp.Anonymous, parameters: ParameterTable) -> None:
         raise RuleError(f"parameter {key!r} is a table; name the band: param('{key}', '<band>')", key)
 
 
-def _check_allowed_values(node: exp.Expression) -> None:
+def _check_allowed_values(node: exp.Expression, columns: Mapping[str, Any]) -> None:
     # Catch typos in categorical values ('destitue') at load time, not as a silent "no".
     column = node.this if isinstance(node.this, exp.Column) else None
-    if column is None or column.name not in FACTS:
+    if column is None or column.name not in columns:
         return
-    fact = FACTS[column.name]
+    fact = columns[column.name]
     if not fact.allowed:
         return
     others = node.expressions if isinstance(node, exp.In) else [node.expression]
@@ -409,6 +426,7 @@ __all__ = [
     "Expression",
     "FactType",
     "RuleError",
+    "Vocabulary",
     "bind",
     "evaluate",
     "money",

@@ -27,12 +27,21 @@ target of the version in force. How each formula is read:
   in-service training from January to the end of the month ÷ active caregivers (per provider only:
   caregivers belong to no hukou area).
 
-hc-coverage-rate needs the eligible population, which the screening reports count; it is not here.
+* hc-coverage-rate — elders with an active account opened by the month's end who had a confirmed,
+  completed subsidised visit drawn on the month's allowance ÷ those elders.
+
 The visits of a month are those drawn on that month's allowance (``order.account_month.month``).
+
+The county and township rows come from the evaluation engine's table (``fuwu.evaluation``: the same
+formulas written as the standard's ``computation``s over published data views), brought up to date for the
+month first — a no-op when nothing they count has changed. The provider rows and the totals are still
+counted here: the engine's table has no provider dimension, and a scope's totals include training, which
+is counted by provider. tests/evaluation holds the engine's numbers equal to this module's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import secrets
@@ -43,7 +52,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -51,7 +60,7 @@ from django.utils.translation import gettext as _
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
-from fuwu.areas.models import Area
+from fuwu.areas.models import Area, AreaLevel
 from fuwu.common.audit import audit
 from fuwu.homecare import permissions, standard, visits, workdays
 from fuwu.homecare.models import (
@@ -72,8 +81,6 @@ from fuwu.homecare.settlement import DONE, next_month, serves
 from fuwu.residents.permissions import in_officer_area, officer_prefix
 from fuwu.standards.models import Indicator
 
-COUNTY_DIGITS = 6
-TOWNSHIP_DIGITS = 9
 # Ratings at or above this are 满意 (5) or 基本满意 (4).
 SATISFIED_STARS = 4
 
@@ -445,13 +452,38 @@ def _tally(facts: Iterable[Fact], key: Callable[[Fact], str | None]) -> dict[str
     return counts
 
 
+def _materialised(
+    defined: dict[str, Indicator], first: dt.date, now: dt.datetime, *, prefix: str, level: str
+) -> dict[str, dict[str, list[int]]]:
+    """Numerator and denominator per indicator key and area code of ``level``, from the engine's table."""
+    from fuwu.evaluation.engine import indicators_compute
+    from fuwu.evaluation.models import IndicatorValue as Materialised
+
+    last = next_month(first) - dt.timedelta(days=1)
+    # IntegrityError: another request stored the same month at the same moment; read what it wrote.
+    with contextlib.suppress(IntegrityError):
+        indicators_compute(first=first, last=last, standards=[standard.config("standard")], kinds=["month"], now=now)
+    rows = Materialised.objects.filter(
+        indicator__in=list(defined.values()),
+        period_kind="month",
+        period_start=first,
+        area__level=level,
+        area__code__startswith=prefix,
+    ).values_list("indicator__key", "area__code", "numerator", "denominator")
+    out: dict[str, dict[str, list[int]]] = {k: {} for k in defined}
+    for key, code, numerator, denominator in rows:
+        out[key][code] = [numerator, denominator]
+    return out
+
+
 def indicators(*, user: Any, month: dt.date, now: dt.datetime | None = None) -> SupervisionReport:
     """The month's indicators in ``user``'s supervision scope (officers: their area; auditors: all)."""
     prefix = _scope(user)
     if prefix is None:
         raise PermissionDenied("only officers and auditors see the supervision indicators")
     first = month_start(month)
-    today = (now or local_now()).date()
+    moment = now or local_now()
+    today = moment.date()
     defined = {i.key: i for i in standard.version().indicators.filter(key__in=list(COUNTERS))}
     keys = [k for k in COUNTERS if k in defined]
     notes = [_("标准中没有指标 %(key)s，未统计。") % {"key": k} for k in COUNTERS if k not in defined]
@@ -466,9 +498,11 @@ def indicators(*, user: Any, month: dt.date, now: dt.datetime | None = None) -> 
         return out
 
     by_provider = {k: _tally(f, lambda x: str(x.provider_id)) for k, f in facts.items()}
-    by_county = {k: _tally(f, lambda x: x.hukou_area[:COUNTY_DIGITS] or None) for k, f in facts.items()}
-    by_township = {k: _tally(f, lambda x: x.hukou_area[:TOWNSHIP_DIGITS] or None) for k, f in facts.items()}
     everything = {k: _tally(f, lambda x: "all") for k, f in facts.items()}
+    # Areas come from the evaluation engine's table (the standard's own definitions), brought up to date
+    # for the month first: a no-op when nothing it counts has changed (docs/evaluation.md).
+    by_county = _materialised(defined, first, moment, prefix=prefix, level=AreaLevel.COUNTY)
+    by_township = _materialised(defined, first, moment, prefix=prefix, level=AreaLevel.TOWNSHIP)
 
     provider_ids = sorted({g for t in by_provider.values() for g in t}, key=int)
     names = dict(Provider.objects.filter(pk__in=[int(p) for p in provider_ids]).values_list("pk", "name"))

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from fuwu.eligibility.ruleset import check_rules
+from fuwu.evaluation.definitions import indicator_problems
 from fuwu.standards.schema import (
     StandardDocument,
     assessment_problems,
@@ -194,6 +195,7 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
             *undeclared_qualifications(document),
             *visit_rule_problems(document),
             *assessment_problems(document),
+            *indicator_problems(document),
         ]
     ]
     if errors:

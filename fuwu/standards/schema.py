@@ -684,6 +684,28 @@ def visit_rule_problems(document: StandardDocument) -> list[tuple[tuple[str | in
     return problems
 
 
+class IndicatorComputation(Strict):
+    """An indicator as data: rows of one published data view counted twice (docs/evaluation.md).
+
+    The denominator counts the view's rows in the period and area that match ``denominator`` (every row when
+    it is left out); the numerator counts those of them that also match ``numerator``. Both are boolean
+    expressions in the rule language over the view's columns, and may name the standard's parameters
+    with ``param('id')`` (the value in force on the period's first day).
+    """
+
+    view: Identifier = Field(description="A published data view, e.g. homecare_visits (docs/evaluation.md).")
+    numerator: NonEmpty = Field(description="Which counted rows meet the indicator (a boolean expression).")
+    denominator: NonEmpty | None = Field(
+        default=None, description="Which rows are counted at all (a boolean expression); every row when left out."
+    )
+    period: Literal["month", "quarter", "year"] = Field(
+        default="month", description="The shortest period the indicator is meaningful for; longer ones follow."
+    )
+    area_level: Literal["city", "county", "township", "village"] = Field(
+        default="township", description="The finest area level the indicator is meaningful at; coarser ones follow."
+    )
+
+
 class Indicator(Strict):
     id: Identifier
     name: Text
@@ -693,6 +715,19 @@ class Indicator(Strict):
     unit: NonEmpty | None = None
     clause: ClauseRef | None = None
     modeled: bool = False
+    computation: IndicatorComputation | None = Field(
+        default=None, description="How fuwu computes it from its own data; leave out with not_computable_reason."
+    )
+    not_computable_reason: Text | None = Field(
+        default=None,
+        description="Why fuwu cannot compute it from the data it holds (the value is then entered by hand).",
+    )
+
+    @model_validator(mode="after")
+    def _computed_or_explained(self) -> Indicator:
+        if self.computation is not None and self.not_computable_reason is not None:
+            raise ValueError("give either computation or not_computable_reason, not both")
+        return self
 
 
 class ParameterValue(Strict):

@@ -44,8 +44,9 @@ def test_the_schedule_flags_overdue_orders_samples_callbacks_and_drafts_settleme
         "homecare-month-end-settlement",
         "standards-review-reminders",
         "eligibility-runs-purge",
+        "evaluation-indicators",
     }
-    assert run_queue() == 5
+    assert run_queue() == 6
     jobs = {j.kind: j for j in Job.objects.all()}
     assert {j.status for j in jobs.values()} == {JobStatus.SUCCEEDED}, {k: j.error for k, j in jobs.items()}
 

@@ -169,6 +169,10 @@ homecare:supervision                 GET  -    log 403 403 403 403 200 200 403 2
 homecare:callbacks_sample            POST -    403 403 403 403 403 3xx 3xx 403 403 403 403
 homecare:callback_record             POST A    403 404 404 404 404 400 404 404 403 404 404
 homecare:callback_record             POST B    403 404 404 404 404 404 400 404 403 404 404
+evaluation:dashboard                 GET  -    log 403 403 403 403 200 200 200 200 403 403
+evaluation:standard                  GET  -    log 403 403 403 403 200 200 200 200 403 403
+evaluation:area                      GET  A    log 403 403 403 403 200 404 200 200 403 403
+evaluation:area                      GET  B    log 403 403 403 403 404 200 200 200 403 403
 compliance:find                      GET  -    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  A    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  B    200 200 200 200 200 200 200 200 200 200 200

@@ -119,6 +119,8 @@ ARGS: dict[str, Args] = {
     "compliance:order_answer": _pk("rectification"),
     "compliance:order_decide": _pk("rectification"),
     "compliance:self_assess": lambda w, s: {"pk": s.institution.pk, "standard": s.standard.key},
+    "evaluation:standard": lambda w, s: {"key": "taizhou-home-care"},
+    "evaluation:area": lambda w, s: {"key": "taizhou-home-care", "area_code": s.county.code},
     "jobs:detail": _pk("job"),
     "jobs:panel": _pk("job"),
     "api-1.0.0:get_standard": lambda w, s: {"key": "taizhou-home-care"},
@@ -133,6 +135,7 @@ ARGS: dict[str, Args] = {
 SHARED = {
     "guide:standard_detail",
     "guide:standard_version",
+    "evaluation:standard",
     "guide:standard_diff",
     "guide:item_detail",
     "guide:item_pdf",

@@ -1,0 +1,324 @@
+"""The materialisation engine: every computed indicator × area × period into ``IndicatorValue``.
+
+For each standard version in force and each of its indicators with a ``computation``, and for each period
+of the indicator's kind and every longer kind in the range asked for:
+
+1. read the view's rows for the period (``datasets.PRODUCERS``; once per view and period in a run);
+2. digest them with the definition and the parameter values it binds; if the digest is the one stored
+   for that indicator and period (``IndicatorPeriod``), stop here — nothing it depends on has changed;
+3. evaluate the denominator and numerator on each row with the rule language's own evaluator (SQL's
+   three-valued logic: a row counts only where the expression is true), and add the row to its village
+   and every area above it, down to the indicator's finest meaningful level;
+4. write the values that changed, delete those for areas that no longer have any row, store the digest.
+
+So a re-run changes nothing (same digest, or the same numbers written over themselves), new data
+recomputes only the periods it falls in, and every area's numerator and denominator are the sums of its
+children's (its value is the weighted ratio, never an average of children's ratios).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from fuwu.areas.models import Area, AreaLevel
+from fuwu.eligibility.rules import ParameterTable, bind, compile_tree
+from fuwu.evaluation.datasets import PRODUCERS, Row
+from fuwu.evaluation.definitions import Definition, definition_of
+from fuwu.evaluation.models import IndicatorPeriod, IndicatorValue
+from fuwu.standards.models import IN_FORCE, Indicator, StandardVersion
+from fuwu.standards.schema import IndicatorComputation
+
+logger = logging.getLogger(__name__)
+
+PERCENT = Decimal(100)
+VALUE_PLACES = Decimal("0.0001")
+
+
+# --- periods --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    kind: str
+    start: dt.date
+    end: dt.date  # exclusive
+
+    @staticmethod
+    def containing(kind: str, day: dt.date) -> Period:
+        if kind == "month":
+            start = day.replace(day=1)
+            months = 1
+        elif kind == "quarter":
+            start = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+            months = 3
+        elif kind == "year":
+            start = day.replace(month=1, day=1)
+            months = 12
+        else:
+            raise ValueError(f"unknown period kind {kind!r}; month, quarter or year")
+        index = start.year * 12 + start.month - 1 + months
+        return Period(kind, start, dt.date(index // 12, index % 12 + 1, 1))
+
+
+def periods_between(kind: str, first: dt.date, last: dt.date) -> list[Period]:
+    """The periods of ``kind`` that overlap ``[first, last]``, in order."""
+    out = [Period.containing(kind, first)]
+    while out[-1].end <= last:
+        out.append(Period.containing(kind, out[-1].end))
+    return out
+
+
+# --- areas ----------------------------------------------------------------------------------------
+
+
+class AreaTree:
+    """Every area's chain up to its city, read once per run."""
+
+    def __init__(self) -> None:
+        rows = list(Area.objects.values_list("pk", "code", "level", "parent_id"))
+        self.by_pk = {pk: (code, level, parent) for pk, code, level, parent in rows}
+        self.pk_by_code = {code: pk for pk, code, _, _ in rows}
+        cities = [pk for pk, _, level, _ in rows if level == AreaLevel.CITY]
+        # A row with no area (staff, who belong to no hukou area) counts at the city, when there is one.
+        self.root = cities[0] if len(cities) == 1 else None
+        self._chains: dict[str | None, list[tuple[int, str]]] = {}
+
+    def chain(self, code: str | None) -> list[tuple[int, str]]:
+        """(pk, level) of the area with ``code`` and of each area above it; empty for an unknown code."""
+        if code in self._chains:
+            return self._chains[code]
+        pk = self.root if code is None else self.pk_by_code.get(code)
+        out: list[tuple[int, str]] = []
+        while pk is not None:
+            _, level, parent = self.by_pk[pk]
+            out.append((pk, level))
+            pk = parent
+        self._chains[code] = out
+        return out
+
+
+# --- definitions of the indicators in force ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Computed:
+    indicator: Indicator
+    definition: Definition
+    parameters: ParameterTable
+
+
+def _parameters(document: dict[str, Any]) -> ParameterTable:
+    table: dict[str, list[tuple[dt.date, Any]]] = {}
+    for p in document.get("parameters", []):
+        values = []
+        for v in p["values"]:
+            value = v["value"]
+            value = {k: Decimal(str(x)) for k, x in value.items()} if isinstance(value, dict) else Decimal(str(value))
+            values.append((dt.date.fromisoformat(v["effective_from"]), value))
+        table[p["id"]] = values
+    return table
+
+
+def computed_indicators(*, standards: Iterable[str] | None = None, skipped: list[str] | None = None) -> list[Computed]:
+    """The indicators with a computation, of every standard version in force (or of ``standards``' keys).
+
+    A stored definition this code can no longer read (a view since withdrawn, a column renamed) is left out
+    and named in ``skipped``, so one stale standard does not stop the others being computed.
+    """
+    versions = StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard").order_by("pk")
+    if standards is not None:
+        versions = versions.filter(standard__key__in=list(standards))
+    out = []
+    for version in versions:
+        documented = {i["id"]: i for i in version.document.get("indicators", []) if i.get("computation")}
+        if not documented:
+            continue
+        parameters = _parameters(version.document)
+        for indicator in version.indicators.filter(key__in=list(documented)).order_by("key"):
+            data = documented[indicator.key]
+            try:
+                computation = IndicatorComputation.model_validate(data["computation"])
+                definition = definition_of(indicator.key, computation, parameters=parameters, unit=data.get("unit"))
+            except (KeyError, ValueError) as error:  # RuleError and pydantic's errors are ValueErrors
+                logger.warning("indicator %s of %s not computed: %s", indicator.key, version, error)
+                if skipped is not None:
+                    skipped.append(f"{version.standard.key}/{indicator.key}")
+                continue
+            out.append(Computed(indicator, definition, parameters))
+    return out
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    periods_computed: int = 0
+    periods_unchanged: int = 0
+    values_written: int = 0
+    values_deleted: int = 0
+    rows_without_area: int = 0
+    indicators: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "periods_computed": self.periods_computed,
+            "periods_unchanged": self.periods_unchanged,
+            "values_written": self.values_written,
+            "values_deleted": self.values_deleted,
+            "rows_without_area": self.rows_without_area,
+            "indicators": len(self.indicators),
+            "skipped": self.skipped,
+        }
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def value_of(numerator: int, denominator: int, *, percent: bool) -> Decimal | None:
+    if not denominator:
+        return None
+    ratio = Decimal(numerator) / Decimal(denominator) * (PERCENT if percent else 1)
+    return ratio.quantize(VALUE_PLACES)
+
+
+def tally(rows: list[Row], computed: Computed, period: Period, areas: AreaTree) -> tuple[dict[int, list[int]], int]:
+    """Numerator and denominator per area pk, and how many counted rows had no known area."""
+    definition = computed.definition
+    numerator = compile_tree(bind(definition.numerator, parameters=computed.parameters, as_of=period.start))
+    denominator: Callable[[Row], Any] | None = (
+        compile_tree(bind(definition.denominator, parameters=computed.parameters, as_of=period.start))
+        if definition.denominator is not None
+        else None
+    )
+    levels = set(definition.levels)
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    lost = 0
+    for row in rows:
+        if denominator is not None and denominator(row) is not True:
+            continue
+        chain = areas.chain(row["area"])
+        if not chain:
+            lost += 1
+            continue
+        hit = numerator(row) is True
+        for pk, level in chain:
+            if level in levels:
+                counts[pk][0] += hit
+                counts[pk][1] += 1
+    return counts, lost
+
+
+def _bound_sql(computed: Computed, period: Period) -> list[str | None]:
+    definition = computed.definition
+    return [
+        bind(e, parameters=computed.parameters, as_of=period.start).sql() if e is not None else None
+        for e in (definition.numerator, definition.denominator)
+    ]
+
+
+@transaction.atomic
+def _store(
+    computed: Computed, period: Period, counts: dict[int, list[int]], digest: str, now: dt.datetime
+) -> tuple[int, int]:
+    indicator = computed.indicator
+    existing = {
+        v.area_id: v
+        for v in IndicatorValue.objects.select_for_update().filter(
+            indicator=indicator, period_kind=period.kind, period_start=period.start
+        )
+    }
+    written = 0
+    for area_id, (numerator, denominator) in counts.items():
+        value = value_of(numerator, denominator, percent=computed.definition.percent)
+        old = existing.pop(area_id, None)
+        if old is not None and (old.numerator, old.denominator, old.value) == (numerator, denominator, value):
+            continue
+        IndicatorValue.objects.update_or_create(
+            indicator=indicator,
+            area_id=area_id,
+            period_kind=period.kind,
+            period_start=period.start,
+            defaults={"numerator": numerator, "denominator": denominator, "value": value, "computed_at": now},
+        )
+        written += 1
+    deleted = len(existing)
+    if existing:
+        IndicatorValue.objects.filter(pk__in=[v.pk for v in existing.values()]).delete()
+    IndicatorPeriod.objects.update_or_create(
+        indicator=indicator,
+        period_kind=period.kind,
+        period_start=period.start,
+        defaults={"digest": digest, "computed_at": now},
+    )
+    return written, deleted
+
+
+def indicators_compute(
+    *,
+    first: dt.date,
+    last: dt.date,
+    standards: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
+    now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Materialise every computed indicator for the periods overlapping ``[first, last]`` (see the module).
+
+    ``standards`` limits it to those standards' keys, ``kinds`` to those period kinds (month, quarter, year).
+    """
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    last = min(last, today)
+    summary = Summary()
+    if first > last:
+        return summary
+    areas = AreaTree()
+    todo = computed_indicators(standards=standards, skipped=summary.skipped)
+    summary.indicators = [c.indicator.key for c in todo]
+    stored = {
+        (p.indicator_id, p.period_kind, p.period_start): p.digest
+        for p in IndicatorPeriod.objects.filter(indicator__in=[c.indicator for c in todo])
+    }
+    rows_cache: dict[tuple[str, Period], tuple[list[Row], str]] = {}
+    wanted = set(kinds) if kinds is not None else None
+    work = [
+        (c, p)
+        for c in todo
+        for kind in c.definition.periods
+        if wanted is None or kind in wanted
+        for p in periods_between(kind, first, last)
+    ]
+    for done, (computed, period) in enumerate(work, start=1):
+        view = computed.definition.view.name
+        key = (view, period)
+        if key not in rows_cache:
+            rows = PRODUCERS[view](period.start, period.end, today)
+            rows_cache[key] = (rows, _digest(rows))
+        rows, rows_digest = rows_cache[key]
+        digest = _digest(rows_digest, _bound_sql(computed, period), computed.definition.levels)
+        if stored.get((computed.indicator.pk, period.kind, period.start)) == digest:
+            summary.periods_unchanged += 1
+        else:
+            counts, lost = tally(rows, computed, period, areas)
+            written, deleted = _store(computed, period, counts, digest, now)
+            summary.periods_computed += 1
+            summary.values_written += written
+            summary.values_deleted += deleted
+            summary.rows_without_area += lost
+        if progress is not None:
+            progress(done, len(work))
+    return summary

@@ -1,0 +1,72 @@
+"""The materialised indicators: one row per indicator × area × period, rebuilt by the engine (engine.py).
+
+Rows are written only by ``fuwu.evaluation.engine.indicators_compute``; pages read them through
+``fuwu.evaluation.selectors``, scoped to the reader's area.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("月")
+    QUARTER = "quarter", _("季度")
+    YEAR = "year", _("年")
+
+
+class IndicatorValue(models.Model):
+    """An indicator's numerator and denominator in one area and period, as of ``computed_at``.
+
+    ``value`` is numerator ÷ denominator (× 100 for a percent), empty when the denominator is 0. An area's
+    numerator and denominator are the sums of its children's, so a roll-up is the weighted ratio.
+    """
+
+    indicator = models.ForeignKey("standards.Indicator", on_delete=models.CASCADE, related_name="values")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    period_kind = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField(help_text=_("The first day of the month, quarter or year."))
+    numerator = models.PositiveIntegerField()
+    denominator = models.PositiveIntegerField()
+    value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["indicator", "period_kind", "period_start", "area"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "area", "period_kind", "period_start"], name="indicator_value_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(numerator__lte=models.F("denominator")), name="indicator_value_share"
+            ),
+        ]
+        indexes = [models.Index(fields=["indicator", "period_kind", "area", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.area_id} {self.period_kind} {self.period_start}: {self.value}"
+
+
+class IndicatorPeriod(models.Model):
+    """What one indicator's period was last computed from: a digest of its view's rows and the definition.
+
+    A run that finds the same digest leaves the period's values alone; that is what makes a re-run change
+    nothing and new data recompute only the periods it falls in.
+    """
+
+    indicator = models.ForeignKey("standards.Indicator", on_delete=models.CASCADE, related_name="+")
+    period_kind = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    digest = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "period_kind", "period_start"], name="indicator_period_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.period_kind} {self.period_start}"
