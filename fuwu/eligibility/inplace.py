@@ -30,7 +30,6 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +39,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from fuwu.common.audit import audit
 from fuwu.eligibility import services, store
 from fuwu.eligibility.engines import column, rule_version, screening_sql
 from fuwu.eligibility.facts import BASE_FACTS
-from fuwu.eligibility.models import Candidate, EntitlementChange, Receipt, RunStatus, ScreeningCount, ScreeningRun
+from fuwu.eligibility.models import Candidate, EntitlementChange, Receipt, ScreeningCount, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
 from fuwu.eligibility.ruleset import ItemRule
 from fuwu.eligibility.screening import Plan, ScreeningError
@@ -214,25 +212,7 @@ def count(table: str) -> store.Counts:
             f"FROM {_quoted(table)} GROUP BY 1 ORDER BY 1"
         )
         rows = cursor.fetchall()
-    # Added up exactly as store.count adds up the same query's rows over files.
-    totals: dict[str, dict[str, Any]] = {item: {"eligible": 0, "unknown": 0, "amount": Decimal(0)} for item in items}
-    townships = []
-    persons = answers = 0
-    for row in rows:
-        township, with_answer, values = row[0], row[1], row[2:]
-        persons += int(with_answer)
-        for k, item in enumerate(items):
-            eligible, unknown, amount = int(values[3 * k]), int(values[3 * k + 1]), Decimal(values[3 * k + 2])
-            if eligible or unknown:
-                townships.append((township, item, eligible, unknown, amount))
-                answers += eligible + unknown
-            totals[item]["eligible"] += eligible
-            totals[item]["unknown"] += unknown
-            totals[item]["amount"] += amount
-    shown = {
-        item: {**c, "amount": str(c["amount"])} for item, c in sorted(totals.items()) if c["eligible"] or c["unknown"]
-    }
-    return store.Counts(shown, townships, persons, answers)
+    return store.counts_of(rows, items)
 
 
 def _unpivot(items: dict[str, dict[str, Any]], names: set[str], *, prefix: str) -> str:
@@ -356,29 +336,17 @@ def complete(
         stored += _insert_candidates(run, table, outreach)
         changes = _insert_changes(run, table, previous) if previous is not None else 0
         stored += changes
-        run.previous = previous
-        run.counts = counts.items
-        run.persons = counts.persons
-        run.result_rows = counts.rows
-        run.stored_rows = stored
-        run.screened = counts.persons  # as a full run from files records it
-        run.status = RunStatus.COMPLETED
-        run.finished_at = timezone.now()
-        run.seconds = seconds
-        run.save()
-        audit(
+        # as a full run from files records it: everyone screened
+        services.run_close(
+            run,
+            counts=counts,
+            stored=stored,
+            changes=changes,
+            previous=previous,
+            seconds=seconds,
+            screened=counts.persons,
             actor=actor,
-            event="screening.completed",
-            obj=run,
-            after={
-                "persons_with_results": run.persons,
-                "items": len(counts.items),
-                "loaded": True,
-                "stored_rows": stored,
-                "changes": changes,
-                "previous": previous.pk if previous else None,
-                "in_place": True,
-            },
+            in_place=True,
         )
     progress(1, 1, gettext_noop("载入筛查结果"))
     return run

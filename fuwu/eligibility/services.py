@@ -131,6 +131,46 @@ def _candidates_carry(*, run: ScreeningRun, source: ScreeningRun, replaced: pa.T
     return copied - removed
 
 
+def run_close(
+    run: ScreeningRun,
+    *,
+    counts: store.Counts,
+    stored: int,
+    changes: int,
+    previous: ScreeningRun | None,
+    seconds: float,
+    screened: int,
+    actor: Any,
+    loaded: bool = True,
+    **audited: Any,
+) -> None:
+    """Mark ``run`` completed with what was stored, and audit it; inside the transaction that stored it."""
+    run.previous = previous
+    run.counts = counts.items
+    run.persons = counts.persons
+    run.result_rows = counts.rows
+    run.stored_rows = stored
+    run.screened = screened
+    run.status = RunStatus.COMPLETED
+    run.finished_at = timezone.now()
+    run.seconds = seconds
+    run.save()
+    audit(
+        actor=actor,
+        event="screening.completed",
+        obj=run,
+        after={
+            "persons_with_results": run.persons,
+            "items": len(counts.items),
+            "loaded": loaded,
+            "stored_rows": stored,
+            "changes": changes,
+            "previous": previous.pk if previous else None,
+            **audited,
+        },
+    )
+
+
 def screening_run_complete(
     *,
     run: ScreeningRun,
@@ -187,28 +227,16 @@ def screening_run_complete(
                     run_id=run.pk,
                 )
                 stored += changes
-        run.previous = previous
-        run.counts = counts.items
-        run.persons = counts.persons
-        run.result_rows = counts.rows
-        run.stored_rows = stored
-        run.screened = counts.persons if screened is None else screened
-        run.status = RunStatus.COMPLETED
-        run.finished_at = timezone.now()
-        run.seconds = outcome.seconds
-        run.save()
-        audit(
+        run_close(
+            run,
+            counts=counts,
+            stored=stored,
+            changes=changes,
+            previous=previous,
+            seconds=outcome.seconds,
+            screened=counts.persons if screened is None else screened,
             actor=actor,
-            event="screening.completed",
-            obj=run,
-            after={
-                "persons_with_results": run.persons,
-                "items": len(counts.items),
-                "loaded": load_results,
-                "stored_rows": stored,
-                "changes": changes,
-                "previous": previous.pk if previous else None,
-            },
+            loaded=load_results,
         )
     progress(1, 1, gettext_noop("载入筛查结果"))
     return run

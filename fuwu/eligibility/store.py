@@ -115,6 +115,13 @@ def count(out: Path) -> Counts:
         f"SELECT substr(coalesce(hukou_area, ''), 1, {TOWNSHIP_DIGITS}) AS township, count_if({any_answer}), "
         f"{', '.join(aggregates) or '0'} FROM {source(out)} GROUP BY ALL ORDER BY 1"
     ).fetchall()
+    return counts_of(rows, items)
+
+
+def counts_of(rows: Iterable[Sequence[Any]], items: Iterable[str]) -> Counts:
+    """Add up the rows of a count query by township — (township, persons with an answer, then eligible,
+    unknown and amount per item in ``items``' order) — into the run's counts."""
+    items = list(items)
     totals: dict[str, dict[str, Any]] = {item: {"eligible": 0, "unknown": 0, "amount": Decimal(0)} for item in items}
     townships = []
     persons = answers = 0
