@@ -375,5 +375,3 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 return redirect("applications:detail", pk=pk)
             return redirect("applications:inbox")  # transferred away: no longer this office's to see
     return _detail_page(request, application, failed=(action, form), status=400)
-
-

@@ -81,7 +81,8 @@ def test_a_promise_is_due_in_working_days_and_blocks_approval_until_kept(world: 
     material = application.materials.get(index=0)
     # 5 working days after Wed 30 Sep: 8, 9, 10 (Sat, worked), 12, 13 Oct.
     assert (material.state, material.promised_by) == (MaterialState.PROMISED, D(2026, 10, 13))
-    assert application.status == Status.IN_PROGRESS and application.due_on == D(2026, 11, 17)
+    assert application.status == Status.IN_PROGRESS
+    assert application.due_on == D(2026, 11, 17)
     with pytest.raises(ApplicationError) as open_promise:
         services.application_decide(actor=world.officer, application=application, approve=True, reason="")
     assert open_promise.value.code == "promise_open"

@@ -16,7 +16,7 @@ from django.db import connections
 from fuwu.applications import services
 from fuwu.applications.models import Application, ApplicationEvent, ApplicationMaterial, Provision, Status
 from fuwu.applications.services import ApplicationError, MaterialInput
-from tests.applications.conftest import MONDAY, World, at, photo
+from tests.applications.conftest import MONDAY, World, at
 from tests.common.test_uploads import jpeg
 
 
@@ -55,7 +55,8 @@ def test_a_bad_upload_is_refused_and_nothing_is_stored(world: World, kind: str) 
         world.apply(upload=SimpleUploadedFile(name, data))
     assert refused.value.field == "material-0"
     assert "申请表" in str(refused.value)
-    assert not Application.objects.exists() and not ApplicationMaterial.objects.exists()
+    assert not Application.objects.exists()
+    assert not ApplicationMaterial.objects.exists()
     assert _files() == []
 
 
@@ -86,7 +87,8 @@ def test_a_good_photo_is_stored_without_its_location(world: World) -> None:
     application = world.apply()
     material = application.materials.get(index=0)
     stored = Path(settings.MEDIA_ROOT) / material.file.name
-    assert stored.exists() and material.content_type == "image/jpeg"
+    assert stored.exists()
+    assert material.content_type == "image/jpeg"
     assert b"Exif" not in stored.read_bytes()[:200]
 
 
