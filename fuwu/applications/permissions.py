@@ -30,6 +30,14 @@ def agent_prefix(user: Any) -> str | None:
     return descendant_codes_prefix(user.area)
 
 
+APPLYING_ROLES = {Role.RESIDENT, Role.VILLAGE_AGENT, Role.DEPARTMENT_OFFICER}
+
+
+def may_apply_at_all(user: Any) -> bool:
+    """Roles that can ever apply for someone (the form is not shown to the others)."""
+    return has_role(user, APPLYING_ROLES)
+
+
 def capacity_for(user: Any, person: Person, *, department: Department | None) -> Capacity | None:
     """In what capacity ``user`` may apply for ``person`` (``None``: they may not)."""
     if has_role(user, {Role.RESIDENT}):

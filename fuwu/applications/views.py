@@ -78,6 +78,8 @@ def apply(request: HttpRequest, key: str) -> HttpResponse:
     """The item's materials checklist for one applicant, with the eligibility answer shown before submitting."""
     item = _item_or_404(key)
     user = request.user
+    if not permissions.may_apply_at_all(user):
+        raise PermissionDenied("this role does not apply for residents")
     department = standard.department_for(item)
     resident = getattr(user, "role", "") == Role.RESIDENT
     data = request.POST if request.method == "POST" else request.GET
