@@ -20,6 +20,7 @@ from fuwu.accounts.models import Role
 from fuwu.applications import clock, forms, permissions, selectors, services, standard
 from fuwu.applications.models import Application, ApplicationMaterial, Eligibility, MaterialState
 from fuwu.applications.services import ApplicationError
+from fuwu.common.audit import audit
 from fuwu.guide.guides import text
 from fuwu.homecare.models import FamilyLink
 from fuwu.residents import crypto, idnumber
@@ -266,6 +267,8 @@ def material_file(request: HttpRequest, pk: int, index: int) -> FileResponse:
     row = ApplicationMaterial.objects.filter(application=application, index=index).exclude(file="").first()
     if row is None:
         raise Http404("no such file")
+    # Whoever reads an applicant's document is on record, as a registry record's reader is.
+    audit(actor=request.user, event="application.file_viewed", obj=application, after={"material": index})
     extension = row.file.name.rsplit(".", 1)[-1]
     response = FileResponse(row.file.open("rb"), content_type=row.content_type)
     response["Content-Disposition"] = f'attachment; filename="application-{pk}-{index}.{extension}"'
