@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -80,7 +80,9 @@ class MaterialsChoiceForm(ReasonForm):
 
     def __init__(self, *args: Any, item: ServiceItem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["materials"].choices = [(m.index, m.name) for m in standard.materials(item) if not m.shared_data]
+        cast(forms.ChoiceField, self.fields["materials"]).choices = [
+            (m.index, m.name) for m in standard.materials(item) if not m.shared_data
+        ]
 
 
 class PromiseForm(MaterialsChoiceForm):
@@ -92,7 +94,7 @@ class RefuseForm(ReasonForm):
 
     def __init__(self, *args: Any, grounds: list[tuple[str, str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ground"].choices = [(k, f"{w}（{c}）" if c else w) for k, w, c in grounds]
+        cast(forms.ChoiceField, self.fields["ground"]).choices = [(k, f"{w}（{c}）" if c else w) for k, w, c in grounds]
 
 
 class TransferForm(ReasonForm):
@@ -107,4 +109,4 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args: Any, items: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["item"].choices = [("", _("全部事项")), *items]
+        cast(forms.ChoiceField, self.fields["item"]).choices = [("", _("全部事项")), *items]
