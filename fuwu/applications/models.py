@@ -112,6 +112,12 @@ class Application(models.Model):
                 name="application_running_not_paused",
             ),
             models.CheckConstraint(condition=Q(revision__gte=1), name="application_revision_positive"),
+            # One open application per person and item: a second submission (even at the same moment) is refused.
+            models.UniqueConstraint(
+                fields=["person", "item_key"],
+                condition=Q(status__in=["submitted", "in_progress", "awaiting_applicant"]),
+                name="one_open_application_per_item",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -261,6 +261,14 @@ def _fill(row: ApplicationMaterial, stored: StoredFile | None) -> None:
     row.sha256 = stored.sha256
 
 
+def _duplicate(person: Person, item: ServiceItem) -> ApplicationError:
+    return ApplicationError(
+        _("%(name)s已有一件正在办理的“%(item)s”申请；请在“我的申请”中查看或补正。")
+        % {"name": person.name, "item": item.name},
+        code="duplicate",
+    )
+
+
 def application_submit(
     *,
     actor: Any,
@@ -289,14 +297,8 @@ def application_submit(
             % {"lead": item.lead_department or _("未写明")},
             code="no_department",
         )
-    if Application.objects.filter(
-        item__version__standard=item.version.standard, item_key=item.key, person=person, status__in=OPEN
-    ).exists():
-        raise ApplicationError(
-            _("%(name)s已有一件正在办理的“%(item)s”申请；请在“我的申请”中查看或补正。")
-            % {"name": person.name, "item": item.name},
-            code="duplicate",
-        )
+    if Application.objects.filter(item_key=item.key, person=person, status__in=OPEN).exists():
+        raise _duplicate(person, item)
     _check_inputs(item, materials)
     wanted = [m.index for m in standard.materials(item) if not m.shared_data]
     answer, reasons = eligibility_answer(item=item, person=person, as_of=now.date())
@@ -314,6 +316,9 @@ def application_submit(
             reasons=reasons,
             now=now,
         )
+    except IntegrityError as exc:  # the same submission a moment earlier, past the check above
+        _remove(stored.values())
+        raise _duplicate(person, item) from exc
     except BaseException:
         # The files were written before the rows; a failed transaction leaves none of them behind.
         _remove(stored.values())

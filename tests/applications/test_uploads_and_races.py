@@ -165,3 +165,12 @@ def test_the_same_action_twice_at_once_happens_once(world: World, file_database:
     )
     assert sorted(results) == ["ok", "wrong_state", "wrong_state", "wrong_state"]
     assert ApplicationEvent.objects.filter(application=application, kind="accepted").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_once_make_one_application(world: World, file_database: str) -> None:
+    results = together(2, lambda i: outcome(lambda: world.apply((world.parent, world.agent)[i])))
+    assert sorted(results) == ["duplicate", "ok"]
+    assert Application.objects.count() == 1
+    # The refused one's file was removed: one stored upload remains.
+    assert len(_files()) == 1
