@@ -19,9 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from fuwu.accounts.models import Department, Role, User
-from fuwu.areas.models import Area, AreaLevel
 from fuwu.applications.models import Provision
 from fuwu.applications.services import MaterialInput, application_submit
+from fuwu.areas.models import Area, AreaLevel
 from fuwu.compliance.models import (
     ChecklistItem,
     Evidence,
