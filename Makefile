@@ -35,6 +35,7 @@ setup-demo: install
 	$(FUWU) screen --population $(VAR)/demo-population.parquet --out $(VAR)/demo-screen --quiet
 	$(FUWU) residents load-parquet $(VAR)/demo-population.parquet
 	$(FUWU) demo_homecare
+	$(FUWU) demo_applications
 	$(FUWU) demo_compliance
 
 # The development server (reloads on code changes) and a background worker beside it; Ctrl-C stops both.

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "fuwu.eligibility",
     "fuwu.homecare",
     "fuwu.compliance",
+    "fuwu.applications",
     "fuwu.evaluation",
     "fuwu.jobs",
 ]

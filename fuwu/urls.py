@@ -13,6 +13,7 @@ urlpatterns = [
     path("proactive/", include("fuwu.eligibility.proactive_urls")),
     path("homecare/", include("fuwu.homecare.urls")),
     path("compliance/", include("fuwu.compliance.urls")),
+    path("applications/", include("fuwu.applications.urls")),
     path("evaluation/", include("fuwu.evaluation.urls")),
     path("jobs/", include("fuwu.jobs.urls")),
     path("api/v1/", api.urls),

@@ -16,6 +16,8 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("审计员")
     INSTITUTION_ADMIN = "institution_admin", _("机构管理员")
     INSPECTOR = "inspector", _("检查人员")
+    # Applies for residents of their own village or community (代办员); their area is that village.
+    VILLAGE_AGENT = "village_agent", _("村（社区）代办员")
 
 
 class Department(models.Model):

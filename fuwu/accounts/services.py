@@ -33,6 +33,8 @@ DEMO_ACCOUNTS = [
     DemoAccount("institution", "demo-institution-2026", Role.INSTITUTION_ADMIN, "331002"),
     DemoAccount("inspector", "demo-inspector-2026", Role.INSPECTOR, "331002", "civil-affairs"),
     DemoAccount("inspector2", "demo-inspector2-2026", Role.INSPECTOR, "331002", "civil-affairs"),
+    # A village agent (代办员); the demo's street (海门街道) stands for the village, which the areas table lacks.
+    DemoAccount("agent", "demo-agent-2026", Role.VILLAGE_AGENT, "331002001"),
 ]
 DEMO_DEPARTMENTS = {"civil-affairs": ("台州市民政局", "Taizhou Civil Affairs Bureau")}
 

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 
 from fuwu.areas.models import Area
 from fuwu.areas.selectors import descendant_codes_prefix
+from fuwu.common import workdays
 from fuwu.common.audit import audit
 from fuwu.eligibility.inplace import eligible
 from fuwu.eligibility.models import ScreeningRun
 from fuwu.eligibility.store import Answer, MissingResults
-from fuwu.homecare import permissions, standard, workdays
+from fuwu.homecare import permissions, standard
 from fuwu.homecare.models import (
     AccountStatus,
     EntitlementAccount,

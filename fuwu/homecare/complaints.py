@@ -11,8 +11,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fuwu.common import workdays
 from fuwu.common.audit import audit
-from fuwu.homecare import permissions, standard, visits, workdays
+from fuwu.homecare import permissions, standard, visits
 from fuwu.homecare.models import AccountMonth, Complaint, ComplaintStatus, Order, OrderStatus
 from fuwu.homecare.services import HomeCareError, calendar_overrides, local_now, locked
 

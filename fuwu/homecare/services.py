@@ -23,9 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from fuwu.common import workdays
 from fuwu.common.audit import audit
 from fuwu.eligibility.services import receipt_record
-from fuwu.homecare import permissions, standard, visits, workdays
+from fuwu.homecare import permissions, standard, visits
 from fuwu.homecare.models import (
     AccountMonth,
     AccountStatus,

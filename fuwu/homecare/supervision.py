@@ -61,8 +61,9 @@ from django.utils.translation import gettext as _
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.areas.models import Area, AreaLevel
+from fuwu.common import workdays
 from fuwu.common.audit import audit
-from fuwu.homecare import permissions, standard, visits, workdays
+from fuwu.homecare import permissions, standard, visits
 from fuwu.homecare.models import (
     AccountStatus,
     Callback,

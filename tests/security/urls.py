@@ -59,6 +59,12 @@ ARGS: dict[str, Args] = {
     "registry:history": lambda w, s: {"pk": w.version.pk},
     "registry:transition": lambda w, s: {"pk": w.version.pk, "action": "begin_review"},
     "residents:detail": lambda w, s: {"pk": s.elder.pk},
+    "applications:apply": lambda w, s: {"key": "hc-meals"},
+    "applications:detail": _pk("application"),
+    "applications:supply": _pk("application"),
+    "applications:withdraw": _pk("application"),
+    "applications:file": lambda w, s: {"pk": s.application.pk, "index": 1},
+    "applications:act": lambda w, s: {"pk": s.application.pk, "action": "accept"},
     "residents:reveal": lambda w, s: {"pk": s.elder.pk},
     "residents:contact": lambda w, s: {"pk": s.elder.pk},
     "residents:import_report": _pk("person_import"),
@@ -138,6 +144,7 @@ SHARED = {
     "evaluation:standard",
     "guide:standard_diff",
     "guide:item_detail",
+    "applications:apply",
     "guide:item_pdf",
     "registry:history",
     "registry:transition",
@@ -169,6 +176,10 @@ def _jpeg() -> Any:
 # A valid body for each write, so that a refusal is the permission check's and not the form's: an empty body
 # would be turned away by validation first and prove nothing about who may write.
 POST_DATA: dict[str, Callable[[World, Side], dict[str, Any]]] = {
+    "applications:apply": lambda w, s: {"stage": "preview", "id_number": "331002194403050011"},
+    "applications:supply": lambda w, s: {"revision": s.application.revision, "how-1": "counter"},
+    "applications:withdraw": lambda w, s: {"revision": s.application.revision, "reason": "不需要了"},
+    "applications:act": lambda w, s: {"revision": s.application.revision},
     "homecare:order_cancel": lambda w, s: {"reason": "住院"},
     "homecare:order_confirm": lambda w, s: {},
     "homecare:order_rate": lambda w, s: {"stars": "5", "comment": "好"},

@@ -19,6 +19,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from fuwu.accounts.models import Department, Role, User
+from fuwu.applications.models import Provision
+from fuwu.applications.services import MaterialInput, application_submit
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.compliance.models import (
     ChecklistItem,
@@ -56,7 +58,7 @@ from fuwu.homecare.services import order_accept, order_book, order_confirm, orde
 from fuwu.homecare.settlement import settlement_generate
 from fuwu.jobs.models import Job
 from fuwu.residents.models import Person, PersonImport
-from fuwu.standards.models import StandardVersion
+from fuwu.standards.models import ServiceItem, StandardVersion
 from fuwu.standards.parsing import ParsedStandard, parse_many
 from fuwu.standards.services import standards_load
 from tests.common.test_uploads import jpeg
@@ -241,6 +243,18 @@ def _homecare(side: Side, key: str, owners: dict[str, User], officer: User, stdo
     )
     callback = Callback.objects.create(order=done, sampled_on=dt.date(2026, 12, 5), due_on=dt.date(2026, 12, 10))
     settlement = settlement_generate(actor=officer, provider=provider, month=MONTH, now=at(dt.date(2027, 1, 5), 10))
+    # An application for the elder, by her daughter, handled by the civil affairs officer of her county.
+    application = application_submit(
+        actor=owners["family"],
+        item=ServiceItem.objects.get(key="hc-meals"),
+        person=elder,
+        materials={
+            1: MaterialInput(Provision.UPLOAD, _photo("户口簿.jpg")),
+            4: MaterialInput(Provision.COUNTER),
+            5: MaterialInput(Provision.COUNTER),
+        },
+        now=at(BOOKED_ON, 8),
+    )
     o.update(
         provider=provider,
         caregiver=caregiver,
@@ -255,6 +269,7 @@ def _homecare(side: Side, key: str, owners: dict[str, User], officer: User, stdo
         proposal=proposal,
         callback=callback,
         settlement=settlement,
+        application=application,
         person_import=PersonImport.objects.create(
             kind="spreadsheet", filename="people.xlsx", sha256="0" * 64, actor=officer, outcome="rejected"
         ),

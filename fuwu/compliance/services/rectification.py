@@ -1,6 +1,6 @@
 """Rectification (整改): each failed requirement of a department's inspection is an order with a deadline.
 
-The deadline is counted in working days on the Chinese calendar (``fuwu.homecare.workdays``, with the holiday
+The deadline is counted in working days on the Chinese calendar (``fuwu.common.workdays``, with the holiday
 notices entered as ``CalendarDay`` rows), from the day the inspection is signed, that day not counted: ten
 working days from the Friday before the National Day week end well after the week's holidays, and a Saturday
 worked in exchange (调休) counts as a working day. The institution answers with what it did and evidence; the
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from fuwu.common import workdays
 from fuwu.common.audit import audit
 from fuwu.common.uploads import Location
 from fuwu.compliance import checklists, permissions
@@ -31,7 +32,6 @@ from fuwu.compliance.models import (
     RectificationOrder,
 )
 from fuwu.compliance.services import ComplianceError, local_now
-from fuwu.homecare import workdays
 from fuwu.homecare.services import calendar_overrides
 
 

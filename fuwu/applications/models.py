@@ -1,0 +1,198 @@
+"""Applications for a service item, handled step by step within the standard's working-day limits.
+
+An application is pinned to the item *as its version stated it* (``item``, ``version``): the materials it
+asks for and the steps it goes through are read from ``item.data`` by index, so no code knows any item.
+
+Lifecycle (one service per arrow in ``services.py``; each writes an :class:`ApplicationEvent` and an audit row)::
+
+    submit ─▶ submitted ──accept / accept_with_promise (容缺)──▶ in_progress ──advance──▶ in_progress (next step)
+                  │  ▲                                             │  ▲    │
+                  │  └─────────────supply (clock resumes)──────────┼──┘    ├──approve──▶ approved
+                  └──notice (一次性告知, clock stops)──▶ awaiting_applicant ◀┘         └──refuse───▶ refused
+                                                                                      (also from submitted: 不予受理)
+    submitted · awaiting_applicant · in_progress ──withdraw (applicant)──▶ withdrawn
+                                                  ──close (department)───▶ closed
+    transfer (to another department) keeps the state and the clock.
+
+The clock: accepting starts the first department step with its ``promised_limit_days`` (else
+``legal_limit_days``) in working days on the Chinese calendar; ``due_on`` is that step's last day. A notice
+stops it (the working days left are kept in ``days_left``); supplying starts it again from the day of supply.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Capacity(models.TextChoices):
+    SELF = "self", _("本人")
+    FAMILY = "family", _("家属")
+    AGENT = "agent", _("村（社区）代办员")
+    COUNTER = "counter", _("窗口工作人员")
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("待受理")
+    IN_PROGRESS = "in_progress", _("办理中")
+    AWAITING_APPLICANT = "awaiting_applicant", _("待补正")
+    APPROVED = "approved", _("已批准")
+    REFUSED = "refused", _("不予批准")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    CLOSED = "closed", _("已终止")
+
+
+OPEN = (Status.SUBMITTED, Status.IN_PROGRESS, Status.AWAITING_APPLICANT)
+
+
+class Provision(models.TextChoices):
+    UPLOAD = "upload", _("已上传")
+    SHARED = "shared", _("数据共享获取")
+    COUNTER = "counter", _("到窗口提交")
+
+
+class MaterialState(models.TextChoices):
+    PROVIDED = "provided", _("已提供")
+    MISSING = "missing", _("需补正")
+    PROMISED = "promised", _("容缺后补")
+
+
+class Eligibility(models.TextChoices):
+    ELIGIBLE = "eligible", _("看起来符合条件")
+    NOT_ELIGIBLE = "not_eligible", _("看起来不符合条件")
+    UNKNOWN = "unknown", _("尚不能判断")
+    NO_RULE = "no_rule", _("该事项没有可自动判断的条件")
+
+
+class Application(models.Model):
+    item = models.ForeignKey("standards.ServiceItem", on_delete=models.PROTECT, related_name="applications")
+    version = models.ForeignKey("standards.StandardVersion", on_delete=models.PROTECT, related_name="applications")
+    # The item's stable key, for filters across versions.
+    item_key = models.SlugField(max_length=80)
+    person = models.ForeignKey("residents.Person", on_delete=models.PROTECT, related_name="applications")
+    # The applicant's hukou area when they applied: the department's area scope reads it.
+    area_code = models.CharField(max_length=12)
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+    )
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    capacity = models.CharField(max_length=16, choices=Capacity.choices)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.SUBMITTED)
+    step = models.PositiveSmallIntegerField(default=0, help_text=_("Index into the item's steps."))
+    due_on = models.DateField(null=True, blank=True)
+    # While awaiting the applicant: the state to return to and the working days that were left.
+    resume_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
+    paused_on = models.DateField(null=True, blank=True)
+    days_left = models.IntegerField(null=True, blank=True)
+    notice_sent = models.BooleanField(default=False)
+    eligibility = models.CharField(max_length=16, choices=Eligibility.choices, default=Eligibility.NO_RULE)
+    eligibility_reasons = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every transition: a page's form carries the number it showed, so a second officer acting on
+    # what they saw is told that someone else acted first.
+    revision = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "status", "due_on"], name="application_inbox"),
+            models.Index(fields=["department", "area_code"], name="application_area"),
+            models.Index(fields=["item_key", "status"], name="application_item"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="awaiting_applicant") | (Q(paused_on__isnull=False) & ~Q(resume_status="")),
+                name="application_paused_has_bookkeeping",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="awaiting_applicant") | (Q(paused_on__isnull=True) & Q(resume_status="")),
+                name="application_running_not_paused",
+            ),
+            models.CheckConstraint(condition=Q(revision__gte=1), name="application_revision_positive"),
+            # One open application per person and item: a second submission (even at the same moment) is refused.
+            models.UniqueConstraint(
+                fields=["person", "item_key"],
+                condition=Q(status__in=["submitted", "in_progress", "awaiting_applicant"]),
+                name="one_open_application_per_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"application {self.pk} {self.item_key} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+
+class ApplicationMaterial(models.Model):
+    """One material of the item's checklist for one application (``index`` into the item's ``materials``)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="materials")
+    index = models.PositiveSmallIntegerField()
+    provision = models.CharField(max_length=16, choices=Provision.choices)
+    state = models.CharField(max_length=16, choices=MaterialState.choices, default=MaterialState.PROVIDED)
+    file = models.FileField(upload_to="applications/", max_length=200, blank=True)
+    original_name = models.CharField(max_length=120, blank=True)
+    content_type = models.CharField(max_length=40, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    promised_by = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["application", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "index"], name="application_material_once"),
+            models.CheckConstraint(
+                condition=~Q(provision="upload") | ~Q(file="") | ~Q(state="provided"),
+                name="uploaded_material_has_file",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="promised") | Q(promised_by__isnull=False), name="promised_material_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"application {self.application_id} material {self.index}"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("提交申请")
+    ACCEPTED = "accepted", _("受理")
+    ACCEPTED_WITH_PROMISE = "accepted_with_promise", _("容缺受理")
+    NOTICE = "notice", _("一次性告知需补正材料")
+    SUPPLIED = "supplied", _("补正材料")
+    ADVANCED = "advanced", _("办结环节")
+    APPROVED = "approved", _("批准")
+    REFUSED = "refused", _("不予批准")
+    TRANSFERRED = "transferred", _("转办")
+    WITHDRAWN = "withdrawn", _("撤回")
+    CLOSED = "closed", _("终止办理")
+
+
+class ApplicationEvent(models.Model):
+    """The timeline: one row per transition, with who, why and the clause relied on."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=Status.choices)
+    step = models.PositiveSmallIntegerField()
+    due_on = models.DateField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    clause = models.CharField(max_length=32, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["application", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind}"
