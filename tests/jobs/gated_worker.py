@@ -3,7 +3,8 @@
 Run by tests/jobs/test_worker_process.py as a subprocess, so that people's sessions overlap the screening
 however loaded the machine is: the worker screens, writes ``$GATE_DIR/reached`` and waits (outside any
 transaction, holding no lock) until ``$GATE_DIR/open`` exists; then it stores the results as it always does,
-while the sessions go on. The production code is not changed.
+while the sessions go on, and writes how long that took to ``$GATE_DIR/stored``. The production code is not
+changed.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ def held(**kwargs: Any) -> Any:
             sys.stderr.write("gated_worker: the gate was never opened\n")
             os._exit(3)
         time.sleep(0.05)
-    return real(**kwargs)
+    started = time.monotonic()
+    try:
+        return real(**kwargs)
+    finally:
+        # How long the results took to store (one transaction): the test names it when someone waited too long.
+        (GATE / "stored").write_text(f"{time.monotonic() - started:.2f}")
 
 
 services.screening_run_complete = held

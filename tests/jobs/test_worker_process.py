@@ -182,7 +182,8 @@ def test_two_people_use_the_site_while_a_worker_screens_the_registry(file_databa
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert crashed == []
     errors = [s for s in statuses if s[1] >= 500]
-    assert errors == []
+    stored = (gate / "stored").read_text()
+    assert errors == [], f"storing the results took {stored} s, and someone waited 2 s for the lock: {errors}"
     assert {s[1] for s in statuses} <= {200, 302}, statuses
     assert min(held_sessions.values()) >= 1, "the sessions must overlap the screening"
     assert {name for name, _, _ in statuses} == {"officer", "resident"}
