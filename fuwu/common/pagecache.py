@@ -7,7 +7,9 @@ rendered once per key (:class:`FragmentCache`; the keys are the callers' — see
 Rendering the frame itself costs more than the rest of a cached request (a dozen URL reversals and
 translations), so for the visitors who share it — not logged in, no messages waiting — it is rendered
 once per language and display mode with markers where the per-request parts go (the path in the switches'
-``next`` fields, the CSRF token), and the markers are replaced on each request. Logged-in visitors and
+``next`` fields, the CSRF token), and the markers are replaced on each request. The frame's fixed parts
+and each page's content are kept encoded (UTF-8), so a request joins bytes: encoding the largest
+standard's page (40,000 characters, most of them Chinese) cost more than the rest of the request. Logged-in visitors and
 anyone with a message get the frame rendered for them, as any page would be: a header with a name or a
 message in it is never cached. ``tests/guide/test_pagecache.py`` holds the cached frame equal to a fresh
 render.
@@ -15,11 +17,12 @@ render.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from types import SimpleNamespace
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import get_messages
@@ -74,8 +77,10 @@ class FragmentCache:
 
 def _size(value: Any) -> int:
     """Roughly how much a cached value holds: characters of text, a little for anything else."""
-    if isinstance(value, str):
+    if isinstance(value, str | bytes):
         return len(value)
+    if isinstance(value, Page):
+        return len(value.title) + len(value.body) + (len(value._utf8) if value._utf8 is not None else 0)
     if isinstance(value, tuple):
         return sum(_size(v) for v in value)
     if isinstance(value, dict):
@@ -87,11 +92,22 @@ def _size(value: Any) -> int:
 fragments = FragmentCache(max_size=50_000_000)
 
 
-class Page(NamedTuple):
-    """A page's title and main content."""
+class Page:
+    """A page's title and main content; the content's UTF-8 bytes are made once, when first sent."""
 
-    title: str
-    body: SafeString
+    __slots__ = ("_utf8", "body", "title")
+
+    def __init__(self, title: str, body: SafeString) -> None:
+        self.title = title
+        self.body = body
+        self._utf8: bytes | None = None
+
+    @property
+    def utf8(self) -> bytes:
+        # Two threads may encode it once each: harmless, the same bytes.
+        if self._utf8 is None:
+            self._utf8 = self.body.encode()
+        return self._utf8
 
 
 FRAME_TEMPLATE = "guide/page.html"
@@ -124,16 +140,25 @@ def _shared_frame(request: HttpRequest) -> bool:
     return len(get_messages(request)) == 0
 
 
+def _frame_parts(language: str, large: bool) -> tuple[bytes | str, ...]:
+    """The shared frame cut at its markers: its fixed parts as UTF-8 bytes, the markers between them."""
+    frame = _frame(language, large)
+    marker = re.compile("(" + "|".join(re.escape(m) for m in (TITLE, BODY, PATH, CSRF)) + ")")
+    return tuple(part if i % 2 else part.encode() for i, part in enumerate(marker.split(frame)))
+
+
 def render_page(request: HttpRequest, page: Page) -> HttpResponse:
     """``page`` inside the site's frame, for this visitor."""
     if not _shared_frame(request):
         return render(request, FRAME_TEMPLATE, {"page": page})
     large = bool(getattr(request, "large_display", False))
-    frame = fragments.get_or_build(("frame", get_language(), large), lambda: _frame(get_language(), large))
-    head, _, tail = frame.partition(BODY)
-    # The content goes in last, so nothing inside it is ever taken for a marker.
-    head = head.replace(TITLE, escape(page.title))
-    token = get_token(request)
-    path = escape(request.get_full_path())
-    head, tail = (part.replace(PATH, path).replace(CSRF, token) for part in (head, tail))
-    return HttpResponse(head + page.body + tail)
+    language = get_language()
+    parts = fragments.get_or_build(("frame", language, large), lambda: _frame_parts(language, large))
+    # Markers are filled from these values only: nothing inside the content is ever taken for one.
+    values = {
+        TITLE: escape(page.title).encode(),
+        BODY: page.utf8,
+        PATH: escape(request.get_full_path()).encode(),
+        CSRF: get_token(request).encode(),
+    }
+    return HttpResponse(b"".join(part if isinstance(part, bytes) else values[part] for part in parts))

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from fuwu.jobs import kinds
@@ -121,18 +122,40 @@ def test_each_slot_is_queued_once_and_run(settings: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_ticking_at_once_queue_each_slot_exactly_once(settings: Any, file_database: str) -> None:
+def test_two_workers_ticking_at_once_queue_each_slot_exactly_once(
+    settings: Any, file_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings.FUWU_SCHEDULE = SCHEDULE
     now = shanghai(2026, 12, 1, 9, 10)
     workers = 2
     rounds = 5
+    # Both workers look for each slot, and only once both have looked does either try to claim it: every slot
+    # is fought over by both (the second insert must fail on the constraint), however the threads are
+    # scheduled on a loaded machine. Without this, one worker could tick through every entry before the other
+    # starts, and the test would prove nothing about two at once.
     barrier = threading.Barrier(workers)
+    free: Counter[tuple[int, int]] = Counter()  # (round, entry) → how many workers found its slot unclaimed
+    counting = threading.Lock()
+    ticking = threading.local()  # this worker's round, and which entry it looks at
+    real_exists = QuerySet.exists
+
+    def exists_then_wait(queryset: QuerySet[Any]) -> bool:
+        found = real_exists(queryset)
+        if queryset.model is ScheduleSlot and hasattr(ticking, "round"):
+            if not found:
+                with counting:
+                    free[(ticking.round, ticking.entry)] += 1
+            ticking.entry += 1
+            barrier.wait(timeout=120)
+        return found
+
+    monkeypatch.setattr(QuerySet, "exists", exists_then_wait)
 
     def worker(i: int) -> int:
         claimed = 0
         try:
-            for _ in range(rounds):
-                barrier.wait(timeout=30)
+            for n in range(rounds):
+                ticking.round, ticking.entry = n, 0
                 claimed += len(schedule_tick(now=now, worker_id=f"worker-{i}"))
         finally:
             connections.close_all()
@@ -141,6 +164,8 @@ def test_two_workers_ticking_at_once_queue_each_slot_exactly_once(settings: Any,
     with ThreadPoolExecutor(max_workers=workers) as pool:
         claimed = list(pool.map(worker, range(workers)))
 
+    # In the first round both found every slot free and both tried to claim it; later rounds found them taken.
+    assert free == {(0, entry): workers for entry in range(len(SCHEDULE))}
     assert sum(claimed) == len(SCHEDULE)
     assert Counter(Job.objects.values_list("schedule", flat=True)) == dict.fromkeys(SCHEDULE, 1)
     assert ScheduleSlot.objects.count() == len(SCHEDULE)
