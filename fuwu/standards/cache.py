@@ -17,7 +17,7 @@ lifecycle (status, dates, successor), the language and, for a guide, the day (da
 A load makes a new version (a new id and hash) and a lifecycle change changes that version's state, so
 either gives new keys to exactly the fragments that showed it; nothing is invalidated by hand, and a
 change made any other way (the admin, a shell) is seen by the next request just the same. Old keys are
-never read again and age out of the LRU. ADRs 0013 and 0018 have the reasoning.
+never read again and age out of the LRU. ADRs 0013 and 0022 have the reasoning.
 """
 
 from __future__ import annotations

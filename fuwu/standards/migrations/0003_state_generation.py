@@ -6,7 +6,7 @@ value never seen before on every insert, update or delete (and, on PostgreSQL, t
 transaction, however the change is made: the services, the admin, a shell, raw SQL. PostgreSQL takes the
 value from a sequence (never handed out twice, not even by a transaction that rolled back); SQLite, which
 has no sequences, a random 64-bit number. The table is no model: nothing in Django writes it, and a test
-database's flush leaves it alone. ADR 0018.
+database's flush leaves it alone. ADR 0022.
 """
 
 from __future__ import annotations
