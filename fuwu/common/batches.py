@@ -52,32 +52,12 @@ def insert_rows(
     before the one short transaction the rows go in (or the caller's). Returns the number of rows.
     """
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    prepared: dict[str, Callable[[Any], Any]] = {
-        f.attname: partial(f.get_db_prep_save, connection=connection)
-        for f in fields
-        if isinstance(f, models.DateField | models.DecimalField | models.JSONField)
-    }
-    fixed = {
-        f.attname: f.get_db_prep_save(constants[f.attname], connection=connection)
-        for f in fields
-        if constants and f.attname in constants
-    }
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from the model, values as parameters
         connection.ops.quote_name(model._meta.db_table),
         ", ".join(connection.ops.quote_name(f.column) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
-    params = []
-    for row in rows:
-        values = []
-        for f in fields:
-            if f.attname in fixed:
-                values.append(fixed[f.attname])
-                continue
-            value = row.get(f.attname)
-            prep = prepared.get(f.attname)
-            values.append(prep(value) if prep is not None and value is not None else value)
-        params.append(values)
+    params = _prepared_rows(fields, rows, constants, adapt=(models.DateField, models.DecimalField, models.JSONField))
     if params:
         # Its own transaction when called outside one; inside the caller's, part of it (no savepoint: a failed
         # insert fails the caller's transaction, which is what an all-or-nothing caller wants).
@@ -90,11 +70,13 @@ def _prepared_rows(
     fields: list[models.Field[Any, Any]],
     rows: Iterable[Mapping[str, Any]],
     constants: Mapping[str, Any] | None,
+    *,
+    adapt: tuple[type[models.Field[Any, Any]], ...] = (models.DateField, models.DecimalField),
 ) -> list[list[Any]]:
+    """Each row's values in ``fields``' order, those of the ``adapt`` kinds through the backend's adapter,
+    ``constants`` prepared once."""
     prepared: dict[str, Callable[[Any], Any]] = {
-        f.attname: partial(f.get_db_prep_save, connection=connection)
-        for f in fields
-        if isinstance(f, models.DateField | models.DecimalField)
+        f.attname: partial(f.get_db_prep_save, connection=connection) for f in fields if isinstance(f, adapt)
     }
     fixed = {
         f.attname: f.get_db_prep_save(constants[f.attname], connection=connection)
