@@ -34,7 +34,9 @@ def demo_applications_ensure() -> list[Application]:
     items = [
         i
         for i in items_in_force().select_related("version__standard").order_by("key")
-        if standard.applicable(i) and standard.department_for(i) == department
+        if standard.applicable(i)
+        and standard.department_for(i) == department
+        and not i.data.get("delivery")  # items with visits have their own order flow (home care)
     ][:WANTED]
     made = []
     for item in items:

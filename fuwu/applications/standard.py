@@ -75,13 +75,8 @@ def steps(item: ServiceItem) -> list[Step]:
 
 
 def applicable(item: ServiceItem) -> bool:
-    """Whether residents may apply online: the standard lists the steps that handle an application.
-
-    Not an item delivered door to door (``delivery`` in its standard: home care's projects): those are
-    reached through their own flow (an account opened from screening, then orders), and an approved
-    application would open nothing there until grants exist, so a resident is not offered one.
-    """
-    return bool(item.data.get("steps")) and not item.data.get("delivery")
+    """Whether residents may apply online: the standard lists the steps that handle an application."""
+    return bool(item.data.get("steps"))
 
 
 def first_department_step(item: ServiceItem) -> int:

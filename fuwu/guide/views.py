@@ -10,7 +10,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from fuwu.applications import standard as applications_standard
 from fuwu.common.middleware import LARGE
 from fuwu.common.pagecache import Page, render_page
 from fuwu.common.params import safe_next
@@ -106,8 +105,7 @@ def item_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 def _guide_page(key: str) -> Page:
     guide = item_guide(_guide_or_404(key))
-    context = {"guide": guide, "online": applications_standard.applicable(guide.item)}
-    return Page(guide.item.name, render_to_string("guide/item_detail.html", context))
+    return Page(guide.item.name, render_to_string("guide/item_detail.html", {"guide": guide}))
 
 
 def item_pdf(request: HttpRequest, key: str) -> HttpResponse:
