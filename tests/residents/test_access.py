@@ -65,6 +65,7 @@ OTHERS = {
     Role.STANDARDS_OFFICE,
     Role.INSTITUTION_ADMIN,
     Role.INSPECTOR,
+    Role.VILLAGE_AGENT,  # applies for residents of their village; never reads the registry
 }
 
 
