@@ -20,12 +20,15 @@ so nothing is decrypted for a screening.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.dataset as pds  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.db import connection, models
 
@@ -38,6 +41,8 @@ REGISTRY = "registry"  # ScreeningRun.population of a run over the registry
 BATCH = 20_000
 # Columns of a generated population that the registry does not export: nothing screens on them.
 NOT_EXPORTED = frozenset({"name", "id_number"})
+COUNTY = "county"  # the partition column of an export by county: the first digits of hukou_area
+COUNTY_DIGITS = 6
 
 
 def _model_field(column: str) -> str:
@@ -108,6 +113,48 @@ def export_registry(path: Path, *, only: Sequence[int] | None = None) -> int:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    return persons
+
+
+def export_registry_by_county(folder: Path) -> int:
+    """The export of ``export_registry``, as a folder partitioned by county; return the number of persons.
+
+    Hive style, as Spark and DuckDB read it: ``county=331002/part-0.parquet`` holds the persons whose
+    hukou_area starts with 331002 (``county=__HIVE_DEFAULT_PARTITION__`` those with no hukou area),
+    with the export's columns (the county is the folder's name, not a column in the files). Written
+    beside ``folder`` and renamed into place when complete; an existing ``folder`` is replaced.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        single = work / "registry.parquet"
+        persons = export_registry(single)
+        parquet = pq.ParquetFile(single)
+
+        def batches() -> Iterator[Any]:
+            for batch in parquet.iter_batches(batch_size=BATCH * 5):
+                county = pc.utf8_slice_codeunits(batch.column("hukou_area"), 0, COUNTY_DIGITS)
+                yield batch.append_column(COUNTY, county)
+
+        schema = parquet.schema_arrow.append(pa.field(COUNTY, pa.string()))
+        pds.write_dataset(
+            batches(),
+            work / "by-county",
+            schema=schema,
+            format="parquet",
+            partitioning=pds.partitioning(pa.schema([(COUNTY, pa.string())]), flavor="hive"),
+            basename_template="part-{i}.parquet",
+            file_options=pds.ParquetFileFormat().make_write_options(compression="zstd"),
+        )
+        if not (work / "by-county").exists():  # an empty registry: one empty file, so readers see the columns
+            empty = work / "by-county" / f"{COUNTY}=__HIVE_DEFAULT_PARTITION__"
+            empty.mkdir(parents=True)
+            os.replace(single, empty / "part-0.parquet")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(work / "by-county", folder)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return persons
 
 
