@@ -25,7 +25,7 @@ import duckdb
 from django.conf import settings
 from django.utils import timezone
 
-from fuwu.eligibility import screening, spark_submit, store
+from fuwu.eligibility import inplace, screening, spark_submit, store
 from fuwu.eligibility.engines import households_sql
 from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import COUNTY, REGISTRY, export_registry_by_county
@@ -70,6 +70,7 @@ def registry_spark_plan(
     driver, every executor and this machine see at the same path. ``partitions``: of persons, each
     screened by one query into one file (default: one per 200,000 persons, at most 16).
     """
+    inplace.wanted(False)  # a deployment that keeps the facts in the database refuses the export
     rules = registry_rules_for(actor)
     if partitions is not None and partitions < 1:
         raise screening.ScreeningError("--partitions must be at least 1")

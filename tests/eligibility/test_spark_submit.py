@@ -56,7 +56,9 @@ def answers(out: Path) -> dict[tuple[int, str], tuple[Any, ...]]:
     }
 
 
-def test_the_plan_exports_facts_by_county_and_nothing_is_stored_before_spark_ran(var_dir: Path, tmp_path: Path) -> None:
+def test_the_plan_exports_facts_by_county_and_nothing_is_stored_before_spark_ran(
+    var_dir: Path, tmp_path: Path, settings: Any
+) -> None:
     populate(tmp_path, PERSONS)
     plan_path, _ = write_plan(tmp_path, "--partitions", "3")
     plan = json.loads(plan_path.read_text(encoding="utf-8"))
@@ -89,6 +91,9 @@ def test_the_plan_exports_facts_by_county_and_nothing_is_stored_before_spark_ran
     assert not ScreeningRun.objects.exists()
     with pytest.raises(CommandError, match=r"--plan-only PLAN.json"):
         call_command("screen", "--registry", "--engine", "spark", "--as-of", AS_OF.isoformat())
+    settings.FUWU_SCREEN_IN_PLACE = True  # facts must not leave the database: no export for a cluster either
+    with pytest.raises(CommandError, match=r"in place only"):
+        write_plan(tmp_path / "refused")
     (tmp_path / "other.json").write_text("{}", encoding="utf-8")
     with pytest.raises(CommandError, match=r"not a fuwu Spark plan"):
         call_command("screen", "--store-results", str(tmp_path / "other.json"))
@@ -130,6 +135,10 @@ def test_spark_submit_screens_the_county_export_like_duckdb_and_fuwu_stores_it(v
     assert single == PERSONS
     assert want, "the generated registry has entitlements"
     assert got == want, differences(want, got)
+
+    # The in-process engine reads the folder too.
+    in_process = engine_answers("spark", out / "registry", tmp_path / "in-process", RULES, AS_OF)
+    assert in_process == want, differences(want, in_process)
 
     # Submitted again: everything is done, nothing is screened twice.
     again = spark_submit_run(plan, tmp_path)

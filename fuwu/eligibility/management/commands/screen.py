@@ -47,7 +47,11 @@ class Command(NeedsStandards):
         parser.add_argument("--engine", choices=["duckdb", "postgres", "spark"], default="duckdb")
         parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
         source = parser.add_mutually_exclusive_group(required=True)
-        source.add_argument("--population", type=Path, help="Parquet file of the population")
+        source.add_argument(
+            "--population",
+            type=Path,
+            help="Parquet file of the population (duckdb, spark: or a folder of them, e.g. partitioned by county)",
+        )
         source.add_argument(
             "--registry",
             action="store_true",
@@ -106,7 +110,11 @@ class Command(NeedsStandards):
         if options["out"] is None:
             raise CommandError("--out is required with --population")
         population: Path = options["population"]
-        if not population.is_file():
+        if population.is_dir() and options["engine"] == "postgres":
+            raise CommandError(
+                f"{population} is a folder: the postgres engine reads one Parquet file (duckdb and spark read both)"
+            )
+        if not population.exists():
             raise CommandError(f"population file not found: {population}")
         if options["partitions"] < 1:
             raise CommandError("--partitions must be at least 1")
