@@ -25,6 +25,7 @@ import duckdb
 from django.conf import settings
 from django.utils import timezone
 
+from fuwu.common.audit import audit_persons_read
 from fuwu.eligibility import inplace, screening, spark_submit, store
 from fuwu.eligibility.engines import households_sql
 from fuwu.eligibility.models import RunStatus, ScreeningRun
@@ -120,6 +121,14 @@ def registry_spark_plan(
     plan_path = plan_path.resolve()
     plan_path.parent.mkdir(parents=True, exist_ok=True)
     plan_path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    # Every person's facts are now in a folder a cluster will read: on the record, with where.
+    audit_persons_read(
+        actor=actor,
+        purpose="registry export for a Spark cluster",
+        count=persons,
+        exported=True,
+        details={"folder": str(population), "plan": str(plan_path), "as_of": as_of.isoformat()},
+    )
     return SparkPlan(path=plan_path, persons=persons, counties=counties, partitions=plan.partitions, out=results)
 
 

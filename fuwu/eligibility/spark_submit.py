@@ -12,9 +12,9 @@ executors run SQL only (no Python code is shipped to them).
 The output has the layout ``fuwu.eligibility.screening.run`` writes (``part-NNNNN.parquet``, one
 file per partition, renamed into place when complete, and ``manifest.json`` listing the finished
 ones), so a killed submission resumes where it stopped, and ``fuwu screen --store-results PLAN.json``
-stores what people act on. ``spark.json`` beside them records the master and the seconds the last
-submission took. Input and output must be at the same path for the driver and every executor
-(shared storage: NFS, or HDFS/S3 URLs for the input).
+stores what people act on. ``spark.json`` beside them records the master and the seconds the
+submissions took. Input and output must be at the same path for the driver and every executor
+(shared storage such as an NFS mount: the driver renames files there).
 """
 
 from __future__ import annotations

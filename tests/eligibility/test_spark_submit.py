@@ -126,7 +126,9 @@ def test_spark_submit_screens_the_county_export_like_duckdb_and_fuwu_stores_it(v
     assert "3 partitions screened" in result.stdout
     results = out / "results"
     assert sorted(p.name for p in results.glob("part-*.parquet")) == [f"part-{k:05d}.parquet" for k in range(3)]
-    assert json.loads((results / spark_submit.RUN_INFO).read_text(encoding="utf-8"))["master"] == "local[2]"
+    first = json.loads((results / spark_submit.RUN_INFO).read_text(encoding="utf-8"))
+    assert first["master"] == "local[2]"
+    assert first["screened_now"] == 3
 
     # The same registry through the DuckDB engine, from the one-file export.
     single = export_registry(tmp_path / "registry.parquet")
@@ -144,11 +146,15 @@ def test_spark_submit_screens_the_county_export_like_duckdb_and_fuwu_stores_it(v
     again = spark_submit_run(plan, tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "0 partitions screened" in again.stdout
+    info = json.loads((results / spark_submit.RUN_INFO).read_text(encoding="utf-8"))
+    assert info["screened_now"] == 0
+    assert info["seconds"] > 1  # the first submission's time is kept
 
     call_command("screen", "--store-results", str(plan), stdout=io.StringIO())
     run = ScreeningRun.objects.get()
     assert (run.engine, run.population, run.status, run.as_of) == ("spark", "registry", RunStatus.COMPLETED, AS_OF)
     assert run.facts_at is not None
+    assert run.seconds == info["seconds"]
     assert not (out / "registry").exists(), "the export's facts are deleted once stored"
     assert (out / "members.parquet").exists()
     with pytest.raises(CommandError, match=r"already stored as run"):

@@ -85,7 +85,9 @@ class Command(NeedsStandards):
             "(JSON) that spark-submit runs with fuwu/eligibility/spark_submit.py; screen nothing here",
         )
         parser.add_argument("--out", type=Path, help="Output directory (Parquet partitions)")
-        parser.add_argument("--partitions", type=int, default=16)
+        parser.add_argument(
+            "--partitions", type=int, default=None, help="Partitions of persons (default 16; the registry: by its size)"
+        )
         parser.add_argument("--spark-master", default="local[2]")
         parser.add_argument("--fresh", action="store_true", help="Start over instead of resuming")
         parser.add_argument("--no-db", action="store_true", help="Write Parquet only, not the result rows")
@@ -116,7 +118,8 @@ class Command(NeedsStandards):
             )
         if not population.exists():
             raise CommandError(f"population file not found: {population}")
-        if options["partitions"] < 1:
+        partitions = 16 if options["partitions"] is None else options["partitions"]
+        if partitions < 1:
             raise CommandError("--partitions must be at least 1")
         rules = rules_in_force()
         if not rules:
@@ -126,7 +129,7 @@ class Command(NeedsStandards):
             as_of=options["as_of"] or timezone.localdate(),
             population=population.resolve(),
             out=options["out"].resolve(),
-            partitions=options["partitions"],
+            partitions=partitions,
             rules=rules,
         )
         done = completed_run(plan)
@@ -204,7 +207,7 @@ class Command(NeedsStandards):
                 as_of=options["as_of"] or timezone.localdate(),
                 plan_path=options["plan_only"],
                 out_dir=options["out"],
-                partitions=options["partitions"] if options["partitions"] != 16 else None,
+                partitions=options["partitions"],
             )
         except screening.ScreeningError as exc:
             raise CommandError(str(exc)) from exc
