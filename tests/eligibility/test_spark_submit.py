@@ -94,6 +94,8 @@ def test_the_plan_exports_facts_by_county_and_nothing_is_stored_before_spark_ran
     settings.FUWU_SCREEN_IN_PLACE = True  # facts must not leave the database: no export for a cluster either
     with pytest.raises(CommandError, match=r"in place only"):
         write_plan(tmp_path / "refused")
+    with pytest.raises(CommandError, match=r"use it with --registry --engine spark"):
+        call_command("screen", "--registry", "--plan-only", str(tmp_path / "p.json"))
     (tmp_path / "other.json").write_text("{}", encoding="utf-8")
     with pytest.raises(CommandError, match=r"not a fuwu Spark plan"):
         call_command("screen", "--store-results", str(tmp_path / "other.json"))
@@ -172,3 +174,28 @@ def test_spark_submit_screens_the_county_export_like_duckdb_and_fuwu_stores_it(v
     assert counts(run) == counts(duckdb_run)
     assert counts(run)
     assert (run.persons, run.result_rows, run.counts) == (duckdb_run.persons, duckdb_run.result_rows, duckdb_run.counts)
+
+
+def test_the_entry_point_refuses_a_bad_plan_or_another_screenings_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert spark_submit.main([]) == 2
+    assert spark_submit.main([str(tmp_path / "missing.json")]) == 2
+    assert "cannot read the plan" in capsys.readouterr().err
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / spark_submit.MANIFEST).write_text(json.dumps({"rules_digest": "other", "done": [0]}), encoding="utf-8")
+    plan = {
+        "format": spark_submit.PLAN_FORMAT,
+        "as_of": AS_OF.isoformat(),
+        "population": str(tmp_path / "registry"),
+        "out": str(out),
+        "households_sql": "SELECT 1",
+        "partitions": ["SELECT 1"],
+        "manifest": {"rules_digest": "mine"},
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    assert spark_submit.main([str(tmp_path / "plan.json")]) == 2  # before any Spark session starts
+    assert "holds a different screening" in capsys.readouterr().err
+    plan["manifest"] = {"rules_digest": "other"}
+    assert spark_submit.finished(plan) == {0}
