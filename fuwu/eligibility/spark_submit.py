@@ -120,12 +120,15 @@ def run(spark: Any, plan: dict[str, Any], *, fresh: bool = False, log: Any = Non
             done.add(k)
             _write_json(out / MANIFEST, {**plan["manifest"], "done": sorted(done)})
             (log or _say)(f"partition {k + 1}/{len(queries)} screened")
+    # The seconds of every submission on this output (a resumed one adds to those before it).
+    info = out / RUN_INFO
+    before = json.loads(info.read_text(encoding="utf-8")).get("seconds", 0.0) if previous and info.exists() else 0.0
     _write_json(
-        out / RUN_INFO,
+        info,
         {
             "master": spark.sparkContext.master,
-            "seconds": round(time.perf_counter() - started, 3),
-            "screened": len(todo),
+            "seconds": round(before + time.perf_counter() - started, 3),
+            "screened_now": len(todo),
         },
     )
     return len(todo)
@@ -160,4 +163,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Run as a script, its own folder comes first on sys.path, where fuwu's selectors.py would hide the
+    # standard library's selectors (which pyspark's sockets import). The program needs nothing from there.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     sys.exit(main(sys.argv[1:]))
