@@ -20,12 +20,14 @@ so nothing is decrypted for a screening.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.db import connection, models
 
@@ -38,6 +40,9 @@ REGISTRY = "registry"  # ScreeningRun.population of a run over the registry
 BATCH = 20_000
 # Columns of a generated population that the registry does not export: nothing screens on them.
 NOT_EXPORTED = frozenset({"name", "id_number"})
+COUNTY = "county"  # the partition column of an export by county: the first digits of hukou_area
+COUNTY_DIGITS = 6
+NO_COUNTY = "__HIVE_DEFAULT_PARTITION__"  # Spark's and DuckDB's name for a NULL partition value
 
 
 def _model_field(column: str) -> str:
@@ -86,28 +91,95 @@ def _table(rows: list[tuple[Any, ...]], schema: Any, sqlite: bool = False) -> An
     )
 
 
+def _export_schema() -> Any:
+    schema = registry_schema()
+    missing = {f.name for f in BASE_FACTS} - set(schema.names)
+    if missing:  # the population schema and the facts vocabulary must agree; generate.py checks the same
+        raise ValueError(f"no population column for base fact(s) {', '.join(sorted(missing))}")
+    return schema
+
+
+def _tables(schema: Any, only: Sequence[int] | None) -> Iterator[Any]:
+    sqlite = connection.vendor == "sqlite"
+    for batch in _batches(schema, only):
+        yield _table(batch, schema, sqlite)
+
+
 def export_registry(path: Path, *, only: Sequence[int] | None = None) -> int:
     """Write every registered person's base facts to ``path`` (Parquet); return the number of persons.
 
     ``only``: just these Person ids (an incremental run), read ``BATCH`` ids at a time.
     """
-    schema = registry_schema()
-    missing = {f.name for f in BASE_FACTS} - set(schema.names)
-    if missing:  # the population schema and the facts vocabulary must agree; generate.py checks the same
-        raise ValueError(f"no population column for base fact(s) {', '.join(sorted(missing))}")
+    schema = _export_schema()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)
     persons = 0
     try:
         with os.fdopen(fd, "wb") as handle, pq.ParquetWriter(handle, schema, compression="zstd") as writer:
-            sqlite = connection.vendor == "sqlite"
-            for batch in _batches(schema, only):
-                writer.write_table(_table(batch, schema, sqlite))
-                persons += len(batch)
+            for table in _tables(schema, only):
+                writer.write_table(table)
+                persons += table.num_rows
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    return persons
+
+
+def export_registry_by_county(folder: Path) -> int:
+    """The export of ``export_registry``, as a folder partitioned by county; return the number of persons.
+
+    Streamed like it, a batch at a time, with no one-file export in between.
+
+    Hive style, as Spark and DuckDB read it: ``county=331002/part-0.parquet`` holds the persons whose
+    hukou_area starts with 331002 (``county=__HIVE_DEFAULT_PARTITION__`` those with no hukou area),
+    with the export's columns (the county is the folder's name, not a column in the files). Written
+    beside ``folder`` and renamed into place when complete; an existing ``folder`` is replaced.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    schema = _export_schema()
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    persons = 0
+    # Written here, in the thread that reads the database (Arrow's dataset writer would read the rows from
+    # a thread of its own, which SQLite refuses). Each county's rows wait until they make a row group.
+    writers: dict[str, Any] = {}
+    waiting: dict[str, list[Any]] = {}
+
+    def flush(county: str) -> None:
+        if county not in writers:
+            (work / f"{COUNTY}={county}").mkdir()
+            writers[county] = pq.ParquetWriter(
+                work / f"{COUNTY}={county}" / "part-0.parquet", schema, compression="zstd"
+            )
+        writers[county].write_table(pa.concat_tables(waiting.pop(county)))
+
+    try:
+        for table in _tables(schema, None):
+            persons += table.num_rows
+            counties = pc.utf8_slice_codeunits(table.column("hukou_area"), 0, COUNTY_DIGITS)
+            for value in pc.unique(counties).to_pylist():
+                county = value or NO_COUNTY
+                if not county.isalnum() and county != NO_COUNTY:  # an area code; never a path
+                    raise ValueError(f"hukou_area {value!r} does not start with a county code")
+                rows = table.filter(pc.equal(counties, value) if value is not None else pc.is_null(counties))
+                waiting.setdefault(county, []).append(rows)
+                if sum(t.num_rows for t in waiting[county]) >= BATCH:
+                    flush(county)
+        for county in list(waiting):
+            flush(county)
+        if persons == 0:  # an empty registry: one empty file, so readers see the columns
+            waiting[NO_COUNTY] = [schema.empty_table()]
+            flush(NO_COUNTY)
+        for writer in writers.values():
+            writer.close()
+        writers.clear()
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(work, folder)
+    finally:
+        for writer in writers.values():
+            writer.close()
+        shutil.rmtree(work, ignore_errors=True)
     return persons
 
 

@@ -62,7 +62,15 @@ def rules_digest(rules: Sequence[ItemRule]) -> str:
 
 
 def population_fingerprint(path: Path) -> str:
-    """Identifies the input by its size and Parquet footer (schema, row groups, column statistics)."""
+    """Identifies the input by its size and Parquet footer (schema, row groups, column statistics).
+
+    A folder (partitioned by county): by every Parquet file's path in it and fingerprint.
+    """
+    if path.is_dir():
+        files = sorted(path.rglob("*.parquet"))
+        return hashlib.sha256(
+            "\n".join(f"{f.relative_to(path)} {population_fingerprint(f)}" for f in files).encode()
+        ).hexdigest()
     with path.open("rb") as f:
         f.seek(-8, os.SEEK_END)
         footer_length = int.from_bytes(f.read(4), "little")
@@ -139,7 +147,7 @@ class DuckDBEngine:
         self.con.execute("SET preserve_insertion_order = false")
 
     def prepare(self) -> tuple[int, int]:
-        source = f"read_parquet('{_quote(self.plan.population)}')"
+        source = parquet_source(self.plan.population)
         self.con.execute(f"CREATE VIEW population AS SELECT * FROM {source}")
         # Household facts once for the whole run; each partition joins to them.
         self.con.execute(
@@ -236,20 +244,22 @@ def load_parquet_into_postgres(conn: Any, path: Path, table: str) -> None:
 
 
 class SparkEngine:
+    """Spark inside this process; ``population`` a Parquet file or a folder partitioned by county.
+
+    For a cluster, ``fuwu.eligibility.spark_submit`` runs the same queries under spark-submit.
+    """
+
     def __init__(self, plan: Plan, *, master: str) -> None:
         from pyspark.sql import SparkSession
 
+        from fuwu.eligibility.spark_submit import configure
+
         self.plan = plan
         self.spark = (
-            SparkSession.builder.master(master)
-            .appName("fuwu-screening")
-            .config("spark.sql.session.timeZone", "Asia/Shanghai")
+            configure(SparkSession.builder.master(master))
             .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.driver.memory", os.environ.get("FUWU_SPARK_DRIVER_MEMORY", "2g"))
-            # Parquet decimals and timestamps as other engines write them.
-            .config("spark.sql.parquet.writeLegacyFormat", "false")
             .getOrCreate()
         )
         self.spark.sparkContext.setLogLevel("ERROR")
@@ -265,15 +275,20 @@ class SparkEngine:
         sql = self.plan.partition_sql(source="population", households="households", dialect="spark", where=where)
         # Spark writes the partition itself: collecting it into this process would
         # defeat the point of Spark. One task, so one part file, renamed into place.
-        target = path.with_suffix(".spark")
-        self.spark.sql(sql).coalesce(1).write.mode("overwrite").parquet(str(target))
-        [part] = sorted(target.glob("part-*.parquet"))
-        os.replace(part, path)
-        shutil.rmtree(target, ignore_errors=True)
+        from fuwu.eligibility.spark_submit import write_one_file
+
+        write_one_file(self.spark.sql(sql), path)
         return int(pq.ParquetFile(path).metadata.num_rows)
 
     def close(self) -> None:
         self.spark.catalog.dropTempView("households")
+
+
+def parquet_source(path: Path) -> str:
+    """DuckDB's reader of a population: one Parquet file, or a folder partitioned by county (Hive style)."""
+    if path.is_dir():
+        return f"read_parquet('{_quote(path)}/**/*.parquet', hive_partitioning = true)"
+    return f"read_parquet('{_quote(path)}')"
 
 
 def _quote(path: Path) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,7 +33,7 @@ import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 from django.db import connection, models
 
 from fuwu.eligibility.engines import column
-from fuwu.eligibility.screening import MANIFEST
+from fuwu.eligibility.screening import MANIFEST, parquet_source
 
 TOWNSHIP_DIGITS = 9
 FETCH = 50_000  # rows per batch read from DuckDB
@@ -86,15 +87,19 @@ def members_keep(export: Path, out: Path) -> None:
     """The registry export's (person_id, household_id) alone, for the next daily run; then the export goes.
 
     The export holds every person's facts in clear; who lives with whom is all a later incremental run
-    needs of it (households are screened together).
+    needs of it (households are screened together). ``export`` is a Parquet file or a folder of them
+    (an export partitioned by county).
     """
     tmp = out.with_suffix(".tmp")
     duckdb.connect().execute(
-        f"COPY (SELECT person_id, household_id FROM read_parquet('{_quote(export)}') ORDER BY person_id) "
+        f"COPY (SELECT person_id, household_id FROM {parquet_source(export)} ORDER BY person_id) "
         f"TO '{_quote(tmp)}' (FORMAT PARQUET, COMPRESSION ZSTD)"
     )
     tmp.replace(out)
-    export.unlink()
+    if export.is_dir():
+        shutil.rmtree(export)
+    else:
+        export.unlink()
 
 
 def count(out: Path) -> Counts:
