@@ -55,8 +55,9 @@ worker: install
 prerequisites:
 	@test -n "$(SKIP_PREREQUISITES)" || sh scripts/check-prerequisites
 
+# PYTEST_ARGS passes options through, e.g. `make test PYTEST_ARGS="tests/applications -x"`.
 test: prerequisites install
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

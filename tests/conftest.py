@@ -16,6 +16,20 @@ FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini-standard.yaml"
 REPO = Path(__file__).parent.parent
 
+# A test that asks for none of these never opens the configured database: its answer is the same on SQLite and
+# PostgreSQL. Such tests are marked ``database_independent`` so that CI, which runs the suite on both, can run
+# them once (``.ci/run`` gives the PostgreSQL suite ``-m "not database_independent"``). Those that start a
+# subprocess or a server take it out of the environment themselves (they drop ``DATABASE_URL``).
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not item.get_closest_marker("django_db") and not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("database_independent")
+
 
 @pytest.fixture
 def write_standard(tmp_path: Path) -> Callable[[str, str], Path]:

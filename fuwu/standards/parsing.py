@@ -100,9 +100,14 @@ def _to_python(node: yaml.Node, loader: yaml.SafeLoader, path: Path_, lines: dic
     return loader.construct_object(node, deep=True)
 
 
+# libyaml's scanner where PyYAML was built with it (the wheels are): ten times the pure-Python one, same nodes
+# and marks. Reading the standards was most of the time `fuwu standards load` took.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(text: str) -> tuple[Any, dict[Path_, int]]:
     """Parse YAML, keeping the line of every value; refuse duplicate keys."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}

@@ -136,18 +136,17 @@ def _create_version(*, standard: Standard, parsed: ParsedStandard, number: int, 
 
 
 def _create_clauses(*, version: StandardVersion, clauses: list[schema.Clause]) -> None:
-    position = 0
+    """The clause tree in document order, written a level at a time (a standard has hundreds of clauses)."""
+    rows: list[Clause] = []
 
-    def create(clause: schema.Clause, parent: Clause | None, depth: int) -> None:
-        nonlocal position
-        position += 1
+    def walk(clause: schema.Clause, depth: int, parent: Clause | None) -> None:
         title_zh, title_en = _text(clause.title)
         text_zh, text_en = _text(clause.text)
-        row = Clause.objects.create(
+        row = Clause(
             version=version,
             parent=parent,
             number=clause.number,
-            position=position,
+            position=len(rows) + 1,
             depth=depth,
             kind=clause.kind,
             subject=clause.subject or "",
@@ -157,11 +156,16 @@ def _create_clauses(*, version: StandardVersion, clauses: list[schema.Clause]) -
             text_en=text_en,
             modeled=clause.modeled,
         )
+        rows.append(row)
         for child in clause.children:
-            create(child, row, depth + 1)
+            walk(child, depth + 1, row)
 
     for clause in clauses:
-        create(clause, None, 0)
+        walk(clause, 0, None)
+    # A parent is written (and has its id) before its children: one INSERT per depth.
+    for depth in range(max((row.depth for row in rows), default=-1) + 1):
+        # bulk_create takes each parent's id from the parent object, written by the previous level's INSERT.
+        Clause.objects.bulk_create([row for row in rows if row.depth == depth])
 
 
 def _create_items(*, version: StandardVersion, items: list[schema.ServiceItem]) -> None:
