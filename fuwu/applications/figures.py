@@ -107,7 +107,9 @@ def outcome(
     if paused_from is not None:  # closed while awaiting the applicant
         paused += index.between(paused_from, decided_on)
     start = submitted or decided_on
-    return Outcome(timed=timed, on_time=timed and not late, working_days=max(0, index.between(start, decided_on) - paused))
+    return Outcome(
+        timed=timed, on_time=timed and not late, working_days=max(0, index.between(start, decided_on) - paused)
+    )
 
 
 def _bounds(as_of: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -20,6 +20,7 @@ from fuwu.applications.forms_ratings import CallbackForm, RatingForm, RecordForm
 from fuwu.applications.models import Application, Rectification, RectificationStatus
 from fuwu.applications.services import ApplicationError
 from fuwu.common import satisfaction
+from fuwu.common.audit import audit_persons_read
 from fuwu.residents.masking import mask_name
 
 PAGE_SIZE = 50
@@ -65,7 +66,7 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("感谢您的评价。"))
             return redirect("applications:detail", pk=pk)
-    context = rating_context(request.user, application, form=form)
+    context = rating_context(request.user, application, form=form) | {"failed": form}
     return render(request, "applications/rate.html", context, status=400)
 
 
@@ -104,6 +105,13 @@ def _detail(
         forms[failed[0]] = failed[1]
     rating = rectification.rating
     name = rectification.application.person.name
+    if ratings.handles_rectification(user, rectification):  # the name in full, with the rater's words: audited
+        audit_persons_read(
+            actor=user,
+            purpose="application rectification",
+            persons=[rectification.application.person_id],
+            obj=rectification,
+        )
     context = {
         "failed": failed[1] if failed is not None else None,
         # The supervisors oversee the handling, not the person: they see the name masked.

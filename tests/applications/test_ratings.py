@@ -29,7 +29,13 @@ def rate(world: World, application: Application, level: int, reasons: Any = (), 
     )
 
 
-REASON = {5: ["fast"], 4: ["courteous"], 3: ["done_but_slow"], 2: ["slow"], 1: ["many_trips", "rude"]}  # in the list's order, as stored
+REASON = {
+    5: ["fast"],
+    4: ["courteous"],
+    3: ["done_but_slow"],
+    2: ["slow"],
+    1: ["many_trips", "rude"],
+}  # in the list's order, as stored
 
 
 @pytest.mark.parametrize("level", [5, 4, 3, 2, 1])
@@ -76,7 +82,9 @@ def test_a_poor_rating_needs_a_reason_and_nothing_is_written_without_one(world: 
         (1, ["slow", "no-such-reason"], "bad_reason", "reasons"),
     ],
 )
-def test_bad_input_is_refused_naming_the_field(world: World, level: Any, reasons: list[str], code: str, field: str) -> None:
+def test_bad_input_is_refused_naming_the_field(
+    world: World, level: Any, reasons: list[str], code: str, field: str
+) -> None:
     application = reach(world, "approved")
     with pytest.raises(ApplicationError) as refused:
         rate(world, application, level, reasons)
@@ -189,7 +197,11 @@ def test_the_department_records_then_the_callback_closes_it(world: World) -> Non
     closed = ratings.rectification_callback(
         actor=world.officer, rectification=rectification, satisfied=True, note="电话回访，申请人表示满意", now=LATER
     )
-    assert (closed.status, closed.callback_by, closed.callback_note) == ("satisfied", world.officer, "电话回访，申请人表示满意")
+    assert (closed.status, closed.callback_by, closed.callback_note) == (
+        "satisfied",
+        world.officer,
+        "电话回访，申请人表示满意",
+    )
     events = list(
         AuditLog.objects.filter(object_type="applications.rectification", object_id=str(rectification.pk))
         .order_by("pk")

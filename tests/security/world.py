@@ -293,7 +293,11 @@ def _decided_application(elder: Person, family: User, officer: User, n: int) -> 
         actor=family,
         item=ServiceItem.objects.get(key="hc-meals"),
         person=elder,
-        materials={1: MaterialInput(Provision.COUNTER), 4: MaterialInput(Provision.COUNTER), 5: MaterialInput(Provision.COUNTER)},
+        materials={
+            1: MaterialInput(Provision.COUNTER),
+            4: MaterialInput(Provision.COUNTER),
+            5: MaterialInput(Provision.COUNTER),
+        },
         now=at(BOOKED_ON - dt.timedelta(days=7), 8 + n),
     )
     made = application_accept(actor=officer, application=made, now=at(BOOKED_ON - dt.timedelta(days=6), 8 + n))
