@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -138,8 +139,12 @@ class ConfirmForm(DoorForm):
     id_prefix = "confirm"
 
 
-# The national 好差评 scale (fuwu.common.satisfaction), the same five words applications use.
-STARS = [(int(level), level.label) for level in satisfaction.LEVELS]
+def _star_label(level: satisfaction.Level) -> str:
+    return _("%(n)s 星：%(level)s") % {"n": int(level), "level": level.label}
+
+
+# The national 好差评 scale (fuwu.common.satisfaction), the same five words applications use, as stars.
+STARS = [(int(level), lazy(_star_label, str)(level)) for level in satisfaction.LEVELS]
 
 
 class RateForm(DoorForm):

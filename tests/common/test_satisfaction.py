@@ -10,7 +10,13 @@ from fuwu.common.satisfaction import Level
 
 
 def test_the_five_levels_best_first() -> None:
-    assert [str(level.label) for level in satisfaction.LEVELS] == ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+    assert [str(level.label) for level in satisfaction.LEVELS] == [
+        "非常满意",
+        "满意",
+        "基本满意",
+        "不满意",
+        "非常不满意",
+    ]
     assert [int(level) for level in satisfaction.LEVELS] == [5, 4, 3, 2, 1]
 
 
@@ -36,7 +42,9 @@ def test_home_care_rates_visits_on_the_same_scale() -> None:
     from fuwu.homecare.forms_door import STARS
     from fuwu.homecare.supervision import SATISFIED_STARS
 
-    assert [(value, str(label)) for value, label in STARS] == [(int(x), str(x.label)) for x in satisfaction.LEVELS]
+    assert [(value, str(label)) for value, label in STARS] == [
+        (int(x), f"{int(x)} 星：{x.label}") for x in satisfaction.LEVELS
+    ]
     assert SATISFIED_STARS == 4
 
 
