@@ -36,7 +36,9 @@ def rating_context(user: Any, application: Application, *, form: RatingForm | No
     context: dict[str, Any] = {"application": application, "rating": rating}
     if rating is not None:
         context["reason_labels"] = [satisfaction.REASON_LABELS.get(r, r) for r in rating.reasons]
-        context["rectification"] = getattr(rating, "rectification", None)
+        found = getattr(rating, "rectification", None)
+        context["rectification"] = found
+        context["rectification_link"] = found is not None and ratings.may_view_rectification(user, found)
     elif application.status in ratings.DECIDED and ratings.may_rate(user, application):
         context["rating_form"] = form or RatingForm()
     return context

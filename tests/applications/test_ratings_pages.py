@@ -7,28 +7,15 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from fuwu.accounts.models import Role, User
 from fuwu.applications import ratings
 from fuwu.applications.models import Rating, Rectification
 from fuwu.common.models import AuditLog
 from tests.applications.conftest import PASSWORD, World
+from tests.applications.test_pages import _chinese, client_for  # noqa: F401 - _chinese: the autouse fixture
 from tests.applications.test_transitions import reach
-
-
-@pytest.fixture(autouse=True)
-def _chinese() -> Any:
-    with translation.override("zh-hans"):
-        yield
-
-
-def client_for(user: Any) -> Client:
-    c = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
-    c.force_login(user)
-    return c
 
 
 def test_the_applicant_rates_from_the_application_page_and_a_poor_rating_reaches_the_department(world: World) -> None:
@@ -68,6 +55,9 @@ def test_the_applicant_rates_from_the_application_page_and_a_poor_rating_reaches
     officer = client_for(world.officer)
     listed = officer.get(reverse("applications:rectifications")).content.decode()
     rectification = Rectification.objects.get()
+    linked = reverse("applications:rectification", args=[rectification.pk])
+    assert linked in officer.get(detail).content.decode()
+    assert linked not in page  # the applicant follows it on their own page
     assert reverse("applications:rectification", args=[rectification.pk]) in listed
     page = officer.get(reverse("applications:rectification", args=[rectification.pk])).content.decode()
     assert world.child.name in page  # the department sees whom it concerns
