@@ -271,3 +271,25 @@ def test_the_lists_are_scoped_and_flag_the_overdue(world: World) -> None:
     ratings.rectification_callback(actor=world.officer, rectification=overdue, satisfied=True, note="满意")
     assert not ratings.rectifications_for_user(user=office, today=after, overdue=True).exists()
     assert list(ratings.rectifications_for_user(user=office, today=after)) == [overdue]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_ratings_at_once_make_one_and_one_rectification(world: World, file_database: str) -> None:
+    from tests.applications.test_uploads_and_races import outcome, together
+
+    application = reach(world, "approved")
+    results = together(
+        3,
+        lambda i: outcome(
+            lambda: ratings.rating_give(
+                actor=world.parent,
+                application=application,
+                level=1 + i % 2,
+                reasons=["slow"],
+                now=LATER,
+            )
+        ),
+    )
+    assert sorted(results) == ["already_rated", "already_rated", "ok"]
+    assert Rating.objects.filter(application=application).count() == 1
+    assert Rectification.objects.filter(application=application).count() == 1
