@@ -260,6 +260,21 @@ FUWU_COMPLIANCE = {
     "evidence_per_item": 6,
 }
 
+# Applications' 好差评 (docs/applications.md, "Ratings and rectification", "Public figures").
+FUWU_APPLICATIONS_RATINGS = {
+    # SETTING, NOT FROM THE STANDARDS: no standard in standards/ states how long a department has to put a
+    # 差评 right. 15 working days (rectification and callback to the applicant) follows common provincial
+    # 好差评 practice; change it here when the city's rule says otherwise.
+    "rectification_days": env.int("FUWU_RECTIFICATION_DAYS", default=15),
+    # The rater's own words, and what the department and the callback record, at most this many characters.
+    "text_max": 300,
+    # Public figures are shown only over at least this many applications (or ratings), so that no figure
+    # describes one or a few identifiable people; below it the page says 尚无足够数据.
+    "figures_minimum": 10,
+    # The figures count applications decided in this many days before the day they are computed.
+    "figures_window_days": 365,
+}
+
 DISPLAY_COOKIE_NAME = "fuwu_display"
 
 # Background work: django-tasks' queue in this database (SQLite or PostgreSQL alike), run by `fuwu worker`.
@@ -287,6 +302,8 @@ FUWU_SCHEDULE = {
     "eligibility-runs-purge": {"kind": "eligibility.runs_purge", "every": "day", "at": "03:30"},
     # The standards' indicators for this month and the last (docs/evaluation.md); unchanged periods are skipped.
     "evaluation-indicators": {"kind": "evaluation.indicators_compute", "every": "day", "at": "04:00"},
+    # The items' public figures (applications handled, on time, working days, satisfaction), as of today.
+    "applications-figures": {"kind": "applications.figures_compute", "every": "day", "at": "00:20"},
 }
 # The daily incremental screening of the registry (fuwu screen --registry --incremental), at this local time
 # ("HH:MM") when set; off by default, since a deployment first loads its registry.

@@ -26,6 +26,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fuwu.common import satisfaction
+
 
 class Capacity(models.TextChoices):
     SELF = "self", _("本人")
@@ -196,3 +198,129 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.kind}"
+
+
+# --- 好差评 ratings, rectification of a 差评, public per-item figures (``ratings.py``, ``figures.py``) ----------
+
+
+class Rating(models.Model):
+    """The applicant side's 好差评 of how an application was handled: once, after the decision.
+
+    ``level`` is the national five-level scale (``fuwu.common.satisfaction.Level``); ``reasons`` are keys of
+    that level's fixed list; ``text`` is the rater's own words.
+    """
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="rating")
+    level = models.PositiveSmallIntegerField(choices=satisfaction.Level.choices)
+    reasons = models.JSONField(default=list, blank=True)
+    text = models.TextField(blank=True)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-rated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=5), name="application_rating_level_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rating {self.level} of application {self.application_id}"
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", _("待整改")
+    RECTIFIED = "rectified", _("已整改，待回访")
+    SATISFIED = "satisfied", _("回访满意，已办结")
+    UNSATISFIED = "unsatisfied", _("回访仍不满意")
+
+
+RECTIFICATION_OPEN = (RectificationStatus.OPEN, RectificationStatus.RECTIFIED)
+
+
+class Rectification(models.Model):
+    """A 差评's rectification (差评整改) by the department that handled the application.
+
+    Lifecycle (one service each in ``ratings.py``, each with its audit row)::
+
+        rating 不满意 / 非常不满意 ──▶ open ──record (department: what it did)──▶ rectified
+                                                                               │
+                         callback to the applicant ──satisfied──────────────────┼──▶ satisfied
+                                                   ──still not satisfied────────┴──▶ unsatisfied
+
+    ``due_on`` is ``days`` working days after ``opened_on`` (the rating's day, not counted), the setting
+    ``FUWU_APPLICATIONS_RATINGS["rectification_days"]``; the deadline covers the whole of it, callback
+    included. Open or rectified past ``due_on`` is overdue (flagged on the supervisor's list). ``unsatisfied``
+    is final here: the supervisor (the standards office) sees it and follows up outside this record.
+    """
+
+    rating = models.OneToOneField(Rating, on_delete=models.PROTECT, related_name="rectification")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="rectifications")
+    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="+")
+    # The applicant's hukou area (the application's): officers' and supervisors' scope reads it.
+    area_code = models.CharField(max_length=12)
+    status = models.CharField(max_length=16, choices=RectificationStatus.choices, default=RectificationStatus.OPEN)
+    opened_on = models.DateField()
+    days = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    calendar_known = models.BooleanField(default=True)
+    action = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    callback_at = models.DateTimeField(null=True, blank=True)
+    callback_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    callback_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["department", "status", "due_on"], name="rectification_list")]
+        constraints = [
+            models.CheckConstraint(condition=Q(due_on__gte=models.F("opened_on")), name="rectification_due_after"),
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(recorded_at__isnull=False) & ~Q(action="")),
+                name="rectification_recorded_has_action",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "rectified"]) | Q(callback_at__isnull=False),
+                name="rectification_closed_has_callback",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rectification {self.pk} of application {self.application_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in RECTIFICATION_OPEN
+
+
+class ItemFigures(models.Model):
+    """One item's public figures, counted over the applications decided in the window before ``as_of``.
+
+    Raw counts (the page divides them), recomputed once a day (``figures.py``): the daily job, or the first
+    guide page of the day that finds them older.
+    """
+
+    item_key = models.SlugField(max_length=80, unique=True)
+    as_of = models.DateField()
+    handled = models.PositiveIntegerField(default=0)
+    timed = models.PositiveIntegerField(default=0, help_text=_("Handled with at least one step that had a due date."))
+    on_time = models.PositiveIntegerField(default=0)
+    working_days = models.PositiveIntegerField(default=0, help_text=_("Sum over the handled applications."))
+    rated = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item_key"]
+        constraints = [
+            models.CheckConstraint(condition=Q(on_time__lte=models.F("timed")), name="figures_on_time_within"),
+            models.CheckConstraint(condition=Q(timed__lte=models.F("handled")), name="figures_timed_within"),
+            models.CheckConstraint(condition=Q(satisfied__lte=models.F("rated")), name="figures_satisfied_within"),
+        ]
+
+    def __str__(self) -> str:
+        return f"figures of {self.item_key} as of {self.as_of}"

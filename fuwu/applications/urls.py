@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fuwu.applications import views
+from fuwu.applications import views, views_ratings
 
 app_name = "applications"
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/files/<int:index>/", views.material_file, name="file"),
     path("<int:pk>/act/<slug:action>/", views.act, name="act"),
+    # 好差评 and rectification (views_ratings.py)
+    path("<int:pk>/rate/", views_ratings.rate, name="rate"),
+    path("rectifications/", views_ratings.rectifications, name="rectifications"),
+    path("rectifications/<int:pk>/", views_ratings.rectification, name="rectification"),
+    path("rectifications/<int:pk>/<slug:action>/", views_ratings.rectification_act, name="rectification_act"),
 ]

@@ -85,6 +85,14 @@ def add_working_hours(
     raise ValueError(f"no {hours} working hours found after {start}; check the calendar overrides")
 
 
+def deadline(opened_on: dt.date, days: int, *, overrides: Mapping[dt.date, bool] | None = None) -> tuple[dt.date, bool]:
+    """A rectification's deadline: ``days`` working days after ``opened_on``, and whether that year's holidays
+    are known (if not, a page warns that it may move when the notice comes out). Compliance's orders and
+    applications' 差评 rectifications both count this way."""
+    due = add_working_days(opened_on, days, overrides=overrides)
+    return due, calendar_known(due, overrides=overrides)
+
+
 def working_days_between(start: dt.date, end: dt.date, *, overrides: Mapping[dt.date, bool] | None = None) -> int:
     """Working days after ``start`` up to and including ``end`` (0 if ``end`` is not after ``start``)."""
     count = 0

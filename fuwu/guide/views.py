@@ -104,8 +104,12 @@ def item_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _guide_page(key: str) -> Page:
+    from fuwu.applications.figures import item_figures
+
     guide = item_guide(_guide_or_404(key))
-    return Page(guide.item.name, render_to_string("guide/item_detail.html", {"guide": guide}))
+    # Applied-for items show their public figures as of today (the page is kept per day: fresh daily).
+    figures = item_figures(item_key=key, today=timezone.localdate()) if guide.steps else None
+    return Page(guide.item.name, render_to_string("guide/item_detail.html", {"guide": guide, "figures": figures}))
 
 
 def item_pdf(request: HttpRequest, key: str) -> HttpResponse:

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fuwu.common import satisfaction
 from fuwu.common.params import DayField
 from fuwu.homecare.door import Position
 from fuwu.homecare.models import OrderKind
@@ -137,13 +139,12 @@ class ConfirmForm(DoorForm):
     id_prefix = "confirm"
 
 
-STARS = [
-    (5, gettext_lazy("5 星：非常满意")),
-    (4, gettext_lazy("4 星：满意")),
-    (3, gettext_lazy("3 星：一般")),
-    (2, gettext_lazy("2 星：不满意")),
-    (1, gettext_lazy("1 星：很不满意")),
-]
+def _star_label(level: satisfaction.Level) -> str:
+    return _("%(n)s 星：%(level)s") % {"n": int(level), "level": level.label}
+
+
+# The national 好差评 scale (fuwu.common.satisfaction), the same five words applications use, as stars.
+STARS = [(int(level), lazy(_star_label, str)(level)) for level in satisfaction.LEVELS]
 
 
 class RateForm(DoorForm):

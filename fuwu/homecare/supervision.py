@@ -13,7 +13,7 @@ target of the version in force. How each formula is read:
 * hc-on-time-rate — visits whose caregivers (the lead and any partner who came) all checked in within the
   standard's punctuality tolerance (``visit_rules.punctuality``, 15 min in Taizhou) of the agreed time, the
   start the plan gave the elder ÷ visits checked in;
-* hc-satisfaction-rate — ratings of 4 or 5 stars (满意, 基本满意) plus callbacks that reached the elder
+* hc-satisfaction-rate — ratings of 4 or 5 stars (满意, 非常满意) plus callbacks that reached the elder
   and found them satisfied ÷ all ratings plus all such callbacks (the valid respondents);
 * hc-complaint-resolution-rate — complaints lodged in the month resolved by their due day ÷ complaints
   lodged in the month; an open complaint not yet due is left out until it is resolved or overdue;
@@ -61,7 +61,7 @@ from django.utils.translation import gettext as _
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.areas.models import Area, AreaLevel
-from fuwu.common import workdays
+from fuwu.common import satisfaction, workdays
 from fuwu.common.audit import audit
 from fuwu.homecare import permissions, standard, visits
 from fuwu.homecare.models import (
@@ -82,8 +82,8 @@ from fuwu.homecare.settlement import DONE, next_month, serves
 from fuwu.residents.permissions import in_officer_area, officer_prefix
 from fuwu.standards.models import Indicator
 
-# Ratings at or above this are 满意 (5) or 基本满意 (4).
-SATISFIED_STARS = 4
+# Ratings at or above this are 非常满意 (5) or 满意 (4): the national scale's "satisfied" (fuwu.common.satisfaction).
+SATISFIED_STARS = int(satisfaction.SATISFIED_AT_LEAST)
 
 
 def _local_date(moment: dt.datetime) -> dt.date:

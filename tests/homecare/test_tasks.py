@@ -45,8 +45,9 @@ def test_the_schedule_flags_overdue_orders_samples_callbacks_and_drafts_settleme
         "standards-review-reminders",
         "eligibility-runs-purge",
         "evaluation-indicators",
+        "applications-figures",
     }
-    assert run_queue() == 6
+    assert run_queue() == 7
     jobs = {j.kind: j for j in Job.objects.all()}
     assert {j.status for j in jobs.values()} == {JobStatus.SUCCEEDED}, {k: j.error for k, j in jobs.items()}
 

@@ -93,6 +93,7 @@ def test_the_settings_schedule_names_registered_kinds() -> None:
         "homecare.settlement_month_end",
         "eligibility.runs_purge",
         "evaluation.indicators_compute",
+        "applications.figures_compute",
     }
     assert all(isinstance(e, Entry) for e in entries)
 

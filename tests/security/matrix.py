@@ -82,6 +82,13 @@ applications:file                    GET  A    log 404 200 404 404 200 404 404 4
 applications:file                    GET  B    log 404 404 404 404 404 200 404 404 404 404
 applications:act                     POST A    log 404 403 404 404 3xx 404 404 404 404 404
 applications:act                     POST B    log 404 404 404 404 404 3xx 404 404 404 404
+applications:rate                    POST A    log 404 3xx 404 404 403 404 404 404 404 404
+applications:rate                    POST B    log 404 404 404 404 404 403 404 404 404 404
+applications:rectifications          GET  -    log 403 403 403 403 200 200 200 200 403 403
+applications:rectification           GET  A    log 404 404 404 404 200 404 200 200 404 404
+applications:rectification           GET  B    log 404 404 404 404 404 200 200 200 404 404
+applications:rectification_act       POST A    log 404 404 404 404 3xx 404 403 403 404 404
+applications:rectification_act       POST B    log 404 404 404 404 404 3xx 403 403 404 404
 homecare:family_home                 GET  -    log 200 200 3xx 404 404 404 404 404 404 404
 homecare:family_home                 POST -    log 405 405 405 405 405 405 405 405 405 405
 homecare:book                        GET  A    log 404 200 404 404 200 404 404 404 404 404

@@ -19,8 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from fuwu.accounts.models import Department, Role, User
-from fuwu.applications.models import Provision
-from fuwu.applications.services import MaterialInput, application_submit
+from fuwu.applications.models import Application, Provision
+from fuwu.applications.ratings import rating_give
+from fuwu.applications.services import MaterialInput, application_accept, application_decide, application_submit
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.compliance.models import (
     ChecklistItem,
@@ -243,6 +244,12 @@ def _homecare(side: Side, key: str, owners: dict[str, User], officer: User, stdo
     )
     callback = Callback.objects.create(order=done, sampled_on=dt.date(2026, 12, 5), due_on=dt.date(2026, 12, 10))
     settlement = settlement_generate(actor=officer, provider=provider, month=MONTH, now=at(dt.date(2027, 1, 5), 10))
+    # Two decided applications for meals (before the open one): one still to rate, one rated 不满意 with its
+    # rectification open for the civil affairs department.
+    decided, rated = (_decided_application(elder, owners["family"], officer, n) for n in (1, 2))
+    rectification_app = rating_give(
+        actor=owners["family"], application=rated, level=2, reasons=["slow"], text="太慢", now=at(BOOKED_ON, 7)
+    ).rectification
     # An application for the elder, by her daughter, handled by the civil affairs officer of her county.
     application = application_submit(
         actor=owners["family"],
@@ -270,12 +277,32 @@ def _homecare(side: Side, key: str, owners: dict[str, User], officer: User, stdo
         callback=callback,
         settlement=settlement,
         application=application,
+        decided=decided,
+        rectification_app=rectification_app,
         person_import=PersonImport.objects.create(
             kind="spreadsheet", filename="people.xlsx", sha256="0" * 64, actor=officer, outcome="rejected"
         ),
         job=Job.objects.create(
             kind="eligibility.registry_screen", requested_by=officer, status="succeeded", finished_at=timezone.now()
         ),
+    )
+
+
+def _decided_application(elder: Person, family: User, officer: User, n: int) -> Application:
+    made = application_submit(
+        actor=family,
+        item=ServiceItem.objects.get(key="hc-meals"),
+        person=elder,
+        materials={
+            1: MaterialInput(Provision.COUNTER),
+            4: MaterialInput(Provision.COUNTER),
+            5: MaterialInput(Provision.COUNTER),
+        },
+        now=at(BOOKED_ON - dt.timedelta(days=7), 8 + n),
+    )
+    made = application_accept(actor=officer, application=made, now=at(BOOKED_ON - dt.timedelta(days=6), 8 + n))
+    return application_decide(
+        actor=officer, application=made, approve=True, reason="", now=at(BOOKED_ON - dt.timedelta(days=5), 8 + n)
     )
 
 

@@ -37,9 +37,7 @@ from fuwu.homecare.services import calendar_overrides
 
 def deadline(opened_on: dt.date, days: int, overrides: dict[dt.date, bool] | None = None) -> tuple[dt.date, bool]:
     """The deadline ``days`` working days after ``opened_on``, and whether that year's holidays are known."""
-    overrides = calendar_overrides() if overrides is None else overrides
-    due = workdays.add_working_days(opened_on, days, overrides=overrides)
-    return due, workdays.calendar_known(due, overrides=overrides)
+    return workdays.deadline(opened_on, days, overrides=calendar_overrides() if overrides is None else overrides)
 
 
 def open_orders(

@@ -1,0 +1,23 @@
+"""Applications' scheduled jobs (``FUWU_SCHEDULE``): the items' public figures, once a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from fuwu.applications.figures import figures_compute_all
+from fuwu.jobs import kinds
+from fuwu.jobs.kinds import Outcome, Progress
+from fuwu.jobs.models import Job
+
+
+@kinds.register("applications.figures_compute", label=gettext_lazy("统计各事项的办件公开数据"))
+def figures_compute(job: Job, progress: Progress) -> Outcome:
+    """Count every item's figures as of the slot's day (the day the job was due, whenever it runs)."""
+    text = job.params.get("slot")
+    as_of = timezone.localtime(dt.datetime.fromisoformat(text) if text else timezone.now()).date()
+    counted = figures_compute_all(as_of=as_of)
+    progress(1, 1)
+    return Outcome(url="", summary={"as_of": as_of.isoformat(), "items": counted})
