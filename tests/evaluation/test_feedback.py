@@ -151,7 +151,12 @@ def test_bad_input_is_refused_naming_the_field(version: StandardVersion, data: d
 
 def test_an_unknown_clause_or_standard_is_404(version: StandardVersion) -> None:
     assert Client().get(reverse("evaluation:feedback_clause", args=[KEY, "99.9"])).status_code == 404
-    assert post(Client(), {"text": "送餐时间太早了"}, url=reverse("evaluation:feedback_clause", args=[KEY, "99.9"])).status_code == 404
+    assert (
+        post(
+            Client(), {"text": "送餐时间太早了"}, url=reverse("evaluation:feedback_clause", args=[KEY, "99.9"])
+        ).status_code
+        == 404
+    )
     assert Client().get(reverse("evaluation:feedback_standard", args=["no-such"])).status_code == 404
     assert ClauseFeedback.objects.count() == 0
 
