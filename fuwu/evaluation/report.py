@@ -6,6 +6,7 @@ script, so the printed report is what the page shows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,7 @@ def _number(text: str | None) -> Decimal | None:
     return None if text in (None, "") else Decimal(str(text))
 
 
-def bars_svg(rows: list[tuple[str, Decimal | None, Decimal | None]], *, title: str, scale: Decimal) -> SafeString:
+def bars_svg(rows: Sequence[tuple[str, Decimal | None, Decimal | None]], *, title: str, scale: Decimal) -> SafeString:
     """Horizontal bars: one per (label, value, target), a tick at the target; ``scale`` is the axis' end."""
     height = ROW * len(rows) + 10
     span = WIDTH - LABEL - 60
@@ -37,7 +38,8 @@ def bars_svg(rows: list[tuple[str, Decimal | None, Decimal | None]], *, title: s
     for i, (label, value, target) in enumerate(rows):
         y = 5 + i * ROW
         parts.append(
-            f'<text x="{LABEL - 6}" y="{y + 16}" text-anchor="end" font-size="12" fill="#1a1a1a">{escape(label[:18])}</text>'
+            f'<text x="{LABEL - 6}" y="{y + 16}" text-anchor="end" font-size="12" fill="#1a1a1a">'
+            f"{escape(label[:18])}</text>"
         )
         parts.append(f'<rect x="{LABEL}" y="{y + 4}" width="{span}" height="16" fill="#eef1f4"/>')
         if value is not None:

@@ -221,7 +221,7 @@ def _effect(version: StandardVersion, first: dt.date, last: dt.date) -> dict[str
                 "name": indicator.name,
                 "clause": indicator.clause,
                 "unit": unit,
-                "target": None if indicator.target is None else str(indicator.target.normalize()),
+                "target": None if indicator.target is None else format(indicator.target.normalize(), "f"),
                 "comparison": indicator.comparison,
                 "numerator": numerator,
                 "denominator": denominator,

@@ -57,7 +57,8 @@ def test_an_anonymous_comment_waits_for_moderation_then_shows_without_its_contac
     assert row.status == FeedbackStatus.PENDING
     assert row.author is None
     assert row.contact == SECRET_CONTACT
-    assert "10.0.0.1" not in row.address_hash and len(row.address_hash) == 64
+    assert "10.0.0.1" not in row.address_hash
+    assert len(row.address_hash) == 64
     # Not shown while pending: neither on the clause's page nor on the standard's.
     assert "送餐时间太早" not in anonymous.get(PAGE).content.decode()
     assert "送餐时间太早" not in anonymous.get(PUBLIC).content.decode()
