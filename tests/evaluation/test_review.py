@@ -352,3 +352,13 @@ def test_the_pages_bad_input_and_the_history_link(
     assert pdf_url not in other.get(response["Location"]).content.decode()
     assert other.get(pdf_url).status_code == 403
     assert client.get(reverse("evaluation:review_pdf", args=[evaluation.pk + 1])).status_code == 404
+
+
+def test_the_charts_are_static_svg_with_their_labels_escaped() -> None:
+    from fuwu.evaluation.report import bars_svg
+
+    svg = bars_svg([("<b>条款</b>", Decimal(50), Decimal(95)), ("无数据", None, None)], title='"x"', scale=Decimal(100))
+    assert svg.startswith("<svg") and "<script" not in svg  # noqa: PT018 - one chart, two facts
+    assert "&lt;b&gt;条款&lt;/b&gt;" in svg
+    assert 'aria-label="&quot;x&quot;"' in svg
+    assert svg.count("<line") == 1  # a target tick only where there is a target
