@@ -130,7 +130,6 @@ def test_an_empty_answer_or_decision_is_a_clear_message_not_a_500(version: Stand
     assert "审核结果" in response.content.decode()
     response = client.post(reverse("evaluation:feedback_moderate", args=[99999]), {"decision": "approved"}, follow=True)
     assert "没有编号为 99999 的意见" in response.content.decode()
-    ClauseFeedback.objects.filter(pk=row.pk).update()
     assert ClauseFeedback.objects.get(pk=row.pk).status == FeedbackStatus.PENDING
 
 
