@@ -112,7 +112,7 @@ def _implementation(version: StandardVersion, first: dt.date, last: dt.date) -> 
             "townships": _share(city.townships) if stats.townships_measured else None,
             "villages": _share(city.villages) if stats.villages_measured else None,
             "institutions": city.institutions,
-            "passing": city.institutions and city.passing,
+            "passing": city.passing,
         }
     pilots = list(Pilot.objects.filter(standard=version.standard).select_related("area").order_by("area__code"))
     inspections = Inspection.objects.filter(
