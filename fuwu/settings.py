@@ -369,3 +369,25 @@ FUWU_API_MAX_BODY = env.int("FUWU_API_MAX_BODY", default=64 * 1024)
 # user in a rolling hour; past that, refused (429), audited and logged as a possible sweep.
 FUWU_PERSON_CHECKS_PER_HOUR = env.int("FUWU_PERSON_CHECKS_PER_HOUR", default=5)
 FUWU_USER_PERSON_CHECKS_PER_HOUR = env.int("FUWU_USER_PERSON_CHECKS_PER_HOUR", default=60)
+
+# --- Evaluation of a standard (issue 13; docs/evaluation.md "Feedback on clauses" and "The review") -------------
+# Public feedback on a clause: at most this many from one address (kept only as a keyed hash) in a rolling hour
+# and from one account in a rolling day; past either, refused (429). Lengths of the text and the optional contact.
+FUWU_FEEDBACK = {
+    "per_address_per_hour": env.int("FUWU_FEEDBACK_PER_ADDRESS_PER_HOUR", default=5),
+    "per_account_per_day": env.int("FUWU_FEEDBACK_PER_ACCOUNT_PER_DAY", default=20),
+    "min_chars": 5,
+    "max_chars": 1000,
+    "contact_max_chars": 60,
+}
+# The rules of thumb behind the evaluation report's suggested decision (fuwu.evaluation.review.suggest).
+FUWU_REVIEW_RULES = {
+    "months": 12,  # the report looks at the last 12 whole months
+    "poor_rating_stars": 2,  # a rating of at most this many stars is a 差评
+    "revise_if_indicators_met_below": "0.5",  # share of computed indicators meeting their target
+    "revise_if_clause_failure_rate": "0.3",  # share of department inspections failing one clause …
+    "min_inspections_for_failure_rate": 3,  # … among at least this many inspections of it
+    "revise_if_clause_feedback": 5,  # approved public comments on one clause
+    "revise_if_clause_complaints": 10,  # complaints and 差评 traced to one clause
+}
+# --- end evaluation ----------------------------------------------------------------------------------------------

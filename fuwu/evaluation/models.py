@@ -6,6 +6,7 @@ Rows are written only by ``fuwu.evaluation.engine.indicators_compute``; pages re
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -70,3 +71,107 @@ class IndicatorPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} {self.period_kind} {self.period_start}"
+
+
+# --- Feedback on clauses and the review of a standard (feedback.py, review.py; ADR 25) ------------------------
+
+
+class FeedbackStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已公开")
+    REJECTED = "rejected", _("未采用")
+
+
+class ClauseFeedback(models.Model):
+    """A comment from the public on one clause of a standard's version: pending → approved | rejected.
+
+    Only approved comments (their text and the office's answer) are shown publicly; the contact and the
+    address's hash never are. Written only by ``fuwu.evaluation.feedback``.
+    """
+
+    version = models.ForeignKey("standards.StandardVersion", on_delete=models.CASCADE, related_name="+")
+    clause = models.ForeignKey("standards.Clause", on_delete=models.CASCADE, related_name="+")
+    text = models.TextField()
+    contact = models.CharField(max_length=60, blank=True, help_text=_("Optional; seen by the office only."))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address_hash = models.CharField(max_length=64, help_text=_("A keyed hash of the sender's address, for limits."))
+    submitted_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=FeedbackStatus.choices, default=FeedbackStatus.PENDING)
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    moderation_note = models.CharField(max_length=300, blank=True)
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["address_hash", "submitted_at"], name="feedback_address_time"),
+            models.Index(fields=["version", "status"], name="feedback_version_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="pending") | models.Q(moderated_at__isnull=False),
+                name="feedback_moderated_has_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(answer="") | models.Q(answered_at__isnull=False, status="approved"),
+                name="feedback_answer_on_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"feedback {self.pk} on {self.clause_id} ({self.status})"
+
+
+class Decision(models.TextChoices):
+    CONTINUE = "continue", _("继续有效")
+    REVISE = "revise", _("修订")
+    ABOLISH = "abolish", _("废止")
+
+
+class StandardEvaluation(models.Model):
+    """One evaluation report (标准实施评估) of a version, the decision taken on it and the report's PDF.
+
+    Written only by ``fuwu.evaluation.review.evaluation_decide``: the numbers as they were (``data``), the
+    suggested decision and its reasons, the office's decision (the same, or another with reasons) and the
+    stored PDF, kept with the version's history.
+    """
+
+    version = models.ForeignKey("standards.StandardVersion", on_delete=models.PROTECT, related_name="evaluations")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    data = models.JSONField(help_text=_("The report's figures when the decision was taken."))
+    suggested = models.CharField(max_length=16, choices=Decision.choices)
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    reasons = models.TextField(blank=True)
+    draft = models.ForeignKey(
+        "standards.StandardVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    report = models.FileField(max_length=200)
+    report_sha256 = models.CharField(max_length=64)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decision=models.F("suggested")) | ~models.Q(reasons=""),
+                name="evaluation_override_has_reasons",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decision="revise") | models.Q(draft__isnull=False),
+                name="evaluation_revise_has_draft",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"evaluation {self.pk} of {self.version_id}: {self.decision}"

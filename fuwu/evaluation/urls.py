@@ -1,11 +1,22 @@
 from django.urls import path
 
-from fuwu.evaluation import views
+from fuwu.evaluation import views, views_feedback, views_review
 
 app_name = "evaluation"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    # Feedback on clauses and the review of a standard (ADR 25); before "<key>/", which would take them.
+    path("review/", views_review.index, name="review_index"),
+    path("review/reports/<int:pk>/report.pdf", views_review.report_pdf, name="review_pdf"),
+    path("review/<slug:key>/", views_review.report, name="review_report"),
+    path("review/<slug:key>/decide/", views_review.decide, name="review_decide"),
+    path("feedback/", views_feedback.inbox, name="feedback_inbox"),
+    path("feedback/item/<int:pk>/moderate/", views_feedback.moderate, name="feedback_moderate"),
+    path("feedback/item/<int:pk>/answer/", views_feedback.answer, name="feedback_answer"),
+    path("feedback/<slug:key>/", views_feedback.standard, name="feedback_standard"),
+    path("feedback/<slug:key>/clause/<str:number>/", views_feedback.clause, name="feedback_clause"),
+    # (end of review and feedback)
     path("<slug:key>/", views.standard, name="standard"),
     path("<slug:key>/<str:area_code>/", views.standard, name="area"),
 ]

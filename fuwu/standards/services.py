@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from django.db import transaction
@@ -291,3 +292,32 @@ def standard_abolish(*, version: StandardVersion, actor: Any, note: str) -> Stan
     locked.save(update_fields=["status"])
     audit(actor=actor, event="standard.abolished", obj=locked, before=before, after=_snapshot(locked), note=note)
     return locked
+
+
+@transaction.atomic
+def standard_revise(*, version: StandardVersion, actor: Any, note: str) -> StandardVersion:
+    """under_review → a new draft (the next number, the same content) for the drafting group to edit.
+
+    The version reviewed stays in force, under review, until the draft is published; publishing it then moves
+    the reviewed version to "revised" (``_publish``). Returns the draft. A reason is required.
+    """
+    if not note.strip():
+        raise TransitionError("revising a standard needs a reason")
+    locked = _locked(version, (Status.UNDER_REVIEW,), "revise")
+    latest = locked.standard.versions.select_for_update().order_by("-number").first()
+    if latest is not None and latest.status == Status.DRAFT:
+        raise TransitionError(f"{locked.standard.key} already has a draft (v{latest.number}); edit that one")
+    parsed = ParsedStandard(
+        path=Path(locked.source_path), document=schema.StandardDocument.model_validate(locked.document), lines={}
+    )
+    number = (latest.number if latest else locked.number) + 1
+    draft = _create_version(standard=locked.standard, parsed=parsed, number=number, actor=actor)
+    audit(
+        actor=actor,
+        event="standard.revision_started",
+        obj=locked,
+        before=_snapshot(locked),
+        after={**_snapshot(locked), "draft": draft.pk, "draft_number": draft.number},
+        note=note,
+    )
+    return draft

@@ -194,6 +194,18 @@ evaluation:dashboard                 GET  -    log 403 403 403 403 200 200 200 2
 evaluation:standard                  GET  -    log 403 403 403 403 200 200 200 200 403 403
 evaluation:area                      GET  A    log 403 403 403 403 200 404 200 200 403 403
 evaluation:area                      GET  B    log 403 403 403 403 404 200 200 200 403 403
+# Review and feedback (ADR 25): the report for the office and auditors; only the office decides and moderates;
+# anyone (signed in or not) comments on a clause and reads the approved comments.
+evaluation:review_index              GET  -    log 403 403 403 403 403 403 200 200 403 403
+evaluation:review_report             GET  -    log 403 403 403 403 403 403 200 200 403 403
+evaluation:review_decide             POST -    403 403 403 403 403 403 403 3xx 403 403 403
+evaluation:review_pdf                GET  -    log 403 403 403 403 403 403 200 200 403 403
+evaluation:feedback_inbox            GET  -    log 403 403 403 403 403 403 200 200 403 403
+evaluation:feedback_moderate         POST -    403 403 403 403 403 403 403 3xx 403 403 403
+evaluation:feedback_answer           POST -    403 403 403 403 403 403 403 3xx 403 403 403
+evaluation:feedback_standard         GET  -    200 200 200 200 200 200 200 200 200 200 200
+evaluation:feedback_clause           GET  -    200 200 200 200 200 200 200 200 200 200 200
+evaluation:feedback_clause           POST -    3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx
 compliance:find                      GET  -    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  A    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  B    200 200 200 200 200 200 200 200 200 200 200

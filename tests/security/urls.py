@@ -130,6 +130,13 @@ ARGS: dict[str, Args] = {
     "compliance:self_assess": lambda w, s: {"pk": s.institution.pk, "standard": s.standard.key},
     "evaluation:standard": lambda w, s: {"key": "taizhou-home-care"},
     "evaluation:area": lambda w, s: {"key": "taizhou-home-care", "area_code": s.county.code},
+    "evaluation:review_report": lambda w, s: {"key": "taizhou-home-care"},
+    "evaluation:review_decide": lambda w, s: {"key": "taizhou-home-care"},
+    "evaluation:review_pdf": lambda w, s: {"pk": _evaluation(w).pk},
+    "evaluation:feedback_standard": lambda w, s: {"key": "taizhou-home-care"},
+    "evaluation:feedback_clause": lambda w, s: {"key": "taizhou-home-care", "number": "6.2.1"},
+    "evaluation:feedback_moderate": lambda w, s: {"pk": _feedback(w).pk},
+    "evaluation:feedback_answer": lambda w, s: {"pk": _feedback(w).pk},
     "jobs:detail": _pk("job"),
     "jobs:panel": _pk("job"),
     "api-1.0.0:get_standard": lambda w, s: {"key": "taizhou-home-care"},
@@ -145,6 +152,13 @@ SHARED = {
     "guide:standard_detail",
     "guide:standard_version",
     "evaluation:standard",
+    "evaluation:review_report",
+    "evaluation:review_decide",
+    "evaluation:review_pdf",
+    "evaluation:feedback_standard",
+    "evaluation:feedback_clause",
+    "evaluation:feedback_moderate",
+    "evaluation:feedback_answer",
     "guide:standard_diff",
     "guide:item_detail",
     "applications:apply",
@@ -159,6 +173,47 @@ SHARED = {
     "api-1.0.0:get_standard",
     "api-1.0.0:get_item",
 }
+
+
+def _feedback(world: World) -> Any:
+    """One comment on the home-care standard's clause 6.2.1, for the moderation and answer routes."""
+    from django.utils import timezone
+
+    from fuwu.evaluation.models import ClauseFeedback
+
+    found = ClauseFeedback.objects.filter(version=world.version, address_hash="matrix").first()
+    if found is None:
+        clause = world.version.clauses.get(number="6.2.1")
+        found = ClauseFeedback.objects.create(
+            version=world.version, clause=clause, text="矩阵意见", address_hash="matrix", submitted_at=timezone.now()
+        )
+    return found
+
+
+def _evaluation(world: World) -> Any:
+    """One stored evaluation (a small PDF) of the home-care standard, for the report's download."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from fuwu.evaluation.models import StandardEvaluation
+
+    found = StandardEvaluation.objects.filter(version=world.version).first()
+    if found is None:
+        name = default_storage.save("evaluation/reports/matrix.pdf", ContentFile(b"%PDF-1.4 matrix"))
+        found = StandardEvaluation.objects.create(
+            version=world.version,
+            period_start=timezone.localdate(),
+            period_end=timezone.localdate(),
+            data={},
+            suggested="continue",
+            decision="continue",
+            report=name,
+            report_sha256="0" * 64,
+            decided_by=world.users["stdoffice"],
+            decided_at=timezone.now(),
+        )
+    return found
 
 
 def url_for(world: World, route: Route, side: str) -> str:
@@ -219,6 +274,10 @@ POST_DATA: dict[str, Callable[[World, Side], dict[str, Any]]] = {
     "compliance:draw_redo": lambda w, s: {"reason": "重新抽取"},
     "compliance:pilot_decide": lambda w, s: {"decision": "accept", "note": "验收通过"},
     "registry:transition": lambda w, s: {"note": "复审"},
+    "evaluation:review_decide": lambda w, s: {"decision": "continue", "reasons": "矩阵：复审结论"},
+    "evaluation:feedback_clause": lambda w, s: {"text": "送餐时间建议调整", "contact": ""},
+    "evaluation:feedback_moderate": lambda w, s: {"decision": "approved"},
+    "evaluation:feedback_answer": lambda w, s: {"answer": "感谢意见"},
     "proactive:record": lambda w, s: {"person_id": str(s.newcomer.pk), "item": "hc-meals", "status": "contacted"},
     "residents:reveal": lambda w, s: {},
     "api-1.0.0:cancel_order": lambda w, s: {"reason": "住院"},
