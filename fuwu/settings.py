@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "fuwu.homecare",
     "fuwu.compliance",
     "fuwu.applications",
+    "fuwu.notices",
     "fuwu.evaluation",
     "fuwu.jobs",
 ]
@@ -287,6 +288,8 @@ FUWU_SCHEDULE = {
     "eligibility-runs-purge": {"kind": "eligibility.runs_purge", "every": "day", "at": "03:30"},
     # The standards' indicators for this month and the last (docs/evaluation.md); unchanged periods are skipped.
     "evaluation-indicators": {"kind": "evaluation.indicators_compute", "every": "day", "at": "04:00"},
+    # The outbox's failed SMS and e-mail, tried again (docs/applications.md, "Notices").
+    "notices-send-due": {"kind": "notices.send_due", "every": "5 minutes"},
 }
 # The daily incremental screening of the registry (fuwu screen --registry --incremental), at this local time
 # ("HH:MM") when set; off by default, since a deployment first loads its registry.
@@ -352,3 +355,18 @@ FUWU_API_MAX_BODY = env.int("FUWU_API_MAX_BODY", default=64 * 1024)
 # user in a rolling hour; past that, refused (429), audited and logged as a possible sweep.
 FUWU_PERSON_CHECKS_PER_HOUR = env.int("FUWU_PERSON_CHECKS_PER_HOUR", default=5)
 FUWU_USER_PERSON_CHECKS_PER_HOUR = env.int("FUWU_USER_PERSON_CHECKS_PER_HOUR", default=60)
+
+# Notices (docs/applications.md "Notices", ADR 24): which channels each audience gets besides the in-site message,
+# and the backend that sends each channel. The demo writes every message as a file under <FUWU_VAR_DIR>/outbox/
+# (staff read them at /notices/outbox/); a real SMS gateway is one change here:
+# FUWU_NOTICE_SMS_BACKEND=myproject.sms.GatewayBackend. fuwu.notices.backends.LogBackend writes to the log.
+FUWU_NOTICES = {
+    "channels": {"applicant": ["sms", "email"], "officer": []},
+    "backends": {
+        "sms": env.str("FUWU_NOTICE_SMS_BACKEND", default="fuwu.notices.backends.OutboxFileBackend"),
+        "email": env.str("FUWU_NOTICE_EMAIL_BACKEND", default="fuwu.notices.backends.OutboxFileBackend"),
+    },
+    # A failed send is tried again after retry_minutes, then twice as long each time, max_attempts in all.
+    "retry_minutes": 5,
+    "max_attempts": 5,
+}
