@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from fuwu.residents.permissions import officer_prefix
 
 @login_required
 @require_GET
-def finance(request: HttpRequest) -> HttpResponse:
+def finance(request: HttpRequest) -> HttpResponseBase:
     """The form (no months given) or the workbook: every payment line due in the months asked for."""
     user = request.user
     if officer_prefix(user) is None or getattr(user, "department_id", None) is None:

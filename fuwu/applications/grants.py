@@ -209,6 +209,7 @@ def grant_on_approval(*, actor: Any, application: Application, now: dt.datetime)
         person_id=application.person_id, item_key=application.item_key, state=GrantState.ACTIVE
     ):
         _end(earlier, actor=actor, state=GrantState.ENDED, reason=_("新的批准取代了此前的享受"), on=on, now=now)
+    assert application.department_id is not None  # noqa: S101 - an application reaches approval only with one
     grant = Grant.objects.create(
         person_id=application.person_id,
         item=application.item,

@@ -20,7 +20,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -79,7 +79,8 @@ class LogBackend:
 
 
 def backend_path(channel: str) -> str:
-    return str(settings.FUWU_NOTICES["backends"][channel])
+    configured = cast("dict[str, str]", settings.FUWU_NOTICES["backends"])
+    return str(configured[channel])
 
 
 def backend_for(channel: str) -> Backend:
