@@ -96,7 +96,7 @@ def previous_run(run: ScreeningRun, *, readable: Callable[[ScreeningRun], bool] 
     return None
 
 
-def _served() -> pa.Table:
+def served_table() -> pa.Table:
     """Who receives what (a current grant, else a receipt: ``applications.grants``), for DuckDB to leave out of
     the candidates."""
     from fuwu.applications.grants import receiving_pairs
@@ -202,7 +202,7 @@ def screening_run_complete(
     counts = store.count(outcome.out)
     previous = previous_run(run) if load_results else None
     outreach = _outreach_items() if load_results else []
-    served = _served() if load_results else None
+    served = served_table() if load_results else None
     progress(0, None, gettext_noop("载入筛查结果"))
     with transaction.atomic():
         run = ScreeningRun.objects.select_for_update().get(pk=run.pk)

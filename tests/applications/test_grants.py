@@ -38,7 +38,7 @@ from fuwu.residents.models import Person
 from fuwu.standards.models import ServiceItem
 from fuwu.standards.parsing import parse_many
 from fuwu.standards.services import standards_load
-from tests.applications.conftest import MONDAY, PASSWORD, STUDENT_AID, World, at
+from tests.applications.conftest import MONDAY, PASSWORD, STUDENT_AID, VILLAGE_A, World, at
 from tests.residents.factories import PersonFactory
 
 HOME_CARE = Path(__file__).resolve().parents[2] / "standards" / "taizhou" / "taizhou-home-care.yaml"
@@ -400,10 +400,10 @@ def test_receiving_reads_the_same_in_the_orm_in_sql_and_in_pairs(world: World) -
 
 def test_a_screening_leaves_grant_holders_out_of_the_candidates(world: World) -> None:
     """The run's own candidate query (DuckDB over the files) is handed the grants as served."""
-    from fuwu.eligibility.services import _served
+    from fuwu.eligibility.services import served_table
 
     people = _four_people(world)
-    served = _served()
+    served = served_table()
     pairs = set(zip(served.column("person_id").to_pylist(), served.column("item").to_pylist(), strict=True))
     assert (people["granted"].pk, "sa-preschool-aid") in pairs
     assert (people["ended"].pk, "sa-preschool-aid") not in pairs  # its receipt is overruled
@@ -414,3 +414,67 @@ def test_grants_module_keeps_no_item_names() -> None:
     source = Path(grants.__file__).read_text(encoding="utf-8")
     assert "sa-" not in source
     assert "hc-" not in source
+
+
+def _grant_for(world: World, person: Person, *, item_key: str, state: str = GrantState.ACTIVE) -> Grant:
+    """A grant row for ``person`` (the approval path is tested above; here only what readers make of it)."""
+    application = Application.objects.create(
+        item=world.item,
+        version=world.item.version,
+        item_key=item_key,
+        person=person,
+        area_code=person.hukou_area,
+        department=world.education,
+        submitted_by=world.parent,
+        capacity="counter",
+        status=Status.APPROVED,
+        submitted_at=timezone.now(),
+    )
+    return Grant.objects.create(
+        person=person,
+        item=world.item,
+        version=world.item.version,
+        item_key=item_key,
+        application=application,
+        department=world.education,
+        area_code=person.hukou_area,
+        amount=Decimal(60),
+        period="month",
+        start_on=timezone.localdate(),
+        state=state,
+        created_at=timezone.now(),
+        ended_at=None if state == GrantState.ACTIVE else timezone.now(),
+    )
+
+
+def test_what_if_counts_grant_holders_as_already_receiving(world: World, tmp_path: Path) -> None:
+    from fuwu.eligibility.explain import ELIGIBLE, explain
+    from fuwu.eligibility.ruleset import rules_from_document
+    from fuwu.eligibility.services import served_table
+    from fuwu.eligibility.whatif import what_if
+    from fuwu.standards.parsing import parse_standard_file
+    from tests.conftest import MINI
+    from tests.eligibility.population import random_population, write
+
+    as_of = dt.date(2026, 11, 29)
+    rows = random_population(400, seed=5, as_of=as_of, unknown=0)
+    rules = rules_from_document(parse_standard_file(MINI).document)
+    (rule,) = [r for r in rules if r.amount is not None]
+    entitled = [r for r in rows if r["person_id"] > 100 and explain(r, rules=[rule], as_of=as_of)[0].status == ELIGIBLE]
+    granted, receipted = (PersonFactory(id=entitled[i]["person_id"], hukou_area=VILLAGE_A) for i in (0, 1))
+    population = write(rows, tmp_path / "pop.parquet")
+
+    def receiving() -> int:
+        report = what_if(
+            in_force=rules, draft=rules, population=population, as_of=as_of, work=tmp_path / "w", served=served_table()
+        )
+        return report.totals().after_receiving
+
+    assert receiving() == 0
+    _grant_for(world, granted, item_key=rule.item)
+    assert receiving() == 1  # the grant holder already receives
+    cancelled = _grant_for(world, receipted, item_key=rule.item, state=GrantState.CANCELLED)
+    Receipt.objects.create(person_id=receipted.pk, item=rule.item, source="import")
+    assert receiving() == 1  # the receipt is overruled by the (cancelled) grant
+    Grant.objects.filter(pk=cancelled.pk).delete()
+    assert receiving() == 2  # without a grant, the receipt counts
