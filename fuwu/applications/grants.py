@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from fuwu.applications import permissions
 from fuwu.applications.models import Application, Grant, GrantPeriod, GrantState
-from fuwu.applications.services import REASON_MAX, ApplicationError
+from fuwu.applications.services import ApplicationError, _reason
 from fuwu.common.audit import audit
 from fuwu.residents import crypto
 from fuwu.residents.masking import mask_name
@@ -57,17 +57,8 @@ class Level:
 
 
 def _rule(application: Application) -> Any:
-    """The item's rule as the application's version states it (the versions in force are parsed once)."""
-    from fuwu.eligibility.selectors import rules_for_versions, rules_in_force
-
-    version = application.version
-    key = version.standard.key
-
-    def pick(rules: Iterable[Any]) -> Any:
-        return next((r for r in rules if r.item == application.item_key and r.standard == key), None)
-
-    found = pick(r for r in rules_in_force() if r.version == version.number)
-    return found if found is not None else pick(rules_for_versions([version]))
+    """The item's rule as the application's version states it."""
+    return next((r for r in _same_version_rules(application) if r.item == application.item_key), None)
 
 
 def _facts(person: Person, *, on: dt.date) -> dict[str, Any]:
@@ -246,15 +237,7 @@ def _end(grant: Grant, *, actor: Any, state: str, reason: str, on: dt.date, now:
 def grant_end(*, actor: Any, grant: Grant, reason: str, cancel: bool = False, now: dt.datetime | None = None) -> Grant:
     """The department ends a grant from today (``cancel``: revokes it, so nothing of it is ever paid)."""
     now = timezone.localtime(now) if now is not None else timezone.localtime()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(_("请填写终止享受的原因。"), code="reason_required", field="reason")
-    if len(reason) > REASON_MAX:
-        raise ApplicationError(
-            _("%(what)s不能超过%(max)s个字。") % {"what": _("终止享受的原因"), "max": REASON_MAX},
-            code="reason_too_long",
-            field="reason",
-        )
+    reason = _reason(reason, required=True, what=_("终止享受的原因"))
     with transaction.atomic():
         grant = Grant.objects.select_for_update().select_related("application").get(pk=grant.pk)
         if not permissions.handles(actor, grant.application):
