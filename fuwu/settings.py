@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "fuwu.homecare",
     "fuwu.compliance",
     "fuwu.applications",
+    "fuwu.notices",
     "fuwu.evaluation",
     "fuwu.jobs",
 ]
@@ -304,6 +305,8 @@ FUWU_SCHEDULE = {
     "evaluation-indicators": {"kind": "evaluation.indicators_compute", "every": "day", "at": "04:00"},
     # The items' public figures (applications handled, on time, working days, satisfaction), as of today.
     "applications-figures": {"kind": "applications.figures_compute", "every": "day", "at": "00:20"},
+    # The outbox's failed SMS and e-mail, tried again (docs/applications.md, "Notices").
+    "notices-send-due": {"kind": "notices.send_due", "every": "5 minutes"},
 }
 # The daily incremental screening of the registry (fuwu screen --registry --incremental), at this local time
 # ("HH:MM") when set; off by default, since a deployment first loads its registry.
@@ -391,3 +394,17 @@ FUWU_REVIEW_RULES = {
     "revise_if_clause_complaints": 10,  # complaints and 差评 traced to one clause
 }
 # --- end evaluation ----------------------------------------------------------------------------------------------
+# Notices (docs/applications.md "Notices", ADR 24): which channels each audience gets besides the in-site message,
+# and the backend that sends each channel. The demo writes every message as a file under <FUWU_VAR_DIR>/outbox/
+# (staff read them at /notices/outbox/); a real SMS gateway is one change here:
+# FUWU_NOTICE_SMS_BACKEND=myproject.sms.GatewayBackend. fuwu.notices.backends.LogBackend writes to the log.
+FUWU_NOTICES = {
+    "channels": {"applicant": ["sms", "email"], "officer": []},
+    "backends": {
+        "sms": env.str("FUWU_NOTICE_SMS_BACKEND", default="fuwu.notices.backends.OutboxFileBackend"),
+        "email": env.str("FUWU_NOTICE_EMAIL_BACKEND", default="fuwu.notices.backends.OutboxFileBackend"),
+    },
+    # A failed send is tried again after retry_minutes, then twice as long each time, max_attempts in all.
+    "retry_minutes": 5,
+    "max_attempts": 5,
+}

@@ -14,6 +14,8 @@ urlpatterns = [
     path("homecare/", include("fuwu.homecare.urls")),
     path("compliance/", include("fuwu.compliance.urls")),
     path("applications/", include("fuwu.applications.urls")),
+    path("grants/", include("fuwu.applications.grant_urls")),
+    path("notices/", include("fuwu.notices.urls")),
     path("evaluation/", include("fuwu.evaluation.urls")),
     path("jobs/", include("fuwu.jobs.urls")),
     path("api/v1/", api.urls),

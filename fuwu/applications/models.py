@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from fuwu.common import satisfaction
@@ -324,3 +324,72 @@ class ItemFigures(models.Model):
 
     def __str__(self) -> str:
         return f"figures of {self.item_key} as of {self.as_of}"
+
+
+# --- grants (``grants.py``) ----------------------------------------------------------------------------------
+
+
+class GrantState(models.TextChoices):
+    ACTIVE = "active", _("享受中")
+    ENDED = "ended", _("已终止")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class GrantPeriod(models.TextChoices):
+    ONCE = "once", _("一次性")
+    MONTH = "month", _("每月")
+    YEAR = "year", _("每年")
+
+
+class Grant(models.Model):
+    """What an approval gives: the item's level (from its rule's ``level``) for the person, from ``start_on``.
+
+    Created in the approval's transaction for an item whose rule states a level; the "already receives" that
+    the proactive list reads (``grants.receiving_q``). A yearly or one-off aid is a payment line in the
+    finance export; a monthly one runs until it is ended. ``cancelled``: revoked, never to be paid.
+    """
+
+    person = models.ForeignKey("residents.Person", on_delete=models.PROTECT, related_name="grants")
+    item = models.ForeignKey("standards.ServiceItem", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey("standards.StandardVersion", on_delete=models.PROTECT, related_name="+")
+    item_key = models.SlugField(max_length=80)
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="grant")
+    # Copied from the application at approval: the finance export is scoped by them.
+    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="grants")
+    area_code = models.CharField(max_length=12)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    units = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    unit = models.CharField(max_length=60, blank=True)
+    period = models.CharField(max_length=8, choices=GrantPeriod.choices)
+    # Items naming the same shared allowance pay it once (the standard's ``level.shared``).
+    shared = models.CharField(max_length=80, blank=True)
+    start_on = models.DateField()
+    end_on = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=12, choices=GrantState.choices, default=GrantState.ACTIVE)
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-start_on", "-id"]
+        indexes = [
+            models.Index(fields=["person", "item_key", "state"], name="grant_person_item"),
+            models.Index(fields=["department", "area_code", "start_on"], name="grant_finance"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "item_key"], condition=Q(state="active"), name="one_active_grant_per_item"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="grant_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_on__isnull=True) | Q(end_on__gte=F("start_on")), name="grant_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="active") | Q(ended_at__isnull=False), name="grant_ended_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"grant {self.pk} {self.item_key} ({self.state})"

@@ -37,6 +37,7 @@ from fuwu.applications.models import (
 )
 from fuwu.common.audit import audit
 from fuwu.common.uploads import StoredFile, UploadRefused, store_upload
+from fuwu.notices.services import notice_application_event
 from fuwu.residents.models import Person
 from fuwu.standards.models import ServiceItem
 
@@ -153,6 +154,7 @@ def _record(
         after=_state(application) | (details or {}),
         note=reason,
     )
+    notice_application_event(event=event, actor=actor)  # in-site notices now, SMS / e-mail after commit
     return event
 
 
@@ -698,6 +700,10 @@ def application_decide(
             clause=clause,
             details={} if approve else {"ground": ground},
         )
+        if approve:  # the item's level, if its rule states one: a grant (and home care's account), same transaction
+            from fuwu.applications.grants import grant_on_approval
+
+            grant_on_approval(actor=actor, application=application, now=now)
         return application
 
 

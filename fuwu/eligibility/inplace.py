@@ -42,7 +42,7 @@ from django.utils.translation import gettext_noop
 from fuwu.eligibility import services, store
 from fuwu.eligibility.engines import column, rule_version, screening_sql
 from fuwu.eligibility.facts import BASE_FACTS
-from fuwu.eligibility.models import Candidate, EntitlementChange, Receipt, ScreeningCount, ScreeningRun
+from fuwu.eligibility.models import Candidate, EntitlementChange, ScreeningCount, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
 from fuwu.eligibility.ruleset import ItemRule
 from fuwu.eligibility.screening import Plan, ScreeningError
@@ -230,17 +230,18 @@ def _insert_candidates(run: ScreeningRun, table: str, outreach: Sequence[str]) -
     items = {item: info for item, info in items_of(table).items() if item in set(outreach)}
     if not items:
         return 0
+    from fuwu.applications.grants import receiving_sql  # a current grant, else a receipt
+
     candidates = connection.ops.quote_name(Candidate._meta.db_table)
-    receipts = connection.ops.quote_name(Receipt._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in store.CANDIDATE_COLUMNS)
+    receiving, params = receiving_sql("a.person_id", "v.item", today=timezone.localdate())
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {candidates} (run_id, {names}) "  # noqa: S608 - our names, quoted literals
             "SELECT %s, a.person_id, coalesce(a.hukou_area, ''), v.item, v.rule_version, v.amount, v.units "
             f"FROM {_quoted(table)} a CROSS JOIN LATERAL {_unpivot(items, _columns(table), prefix='a.')} "
-            f"WHERE v.ok AND NOT EXISTS (SELECT 1 FROM {receipts} r WHERE r.person_id = a.person_id "
-            "AND r.item = v.item)",
-            [run.pk],
+            f"WHERE v.ok AND NOT {receiving}",
+            [run.pk, *params],
         )
         return int(max(cursor.rowcount, 0))
 

@@ -29,8 +29,9 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fuwu.accounts.models import Role
@@ -43,7 +44,6 @@ from fuwu.eligibility.models import (
     Candidate,
     OutreachRecord,
     OutreachStatus,
-    Receipt,
     RunStatus,
     ScreeningCount,
     ScreeningRun,
@@ -163,14 +163,15 @@ def newly_entitled(
     prefix = area_prefix_for(user)
     if prefix is None:
         return Candidate.objects.none()
-    # Candidates were not served when the run finished; someone may have been since.
-    served = Receipt.objects.filter(person_id=OuterRef("person_id"), item=OuterRef("item"))
+    from fuwu.applications.grants import receiving_q
+
+    # Candidates were not served when the run finished; someone may have been since (a grant, else a receipt).
     results = Candidate.objects.filter(run=run, hukou_area__startswith=prefix)
     if item:
         results = results.filter(item=item)
     if township:
         results = results.filter(hukou_area__startswith=township)
-    return results.exclude(Exists(served)).order_by("hukou_area", "person_id", "item")
+    return results.exclude(receiving_q(today=timezone.localdate())).order_by("hukou_area", "person_id", "item")
 
 
 def _with_status(results: QuerySet[Candidate]) -> QuerySet[Candidate]:

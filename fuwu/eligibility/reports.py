@@ -42,6 +42,7 @@ def whatif_workbook(report: Report, county_names: Mapping[str, str]) -> Workbook
         "修订前年度金额（元）",
         "修订后年度金额（元）",
         "金额变化（元）",
+        "修订后已在享受人数",
     ]
     rows = [
         [
@@ -54,6 +55,7 @@ def whatif_workbook(report: Report, county_names: Mapping[str, str]) -> Workbook
             r.before_cost,
             r.after_cost,
             r.cost_change,
+            r.after_receiving,
         ]
         for r in [*report.rows, report.totals()]
     ]

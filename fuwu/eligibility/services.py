@@ -96,10 +96,13 @@ def previous_run(run: ScreeningRun, *, readable: Callable[[ScreeningRun], bool] 
     return None
 
 
-def _served() -> pa.Table:
-    """Who receives what, for DuckDB to leave out of the candidates."""
+def served_table() -> pa.Table:
+    """Who receives what (a current grant, else a receipt: ``applications.grants``), for DuckDB to leave out of
+    the candidates."""
+    from fuwu.applications.grants import receiving_pairs
+
     ids, items = [], []
-    for person_id, item in Receipt.objects.values_list("person_id", "item").iterator(chunk_size=50_000):
+    for person_id, item in receiving_pairs(today=timezone.localdate()):
         ids.append(person_id)
         items.append(item)
     return pa.table({"person_id": pa.array(ids, pa.int64()), "item": pa.array(items, pa.string())})
@@ -113,15 +116,16 @@ def _outreach_items() -> list[str]:
 
 def _candidates_carry(*, run: ScreeningRun, source: ScreeningRun, replaced: pa.Table) -> int:
     """Copy ``source``'s candidates not served since to ``run``, less the ``replaced`` persons (in SQL)."""
+    from fuwu.applications.grants import receiving_sql
+
     table = connection.ops.quote_name(Candidate._meta.db_table)
-    receipts = connection.ops.quote_name(Receipt._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in store.CANDIDATE_COLUMNS)
+    receiving, params = receiving_sql("c.person_id", "c.item", today=timezone.localdate())
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns} FROM {table} c "  # noqa: S608 - our names
-            f"WHERE c.run_id = %s AND NOT EXISTS (SELECT 1 FROM {receipts} r "
-            "WHERE r.person_id = c.person_id AND r.item = c.item)",
-            [run.pk, source.pk],
+            f"WHERE c.run_id = %s AND NOT {receiving}",
+            [run.pk, source.pk, *params],
         )
         copied = int(max(cursor.rowcount, 0))
     ids = replaced.column("person_id").to_pylist()
@@ -198,7 +202,7 @@ def screening_run_complete(
     counts = store.count(outcome.out)
     previous = previous_run(run) if load_results else None
     outreach = _outreach_items() if load_results else []
-    served = _served() if load_results else None
+    served = served_table() if load_results else None
     progress(0, None, gettext_noop("载入筛查结果"))
     with transaction.atomic():
         run = ScreeningRun.objects.select_for_update().get(pk=run.pk)

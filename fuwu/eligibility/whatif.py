@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from fuwu.eligibility import screening
 from fuwu.eligibility.ruleset import ItemRule
@@ -36,6 +37,13 @@ class Row:
     after_cost: Decimal
     # A readable name for a shared allowance's row (``item`` is then the shared id); None for one item.
     label: str | None = None
+    # Of ``after_people``, those who already receive it (a current grant, else a receipt: ``served``).
+    after_receiving: int = 0
+
+    @property
+    def after_new(self) -> int:
+        """Entitled after the draft and not yet receiving: the outreach the draft asks for."""
+        return self.after_people - self.after_receiving
 
     @property
     def people_change(self) -> int:
@@ -60,6 +68,7 @@ class Report:
             sum(r.after_people for r in self.rows),
             sum((r.before_cost for r in self.rows), Decimal(0)),
             sum((r.after_cost for r in self.rows), Decimal(0)),
+            after_receiving=sum(r.after_receiving for r in self.rows),
         )
 
 
@@ -79,8 +88,12 @@ def what_if(
     as_of: dt.date,
     work: Path,
     partitions: int = 4,
+    served: pa.Table | None = None,
 ) -> Report:
-    """Coverage and yearly cost, by county and item (or shared allowance), before and after the draft."""
+    """Coverage and yearly cost, by county and item (or shared allowance), before and after the draft.
+
+    ``served`` (person_id, item: who already receives what, ``eligibility.services.served``) counts, of those
+    entitled after the draft, who already receives the item (or any item of a shared allowance)."""
     standards = {r.standard for r in draft}
     if len(standards) != 1:
         raise ValueError("a draft is one standard's file")
@@ -114,16 +127,35 @@ def what_if(
 
     summary(before, before_dir, "before")
     summary(draft, after_dir, "after")
+    # "groups" and "results" are the draft's now.
+    con.register(
+        "served",
+        served
+        if served is not None
+        else pa.table({"person_id": pa.array([], pa.int64()), "item": pa.array([], pa.string())}),
+    )
+    con.execute(
+        "CREATE TABLE receiving AS SELECT county, grp AS item, count(*) AS people FROM ("
+        "SELECT DISTINCT substr(coalesce(r.hukou_area, ''), 1, 6) AS county, r.person_id, g.grp "
+        "FROM results r JOIN groups g USING (item) "
+        "JOIN served s ON s.person_id = r.person_id AND s.item = r.item WHERE r.status = 'eligible'"
+        ") GROUP BY ALL"
+    )
     rows = con.execute(
         "SELECT coalesce(a.county, b.county), coalesce(a.item, b.item), coalesce(b.people, 0), coalesce(a.people, 0), "
-        "coalesce(b.cost, 0), coalesce(a.cost, 0) FROM after a FULL JOIN before b USING (county, item) "
+        "coalesce(b.cost, 0), coalesce(a.cost, 0), coalesce(v.people, 0) "
+        "FROM after a FULL JOIN before b USING (county, item) "
+        "LEFT JOIN receiving v ON v.county = coalesce(a.county, b.county) AND v.item = coalesce(a.item, b.item) "
         "ORDER BY 1, 2"
     ).fetchall()
     labels = {**shared_labels(before), **shared_labels(draft)}
     return Report(
         standard=standard,
         as_of=as_of,
-        rows=[Row(c, i, int(bp), int(ap), Decimal(bc), Decimal(ac), labels.get(i)) for c, i, bp, ap, bc, ac in rows],
+        rows=[
+            Row(c, i, int(bp), int(ap), Decimal(bc), Decimal(ac), labels.get(i), int(rv))
+            for c, i, bp, ap, bc, ac, rv in rows
+        ],
     )
 
 

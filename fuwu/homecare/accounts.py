@@ -101,36 +101,81 @@ def accounts_open_from_run(*, actor: Any, run: ScreeningRun, today: dt.date | No
         allowance = max(r.amount for r in rows if r.amount is not None)
         items = sorted(r.item for r in rows)
         version = rows[0].rule_version
-        account = accounts.get(person_id)
-        if account is None:
-            provider = provider_for_area(person.hukou_area, coverage)
-            if provider is None:
-                report.skip(_("辖区内没有签约服务机构"))
-                continue
-            account = EntitlementAccount.objects.create(
-                person=person,
-                provider=provider,
-                monthly_allowance=allowance,
-                items=items,
-                rule_version=version,
-                screening_run=run,
-                opened_on=today,
-                first_visit_due=workdays.add_working_days(today, first_visit_days, overrides=overrides),
-            )
-            audit(actor=actor, event="homecare.account_opened", obj=account, after=_account_state(account))
-            report.opened += 1
-        elif (account.monthly_allowance, account.items, account.status) != (allowance, items, AccountStatus.ACTIVE):
-            before = _account_state(account)
-            account.monthly_allowance, account.items, account.status = allowance, items, AccountStatus.ACTIVE
-            account.rule_version, account.screening_run = version, run
-            account.save()
-            audit(
-                actor=actor, event="homecare.account_updated", obj=account, before=before, after=_account_state(account)
-            )
-            report.updated += 1
+        outcome = account_open(
+            actor=actor,
+            person=person,
+            allowance=allowance,
+            items=items,
+            rule_version=version,
+            today=today,
+            run=run,
+            account=accounts.get(person_id),
+            coverage=coverage,
+            overrides=overrides,
+            first_visit_days=first_visit_days,
+        )
+        if outcome == NO_PROVIDER:
+            report.skip(_("辖区内没有签约服务机构"))
         else:
-            report.unchanged += 1
+            setattr(report, outcome, getattr(report, outcome) + 1)
     return report
+
+
+NO_PROVIDER = "no_provider"
+
+
+def account_open(
+    *,
+    actor: Any,
+    person: Person,
+    allowance: Decimal,
+    items: list[str],
+    rule_version: str,
+    today: dt.date,
+    run: ScreeningRun | None = None,
+    account: EntitlementAccount | None = None,
+    coverage: list[tuple[str, Provider]] | None = None,
+    overrides: dict[dt.date, bool] | None = None,
+    first_visit_days: int | None = None,
+) -> str:
+    """Open the elder's account (or bring it up to ``allowance`` and ``items``), audited; in the caller's transaction.
+
+    Returns "opened", "updated", "unchanged", or ``NO_PROVIDER`` when no active provider serves the elder's area.
+    Called per elder by a screening's opening (above) and by an approved application (``applications.grants``).
+    """
+    if not permissions.can_open_accounts(actor) or not person.hukou_area.startswith(
+        descendant_codes_prefix(actor.area)
+    ):
+        raise PermissionDenied("only a department officer of the elder's area may open a home-care account")
+    if account is None:
+        account = EntitlementAccount.objects.filter(person=person).first()
+    if account is None:
+        provider = provider_for_area(person.hukou_area, coverage)
+        if provider is None:
+            return NO_PROVIDER
+        days = first_visit_days if first_visit_days is not None else int(standard.number("first_visit_days", on=today))
+        account = EntitlementAccount.objects.create(
+            person=person,
+            provider=provider,
+            monthly_allowance=allowance,
+            items=items,
+            rule_version=rule_version,
+            screening_run=run,
+            opened_on=today,
+            first_visit_due=workdays.add_working_days(
+                today, days, overrides=calendar_overrides() if overrides is None else overrides
+            ),
+        )
+        audit(actor=actor, event="homecare.account_opened", obj=account, after=_account_state(account))
+        return "opened"
+    if (account.monthly_allowance, account.items, account.status) != (allowance, items, AccountStatus.ACTIVE):
+        before = _account_state(account)
+        account.monthly_allowance, account.items, account.status = allowance, items, AccountStatus.ACTIVE
+        account.rule_version, account.screening_run = rule_version, run
+        account.save()
+        audit(actor=actor, event="homecare.account_updated", obj=account, before=before, after=_account_state(account))
+        return "updated"
+    return "unchanged"
 
 
 def _account_state(account: EntitlementAccount) -> dict[str, Any]:

@@ -34,6 +34,7 @@ EXPORTS = {
         "tests.compliance.test_formula_cells",
         "test_the_import_error_report_neutralises_formulas",
     ),
+    "grants:finance_export": ("tests.applications.test_grants", "test_the_finance_export_neutralises_formulas"),
 }
 
 

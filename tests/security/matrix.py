@@ -89,6 +89,12 @@ applications:rectification           GET  A    log 404 404 404 404 200 404 200 2
 applications:rectification           GET  B    log 404 404 404 404 404 200 200 200 404 404
 applications:rectification_act       POST A    log 404 404 404 404 3xx 404 403 403 404 404
 applications:rectification_act       POST B    log 404 404 404 404 404 3xx 403 403 404 404
+notices:inbox                        GET  -    log 200 200 200 200 200 200 200 200 200 200
+notices:read                         POST A    log 404 3xx 404 404 404 404 404 404 404 404
+notices:read                         POST B    log 404 404 404 404 404 404 404 404 404 404
+notices:read_all                     POST -    log 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx
+notices:outbox                       GET  -    log 403 403 403 403 403 403 200 200 403 403
+grants:finance_export                GET  -    log 403 403 403 403 200 200 403 403 403 403
 homecare:family_home                 GET  -    log 200 200 3xx 404 404 404 404 404 404 404
 homecare:family_home                 POST -    log 405 405 405 405 405 405 405 405 405 405
 homecare:book                        GET  A    log 404 200 404 404 200 404 404 404 404 404

@@ -50,6 +50,15 @@ def _pk(attr: str) -> Args:
     return lambda world, side: {"pk": getattr(side, attr).pk}
 
 
+def _applicant_notice(application: int) -> int:
+    """The notice the side's application wrote to its applicant (the family member who submitted it)."""
+    from fuwu.notices.models import Notice
+
+    found = Notice.objects.filter(subject=f"applications.application:{application}", audience="applicant").first()
+    assert found is not None, "the world's application wrote no notice"
+    return found.pk
+
+
 ARGS: dict[str, Args] = {
     "guide:standard_detail": lambda w, s: {"key": "taizhou-home-care"},
     "guide:standard_version": lambda w, s: {"key": "taizhou-home-care", "number": 1},
@@ -68,6 +77,7 @@ ARGS: dict[str, Args] = {
     "applications:rate": _pk("decided"),
     "applications:rectification": _pk("rectification_app"),
     "applications:rectification_act": lambda w, s: {"pk": s.rectification_app.pk, "action": "record"},
+    "notices:read": lambda w, s: {"pk": _applicant_notice(s.application.pk)},
     "residents:reveal": lambda w, s: {"pk": s.elder.pk},
     "residents:contact": lambda w, s: {"pk": s.elder.pk},
     "residents:import_report": _pk("person_import"),

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_village_agent_role'),
-        ('applications', '0001_applications'),
+        ('applications', '0002_grants'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
