@@ -15,7 +15,7 @@ read-only from the apps that hold the data:
   that describes it (the item's ``content.clause`` in the standard), so it is traced to that clause; an
   inspection item is one clause already;
 * **cost** — confirmed home-care settlements of the standard's items (gross, deductions, net); application
-  grants when a ``Grant`` model exists (else "not yet available");
+  grants' payment lines in the period (``fuwu.applications.grants.payment_lines``);
 * **suggestion** — ``suggest``: documented rules of thumb over those figures (docs/evaluation.md).
 
 ``evaluation_decide`` is the standards office's decision (the suggestion or another, with reasons): it renders
@@ -32,7 +32,6 @@ from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -382,13 +381,26 @@ def _cost(version: StandardVersion, first: dt.date, last: dt.date) -> dict[str, 
             "deductions": _money(deductions),
             "net": _money(gross - deductions),
         }
-    try:
-        apps.get_model("applications", "Grant")
-    except LookupError:
-        grants = {"available": False, "note": _("尚无数据：申请补助的发放记录尚未建立。")}
-    else:  # pragma: no cover - the grants model is being built on another branch
-        grants = {"available": False, "note": _("发放记录已建立，评估报告尚未读取。")}
-    return {"settlements": settlements, "grants": grants}
+    return {"settlements": settlements, "grants": _grants_paid(items, first, last)}
+
+
+def _grants_paid(items: list[str], first: dt.date, last: dt.date) -> dict[str, Any]:
+    """What approved applications for the standard's items paid out in the period: their payment lines."""
+    from fuwu.applications.grants import payment_lines
+    from fuwu.applications.models import Grant
+
+    grants = Grant.objects.filter(item_key__in=items, start_on__lte=last).exclude(end_on__lt=first)
+    lines = [line for grant in grants.iterator() for line in payment_lines(grant, first=first, last=last)]
+    if not lines:
+        return {"available": False, "note": _("期内没有申请补助的发放记录。")}
+    known = [line.amount for line in lines if line.amount is not None]
+    return {
+        "available": True,
+        "grants": len({line.grant.pk for line in lines}),
+        "payments": len(lines),
+        "amount": _money(sum(known, Decimal(0))),
+        "unknown_amounts": len(lines) - len(known),
+    }
 
 
 # --- the suggestion ---------------------------------------------------------------------------------------------

@@ -478,3 +478,23 @@ def test_what_if_counts_grant_holders_as_already_receiving(world: World, tmp_pat
     assert receiving() == 1  # the receipt is overruled by the (cancelled) grant
     Grant.objects.filter(pk=cancelled.pk).delete()
     assert receiving() == 2  # without a grant, the receipt counts
+
+
+# --- read back by the evaluation report's cost section ------------------------------------------------------------
+
+
+def test_the_evaluation_report_counts_what_grants_paid_in_its_period(world: World) -> None:
+    from fuwu.evaluation.review import _grants_paid
+
+    grant = Grant.objects.get(application=approved(world))
+    items = [world.item.key]
+    assert _grants_paid(items, dt.date(2026, 1, 1), dt.date(2026, 12, 31)) == {
+        "available": True,
+        "grants": 1,
+        "payments": 1,  # a year's aid, paid on its first day
+        "amount": f"{grant.amount:.2f}",
+        "unknown_amounts": 0,
+    }
+    later = _grants_paid(items, dt.date(2027, 12, 1), dt.date(2028, 11, 30))
+    assert later["available"] is False  # the grant ended on 2027-11-22
+    assert _grants_paid(["another-item"], dt.date(2026, 1, 1), dt.date(2026, 12, 31))["available"] is False

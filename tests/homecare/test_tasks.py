@@ -46,8 +46,9 @@ def test_the_schedule_flags_overdue_orders_samples_callbacks_and_drafts_settleme
         "eligibility-runs-purge",
         "evaluation-indicators",
         "applications-figures",
+        "notices-send-due",
     }
-    assert run_queue() == 7
+    assert run_queue() == 8
     jobs = {j.kind: j for j in Job.objects.all()}
     assert {j.status for j in jobs.values()} == {JobStatus.SUCCEEDED}, {k: j.error for k, j in jobs.items()}
 

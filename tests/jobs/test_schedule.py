@@ -94,6 +94,7 @@ def test_the_settings_schedule_names_registered_kinds() -> None:
         "eligibility.runs_purge",
         "evaluation.indicators_compute",
         "applications.figures_compute",
+        "notices.send_due",
     }
     assert all(isinstance(e, Entry) for e in entries)
 
