@@ -187,6 +187,14 @@ evaluation:dashboard                 GET  -    log 403 403 403 403 200 200 200 2
 evaluation:standard                  GET  -    log 403 403 403 403 200 200 200 200 403 403
 evaluation:area                      GET  A    log 403 403 403 403 200 404 200 200 403 403
 evaluation:area                      GET  B    log 403 403 403 403 404 200 200 200 403 403
+evaluation:quality                   GET  -    log 403 403 403 403 200 200 200 200 403 403
+evaluation:quality_area              GET  A    log 403 403 403 403 200 404 200 200 403 403
+evaluation:quality_area              GET  B    log 403 403 403 403 404 200 200 200 403 403
+evaluation:public                    GET  -    200 200 200 200 200 200 200 200 200 200 200
+evaluation:publish                   GET  -    log 403 403 403 403 403 403 200 403 403 403
+evaluation:publish                   POST -    log 403 403 403 403 403 403 3xx 403 403 403
+evaluation:manual                    GET  -    log 403 403 403 403 403 403 403 403 403 403
+evaluation:manual                    POST -    log 403 403 403 403 403 403 403 403 403 403
 compliance:find                      GET  -    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  A    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  B    200 200 200 200 200 200 200 200 200 200 200
