@@ -158,7 +158,7 @@ def manual_value_enter(
         errors["source_document"] = _("请写明数值来自哪份文件（如统计报表的名称和文号）。")
     if (numerator is None) != (denominator is None):
         errors["denominator"] = _("分子和分母要么都填，要么都不填。")
-    elif (numerator is not None and denominator is not None and not 0 <= numerator <= denominator) or (denominator is not None and denominator <= 0):
+    elif denominator is not None and (denominator <= 0 or not 0 <= (numerator or 0) <= denominator):
         errors["denominator"] = _("分母应大于 0，分子应在 0 和分母之间。")
     if value < 0 or abs(value) >= Decimal("1e10"):
         errors["value"] = _("数值应为不小于 0 的数。")

@@ -49,7 +49,7 @@ def indicator_publish_set(*, actor: Any, indicator: Indicator, published: bool, 
         raise PermissionDenied("only the standards office chooses what is published")
     now = now or timezone.now()
     row = IndicatorPublication.objects.select_for_update().filter(indicator=indicator).first()
-    if row is not None and row.published == published:
+    if (row.published if row is not None else False) == published:  # never published is not published
         return False
     before = {"published": row.published} if row else None
     row, _created = IndicatorPublication.objects.update_or_create(
