@@ -45,7 +45,7 @@ def by_key(area: Area, month: dt.date = OCTOBER) -> dict[str, tuple[tuple[int, i
     return out
 
 
-def _planned(world: World, name: str, planned: dt.date, inspected: dt.date | None) -> None:
+def _planned(world: World, name: str, planned: dt.date, inspected: dt.date | None) -> None:  # noqa: F811
     version = StandardVersion.objects.get(standard__key="taizhou-veterans-service-centre")
     done = inspected is not None
     Inspection.objects.create(
@@ -64,7 +64,7 @@ def _planned(world: World, name: str, planned: dt.date, inspected: dt.date | Non
 
 
 def test_inspections_screening_and_entries_by_hand(compliance_world: World) -> None:  # noqa: F811
-    world = compliance_world
+    world = compliance_world  # noqa: F811
     # Planned in October: 椒江's centre done on its day, 海门's station done late, 白云's not done; 黄岩's done.
     _planned(world, "centre", dt.date(2026, 10, 10), dt.date(2026, 10, 10))
     _planned(world, "haimen", dt.date(2026, 10, 12), dt.date(2026, 10, 20))
@@ -138,7 +138,7 @@ def test_homecare_townships_against_a_hand_count(world: HomeCareWorld, built: Bu
 
 
 def test_the_page_is_scoped_like_the_dashboard(compliance_world: World) -> None:  # noqa: F811
-    world = compliance_world
+    world = compliance_world  # noqa: F811
     officer = client_for(world.users["officer"])  # 椒江
     page = officer.get(reverse("evaluation:quality") + "?month=2026-10")
     assert page.status_code == 200
