@@ -163,9 +163,10 @@ def _manual(indicator: Indicator, areas: list[Area]) -> list[PublicValue]:
         latest.setdefault(row.area_id, row)
     out = []
     for area in areas:
-        row = latest.get(area.pk)
-        if row is None:
+        found = latest.get(area.pk)
+        if found is None:
             continue
+        row = found
         ok = row.denominator is None or _enough(row.denominator)
         out.append(
             PublicValue(
@@ -190,6 +191,7 @@ def public_indicators(version: StandardVersion) -> list[PublicIndicator]:
     out = []
     for indicator in version.indicators.filter(key__in=keys).order_by("pk"):
         manual = is_manual(version, indicator.key)
+        trend: list[tuple[str, Decimal | None]]
         if manual:
             values, trend = _manual(indicator, areas), []
         else:

@@ -126,7 +126,8 @@ def inspection_units(period: Period, now: dt.datetime) -> list[Unit]:
     units: list[Unit] = []
     for code, status, planned_on, inspected_on in planned:
         done = status in DONE
-        units.append((code, done, done and inspected_on is not None and inspected_on <= planned_on))
+        timely = done and inspected_on is not None and planned_on is not None and inspected_on <= planned_on
+        units.append((code, done, timely))
     return units
 
 
@@ -257,4 +258,5 @@ def quality(area: Area, month: dt.date, *, now: dt.datetime | None = None) -> li
 def last_computed() -> dt.datetime | None:
     from fuwu.evaluation.models import IndicatorPeriod
 
-    return IndicatorPeriod.objects.aggregate(m=Max("computed_at"))["m"]
+    latest: dt.datetime | None = IndicatorPeriod.objects.aggregate(m=Max("computed_at"))["m"]
+    return latest

@@ -84,12 +84,13 @@ def manual_entry(request: HttpRequest, key: str, indicator_key: str) -> HttpResp
     indicator = version.indicators.filter(key=indicator_key).first()
     if indicator is None or not manual.is_manual(version, indicator_key):
         raise Http404("no such indicator entered by hand")
-    if not manual.can_enter(request.user, version):
+    user: Any = request.user
+    if not manual.can_enter(user, version):
         raise PermissionDenied
-    areas = _areas_for(request.user)
+    areas = _areas_for(user)
     names = area_names([a.code for a in areas])
     choices = [(a.code, f"{names.get(a.code, a.name_zh)}（{a.code}）") for a in areas]
-    form = ManualForm(request.POST or None, areas=choices, initial={"area": request.user.area.code})
+    form = ManualForm(request.POST or None, areas=choices, initial={"area": user.area.code})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -112,7 +113,7 @@ def manual_entry(request: HttpRequest, key: str, indicator_key: str) -> HttpResp
         else:
             messages.success(request, _("已保存。"))
             return redirect("evaluation:manual", key=key, indicator_key=indicator_key)
-    own = Area.objects.get(pk=request.user.area_id)
+    own = Area.objects.get(pk=user.area_id)
     context = {
         "version": version,
         "indicator": indicator,
