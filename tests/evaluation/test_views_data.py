@@ -231,7 +231,9 @@ def test_fire_water_source_from_clause_results(world: World) -> None:
     assert water["331000"] == (2, 3)
     assert water["331002"] == (1, 2)
     assert water[A2] == (0, 1)
-    assert values("rf-water-source-compliance") == {}  # a yearly indicator has no months
+    # June's inspections are June's values; the year holds them (and July's self-assessment is left out).
+    assert values("rf-water-source-compliance", "month", dt.date(2026, 6, 1))["331000"] == (2, 3)
+    assert "331000" not in values("rf-water-source-compliance", "month", dt.date(2026, 7, 1))
 
     rows = PRODUCERS["compliance_inspections"](dt.date(2026, 6, 1), dt.date(2026, 7, 1), dt.date(2026, 11, 20))
     # June: A1 fails 5.2, A2 partly meets 5.1, the micro station fails 5.1, B1 passes (its self-check is July).
