@@ -103,6 +103,7 @@ def demo_activity_ensure(*, months: int = 12, seed: int = 1, today: dt.date | No
     result.counts.update(_homecare(rng, span, today, seed))
     result.counts.update(_applications(rng, span, today))
     result.counts.update(_inspections(rng, span, today))
+    result.counts.update(_entries_and_publication(rng, span, today))
     anchor = User.objects.filter(role=Role.STANDARDS_OFFICE).order_by("pk").first()
     if anchor is not None:  # the audit row needs an object: the office's account stands for the demo
         audit(actor=None, event=EVENT, obj=anchor, after=dict(result.counts), note=_note(seed, months))
@@ -553,3 +554,52 @@ def _inspections(rng: random.Random, span: list[dt.date], today: dt.date) -> dic
             RectificationOrder.objects.bulk_create(rectify)
             orders += len(rectify)
     return {"inspections": count, "rectifications": orders}
+
+
+# --- entries by hand and the public page ------------------------------------------------------------------------
+
+
+def _entries_and_publication(rng: random.Random, span: list[dt.date], today: dt.date) -> dict[str, int]:
+    """The county officer enters last quarter's value of each indicator their department may enter by hand; the
+    standards office publishes every computed indicator of home care (through the services: audited)."""
+    from fuwu.areas.models import Area
+    from fuwu.evaluation.engine import Period
+    from fuwu.evaluation.manual import can_enter, manual_indicators, manual_value_enter
+    from fuwu.evaluation.public import indicator_publish_set
+    from fuwu.standards.models import IN_FORCE, StandardVersion
+
+    entered = published = 0
+    county = Area.objects.filter(code=COUNTY).first()
+    officer = User.objects.filter(username="officer").first()
+    quarter = Period.containing("quarter", span[-1])
+    last_quarter = Period.containing("quarter", quarter.start - dt.timedelta(days=1))
+    label = f"{last_quarter.start.year}年第{(last_quarter.start.month - 1) // 3 + 1}季度"
+    versions = list(StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard").order_by("code"))
+    if county is not None and officer is not None:
+        for version in versions:
+            if not can_enter(officer, version, county):
+                continue
+            for indicator in manual_indicators(version):
+                target = indicator.target if indicator.target is not None else Decimal(90)
+                value = max(Decimal(0), target - Decimal(rng.randint(0, 8)))
+                manual_value_enter(
+                    actor=officer,
+                    indicator=indicator,
+                    area=county,
+                    period=last_quarter,
+                    value=value,
+                    source_document=f"椒江区{label}统计报表（演示）",
+                    source_date=min(today, last_quarter.end + dt.timedelta(days=5)),
+                    note="演示数据",
+                    now=timezone.now(),
+                )
+                entered += 1
+    office = User.objects.filter(role=Role.STANDARDS_OFFICE).order_by("pk").first()
+    if office is not None:
+        for version in versions:
+            if version.standard.key != homecare_standard.config("standard"):
+                continue
+            computed = {i["id"] for i in version.document.get("indicators", []) if i.get("computation")}
+            for indicator in version.indicators.filter(key__in=computed).order_by("pk"):
+                published += indicator_publish_set(actor=office, indicator=indicator, published=True)
+    return {"entries": entered, "published": published}

@@ -11,6 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from fuwu.applications.models import Application, ApplicationEvent
@@ -18,7 +20,7 @@ from fuwu.areas.models import Area
 from fuwu.common.models import AuditLog
 from fuwu.compliance.models import Answer, Inspection, Institution, RectificationOrder
 from fuwu.evaluation.demo import demo_activity_ensure, months_back
-from fuwu.evaluation.models import IndicatorValue
+from fuwu.evaluation.models import IndicatorPublication, IndicatorValue, ManualValue
 from fuwu.homecare.demo import DEMO_SOURCE
 from fuwu.homecare.models import AccountMonth, EntitlementAccount, Order, Rating
 from tests.conftest import REPO
@@ -39,6 +41,8 @@ def _counts() -> dict[str, int]:
         "rectifications": RectificationOrder.objects.count(),
         "values": IndicatorValue.objects.count(),
         "audit": AuditLog.objects.count(),
+        "entries": ManualValue.objects.count(),
+        "published": IndicatorPublication.objects.count(),
     }
 
 
@@ -107,6 +111,13 @@ def test_months_of_activity_fill_the_dashboards_and_a_second_run_changes_nothing
             indicator__key="hc-on-time-rate", area__code="331002", period_kind="month", period_start=month
         ).exists(), month
     assert IndicatorValue.objects.filter(indicator__key="sr-allowance-on-time-rate").exists()
+
+    # The civil-affairs officer entered last quarter's values by hand; the office published home care's.
+    entered = ManualValue.objects.filter(area__code="331002", entered_by__username="officer")
+    assert entered.filter(indicator__key="sr-destitute-institutional-care-rate").exists()
+    assert IndicatorPublication.objects.filter(published=True, indicator__key="hc-on-time-rate").exists()
+    page = Client().get(reverse("evaluation:public", args=["taizhou-home-care"])).content.decode()
+    assert "按时服务率" in page
 
     before = _counts()
     again = StringIO()
