@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from fuwu.accounts.models import Role, User
 from fuwu.applications import standard as application_standard
-from fuwu.applications.models import Application, ApplicationEvent, EventKind, Status
+from fuwu.applications.models import OPEN, Application, ApplicationEvent, EventKind, Status
 from fuwu.common.audit import audit
 from fuwu.common.models import AuditLog
 from fuwu.compliance import checklists, scoring
@@ -368,7 +368,10 @@ def _applications(rng: random.Random, span: list[dt.date], today: dt.date) -> di
         return {"applications": 0}
     made: list[Application] = []
     timeline: list[tuple[int, list[tuple[str, dt.datetime, str, str]]]] = []  # kind, at, from, to
-    taken_open: set[tuple[int, str]] = set()
+    # One open application per person and item (a constraint): count the ones already open as taken.
+    taken_open: set[tuple[int, str]] = set(
+        Application.objects.filter(status__in=OPEN).values_list("person_id", "item_key")
+    )
     for month in span:
         last_day = (
             today
