@@ -32,7 +32,6 @@ from fuwu.common.models import AuditLog
 from fuwu.compliance import checklists, scoring
 from fuwu.compliance.models import (
     Answer,
-    ChecklistItem,
     Inspection,
     InspectionStatus,
     Institution,
@@ -40,6 +39,7 @@ from fuwu.compliance.models import (
     RectificationOrder,
     Result,
 )
+from fuwu.compliance.services.inspections import _items_from
 from fuwu.homecare import standard as homecare_standard
 from fuwu.homecare.demo import DEMO_SOURCE
 from fuwu.homecare.models import (
@@ -509,26 +509,8 @@ def _inspections(rng: random.Random, span: list[dt.date], today: dt.date) -> dic
             inspection.signed_at = _at(inspected, 17)
             inspection.save()
             count += 1
-            items = ChecklistItem.objects.bulk_create(
-                ChecklistItem(
-                    inspection=inspection,
-                    position=e.position,
-                    clause_number=e.clause_number,
-                    clause_kind=e.clause_kind,
-                    subject=e.subject,
-                    title_zh=e.title_zh,
-                    title_en=e.title_en,
-                    text_zh=e.text_zh,
-                    text_en=e.text_en,
-                    method=e.method,
-                    evidence=list(e.evidence),
-                    weight=e.weight,
-                    critical=e.critical,
-                    rectification_days=e.rectification_days,
-                    modeled=e.modeled,
-                )
-                for e in entries
-            )
+            # The checklist as inspection_start copies it from the standard.
+            items = _items_from(inspection, entries)
             Answer.objects.bulk_create(
                 Answer(item=item, result=result, answered_by=signer, answered_at=_at(inspected, 11))
                 for item, result in zip(items, results, strict=True)
