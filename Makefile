@@ -37,6 +37,7 @@ setup-demo: install
 	$(FUWU) demo_homecare
 	$(FUWU) demo_applications
 	$(FUWU) demo_compliance
+	$(FUWU) demo_activity --months 12 --seed 1
 
 # The development server (reloads on code changes) and a background worker beside it; Ctrl-C stops both.
 demo: setup-demo

@@ -8,6 +8,7 @@ is the day of computing, for columns such as ``pending`` that depend on it.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -203,6 +204,256 @@ def homecare_caregivers(start: dt.date, end: dt.date, today: dt.date) -> list[Ro
     ]
 
 
+# --- screening --------------------------------------------------------------------------------------
+
+
+def _township_area(township: str) -> str | None:
+    """ScreeningCount keeps 9-digit township codes, as the area list codes townships; empty: no known township."""
+    return township or None
+
+
+def screening_results(start: dt.date, end: dt.date, today: dt.date) -> list[Row]:
+    """The latest completed, not what-if, run with its as-of date in the period: its counts by township.
+
+    Entitled persons are split into those already receiving the item (eligible minus the run's candidates in
+    the township) and those not (the candidates) — only for items worth a call, the only ones a run lists
+    candidates for, and only while the run's candidates are kept; otherwise ``served`` is empty.
+    """
+    from fuwu.eligibility.models import Candidate, RunStatus, ScreeningCount, ScreeningRun
+    from fuwu.eligibility.proactive import items_info
+
+    run = (
+        ScreeningRun.objects.filter(status=RunStatus.COMPLETED, draft=False, as_of__gte=start, as_of__lt=end)
+        .order_by("-as_of", "-finished_at", "-pk")
+        .first()
+    )
+    if run is None:
+        return []
+    listed = {key for key, info in items_info().items() if info.outreach} if run.purged_at is None else set()
+    candidates: dict[tuple[str, str], int] = defaultdict(int)
+    for area, item, n in (
+        Candidate.objects.filter(run=run).values_list("hukou_area", "item").annotate(n=Count("pk")).order_by()
+    ):
+        candidates[(area[:9], item)] += n
+    rows: list[Row] = [
+        {"area": None, "item": None, "answer": "screened", "served": None, "persons": run.screened or run.persons}
+    ]
+    for township, item, eligible, unknown in (
+        ScreeningCount.objects.filter(run=run)
+        .order_by("township", "item")
+        .values_list("township", "item", "eligible", "unknown")
+    ):
+        area = _township_area(township)
+        if item in listed:
+            waiting = min(candidates.get((township, item), 0), eligible)
+            rows.append(
+                {"area": area, "item": item, "answer": "eligible", "served": True, "persons": eligible - waiting}
+            )
+            rows.append({"area": area, "item": item, "answer": "eligible", "served": False, "persons": waiting})
+        else:
+            rows.append({"area": area, "item": item, "answer": "eligible", "served": None, "persons": eligible})
+        rows.append({"area": area, "item": item, "answer": "unknown", "served": None, "persons": unknown})
+    return rows
+
+
+# --- applications ---------------------------------------------------------------------------------------
+
+
+def _applications(start: dt.date, end: dt.date, today: dt.date, *, by: str) -> list[Row]:
+    from fuwu.applications.models import Application, Status
+
+    low, high = _bounds(start, end)
+    decided_states = (Status.APPROVED, Status.REFUSED)
+    rows = Application.objects.filter(**{f"{by}__gte": low, f"{by}__lt": high})
+    if by == "decided_at":
+        rows = rows.filter(status__in=decided_states)
+    out = []
+    for a in rows.order_by("pk").values(
+        "item_key", "area_code", "status", "submitted_at", "decided_at", "due_on", "paused_on"
+    ):
+        submitted = _local_date(a["submitted_at"])
+        decided_on = _local_date(a["decided_at"]) if a["status"] in decided_states else None
+        due = a["due_on"]
+        out.append(
+            {
+                "area": a["area_code"] or None,
+                "item": a["item_key"],
+                "status": a["status"],
+                "submitted_on": submitted,
+                "accepted": due is not None,
+                "due_on": due,
+                "decided": decided_on is not None,
+                "decided_on": decided_on,
+                "on_time": (due is None or decided_on <= due) if decided_on is not None else None,
+                "overdue": (a["status"] in ("submitted", "in_progress") and due is not None and due < today),
+                "days_to_decision": (decided_on - submitted).days if decided_on and submitted else None,
+            }
+        )
+    return out
+
+
+def applications(start: dt.date, end: dt.date, today: dt.date) -> list[Row]:
+    return _applications(start, end, today, by="submitted_at")
+
+
+def applications_decided(start: dt.date, end: dt.date, today: dt.date) -> list[Row]:
+    return _applications(start, end, today, by="decided_at")
+
+
+# --- compliance -------------------------------------------------------------------------------------------
+
+
+def compliance_inspections(start: dt.date, end: dt.date, today: dt.date) -> list[Row]:
+    from fuwu.compliance.models import DONE as INSPECTED
+    from fuwu.compliance.models import FAILED, Inspection, InspectionStatus
+
+    inspections = (
+        Inspection.objects.exclude(status=InspectionStatus.CANCELLED)
+        .filter(
+            Q(inspected_on__gte=start, inspected_on__lt=end)
+            | Q(inspected_on__isnull=True, planned_on__gte=start, planned_on__lt=end)
+        )
+        .annotate(failed=Count("items", filter=Q(items__answer__result__in=FAILED)))
+        .order_by("pk")
+        .values(
+            "institution__area__code",
+            "standard__key",
+            "institution__kind",
+            "kind",
+            "status",
+            "planned_on",
+            "inspected_on",
+            "score",
+            "passed",
+            "critical_failed",
+            "failed",
+        )
+    )
+    rows = []
+    for i in inspections:
+        done = i["status"] in INSPECTED
+        planned, inspected = i["planned_on"], i["inspected_on"]
+        rows.append(
+            {
+                "area": i["institution__area__code"],
+                "standard": i["standard__key"],
+                "institution_kind": i["institution__kind"],
+                "kind": i["kind"],
+                "status": i["status"],
+                "done": done,
+                "planned_on": planned,
+                "inspected_on": inspected,
+                "on_schedule": (done and inspected is not None and inspected <= planned) if planned else None,
+                "score": i["score"],
+                "passed": i["passed"] if done else None,
+                "critical_failed": i["critical_failed"] if done else None,
+                "failed_clauses": i["failed"] if done else None,
+            }
+        )
+    return rows
+
+
+def compliance_clauses(start: dt.date, end: dt.date, today: dt.date) -> list[Row]:
+    from fuwu.compliance.models import DONE as INSPECTED
+    from fuwu.compliance.models import ChecklistItem
+
+    items = (
+        ChecklistItem.objects.filter(
+            inspection__status__in=INSPECTED,
+            inspection__inspected_on__gte=start,
+            inspection__inspected_on__lt=end,
+            answer__isnull=False,
+        )
+        .order_by("inspection_id", "position", "pk")
+        .values(
+            "inspection__institution__area__code",
+            "inspection__standard__key",
+            "inspection__institution__kind",
+            "inspection__kind",
+            "clause_number",
+            "clause_kind",
+            "critical",
+            "answer__result",
+        )
+    )
+    return [
+        {
+            "area": c["inspection__institution__area__code"],
+            "standard": c["inspection__standard__key"],
+            "institution_kind": c["inspection__institution__kind"],
+            "inspection_kind": c["inspection__kind"],
+            "clause": c["clause_number"],
+            "clause_kind": c["clause_kind"],
+            "critical": c["critical"],
+            "result": c["answer__result"],
+        }
+        for c in items
+    ]
+
+
+def compliance_rectifications(start: dt.date, end: dt.date, today: dt.date) -> list[Row]:
+    from fuwu.compliance.models import OPEN_ORDERS, OrderStatus, RectificationOrder
+
+    closed_states = (OrderStatus.ACCEPTED, OrderStatus.VERIFIED)
+    orders = (
+        RectificationOrder.objects.filter(opened_on__gte=start, opened_on__lt=end)
+        .order_by("pk")
+        .values(
+            "institution__area__code",
+            "inspection__standard__key",
+            "institution__kind",
+            "status",
+            "opened_on",
+            "due_on",
+            "decided_at",
+        )
+    )
+    rows = []
+    for o in orders:
+        closed = o["status"] in closed_states
+        closed_on = _local_date(o["decided_at"]) if closed else None
+        rows.append(
+            {
+                "area": o["institution__area__code"],
+                "standard": o["inspection__standard__key"],
+                "institution_kind": o["institution__kind"],
+                "status": o["status"],
+                "opened_on": o["opened_on"],
+                "due_on": o["due_on"],
+                "closed": closed,
+                "closed_on": closed_on,
+                "on_time": closed_on is not None and closed_on <= o["due_on"],
+                "overdue": o["status"] in OPEN_ORDERS and o["due_on"] < today,
+            }
+        )
+    return rows
+
+
+def compliance_coverage(start: dt.date, end: dt.date, today: dt.date) -> list[Row]:
+    from fuwu.areas.models import AreaLevel
+    from fuwu.compliance.coverage import rollup, standards_with_kinds
+
+    versions = standards_with_kinds()
+    keys = {v.standard_id: v.standard.key for v in versions}
+    rows = []
+    for coverage, version in zip(rollup(versions), versions, strict=True):
+        for r in coverage.rows:
+            if r.level not in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE):
+                continue
+            rows.append(
+                {
+                    "area": r.code,
+                    "standard": keys[version.standard_id],
+                    "level": r.level,
+                    "institutions": r.institutions,
+                    "covered": r.covered,
+                    "pilot": bool(r.pilot),
+                    "pilot_status": r.pilot or None,
+                }
+            )
+    return rows
+
+
 PRODUCERS: dict[str, Producer] = {
     "homecare_visits": homecare_visits,
     "homecare_responses": homecare_responses,
@@ -210,4 +461,11 @@ PRODUCERS: dict[str, Producer] = {
     "homecare_new_accounts": homecare_new_accounts,
     "homecare_entitled": homecare_entitled,
     "homecare_caregivers": homecare_caregivers,
+    "screening_results": screening_results,
+    "applications": applications,
+    "applications_decided": applications_decided,
+    "compliance_inspections": compliance_inspections,
+    "compliance_clauses": compliance_clauses,
+    "compliance_rectifications": compliance_rectifications,
+    "compliance_coverage": compliance_coverage,
 }

@@ -205,20 +205,24 @@ def tally(rows: list[Row], computed: Computed, period: Period, areas: AreaTree) 
         else None
     )
     levels = set(definition.levels)
+    weight = definition.view.weight  # a row of counts stands for that many cases
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     lost = 0
     for row in rows:
         if denominator is not None and denominator(row) is not True:
             continue
+        n = int(row[weight] or 0) if weight else 1
+        if not n:
+            continue
         chain = areas.chain(row["area"])
         if not chain:
-            lost += 1
+            lost += n
             continue
-        hit = numerator(row) is True
+        hit = n if numerator(row) is True else 0
         for pk, level in chain:
             if level in levels:
                 counts[pk][0] += hit
-                counts[pk][1] += 1
+                counts[pk][1] += n
     return counts, lost
 
 

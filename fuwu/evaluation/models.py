@@ -175,3 +175,55 @@ class StandardEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"evaluation {self.pk} of {self.version_id}: {self.decision}"
+
+
+# --- Entered by hand, and published (issue 13: manual entry; the public page) --------------------------------
+
+
+class ManualValue(models.Model):
+    """An indicator fuwu cannot compute, entered by an authorised officer for one area and period (人工填报).
+
+    Kept apart from ``IndicatorValue``, which only the engine writes: the engine never reads, writes or
+    deletes these. A correction overwrites the row; the audit log keeps every earlier value and who gave it.
+    """
+
+    indicator = models.ForeignKey("standards.Indicator", on_delete=models.CASCADE, related_name="manual_values")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    period_kind = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    numerator = models.PositiveIntegerField(null=True, blank=True)
+    denominator = models.PositiveIntegerField(null=True, blank=True)
+    source_document = models.CharField(max_length=200, help_text=_("The document the value is taken from."))
+    source_date = models.DateField(help_text=_("The date of that document."))
+    note = models.TextField(blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["indicator", "period_kind", "-period_start", "area"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "area", "period_kind", "period_start"], name="manual_value_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(numerator__isnull=True, denominator__isnull=True)
+                | models.Q(numerator__isnull=False, denominator__gt=0, numerator__lte=models.F("denominator")),
+                name="manual_value_share",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.area_id} {self.period_kind} {self.period_start}: {self.value} (manual)"
+
+
+class IndicatorPublication(models.Model):
+    """The standards office's choice to show an indicator on the standard's public page."""
+
+    indicator = models.OneToOneField("standards.Indicator", on_delete=models.CASCADE, related_name="publication")
+    published = models.BooleanField(default=False)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} published={self.published}"

@@ -128,6 +128,7 @@ class Uncomputed:
     key: str
     name: str
     reason: str
+    indicator_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def cards(version: StandardVersion, area: Area, month: dt.date) -> tuple[list[Ca
         data = documented.get(indicator.key, {})
         if not data.get("computation"):
             reason = _text(data.get("not_computable_reason"))
-            uncomputed.append(Uncomputed(indicator.key, indicator.name, reason))
+            uncomputed.append(Uncomputed(indicator.key, indicator.name, reason, indicator.pk))
             continue
         points = _points(indicator, area, first, month)
         trend = [

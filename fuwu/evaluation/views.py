@@ -15,13 +15,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fuwu.areas.models import Area
 from fuwu.areas.selectors import area_names
 from fuwu.common.params import ParamError, parse_month
-from fuwu.evaluation import permissions, selectors
+from fuwu.evaluation import manual, permissions, public, selectors
 from fuwu.standards.models import StandardVersion
 
 
@@ -55,7 +56,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     versions = selectors.versions_with_computed_indicators()
     rows = [{"version": v, "latest": selectors.latest_month(v, root)} for v in versions]
     root_name = area_names([root.code]).get(root.code, root.name_zh)
-    return render(request, "evaluation/dashboard.html", {"root": root, "root_name": root_name, "rows": rows})
+    # Standards whose indicators are all entered by hand (none computed): listed apart, for their entries.
+    shown = {v.pk for v in versions}
+    by_hand = [v for v in manual_versions() if v.pk not in shown]
+    return render(
+        request, "evaluation/dashboard.html", {"root": root, "root_name": root_name, "rows": rows, "by_hand": by_hand}
+    )
+
+
+def manual_versions() -> list[StandardVersion]:
+    from fuwu.standards.models import IN_FORCE
+
+    versions = StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard").order_by("code")
+    return [v for v in versions if any(not i.get("computation") for i in v.document.get("indicators", []))]
 
 
 @never_cache
@@ -112,4 +125,12 @@ def standard(request: HttpRequest, key: str, area_code: str | None = None) -> Ht
             ],
         )
     context.setdefault("names", area_names([a.code for a in crumbs]))
+    # Indicators entered by hand: the latest value for this area, and who may enter or publish (views_data).
+    if "uncomputed" not in context:  # no computed values yet: the indicators entered by hand still show
+        context["uncomputed"] = selectors.cards(version, area, timezone.localdate().replace(day=1))[1]
+    context.update(
+        manual_values=manual.latest_values(version, area, upto=month),
+        can_enter=manual.can_enter(request.user, version, area),
+        can_publish=public.can_publish(request.user),
+    )
     return render(request, "evaluation/standard.html", context)

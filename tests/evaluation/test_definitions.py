@@ -52,7 +52,8 @@ def test_a_bad_expression_names_file_line_and_token(numerator: str, message: str
 def test_an_unknown_view_is_named_with_the_published_ones() -> None:
     (error,) = errors_for("view: homecare_responses", "view: homecare_ratings")
     assert "indicators[2].computation.view" in error
-    assert "no data view 'homecare_ratings'; published views: homecare_caregivers" in error
+    assert "no data view 'homecare_ratings'; published views: applications, applications_decided" in error
+    assert "homecare_caregivers" in error
 
 
 def test_computation_and_reason_are_exclusive_and_fields_are_checked() -> None:

@@ -212,6 +212,14 @@ evaluation:feedback_answer           POST -    403 403 403 403 403 403 403 3xx 4
 evaluation:feedback_standard         GET  -    200 200 200 200 200 200 200 200 200 200 200
 evaluation:feedback_clause           GET  -    200 200 200 200 200 200 200 200 200 200 200
 evaluation:feedback_clause           POST -    3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx
+evaluation:quality                   GET  -    log 403 403 403 403 200 200 200 200 403 403
+evaluation:quality_area              GET  A    log 403 403 403 403 200 404 200 200 403 403
+evaluation:quality_area              GET  B    log 403 403 403 403 404 200 200 200 403 403
+evaluation:public                    GET  -    200 200 200 200 200 200 200 200 200 200 200
+evaluation:publish                   GET  -    log 403 403 403 403 403 403 200 403 403 403
+evaluation:publish                   POST -    log 403 403 403 403 403 403 3xx 403 403 403
+evaluation:manual                    GET  -    log 403 403 403 403 403 403 403 403 403 403
+evaluation:manual                    POST -    log 403 403 403 403 403 403 403 403 403 403
 compliance:find                      GET  -    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  A    200 200 200 200 200 200 200 200 200 200 200
 compliance:institution               GET  B    200 200 200 200 200 200 200 200 200 200 200
