@@ -183,6 +183,8 @@ def _detail_page(
             withdraw_form = form
         else:
             action_forms[name] = form
+    for name, form in action_forms.items():  # one page, many forms: ids (and so labels) of each its own
+        form.auto_id = f"id_{name}_%s"
     context = {
         "application": application,
         "item": item,

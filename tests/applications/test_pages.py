@@ -4,6 +4,7 @@ inbox's scope and filters, and refusals shown as messages on the page (never a 5
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -199,3 +200,13 @@ def test_my_applications_lists_the_linked_persons(world: World) -> None:
     assert "学前教育家庭经济困难幼儿资助" in page
     assert world.child.name in page
     assert world.child.name not in client_for(world.stranger).get(reverse("applications:mine")).content.decode()
+
+
+def test_each_of_the_officers_forms_labels_its_own_fields(world: World) -> None:
+    """The actions share field names (reason, materials): each form's ids are its own, so a label names its field."""
+    application = world.apply()
+    page = client_for(world.officer).get(reverse("applications:detail", args=[application.pk])).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert 'for="id_notice_materials_0"' in page
+    assert 'id="id_notice_materials_0"' in page
