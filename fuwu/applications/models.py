@@ -94,10 +94,17 @@ class Application(models.Model):
     # Bumped by every transition: a page's form carries the number it showed, so a second officer acting on
     # what they saw is told that someone else acted first.
     revision = models.PositiveIntegerField(default=1)
+    # The overdue job (overdue.py): since when the running clock is past due, and the step it escalated once.
+    overdue_since = models.DateField(null=True, blank=True)
+    escalated_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    # POST /api/v1/applications: the caller's Idempotency-Key and a digest of the body it came with.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    request_digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [
+            models.Index(fields=["status", "due_on"], name="application_overdue"),
             models.Index(fields=["department", "status", "due_on"], name="application_inbox"),
             models.Index(fields=["department", "area_code"], name="application_area"),
             models.Index(fields=["item_key", "status"], name="application_item"),
@@ -112,6 +119,11 @@ class Application(models.Model):
                 name="application_running_not_paused",
             ),
             models.CheckConstraint(condition=Q(revision__gte=1), name="application_revision_positive"),
+            models.UniqueConstraint(
+                fields=["submitted_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="application_idempotency_key_once",
+            ),
             # One open application per person and item: a second submission (even at the same moment) is refused.
             models.UniqueConstraint(
                 fields=["person", "item_key"],
@@ -172,6 +184,7 @@ class EventKind(models.TextChoices):
     TRANSFERRED = "transferred", _("转办")
     WITHDRAWN = "withdrawn", _("撤回")
     CLOSED = "closed", _("终止办理")
+    ESCALATED = "escalated", _("超期督办")
 
 
 class ApplicationEvent(models.Model):

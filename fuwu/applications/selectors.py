@@ -11,6 +11,7 @@ from django.http import Http404
 
 from fuwu.applications import permissions, standard
 from fuwu.applications.models import OPEN, Application, MaterialState
+from fuwu.applications.overdue import overdue_q
 from fuwu.homecare.models import FamilyLink
 from fuwu.residents.permissions import officer_prefix
 
@@ -37,12 +38,25 @@ def applications_of_user(*, user: Any) -> QuerySet[Application]:
     )
 
 
+def applications_visible(*, user: Any) -> QuerySet[Application]:
+    """What the API lists: the user's own ("my applications") and, for an officer, their department × area."""
+    linked = FamilyLink.objects.filter(user=user).values("person_id")
+    seen = Q(person_id__in=linked) | Q(submitted_by=user)
+    prefix = officer_prefix(user)
+    if prefix is not None and user.department_id is not None:
+        seen |= Q(department_id=user.department_id, area_code__startswith=prefix)
+    return (
+        Application.objects.filter(seen).select_related("item", "person", "department").order_by("-submitted_at", "-id")
+    )
+
+
 @dataclass(frozen=True)
 class InboxFilters:
     item: str = ""
     step: int | None = None
     overdue: bool = False
     open_only: bool = True
+    due_by: dt.date | None = None  # due on or before this day
 
 
 def inbox_for(*, user: Any, filters: InboxFilters, today: dt.date) -> QuerySet[Application]:
@@ -57,9 +71,16 @@ def inbox_for(*, user: Any, filters: InboxFilters, today: dt.date) -> QuerySet[A
         rows = rows.filter(item_key=filters.item)
     if filters.step is not None:
         rows = rows.filter(step=filters.step)
+    if filters.due_by is not None:
+        rows = rows.filter(due_on__lte=filters.due_by)
     if filters.overdue:
-        rows = rows.filter(due_on__lt=today, status__in=OPEN).exclude(status="awaiting_applicant")
+        rows = rows.filter(overdue_q(today))
     return rows.select_related("item", "person").order_by("due_on", "submitted_at", "id")
+
+
+def inbox_overdue_count(*, user: Any, today: dt.date) -> int:
+    """How many of the officer's applications are overdue now (the clock running, past the due date)."""
+    return inbox_for(user=user, filters=InboxFilters(overdue=True), today=today).count()
 
 
 def inbox_items(*, user: Any) -> list[tuple[str, str]]:
