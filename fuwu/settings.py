@@ -287,6 +287,8 @@ FUWU_SCHEDULE = {
     "eligibility-runs-purge": {"kind": "eligibility.runs_purge", "every": "day", "at": "03:30"},
     # The standards' indicators for this month and the last (docs/evaluation.md); unchanged periods are skipped.
     "evaluation-indicators": {"kind": "evaluation.indicators_compute", "every": "day", "at": "04:00"},
+    # Applications past their step's due date: flagged and escalated once per step (docs/applications.md).
+    "applications-flag-overdue": {"kind": "applications.flag_overdue", "every": "day", "at": "00:20"},
 }
 # The daily incremental screening of the registry (fuwu screen --registry --incremental), at this local time
 # ("HH:MM") when set; off by default, since a deployment first loads its registry.

@@ -34,6 +34,7 @@ EXPORTS = {
         "tests.compliance.test_formula_cells",
         "test_the_import_error_report_neutralises_formulas",
     ),
+    "applications:inbox_export": ("tests.applications.test_export", "test_the_inbox_export_neutralises_formulas"),
 }
 
 
