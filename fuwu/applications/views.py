@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,6 +32,15 @@ from fuwu.standards import selectors as standard_selectors
 from fuwu.standards.models import ServiceItem
 
 PAGE_SIZE = 50
+# The inbox counts exactly up to this many and says "more than" beyond: counting 200,000 rows on every page
+# view would cost more than the page (docs/benchmarks.md); filters narrow it.
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    @cached_property
+    def count(self) -> int:
+        return int(self.object_list[: COUNT_CAP + 1].count())
 
 
 def _item_or_404(key: str) -> ServiceItem:
@@ -306,12 +316,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     _officer_only(request.user)
     form, filters = _inbox_filters(request)
     today = timezone.localdate()
-    page = Paginator(selectors.inbox_for(user=request.user, filters=filters, today=today), PAGE_SIZE).get_page(
+    page = CappedPaginator(selectors.inbox_for(user=request.user, filters=filters, today=today), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     rows = [(a, a.is_open and clock.overdue(due_on=a.due_on, today=today)) for a in page]
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {
+        "count_cap": COUNT_CAP,
         "form": form,
         "page": page,
         "rows": rows,
