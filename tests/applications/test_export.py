@@ -55,11 +55,14 @@ def test_the_file_is_the_officers_inbox_masked(world: World) -> None:
     text = repr(rows)
     for person in (world.child, world.adult):
         number = crypto.decrypt(person.id_number_encrypted, lookup=person.id_number_hash)
-        assert number.value not in text and number.masked() in text
+        assert number.value not in text
+        assert number.masked() in text
         assert person.name not in text
     row = next(r for r in body if r[0] == first.pk)
     assert row[3] == world.child.name[0] + "*"
-    assert row[9] == "评议、审核与公示" and row[12] == "是" and row[13] == "已督办"
+    assert row[9] == "评议、审核与公示"
+    assert row[12] == "是"
+    assert row[13] == "已督办"
     assert AuditLog.objects.filter(event="persons.exported", note="applications inbox").get().after["persons"] == 2
     # The other county's officer gets theirs only.
     assert [r[0] for r in sheet(client_for(world.officer_b).get(URL))[1:]] == [third.pk]
@@ -86,11 +89,12 @@ def test_bad_filters_and_other_roles_are_refused(world: World) -> None:
 
 
 def test_the_inbox_page_shows_the_count_the_flag_and_the_export_link(world: World) -> None:
-    first, _, _ = setup(world)
+    _first, _, _ = setup(world)
     page = client_for(world.officer).get("/applications/inbox/?overdue=on")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "已超期 1 件" in html and "已督办" in html
+    assert "已超期 1 件" in html
+    assert "已督办" in html
     assert URL + "?overdue=on" in html
 
 

@@ -40,9 +40,12 @@ def test_the_due_date_across_national_day_is_not_overdue_on_the_day(world: World
     assert app.due_on == DUE
     assert run(DUE)["overdue"] == 0
     result = run(DUE + dt.timedelta(days=1))
-    assert result["overdue"] == 1 and result["newly_flagged"] == 1 and result["escalated"] == 1
+    assert result["overdue"] == 1
+    assert result["newly_flagged"] == 1
+    assert result["escalated"] == 1
     app.refresh_from_db()
-    assert app.overdue_since == DUE + dt.timedelta(days=1) and app.escalated_step == app.step
+    assert app.overdue_since == DUE + dt.timedelta(days=1)
+    assert app.escalated_step == app.step
 
 
 def test_only_running_clocks_past_due_are_flagged(world: World) -> None:
@@ -78,14 +81,17 @@ def test_escalated_once_per_step_and_a_rerun_changes_nothing(world: World) -> No
     assert run(day + dt.timedelta(days=1))["escalated"] == 0
     assert len(escalations()) == 1
     event = ApplicationEvent.objects.get(kind=EventKind.ESCALATED)
-    assert event.actor is None and event.step == app.step and event.due_on == DUE
+    assert event.actor is None
+    assert event.step == app.step
+    assert event.due_on == DUE
     assert event.details["department"] == world.education.pk
     assert AuditLog.objects.filter(event="application.overdue_flagged").count() == 3
     # The next step, late in its turn, is escalated again; the advance cleared the first flag.
     app.refresh_from_db()
     app = services.application_advance(actor=world.officer, application=app, now=at(day, 10))
     cleared = run(day + dt.timedelta(days=1))
-    assert cleared["cleared"] == 1 and cleared["overdue"] == 0
+    assert cleared["cleared"] == 1
+    assert cleared["overdue"] == 0
     late_again = app.due_on + dt.timedelta(days=1)
     assert run(late_again)["escalated"] == 1
     assert escalations() == [(app.pk, 1), (app.pk, 2)]
@@ -103,11 +109,13 @@ def test_a_paused_then_resumed_clock_is_flagged_again_but_not_escalated_twice(wo
     )
     # Supplied the same day: the one working day it was overdue stays overdue; the same step is not escalated twice.
     result = run(day + dt.timedelta(days=2))
-    assert result["overdue"] == 1 and result["escalated"] == 0
+    assert result["overdue"] == 1
+    assert result["escalated"] == 0
     assert len(escalations()) == 1
 
 
 def test_the_job_is_registered_and_scheduled(settings: pytest.FixtureRequest) -> None:
     assert "applications.flag_overdue" in kinds.KINDS
     entry = settings.FUWU_SCHEDULE["applications-flag-overdue"]  # type: ignore[attr-defined]
-    assert entry["kind"] == "applications.flag_overdue" and entry["every"] == "day"
+    assert entry["kind"] == "applications.flag_overdue"
+    assert entry["every"] == "day"
