@@ -5,8 +5,8 @@
 
 Builds, in a temporary SQLite database (or the PostgreSQL database ``BENCH_DATABASE_URL`` names, migrated in
 place and emptied of applications first): the student-aid standard, one county with 10 townships and 100
-villages, the education bureau and one of its officers for the whole county, and ``--applications`` residents
-with one open application each for preschool aid, written in bulk — 15 % submitted (no clock yet), 15 %
+villages, the education bureau and one of its officers for the whole county, and ``--applications`` open
+applications, one for each of the standard's five items per resident, written in bulk — 15 % submitted (no clock yet), 15 %
 awaiting the applicant (clock stopped), 70 % in progress with due dates spread over the 60 days either side of
 today (so about half of those are overdue). Then, in the same run:
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import random
 import statistics
@@ -46,8 +47,9 @@ BATCH = 5000
 
 
 def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank percentile: the smallest value that at least ``p`` % of the values do not exceed."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def build(applications: int, *, seed: int = 1) -> dict[str, Any]:
@@ -149,7 +151,7 @@ def build(applications: int, *, seed: int = 1) -> dict[str, Any]:
 
     with connection.cursor() as cursor:  # fresh statistics for the planner, as a live database has
         cursor.execute("ANALYZE")
-    return {"officer": officer, "applications": applications, "build_s": time.perf_counter() - started}
+    return {"officer": officer, "today": today, "applications": applications, "build_s": time.perf_counter() - started}
 
 
 def _application(

@@ -108,6 +108,9 @@ class Application(models.Model):
             # The inbox's first page (soonest due first) and its counts, without sorting or reading 200,000 rows.
             models.Index(fields=["department", "due_on", "submitted_at", "id"], name="application_inbox_page"),
             models.Index(fields=["department", "status", "due_on", "area_code"], name="application_inbox_count"),
+            models.Index(
+                fields=["department", "item_key", "due_on", "submitted_at", "id"], name="application_inbox_item"
+            ),
             models.Index(fields=["department", "status", "due_on"], name="application_inbox"),
             models.Index(fields=["department", "area_code"], name="application_area"),
             models.Index(fields=["item_key", "status"], name="application_item"),

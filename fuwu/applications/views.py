@@ -34,13 +34,13 @@ from fuwu.standards.models import ServiceItem
 PAGE_SIZE = 50
 # The inbox counts exactly up to this many and says "more than" beyond: counting 200,000 rows on every page
 # view would cost more than the page (docs/benchmarks.md); filters narrow it.
-COUNT_CAP = 10_000
+COUNT_CAP = 1000
 
 
 class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        return int(self.object_list[: COUNT_CAP + 1].count())
+        return int(self.object_list.order_by()[: COUNT_CAP + 1].count())
 
 
 def _item_or_404(key: str) -> ServiceItem:

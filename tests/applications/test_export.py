@@ -109,3 +109,15 @@ def test_the_inbox_export_neutralises_formulas(world: World) -> None:
     [row] = sheet(client_for(world.officer).get(URL))[1:]
     assert row[3] == "'=*"
     assert row[5] == '\'=HYPERLINK("http://x")'
+
+
+def test_the_inbox_count_is_capped(world: World, monkeypatch: Any) -> None:
+    """Past the cap the page says "more than" rather than counting every row on every view."""
+    from fuwu.applications import views
+
+    setup(world)
+    monkeypatch.setattr(views, "COUNT_CAP", 1)
+    html = client_for(world.officer).get("/applications/inbox/").content.decode()
+    assert "超过 1 件" in html
+    monkeypatch.setattr(views, "COUNT_CAP", 5)
+    assert "共 2 件" in client_for(world.officer).get("/applications/inbox/").content.decode()
