@@ -59,7 +59,7 @@ def build(applications: int, *, seed: int = 1) -> dict[str, Any]:
     from django.utils import timezone
 
     from fuwu.accounts.models import Department, Role, User
-    from fuwu.applications.models import Application, ApplicationEvent, ApplicationMaterial
+    from fuwu.applications.models import Application, ApplicationEvent, ApplicationMaterial, Overdue
     from fuwu.areas.models import Area, AreaLevel
     from fuwu.residents import crypto, idnumber
     from fuwu.residents.models import Household, Person
@@ -81,6 +81,7 @@ def build(applications: int, *, seed: int = 1) -> dict[str, Any]:
     items.sort(key=lambda i: i.key)
     steps = {i.pk: len(i.data.get("steps") or []) for i in items}
     # A database given again (PostgreSQL) starts from no applications and no benchmark residents.
+    Overdue.objects.all().delete()
     ApplicationEvent.objects.all().delete()
     ApplicationMaterial.objects.all().delete()
     Application.objects.all().delete()
@@ -230,7 +231,7 @@ def measure_overdue(repeat: int) -> dict[str, Any]:
     from django.db import transaction
     from django.utils import timezone
 
-    from fuwu.applications.models import Application, ApplicationEvent, EventKind
+    from fuwu.applications.models import Application, ApplicationEvent, EventKind, Overdue
     from fuwu.applications.overdue import applications_flag_overdue, overdue_q
 
     today = timezone.localdate()
@@ -238,7 +239,7 @@ def measure_overdue(repeat: int) -> dict[str, Any]:
     def reset() -> None:
         with transaction.atomic():
             ApplicationEvent.objects.filter(kind=EventKind.ESCALATED).delete()
-            Application.objects.filter(overdue_since__isnull=False).update(overdue_since=None, escalated_step=None)
+            Overdue.objects.all().delete()
 
     def baseline() -> None:
         Application.objects.filter(overdue_q(today)).count()

@@ -44,7 +44,7 @@ from ninja.security import django_auth
 
 from fuwu.accounts.models import Department
 from fuwu.api import schemas as s
-from fuwu.applications import clock, selectors, services, standard
+from fuwu.applications import clock, overdue, selectors, services, standard
 from fuwu.applications.idempotency import application_submit_once
 from fuwu.applications.models import Application, Provision
 from fuwu.applications.services import ApplicationError, MaterialInput
@@ -225,7 +225,7 @@ def _summary(a: Application, user: Any, today: dt.date) -> dict[str, Any]:
         "due_on": a.due_on,
         "paused": a.status == "awaiting_applicant",
         "overdue": a.status == "in_progress" and clock.overdue(due_on=a.due_on, today=today),
-        "escalated": a.escalated_step is not None and a.escalated_step == a.step and a.overdue_since is not None,
+        "escalated": overdue.escalated(a),
         "eligibility": a.eligibility,
         "submitted_at": timezone.localtime(a.submitted_at),
         "decided_at": timezone.localtime(a.decided_at) if a.decided_at else None,

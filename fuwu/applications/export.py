@@ -55,7 +55,8 @@ _FIELDS = (
     "step",
     "submitted_at",
     "due_on",
-    "escalated_step",
+    "overdue__since",
+    "overdue__escalated_step",
 )
 
 
@@ -75,7 +76,7 @@ def _rows(rows: Any, *, today: dt.date) -> Iterator[list[Any]]:
 
     def chunk(part: list[tuple[Any, ...]]) -> Iterator[list[Any]]:
         names.update(area_names({r[6] for r in part} - names.keys(), language="zh-hans"))
-        for pk, item_id, key, name, blob, lookup, area, capacity, status, step, at, due, escalated in part:
+        for pk, item_id, key, name, blob, lookup, area, capacity, status, step, at, due, since, escalated in part:
             item_name, steps = item(item_id)
             late = status in OPEN and status != Status.AWAITING_APPLICANT and due is not None and due < today
             yield [
@@ -92,7 +93,7 @@ def _rows(rows: Any, *, today: dt.date) -> Iterator[list[Any]]:
                 at,
                 due,
                 "是" if late else "",
-                "已督办" if escalated is not None and escalated == step else "",
+                "已督办" if since is not None and escalated == step else "",
             ]
 
     part: list[tuple[Any, ...]] = []

@@ -94,9 +94,6 @@ class Application(models.Model):
     # Bumped by every transition: a page's form carries the number it showed, so a second officer acting on
     # what they saw is told that someone else acted first.
     revision = models.PositiveIntegerField(default=1)
-    # The overdue job (overdue.py): since when the running clock is past due, and the step it escalated once.
-    overdue_since = models.DateField(null=True, blank=True)
-    escalated_step = models.PositiveSmallIntegerField(null=True, blank=True)
     # POST /api/v1/applications: the caller's Idempotency-Key and a digest of the body it came with.
     idempotency_key = models.CharField(max_length=64, blank=True, default="")
     request_digest = models.CharField(max_length=64, blank=True, default="")
@@ -215,3 +212,17 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.kind}"
+
+
+class Overdue(models.Model):
+    """The overdue job's state of one application (``overdue.py``), in a table of its own: the job writes tens of
+    thousands of these at once, and a narrow row with one index costs a fraction of the application's (whose
+    every update rewrites a dozen indexes)."""
+
+    application = models.OneToOneField(Application, primary_key=True, on_delete=models.CASCADE, related_name="overdue")
+    # Since when the running clock is past due (null: not overdue now), and the step escalated last (once each).
+    since = models.DateField(null=True, blank=True)
+    escalated_step = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"application {self.application_id} overdue since {self.since}"

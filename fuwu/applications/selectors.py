@@ -77,7 +77,7 @@ def inbox_for(*, user: Any, filters: InboxFilters, today: dt.date) -> QuerySet[A
     if filters.overdue:
         rows = rows.filter(overdue_q(today))
     # An item's standard data is not shown in the list: not decoding it 50 times a page.
-    return rows.select_related("item", "person").defer("item__data").order_by("due_on", "submitted_at", "id")
+    return rows.select_related("item", "person", "overdue").defer("item__data").order_by("due_on", "submitted_at", "id")
 
 
 def inbox_overdue_count(*, user: Any, today: dt.date) -> int:

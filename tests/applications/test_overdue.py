@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from fuwu.applications import services
-from fuwu.applications.models import Application, ApplicationEvent, EventKind
-from fuwu.applications.overdue import applications_flag_overdue
+from fuwu.applications.models import Application, ApplicationEvent, EventKind, Overdue
+from fuwu.applications.overdue import applications_flag_overdue, escalated
 from fuwu.applications.selectors import InboxFilters, inbox_for, inbox_overdue_count
 from fuwu.common.models import AuditLog
 from fuwu.jobs import kinds
@@ -43,9 +43,10 @@ def test_the_due_date_across_national_day_is_not_overdue_on_the_day(world: World
     assert result["overdue"] == 1
     assert result["newly_flagged"] == 1
     assert result["escalated"] == 1
-    app.refresh_from_db()
-    assert app.overdue_since == DUE + dt.timedelta(days=1)
-    assert app.escalated_step == app.step
+    state = Overdue.objects.get(application=app)
+    assert state.since == DUE + dt.timedelta(days=1)
+    assert state.escalated_step == app.step
+    assert escalated(Application.objects.get(pk=app.pk))
 
 
 def test_only_running_clocks_past_due_are_flagged(world: World) -> None:
@@ -61,7 +62,7 @@ def test_only_running_clocks_past_due_are_flagged(world: World) -> None:
     day = dt.date(2026, 11, 25)
     result = run(day)
     assert result["overdue"] == 1
-    flagged = set(Application.objects.filter(overdue_since__isnull=False).values_list("pk", flat=True))
+    flagged = set(Overdue.objects.filter(since__isnull=False).values_list("application_id", flat=True))
     assert flagged == {late.pk}
     assert escalations() == [(late.pk, late.step)]
     assert {paused.pk, in_time.pk, waiting.pk, decided.pk}.isdisjoint(flagged)
