@@ -77,7 +77,11 @@ def inbox_for(*, user: Any, filters: InboxFilters, today: dt.date) -> QuerySet[A
     if filters.overdue:
         rows = rows.filter(overdue_q(today))
     # An item's standard data is not shown in the list: not decoding it 50 times a page.
-    return rows.select_related("item", "person", "overdue").defer("item__data").order_by("due_on", "submitted_at", "id")
+    return (
+        rows.select_related("item", "person", "overdue")
+        .defer("item__data", "eligibility_reasons")
+        .order_by("due_on", "submitted_at", "id")
+    )
 
 
 def inbox_overdue_count(*, user: Any, today: dt.date) -> int:
@@ -94,9 +98,11 @@ def inbox_items(*, user: Any) -> list[tuple[str, str]]:
     prefix = officer_prefix(user)
     if prefix is None or user.department is None or not user.department.name_zh:
         return []
-    candidates = ServiceItem.objects.filter(
-        version__status__in=IN_FORCE, lead_department_zh__endswith=user.department.name_zh
-    ).select_related("version")
+    candidates = (
+        ServiceItem.objects.filter(version__status__in=IN_FORCE, lead_department_zh__endswith=user.department.name_zh)
+        .select_related("version")
+        .defer("version__document")
+    )
     found = {
         (i.key, i.name_zh)
         for i in candidates
