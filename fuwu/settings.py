@@ -307,6 +307,8 @@ FUWU_SCHEDULE = {
     "applications-figures": {"kind": "applications.figures_compute", "every": "day", "at": "00:20"},
     # The outbox's failed SMS and e-mail, tried again (docs/applications.md, "Notices").
     "notices-send-due": {"kind": "notices.send_due", "every": "5 minutes"},
+    # Applications past their step's due date: flagged and escalated once per step (docs/applications.md).
+    "applications-flag-overdue": {"kind": "applications.flag_overdue", "every": "day", "at": "00:20"},
 }
 # The daily incremental screening of the registry (fuwu screen --registry --incremental), at this local time
 # ("HH:MM") when set; off by default, since a deployment first loads its registry.

@@ -52,6 +52,7 @@ api = FuwuAPI(
 api.add_decorator(request_guard, mode="view")
 refusals.install(api)
 api.add_router("/homecare", homecare_router)
+api.add_router("/applications", "fuwu.api.applications.router")
 
 
 def _t(obj: Any, field: str) -> dict[str, str]:

@@ -104,6 +104,7 @@ class TransferForm(ReasonForm):
 class InboxFilterForm(forms.Form):
     item = forms.ChoiceField(label=_("事项"), required=False)
     step = forms.IntegerField(label=_("环节（序号）"), required=False, min_value=0, max_value=50)
+    due_by = forms.DateField(label=_("时限不晚于"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     overdue = forms.BooleanField(label=_("只看已超期"), required=False)
     closed = forms.BooleanField(label=_("含已办结"), required=False)
 

@@ -96,10 +96,20 @@ class Application(models.Model):
     # Bumped by every transition: a page's form carries the number it showed, so a second officer acting on
     # what they saw is told that someone else acted first.
     revision = models.PositiveIntegerField(default=1)
+    # POST /api/v1/applications: the caller's Idempotency-Key and a digest of the body it came with.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    request_digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [
+            models.Index(fields=["status", "due_on"], name="application_overdue"),
+            # The inbox's first page (soonest due first) and its counts, without sorting or reading 200,000 rows.
+            models.Index(fields=["department", "due_on", "submitted_at", "id"], name="application_inbox_page"),
+            models.Index(fields=["department", "status", "due_on", "area_code"], name="application_inbox_count"),
+            models.Index(
+                fields=["department", "item_key", "due_on", "submitted_at", "id"], name="application_inbox_item"
+            ),
             models.Index(fields=["department", "status", "due_on"], name="application_inbox"),
             models.Index(fields=["department", "area_code"], name="application_area"),
             models.Index(fields=["item_key", "status"], name="application_item"),
@@ -114,6 +124,11 @@ class Application(models.Model):
                 name="application_running_not_paused",
             ),
             models.CheckConstraint(condition=Q(revision__gte=1), name="application_revision_positive"),
+            models.UniqueConstraint(
+                fields=["submitted_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="application_idempotency_key_once",
+            ),
             # One open application per person and item: a second submission (even at the same moment) is refused.
             models.UniqueConstraint(
                 fields=["person", "item_key"],
@@ -174,6 +189,7 @@ class EventKind(models.TextChoices):
     TRANSFERRED = "transferred", _("转办")
     WITHDRAWN = "withdrawn", _("撤回")
     CLOSED = "closed", _("终止办理")
+    ESCALATED = "escalated", _("超期督办")
 
 
 class ApplicationEvent(models.Model):
@@ -393,3 +409,15 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"grant {self.pk} {self.item_key} ({self.state})"
+class Overdue(models.Model):
+    """The overdue job's state of one application (``overdue.py``), in a table of its own: the job writes tens of
+    thousands of these at once, and a narrow row with one index costs a fraction of the application's (whose
+    every update rewrites a dozen indexes)."""
+
+    application = models.OneToOneField(Application, primary_key=True, on_delete=models.CASCADE, related_name="overdue")
+    # Since when the running clock is past due (null: not overdue now), and the step escalated last (once each).
+    since = models.DateField(null=True, blank=True)
+    escalated_step = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"application {self.application_id} overdue since {self.since}"

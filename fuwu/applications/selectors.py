@@ -11,8 +11,10 @@ from django.http import Http404
 
 from fuwu.applications import permissions, standard
 from fuwu.applications.models import OPEN, Application, MaterialState
+from fuwu.applications.overdue import overdue_q
 from fuwu.homecare.models import FamilyLink
 from fuwu.residents.permissions import officer_prefix
+from fuwu.standards.models import IN_FORCE, ServiceItem
 
 
 def application_for_user(*, user: Any, pk: int) -> Application:
@@ -37,12 +39,25 @@ def applications_of_user(*, user: Any) -> QuerySet[Application]:
     )
 
 
+def applications_visible(*, user: Any) -> QuerySet[Application]:
+    """What the API lists: the user's own ("my applications") and, for an officer, their department × area."""
+    linked = FamilyLink.objects.filter(user=user).values("person_id")
+    seen = Q(person_id__in=linked) | Q(submitted_by=user)
+    prefix = officer_prefix(user)
+    if prefix is not None and user.department_id is not None:
+        seen |= Q(department_id=user.department_id, area_code__startswith=prefix)
+    return (
+        Application.objects.filter(seen).select_related("item", "person", "department").order_by("-submitted_at", "-id")
+    )
+
+
 @dataclass(frozen=True)
 class InboxFilters:
     item: str = ""
     step: int | None = None
     overdue: bool = False
     open_only: bool = True
+    due_by: dt.date | None = None  # due on or before this day
 
 
 def inbox_for(*, user: Any, filters: InboxFilters, today: dt.date) -> QuerySet[Application]:
@@ -57,22 +72,43 @@ def inbox_for(*, user: Any, filters: InboxFilters, today: dt.date) -> QuerySet[A
         rows = rows.filter(item_key=filters.item)
     if filters.step is not None:
         rows = rows.filter(step=filters.step)
+    if filters.due_by is not None:
+        rows = rows.filter(due_on__lte=filters.due_by)
     if filters.overdue:
-        rows = rows.filter(due_on__lt=today, status__in=OPEN).exclude(status="awaiting_applicant")
-    return rows.select_related("item", "person").order_by("due_on", "submitted_at", "id")
+        rows = rows.filter(overdue_q(today))
+    # An item's standard data is not shown in the list: not decoding it 50 times a page.
+    return (
+        rows.select_related("item", "person", "overdue")
+        .defer("item__data", "eligibility_reasons")
+        .order_by("due_on", "submitted_at", "id")
+    )
+
+
+def inbox_overdue_count(*, user: Any, today: dt.date) -> int:
+    """How many of the officer's applications are overdue now (the clock running, past the due date)."""
+    return inbox_for(user=user, filters=InboxFilters(overdue=True), today=today).order_by().count()
 
 
 def inbox_items(*, user: Any) -> list[tuple[str, str]]:
-    """The items the officer's inbox holds, for its filter."""
+    """The items the officer's department handles, for the inbox's filter.
+
+    Read from the standards (the items in force whose lead department routes to this department), not from
+    the applications: the inbox may hold 200,000 of them, and a DISTINCT over them would cost every page view.
+    """
     prefix = officer_prefix(user)
-    if prefix is None:
+    if prefix is None or user.department is None or not user.department.name_zh:
         return []
-    rows = (
-        Application.objects.filter(department_id=user.department_id, area_code__startswith=prefix)
-        .values_list("item_key", "item__name_zh")
-        .distinct()
+    candidates = (
+        ServiceItem.objects.filter(version__status__in=IN_FORCE, lead_department_zh__endswith=user.department.name_zh)
+        .select_related("version")
+        .defer("version__document")
     )
-    return sorted(set(rows))
+    found = {
+        (i.key, i.name_zh)
+        for i in candidates
+        if standard.applicable(i) and getattr(standard.department_for(i), "pk", None) == user.department_id
+    }
+    return sorted(found)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,19 @@
-"""Applications' scheduled jobs (``FUWU_SCHEDULE``): the items' public figures, once a day."""
+"""Applications' scheduled jobs (``FUWU_SCHEDULE``): the items' public figures, once a day; overdue applications
+flagged and escalated (``overdue.py``), once a day."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from fuwu.accounts.models import Role
+from fuwu.accounts.permissions import has_role
 from fuwu.applications.figures import figures_compute_all
+from fuwu.applications.overdue import applications_flag_overdue
 from fuwu.jobs import kinds
 from fuwu.jobs.kinds import Outcome, Progress
 from fuwu.jobs.models import Job
@@ -21,3 +27,14 @@ def figures_compute(job: Job, progress: Progress) -> Outcome:
     counted = figures_compute_all(as_of=as_of)
     progress(1, 1)
     return Outcome(url="", summary={"as_of": as_of.isoformat(), "items": counted})
+
+
+def _officers(user: Any, job: Job) -> bool:
+    return has_role(user, {Role.DEPARTMENT_OFFICER})
+
+
+@kinds.register("applications.flag_overdue", label=gettext_lazy("标记超期申请并督办"), may_view=_officers)
+def flag_overdue(job: Job, progress: Progress) -> Outcome:
+    run = applications_flag_overdue()
+    progress(1, 1)
+    return Outcome(url=reverse("applications:inbox") + "?overdue=on", summary=run.as_dict())

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.mine, name="mine"),
     path("apply/<slug:key>/", views.apply, name="apply"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/export/", views.inbox_export, name="inbox_export"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/supply/", views.supply, name="supply"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),

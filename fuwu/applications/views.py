@@ -10,17 +10,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuwu.accounts.models import Role
-from fuwu.applications import clock, forms, permissions, selectors, services, standard
+from fuwu.applications import clock, export, forms, permissions, selectors, services, standard
 from fuwu.applications.models import Application, ApplicationMaterial, Eligibility, MaterialState
 from fuwu.applications.services import ApplicationError
 from fuwu.common.audit import audit
+from fuwu.common.spreadsheets import XLSX_CONTENT_TYPE
 from fuwu.guide.guides import text
 from fuwu.homecare.models import FamilyLink
 from fuwu.residents import crypto, idnumber
@@ -29,6 +33,16 @@ from fuwu.standards import selectors as standard_selectors
 from fuwu.standards.models import ServiceItem
 
 PAGE_SIZE = 50
+# The inbox counts exactly up to this many and says "more than" beyond: counting 200,000 rows on every page
+# view would cost more than the page (docs/benchmarks.md); filters narrow it.
+COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):  # type: ignore[type-arg]  # over a QuerySet of applications
+    @cached_property
+    def count(self) -> int:
+        rows: QuerySet[Application] = self.object_list  # type: ignore[assignment]
+        return int(rows.order_by()[: COUNT_CAP + 1].count())
 
 
 def _item_or_404(key: str) -> ServiceItem:
@@ -285,24 +299,60 @@ def _officer_only(user: Any) -> None:
         raise PermissionDenied("the inbox is for department officers")
 
 
-@login_required
-@require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
-    _officer_only(request.user)
+def _inbox_filters(request: HttpRequest) -> tuple[forms.InboxFilterForm, selectors.InboxFilters]:
     form = forms.InboxFilterForm(request.GET or None, items=selectors.inbox_items(user=request.user))
     filters = selectors.InboxFilters()
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
         filters = selectors.InboxFilters(
-            item=d["item"] or "", step=d["step"], overdue=bool(d["overdue"]), open_only=not d["closed"]
+            item=d["item"] or "",
+            step=d["step"],
+            overdue=bool(d["overdue"]),
+            open_only=not d["closed"],
+            due_by=d["due_by"],
         )
+    return form, filters
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    _officer_only(request.user)
+    form, filters = _inbox_filters(request)
     today = timezone.localdate()
-    page = Paginator(selectors.inbox_for(user=request.user, filters=filters, today=today), PAGE_SIZE).get_page(
+    page = CappedPaginator(selectors.inbox_for(user=request.user, filters=filters, today=today), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     rows = [(a, a.is_open and clock.overdue(due_on=a.due_on, today=today)) for a in page]
     status = 400 if form.is_bound and not form.is_valid() else 200
-    return render(request, "applications/inbox.html", {"form": form, "page": page, "rows": rows}, status=status)
+    context = {
+        "count_cap": COUNT_CAP,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "overdue_count": selectors.inbox_overdue_count(user=request.user, today=today),
+        "export_query": request.GET.urlencode(),
+    }
+    return render(request, "applications/inbox.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def inbox_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The inbox with its filters as .xlsx, streamed as it is written; ID numbers masked; audited."""
+    _officer_only(request.user)
+    form, filters = _inbox_filters(request)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(
+            _("筛选条件有误：%(errors)s") % {"errors": "；".join(str(e) for es in form.errors.values() for e in es)},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    stream = export.inbox_export(actor=request.user, filters=filters, today=timezone.localdate())
+    response = StreamingHttpResponse(stream, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="applications-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
 
 
 Act = Callable[[Any, Application, Any], Application]

@@ -35,6 +35,7 @@ EXPORTS = {
         "test_the_import_error_report_neutralises_formulas",
     ),
     "grants:finance_export": ("tests.applications.test_grants", "test_the_finance_export_neutralises_formulas"),
+    "applications:inbox_export": ("tests.applications.test_export", "test_the_inbox_export_neutralises_formulas"),
 }
 
 

@@ -47,8 +47,9 @@ def test_the_schedule_flags_overdue_orders_samples_callbacks_and_drafts_settleme
         "evaluation-indicators",
         "applications-figures",
         "notices-send-due",
+        "applications-flag-overdue",
     }
-    assert run_queue() == 8
+    assert run_queue() == 9
     jobs = {j.kind: j for j in Job.objects.all()}
     assert {j.status for j in jobs.values()} == {JobStatus.SUCCEEDED}, {k: j.error for k, j in jobs.items()}
 

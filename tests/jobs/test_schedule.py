@@ -95,6 +95,7 @@ def test_the_settings_schedule_names_registered_kinds() -> None:
         "evaluation.indicators_compute",
         "applications.figures_compute",
         "notices.send_due",
+        "applications.flag_overdue",
     }
     assert all(isinstance(e, Entry) for e in entries)
 

@@ -72,6 +72,7 @@ applications:mine                    GET  -    log 200 200 200 200 200 200 200 2
 applications:apply                   GET  -    log 200 200 403 403 200 200 403 403 403 403
 applications:apply                   POST -    log 200 200 403 403 200 200 403 403 403 403
 applications:inbox                   GET  -    log 403 403 403 403 200 200 403 403 403 403
+applications:inbox_export            GET  -    log 403 403 403 403 200 200 403 403 403 403
 applications:detail                  GET  A    log 404 200 404 404 200 404 404 404 404 404
 applications:detail                  GET  B    log 404 404 404 404 404 200 404 404 404 404
 applications:supply                  POST A    log 404 400 404 404 403 404 404 404 404 404
@@ -308,6 +309,14 @@ api-1.0.0:cancel_order               POST A    401 404 200 404 200 200 404 404 4
 api-1.0.0:cancel_order               POST B    401 404 404 404 404 404 200 404 403 404 404
 api-1.0.0:statement                  GET  A    401 404 200 404 200 200 404 404 200 404 404
 api-1.0.0:statement                  GET  B    401 404 404 404 404 404 200 404 200 404 404
+api-1.0.0:submit                     GET  -    401 200 200 200 200 200 200 200 200 200 200
+api-1.0.0:submit                     POST -    401 422 422 422 422 422 422 422 422 422 422
+api-1.0.0:list_applications          GET  -    401 200 200 200 200 200 200 200 200 200 200
+api-1.0.0:list_applications          POST -    401 422 422 422 422 422 422 422 422 422 422
+api-1.0.0:get_application            GET  A    401 404 200 404 404 200 404 404 404 404 404
+api-1.0.0:get_application            GET  B    401 404 404 404 404 404 200 404 404 404 404
+api-1.0.0:act                        POST A    401 404 403 404 404 200 404 404 404 404 404
+api-1.0.0:act                        POST B    401 404 404 404 404 404 200 404 404 404 404
 api-1.0.0:api-root                   GET  -    404 404 404 404 404 404 404 404 404 404 404
 set_language                         GET  -    3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx
 healthz                              GET  -    200 200 200 200 200 200 200 200 200 200 200

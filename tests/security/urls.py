@@ -160,6 +160,8 @@ ARGS: dict[str, Args] = {
     "api-1.0.0:get_order": lambda w, s: {"order_id": s.order.pk},
     "api-1.0.0:cancel_order": lambda w, s: {"order_id": s.booked.pk},
     "api-1.0.0:statement": lambda w, s: {"person_id": s.elder.pk},
+    "api-1.0.0:get_application": lambda w, s: {"application_id": s.application.pk},
+    "api-1.0.0:act": lambda w, s: {"application_id": s.application.pk, "action": "accept"},
 }
 # Routes whose arguments name an object that belongs to someone (an area, an owner): asked for both sides.
 # The others (a standard, an item, the screening run) are the same object for everyone.
@@ -299,6 +301,7 @@ POST_DATA: dict[str, Callable[[World, Side], dict[str, Any]]] = {
     "proactive:record": lambda w, s: {"person_id": str(s.newcomer.pk), "item": "hc-meals", "status": "contacted"},
     "residents:reveal": lambda w, s: {},
     "api-1.0.0:cancel_order": lambda w, s: {"reason": "住院"},
+    "api-1.0.0:act": lambda w, s: {"revision": s.application.revision},
     # Unlock an account of county A: its officer and the standards office may, B's officer may not.
     "accounts:lockouts": lambda w, s: {"username": w.owners["A"]["inspector"].username},
 }
