@@ -546,6 +546,7 @@ def persons_load_queue(
     limit: int | None = None,
     batch_size: int | None = None,
     resume: bool = True,
+    workers: int | None = None,
 ) -> Job:
     """Put a bulk load of ``path`` (a file the workers can read) on the queue; its page shows the progress.
 
@@ -565,6 +566,7 @@ def persons_load_queue(
             "limit": limit,
             "batch_size": batch_size or BATCH_SIZE,
             "resume": resume,
+            "workers": workers,  # None: one per CPU of the machine that runs it
         },
     )
 
