@@ -39,7 +39,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -308,10 +308,11 @@ def check_chunk(chunk: Chunk, *, headers: dict[str, str], ctx: Context, seal: bo
 
 
 def default_workers() -> int:
-    return os.cpu_count() or 1
+    """One per CPU where processes fork (the workers share the settings and keys that way); else none."""
+    return (os.cpu_count() or 1) if "fork" in multiprocessing.get_all_start_methods() else 1
 
 
-def _checked(chunks: Iterable[Chunk], check: Callable[[Chunk], Checked], *, workers: int) -> Iterator[Checked]:
+def _checked(chunks: Iterable[Chunk], check: Callable[[Chunk], Checked], *, workers: int) -> Generator[Checked]:
     """``check`` of each chunk, in file order: in this process (``workers`` 1), or in a pool of ``workers``
     processes kept a few batches ahead of the writing. Close it (``contextlib.closing``): that ends the pool,
     whatever stopped the load; a running check is waited for (a batch, seconds), the queued ones are dropped."""

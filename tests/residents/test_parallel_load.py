@@ -62,7 +62,8 @@ def outcome(path: Path, **options: Any) -> tuple[Any, ...]:
         report = persons_load(path=path, actor=None, resume=False, **options)
         record, errors = report.record, []
     except LoadError as exc:
-        assert exc.record is not None
+        if exc.record is None:
+            raise
         record, errors = exc.record, [e.as_dict() for e in exc.errors]
     summary = (record.outcome, record.rows, record.created, record.updated, record.unchanged, record.rejected)
     return registry(), summary, record.errors, errors
