@@ -60,7 +60,7 @@ def main() -> None:
         help="time only the registry import: a first load, the same file again, and a file with --changed changed",
     )
     parser.add_argument(
-        "--workers", type=int, help="with --import-only: the load's checking processes (default: one per CPU; 1: none)"
+        "--workers", type=int, help="with --import-only: the load's checking processes (default: the load's; 1: none)"
     )
     args = parser.parse_args()
 
@@ -188,6 +188,8 @@ def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from fuwu.residents.loading import default_workers
+
     quiet = io.StringIO()
     table = pq.read_table(population)
     step = max(1, round(1 / args.changed)) if args.changed > 0 else table.num_rows + 1
@@ -203,14 +205,14 @@ def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
     ]
     workers = ["--workers", str(args.workers)] if args.workers else []
     print(
-        f"{args.persons:,} persons, {connection.vendor}, workers {args.workers or os.cpu_count()}, "
+        f"{args.persons:,} persons, {connection.vendor}, workers {args.workers or default_workers()}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'step':<60} {'wall s':>8} {'cpu s':>8} {'of it here':>10} {'server':>7} {'rows/s':>9}")
     results: dict[str, Any] = {
         "persons": args.persons,
         "database": connection.vendor,
-        "workers": args.workers or os.cpu_count(),
+        "workers": args.workers or default_workers(),
         "load_average_before": os.getloadavg()[0],
         "steps": [],
     }

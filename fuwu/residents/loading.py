@@ -308,8 +308,11 @@ def check_chunk(chunk: Chunk, *, headers: dict[str, str], ctx: Context, seal: bo
 
 
 def default_workers() -> int:
-    """One per CPU where processes fork (the workers share the settings and keys that way); else none."""
-    return (os.cpu_count() or 1) if "fork" in multiprocessing.get_all_start_methods() else 1
+    """One per CPU beyond the two the loading process and the database use (measured: on two cores a pool is
+    slower than none; docs/benchmarks.md), where processes fork (the workers share the settings that way)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, (os.cpu_count() or 1) - 2)
 
 
 def _checked(chunks: Iterable[Chunk], check: Callable[[Chunk], Checked], *, workers: int) -> Generator[Checked]:
@@ -385,8 +388,8 @@ def persons_load(
     ``actor`` ``None`` is the system (the command line): no area limit. An officer's load is limited to
     their area, as their import is. ``job``: the background job running it, whose retries carry on from
     its checkpoint. ``resume`` false starts over even if an unfinished load of the same file exists.
-    ``workers``: processes that check and encrypt batches ahead of the writing (default: one per CPU; 1 checks
-    in this process). The writing stays here, one batch after another in file order, so nothing else differs.
+    ``workers``: processes that check and encrypt batches ahead of the writing (default: ``default_workers()``;
+    1 checks in this process). The writing stays here, one batch after another in file order, so nothing else differs.
     Raises ``LoadError`` when the file or any row has a problem (after recording what was done).
     """
     progress = progress or _no_progress
@@ -567,7 +570,7 @@ def persons_load_queue(
             "limit": limit,
             "batch_size": batch_size or BATCH_SIZE,
             "resume": resume,
-            "workers": workers,  # None: one per CPU of the machine that runs it
+            "workers": workers,  # None: default_workers() of the machine that runs it
         },
     )
 

@@ -247,3 +247,11 @@ def test_fast_paths_answer_as_the_general_path(column: str, values: list[Any]) -
         assert (answer, type(answer)) == (expected, type(expected)), value
         if isinstance(expected, Decimal):
             assert answer.as_tuple() == expected.as_tuple()
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 1), (2, 1), (3, 1), (8, 6), (None, 1)])
+def test_by_default_the_pool_leaves_a_core_to_the_loader_and_one_to_the_database(
+    monkeypatch: pytest.MonkeyPatch, cpus: int | None, workers: int
+) -> None:
+    monkeypatch.setattr(loading.os, "cpu_count", lambda: cpus)
+    assert loading.default_workers() == workers

@@ -47,7 +47,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=None,
-            help="Processes that check and encrypt batches ahead of the writing (default: one per CPU; 1: none).",
+            help="Processes that check and encrypt batches ahead of the writing (default: CPUs - 2; 1: none).",
         )
         bulk.add_argument(
             "--queue", action="store_true", help="Put the load on the background queue (`fuwu worker` runs it)."
