@@ -1,6 +1,6 @@
 """City-scale screening, end to end: what officials wait for, against the engine alone in the same run.
 
-    python -m benchmarks.registry [--persons 200000] [--changed 0.01] [--json result.json] [--import-only]
+    python -m benchmarks.registry [--persons 200000] [--changed 0.01] [--json result.json] [--import-only [--workers N]]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/fuwu_registry_bench python -m benchmarks.registry
 
 Generates ``--persons`` residents (``fuwu population generate``), then, in a fresh database (a temporary
@@ -58,6 +58,9 @@ def main() -> None:
         "--import-only",
         action="store_true",
         help="time only the registry import: a first load, the same file again, and a file with --changed changed",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="with --import-only: the load's checking processes (default: the load's; 1: none)"
     )
     args = parser.parse_args()
 
@@ -175,12 +178,17 @@ def main() -> None:
 
 
 def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
-    """``fuwu residents load`` alone: into an empty registry, again unchanged, again with a share changed."""
+    """``fuwu residents load`` alone: into an empty registry, again unchanged, again with a share changed.
+
+    CPU is this process's and its finished children's (the load's worker processes), user and system; on a
+    PostgreSQL server on this machine, also its backend's for this connection (read from /proc)."""
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.compute as pc  # type: ignore[import-untyped]
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
     from django.core.management import call_command
     from django.db import connection
+
+    from fuwu.residents.loading import default_workers
 
     quiet = io.StringIO()
     table = pq.read_table(population)
@@ -195,17 +203,59 @@ def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
         ("fuwu residents load (same file again: all unchanged)", population),
         (f"fuwu residents load ({args.changed:.0%} changed: updates)", changed_file),
     ]
-    print(f"{args.persons:,} persons, {connection.vendor}, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'step':<60} {'wall s':>8} {'cpu s':>8} {'rows/s':>9}")
-    results: dict[str, Any] = {"persons": args.persons, "database": connection.vendor, "steps": []}
+    workers = ["--workers", str(args.workers)] if args.workers else []
+    print(
+        f"{args.persons:,} persons, {connection.vendor}, workers {args.workers or default_workers()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'step':<60} {'wall s':>8} {'cpu s':>8} {'of it here':>10} {'server':>7} {'rows/s':>9}")
+    results: dict[str, Any] = {
+        "persons": args.persons,
+        "database": connection.vendor,
+        "workers": args.workers or default_workers(),
+        "load_average_before": os.getloadavg()[0],
+        "steps": [],
+    }
     for name, path in steps:
-        wall, cpu, _ = timed(lambda path=path: call_command("residents", "load", str(path), stdout=quiet))
-        print(f"{name:<60} {wall:>8.1f} {cpu:>8.1f} {args.persons / wall:>9,.0f}")
-        results["steps"].append({"step": name, "seconds": round(wall, 2), "cpu": round(cpu, 2)})
+        before, server_before = os.times(), server_cpu()
+        wall, _, _ = timed(lambda path=path: call_command("residents", "load", str(path), *workers, stdout=quiet))
+        after, server_after = os.times(), server_cpu()
+        server = None
+        if server_before and server_after and server_before[0] == server_after[0]:
+            server = server_after[1] - server_before[1]
+        here = after.user + after.system - before.user - before.system
+        cpu = here + after.children_user + after.children_system - before.children_user - before.children_system
+        shown = f"{server:>7.1f}" if server is not None else f"{'–':>7}"
+        print(f"{name:<60} {wall:>8.1f} {cpu:>8.1f} {here:>10.1f} {shown} {args.persons / wall:>9,.0f}")
+        results["steps"].append(
+            {
+                "step": name,
+                "seconds": round(wall, 2),
+                "cpu": round(cpu, 2),
+                "cpu_here": round(here, 2),
+                "cpu_server": None if server is None else round(server, 2),
+            }
+        )
     results["load_average_after"] = os.getloadavg()[0]
     print(quiet.getvalue().strip())
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def server_cpu() -> tuple[int, float] | None:
+    """(backend pid, its CPU seconds) of this connection's PostgreSQL backend, if it runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = int(cursor.fetchone()[0])
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ there is no pause.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -75,24 +75,28 @@ def _prepared_rows(
 ) -> list[list[Any]]:
     """Each row's values in ``fields``' order, those of the ``adapt`` kinds through the backend's adapter,
     ``constants`` prepared once."""
-    prepared: dict[str, Callable[[Any], Any]] = {
-        f.attname: partial(f.get_db_prep_save, connection=connection) for f in fields if isinstance(f, adapt)
-    }
-    fixed = {
-        f.attname: f.get_db_prep_save(constants[f.attname], connection=connection)
-        for f in fields
+    names = [f.attname for f in fields]
+    fixed = [
+        (i, f.get_db_prep_save(constants[f.attname], connection=connection))
+        for i, f in enumerate(fields)
         if constants and f.attname in constants
-    }
+    ]
+    fixed_at = {i for i, _ in fixed}
+    prepared = [
+        (i, partial(f.get_db_prep_save, connection=connection))
+        for i, f in enumerate(fields)
+        if isinstance(f, adapt) and i not in fixed_at
+    ]
+    # Millions of cells: one comprehension per row, then only the few cells that need more.
     out = []
     for row in rows:
-        values = []
-        for f in fields:
-            if f.attname in fixed:
-                values.append(fixed[f.attname])
-                continue
-            value = row.get(f.attname)
-            prep = prepared.get(f.attname)
-            values.append(prep(value) if prep is not None and value is not None else value)
+        get = row.get
+        values = [get(name) for name in names]
+        for i, value in fixed:
+            values[i] = value
+        for i, prep in prepared:
+            if values[i] is not None:
+                values[i] = prep(values[i])
         out.append(values)
     return out
 
@@ -110,7 +114,9 @@ def copy_rows(
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     if any(isinstance(f, models.JSONField) for f in fields):
         raise TypeError(f"{model.__name__} has a JSON column: use insert_rows")
-    params = _prepared_rows(fields, rows, constants)
+    # Dates and decimals as they are: COPY sends them in PostgreSQL's own formats (the backend's adapter would
+    # hand them back unchanged, a call per cell).
+    params = _prepared_rows(fields, rows, constants, adapt=())
     if params:
         sql = "COPY {} ({}) FROM STDIN".format(
             connection.ops.quote_name(model._meta.db_table),

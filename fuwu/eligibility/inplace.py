@@ -42,7 +42,7 @@ from django.utils.translation import gettext_noop
 from fuwu.eligibility import services, store
 from fuwu.eligibility.engines import column, rule_version, screening_sql
 from fuwu.eligibility.facts import BASE_FACTS
-from fuwu.eligibility.models import Candidate, EntitlementChange, ScreeningCount, ScreeningRun
+from fuwu.eligibility.models import Candidate, EntitlementChange, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
 from fuwu.eligibility.ruleset import ItemRule
 from fuwu.eligibility.screening import Plan, ScreeningError
@@ -328,12 +328,7 @@ def complete(
     outreach = services._outreach_items()
     progress(0, None, gettext_noop("载入筛查结果"))
     with transaction.atomic():
-        run = ScreeningRun.objects.select_for_update().get(pk=run.pk)
-        for model in (Candidate, EntitlementChange, ScreeningCount):
-            model.objects.filter(run=run).delete()  # a re-run replaces
-        stored = store.bulk_insert(
-            ScreeningCount, ("township", "item", "eligible", "unknown", "amount"), [counts.townships], run_id=run.pk
-        )
+        run, stored = services.run_open(run, counts=counts)
         stored += _insert_candidates(run, table, outreach)
         changes = _insert_changes(run, table, previous) if previous is not None else 0
         stored += changes

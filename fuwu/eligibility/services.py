@@ -135,6 +135,19 @@ def _candidates_carry(*, run: ScreeningRun, source: ScreeningRun, replaced: pa.T
     return copied - removed
 
 
+def run_open(run: ScreeningRun, *, counts: store.Counts) -> tuple[ScreeningRun, int]:
+    """Begin storing ``run``'s results, inside the transaction that stores them and ``run_close`` ends: the run
+    locked (a second completion of it waits), whatever an earlier attempt stored removed (a re-run replaces),
+    the counts by township and item inserted. Returns the run as locked and the rows stored so far."""
+    run = ScreeningRun.objects.select_for_update().get(pk=run.pk)
+    for model in (Candidate, EntitlementChange, ScreeningCount):
+        model.objects.filter(run=run).delete()
+    stored = store.bulk_insert(
+        ScreeningCount, ("township", "item", "eligible", "unknown", "amount"), [counts.townships], run_id=run.pk
+    )
+    return run, stored
+
+
 def run_close(
     run: ScreeningRun,
     *,
@@ -205,12 +218,7 @@ def screening_run_complete(
     served = served_table() if load_results else None
     progress(0, None, gettext_noop("载入筛查结果"))
     with transaction.atomic():
-        run = ScreeningRun.objects.select_for_update().get(pk=run.pk)
-        for model in (Candidate, EntitlementChange, ScreeningCount):
-            model.objects.filter(run=run).delete()  # a re-run replaces
-        stored = store.bulk_insert(
-            ScreeningCount, ("township", "item", "eligible", "unknown", "amount"), [counts.townships], run_id=run.pk
-        )
+        run, stored = run_open(run, counts=counts)
         changes = 0
         if load_results:
             only = None

@@ -409,6 +409,27 @@ def _fast_path(spec: Column) -> Callable[[Any], Any] | None:
     if spec.type == FactType.AREA:
         area = re.compile(r"[0-9]{12}")
         return lambda raw: raw if raw.__class__ is str and area.fullmatch(raw) else None
+    if spec.type == FactType.INTEGER:
+        low, high = INTEGER_RANGES.get(spec.name, (0, 2**31 - 1))
+        return lambda raw: raw if raw.__class__ is int and low <= raw <= high else None
+    if spec.type == FactType.DECIMAL:
+        # Exactly to the fen already (Parquet's decimal(12, 2)): what _decimal would return, the same Decimal.
+        return lambda raw: (
+            raw if raw.__class__ is Decimal and raw.as_tuple().exponent == -2 and 0 <= raw <= INCOME_MAX else None
+        )
+    if spec.name == "name":
+        space = re.compile(r"\s")
+        return lambda raw: (
+            raw
+            if raw.__class__ is str
+            and len(raw) <= NAME_MAX
+            and not space.search(raw)
+            and unicodedata.is_normalized("NFKC", raw)
+            else None
+        )
+    if spec.name == "household_id":
+        household = re.compile(rf"[0-9A-Za-z-]{{1,{HOUSEHOLD_ID_MAX}}}")
+        return lambda raw: raw if raw.__class__ is str and household.fullmatch(raw) else None
     return None
 
 

@@ -15,6 +15,12 @@ in file order, are handled). So
   and a row that is read again is an update of itself, which changes nothing);
 - its progress (``progress(done, total, message)``) is visible at every batch, outside the transactions.
 
+Checking a row on its own (``check_row``: reading the cells, parsing the number, its keyed hash) and
+encrypting it need nothing from the database, and are most of a load's CPU. With ``workers`` > 1 they run
+in a pool of processes, a few batches ahead; this process writes the batches in file order, as before (the
+checks against the registry, the writes and the checkpoint stay in each batch's transaction). The pool ends
+with the load, however it ends; a worker whose parent was killed exits by itself.
+
 Problems: a row with a problem is reported (row, column as headed in the file, problem, fix), as for an
 import. Without ``valid_only`` the first problem stops the writing: the batches committed before it stay
 (they were whole and valid), nothing from its batch on is written, and the rest of the file is still
@@ -27,15 +33,24 @@ stops everything before anything is written.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -47,7 +62,7 @@ from fuwu.jobs.services import job_start
 from fuwu.residents.columns import CONTACT_NAMES, FACT_NAMES
 from fuwu.residents.models import Person, PersonImport
 from fuwu.residents.permissions import can_import_persons
-from fuwu.residents.services import MAX_STORED_ERRORS, Counts, _apply, _summary
+from fuwu.residents.services import MAX_STORED_ERRORS, Counts, _apply, _sealed, _summary
 from fuwu.residents.sources import SourceError, read_spreadsheet
 from fuwu.residents.validation import (
     Candidate,
@@ -98,13 +113,44 @@ class LoadReport:
 Row = tuple[int, int, dict[str, Any], str | None]
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """A batch as read from the file: ``start`` rows of the file come before it; ``data`` its rows, as an Arrow
+    record batch (Parquet: made into Python rows by whoever checks it) or as ``Row``s (a spreadsheet, in memory)."""
+
+    start: int
+    data: Any  # pyarrow.RecordBatch | list[Row]
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.data)
+
+    def head(self, count: int) -> Chunk:
+        if count >= len(self.data):
+            return self
+        return Chunk(self.start, self.data[:count] if isinstance(self.data, list) else self.data.slice(0, count))
+
+    def rows(self) -> list[Row]:
+        if isinstance(self.data, list):
+            return self.data
+        rows: list[Row] = []
+        for position, values in enumerate(self.data.to_pylist(), start=self.start + 1):
+            person_id = values.pop("person_id")
+            source_id = None if person_id is None or not str(person_id).strip() else str(person_id)
+            rows.append((position, position, values, source_id))
+        return rows
+
+
 @dataclass
 class Source:
     kind: str
     headers: dict[str, str]  # column name → header as written in the file (person_id not among them)
     total: int
     ignored: list[str]
-    batches: Callable[[int, int], Iterator[list[Row]]]  # (batch size, rows to skip) → batches
+    batches: Callable[[int, int], Iterator[Chunk]]  # (batch size, rows to skip) → batches, in file order
 
 
 def file_sha256(path: Path) -> str:
@@ -129,20 +175,16 @@ def _parquet(path: Path) -> Source:
             ]
         )
 
-    def batches(size: int, skip: int) -> Iterator[list[Row]]:
+    def batches(size: int, skip: int) -> Iterator[Chunk]:
         seen = 0
         for arrow_batch in parquet.iter_batches(batch_size=size, columns=columns):
             if seen + arrow_batch.num_rows <= skip:  # committed by an earlier run: not even converted
                 seen += arrow_batch.num_rows
                 continue
-            rows: list[Row] = []
-            for values in arrow_batch.to_pylist():
-                seen += 1
-                if seen <= skip:
-                    continue
-                person_id = values.pop("person_id")
-                rows.append((seen, seen, values, None if person_id is None else str(person_id)))
-            yield rows
+            start = max(seen, skip)
+            # Still Arrow: turned into Python rows by whoever checks it (a worker process, when there are some).
+            yield Chunk(start, arrow_batch.slice(start - seen))
+            seen += arrow_batch.num_rows
 
     return Source(
         kind=PersonImport.Kind.PARQUET,
@@ -161,18 +203,21 @@ def _spreadsheet(path: Path) -> Source:
     if sheet.problems:
         raise LoadError([RowError(p.row, p.column, p.problem, p.fix) for p in sheet.problems])
 
-    def batches(size: int, skip: int) -> Iterator[list[Row]]:
+    def batches(size: int, skip: int) -> Iterator[Chunk]:
         for start in range(skip, len(sheet.rows), size):
             part = sheet.rows[start : start + size]
-            yield [
-                (
-                    start + k + 1,
-                    number,
-                    {name: (cells[pos] if pos < len(cells) else None) for name, pos in sheet.positions.items()},
-                    "",
-                )
-                for k, (number, cells) in enumerate(part)
-            ]
+            yield Chunk(
+                start,
+                [
+                    (
+                        start + k + 1,
+                        number,
+                        {name: (cells[pos] if pos < len(cells) else None) for name, pos in sheet.positions.items()},
+                        "",
+                    )
+                    for k, (number, cells) in enumerate(part)
+                ],
+            )
 
     return Source(
         kind=PersonImport.Kind.SPREADSHEET, headers=sheet.headers, total=len(sheet.rows), ignored=[], batches=batches
@@ -230,6 +275,97 @@ def _record(
     )
 
 
+# --- Checking batches, here or in worker processes ------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    """A batch after each row's own checks (``check_row``): the rows that passed and the problems, in row order;
+    ``sealed``: the passed rows' ciphertexts by lookup hash, when a worker made them (else the write makes them)."""
+
+    end: int  # the checkpoint once this batch is handled: rows of the file up to its last
+    candidates: list[Candidate]
+    errors: list[RowError]
+    sealed: dict[str, dict[str, bytes | None]] | None = None
+
+
+def check_chunk(chunk: Chunk, *, headers: dict[str, str], ctx: Context, seal: bool) -> Checked:
+    """Everything a batch needs before its transaction that reads nothing from the database; ``seal``: encrypt too."""
+    candidates: list[Candidate] = []
+    errors: list[RowError] = []
+    for _position, number, values, source_id in chunk.rows():
+        if source_id is None:
+            errors.append(RowError(number, "person_id", "empty", "every person has a person_id"))
+            continue
+        candidate, row_errors = check_row(values, row=number, headers=headers, ctx=ctx, source_id=source_id)
+        errors.extend(row_errors)
+        if candidate is not None:
+            candidates.append(candidate)
+    # Sealed for every row, though an existing person's row needs it only where a contact changed (that is
+    # sealed in the transaction, against the stored hash): whether a row is new is known only there.
+    sealed = {c.lookup: _sealed(c) for c in candidates} if seal else None
+    return Checked(chunk.end, candidates, errors, sealed)
+
+
+def default_workers() -> int:
+    """One per CPU beyond the two the loading process and the database use (measured: on two cores a pool is
+    slower than none; docs/benchmarks.md), where processes fork (the workers share the settings that way)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, (os.cpu_count() or 1) - 2)
+
+
+def _checked(chunks: Iterable[Chunk], check: Callable[[Chunk], Checked], *, workers: int) -> Generator[Checked]:
+    """``check`` of each chunk, in file order: in this process (``workers`` 1), or in a pool of ``workers``
+    processes kept a few batches ahead of the writing. Close it (``contextlib.closing``): that ends the pool,
+    whatever stopped the load; a running check is waited for (a batch, seconds), the queued ones are dropped."""
+    if workers <= 1:
+        yield from map(check, chunks)
+        return
+    ahead: deque[Future[Checked]] = deque()
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_started, initargs=(os.getpid(),)
+    )
+    try:
+        for chunk in chunks:
+            ahead.append(pool.submit(check, chunk))
+            if len(ahead) > workers:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# A worker's copies of the parent's database connections: kept (closing one would end the parent's session on
+# the server), never used. A worker reads nothing from the database; if it did, it would open its own.
+_inherited: list[Any] = []
+
+
+def _worker_started(parent: int) -> None:
+    """In each worker process, first: Ctrl-C is the parent's to handle (it stops the pool), the parent's
+    connections are put aside, and the worker ends when the parent does (killed, it cannot stop the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for conn in connections.all(initialized_only=True):
+        _inherited.append(conn.connection)
+        conn.connection = None
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
+def _until(chunks: Iterable[Chunk], total: int) -> Iterator[Chunk]:
+    """The chunks up to row ``total`` of the file (a ``limit``)."""
+    for chunk in chunks:
+        if chunk.start >= total or not len(chunk):
+            return
+        yield chunk.head(total - chunk.start)
+
+
 def _row_error(data: dict[str, Any]) -> RowError:
     return RowError(int(data["row"]), str(data["column"]), str(data["problem"]), str(data["fix"]))
 
@@ -245,17 +381,23 @@ def persons_load(
     progress: Progress | None = None,
     job: Job | None = None,
     resume: bool = True,
+    workers: int | None = None,
 ) -> LoadReport:
     """Load ``path`` into the registry a batch per transaction; see the module docstring.
 
     ``actor`` ``None`` is the system (the command line): no area limit. An officer's load is limited to
     their area, as their import is. ``job``: the background job running it, whose retries carry on from
     its checkpoint. ``resume`` false starts over even if an unfinished load of the same file exists.
+    ``workers``: processes that check and encrypt batches ahead of the writing (default: ``default_workers()``;
+    1 checks in this process). The writing stays here, one batch after another in file order, so nothing else differs.
     Raises ``LoadError`` when the file or any row has a problem (after recording what was done).
     """
     progress = progress or _no_progress
     if batch_size < 1:
         raise ValueError("batch_size is at least 1")
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError("workers is at least 1")
     source = open_source(path)
     sha256 = file_sha256(path)
     total = source.total if limit is None else min(source.total, max(0, limit))
@@ -270,67 +412,73 @@ def persons_load(
     done = record.rows_done
     message = gettext_noop("分批写入居民档案") if valid_only or not errors else gettext_noop("检查其余各行")
     progress(done, total, message)
-    for rows in source.batches(write_batch(batch_size), done):
-        rows = rows[: max(0, total - done)]
-        if not rows or problems >= max_errors:
-            break
-        batch_errors: list[RowError] = []
-        candidates: list[Candidate] = []
-        for _position, number, values, source_id in rows:
-            if source_id is not None and source.kind == PersonImport.Kind.PARQUET and not source_id.strip():
-                source_id = None
-            if source_id is None:
-                batch_errors.append(RowError(number, "person_id", "empty", "every person has a person_id"))
-                continue
-            candidate, row_errors = check_row(values, row=number, headers=source.headers, ctx=ctx, source_id=source_id)
-            batch_errors.extend(row_errors)
-            if candidate is not None:
-                candidates.append(candidate)
-        before, after = done, rows[-1][0]
-        with transaction.atomic():
-            # The checkpoint first: it locks the record, so a second run of the same load waits, then finds
-            # that the checkpoint moved and stops, instead of writing the batch again.
-            moved = PersonImport.objects.filter(
-                pk=record.pk, outcome=PersonImport.Outcome.LOADING, rows_done=before
-            ).update(rows_done=after)
-            if not moved:
-                raise LoadBusy(f"import {record.pk} is being loaded by another run")
-            together, existing, households = check_together(
-                candidates, headers=source.headers, ctx=ctx, load_id=record.pk
-            )
-            batch_errors.extend(together)
-            batch_errors.extend(_source_id_conflicts(candidates))
-            writing = valid_only or not (errors or batch_errors)
-            if writing:
-                bad_rows = {e.row for e in batch_errors}
-                accepted = [c for c in candidates if c.row not in bad_rows]
-                if batch_errors and accepted:
-                    # Rejecting rows can leave a new head without the row that demoted the old one: check again.
-                    late = heads_against_registry(accepted, headers=source.headers, existing=existing)
-                    batch_errors.extend(late)
-                    accepted = [c for c in accepted if c.row not in {e.row for e in late}]
-                if accepted:
-                    counts.add(_apply(accepted, existing=existing, households=households, batch=record))
-            problems += len(batch_errors)
-            batch_errors.sort(key=lambda e: (e.row, e.column))
-            errors.extend(batch_errors[: max(0, MAX_STORED_ERRORS - len(errors))])
-            PersonImport.objects.filter(pk=record.pk).update(
-                created=counts.created,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
-                rejected=len({e.row for e in errors if e.row >= 1}),
-                errors=[e.as_dict() for e in errors],
-            )
-        done = after
-        after_batch()
-        if errors and not valid_only:
-            message = gettext_noop("检查其余各行")
-        progress(done, total, message)
+    check = partial(check_chunk, headers=source.headers, ctx=ctx, seal=workers > 1)
+    chunks = _until(source.batches(write_batch(batch_size), done), total)
+    with closing(_checked(chunks, check, workers=workers)) as checked:
+        for batch in checked:
+            if problems >= max_errors:
+                break
+            problems += _write_batch(
+                batch, record=record, headers=source.headers, ctx=ctx, valid_only=valid_only, before=done,
+                counts=counts, errors=errors,
+            )  # fmt: skip
+            done = batch.end
+            after_batch()
+            if errors and not valid_only:
+                message = gettext_noop("检查其余各行")
+            progress(done, total, message)
     report = _finish(record, source=source, path=path, counts=counts, errors=errors, done=done, actor=actor,
                      resumed_from=resumed_from)  # fmt: skip
     if errors:
         raise LoadError(errors[:max_errors], total=problems, record=report.record)
     return report
+
+
+@transaction.atomic
+def _write_batch(
+    batch: Checked,
+    *,
+    record: PersonImport,
+    headers: dict[str, str],
+    ctx: Context,
+    valid_only: bool,
+    before: int,
+    counts: Counts,
+    errors: list[RowError],
+) -> int:
+    """One batch's transaction: its checkpoint, its checks against the registry, its writes (unless a problem
+    stops the writing), the counts and problems so far (``counts`` and ``errors`` grow). Returns its problems."""
+    # The checkpoint first: it locks the record, so a second run of the same load waits, then finds
+    # that the checkpoint moved and stops, instead of writing the batch again.
+    moved = PersonImport.objects.filter(pk=record.pk, outcome=PersonImport.Outcome.LOADING, rows_done=before).update(
+        rows_done=batch.end
+    )
+    if not moved:
+        raise LoadBusy(f"import {record.pk} is being loaded by another run")
+    candidates, batch_errors = batch.candidates, list(batch.errors)
+    together, existing, households = check_together(candidates, headers=headers, ctx=ctx, load_id=record.pk)
+    batch_errors.extend(together)
+    batch_errors.extend(_source_id_conflicts(candidates))
+    if valid_only or not (errors or batch_errors):
+        bad_rows = {e.row for e in batch_errors}
+        accepted = [c for c in candidates if c.row not in bad_rows]
+        if batch_errors and accepted:
+            # Rejecting rows can leave a new head without the row that demoted the old one: check again.
+            late = heads_against_registry(accepted, headers=headers, existing=existing)
+            batch_errors.extend(late)
+            accepted = [c for c in accepted if c.row not in {e.row for e in late}]
+        if accepted:
+            counts.add(_apply(accepted, existing=existing, households=households, batch=record, sealed=batch.sealed))
+    batch_errors.sort(key=lambda e: (e.row, e.column))
+    errors.extend(batch_errors[: max(0, MAX_STORED_ERRORS - len(errors))])
+    PersonImport.objects.filter(pk=record.pk).update(
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        rejected=len({e.row for e in errors if e.row >= 1}),
+        errors=[e.as_dict() for e in errors],
+    )
+    return len(batch_errors)
 
 
 @transaction.atomic
@@ -402,6 +550,7 @@ def persons_load_queue(
     limit: int | None = None,
     batch_size: int | None = None,
     resume: bool = True,
+    workers: int | None = None,
 ) -> Job:
     """Put a bulk load of ``path`` (a file the workers can read) on the queue; its page shows the progress.
 
@@ -421,6 +570,7 @@ def persons_load_queue(
             "limit": limit,
             "batch_size": batch_size or BATCH_SIZE,
             "resume": resume,
+            "workers": workers,  # None: default_workers() of the machine that runs it
         },
     )
 

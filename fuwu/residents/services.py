@@ -216,7 +216,7 @@ def _insert_persons(
             (
                 {
                     "source_id": "",
-                    **{_attname(k): v for k, v in _values(c).items()},
+                    **_values(c),  # column names are the attnames (household_id among them)
                     "id_number_hash": c.lookup,
                     **(sealed.get(c.lookup) or _sealed(c)),
                 }

@@ -44,6 +44,12 @@ class Command(BaseCommand):
         bulk.add_argument("--valid-only", action="store_true", help="Write the rows without problems; report the rest.")
         bulk.add_argument("--batch-size", type=int, default=None, help="Rows per transaction (default 20000).")
         bulk.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes that check and encrypt batches ahead of the writing (default: CPUs - 2; 1: none).",
+        )
+        bulk.add_argument(
             "--queue", action="store_true", help="Put the load on the background queue (`fuwu worker` runs it)."
         )
         bulk.add_argument(
@@ -75,6 +81,7 @@ class Command(BaseCommand):
                 limit=options["limit"],
                 valid_only=options["valid_only"],
                 batch_size=options["batch_size"],
+                workers=options["workers"],
                 queue=options["queue"],
                 restart=options["restart"],
             )
@@ -93,15 +100,31 @@ class Command(BaseCommand):
             )
 
     def _load(
-        self, path: Path, *, limit: int | None, valid_only: bool, batch_size: int | None, queue: bool, restart: bool
+        self,
+        path: Path,
+        *,
+        limit: int | None,
+        valid_only: bool,
+        batch_size: int | None,
+        workers: int | None,
+        queue: bool,
+        restart: bool,
     ) -> None:
         from fuwu.residents.loading import BATCH_SIZE, LoadBusy, LoadError, persons_load, persons_load_queue
 
         if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        if workers is not None and workers < 1:
+            raise CommandError("--workers must be at least 1")
         if queue:
             job = persons_load_queue(
-                path=path, actor=None, valid_only=valid_only, limit=limit, batch_size=batch_size, resume=not restart
+                path=path,
+                actor=None,
+                valid_only=valid_only,
+                limit=limit,
+                batch_size=batch_size,
+                resume=not restart,
+                workers=workers,
             )
             self.stdout.write(f"{path}: queued as job {job.pk}; `fuwu worker` runs it (progress at /jobs/{job.pk}/)")
             return
@@ -119,6 +142,7 @@ class Command(BaseCommand):
                 batch_size=batch_size or BATCH_SIZE,
                 progress=progress,
                 resume=not restart,
+                workers=workers,
             )
         except LoadBusy as exc:
             raise CommandError(f"{exc}; let it finish, or stop it first") from exc
