@@ -409,6 +409,8 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"grant {self.pk} {self.item_key} ({self.state})"
+
+
 class Overdue(models.Model):
     """The overdue job's state of one application (``overdue.py``), in a table of its own: the job writes tens of
     thousands of these at once, and a narrow row with one index costs a fraction of the application's (whose

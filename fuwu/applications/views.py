@@ -314,6 +314,10 @@ def _inbox_filters(request: HttpRequest) -> tuple[forms.InboxFilterForm, selecto
     return form, filters
 
 
+def _step_name(names: list[str], step: int) -> str:
+    return names[step] if 0 <= step < len(names) else ""
+
+
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -323,7 +327,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = CappedPaginator(selectors.inbox_for(user=request.user, filters=filters, today=today), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = [(a, a.is_open and clock.overdue(due_on=a.due_on, today=today)) for a in page]
+    steps: dict[int, list[str]] = {}  # each item's step names, read once a page
+    rows = [
+        (
+            a,
+            a.is_open and clock.overdue(due_on=a.due_on, today=today),
+            _step_name(steps.setdefault(a.item_id, [s.name for s in standard.steps(a.item)]), a.step),
+        )
+        for a in page
+    ]
     status = 400 if form.is_bound and not form.is_valid() else 200
     context = {
         "count_cap": COUNT_CAP,

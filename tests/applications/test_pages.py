@@ -186,6 +186,9 @@ def test_the_inbox_filters_by_item_step_and_overdue(world: World) -> None:
     step1 = c.get(url, {"step": "1"}).content.decode()
     assert world.child.name in step1
     assert world.adult.name not in step1
+    # The step is named as the standard names it, not numbered.
+    assert "<td>评议、审核与公示</td>" in step1
+    assert "<td>1</td>" not in step1
     assert c.get(url, {"item": "no-such-item"}).status_code == 400
     assert late.pk != fresh.pk
 
