@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-import jsonschema
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -19,6 +18,7 @@ from fuwu.homecare.models import AccountMonth, Order, OrderStatus
 from fuwu.homecare.services import order_accept, order_book, order_confirm, order_schedule
 from fuwu.residents import crypto
 from fuwu.residents.masking import mask_name
+from tests.api.contract import call
 from tests.homecare.conftest import ELDER_HOME, VILLAGE, World, at, make_user, second_caregiver, with_partner
 from tests.homecare.conftest import world as world  # the home-care world of tests/homecare, shared
 from tests.residents.factories import PersonFactory
@@ -38,30 +38,6 @@ def openapi(client: Client) -> dict[str, Any]:
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
     return document
-
-
-def call(
-    client: Client,
-    openapi: dict[str, Any],
-    template: str,
-    status: int,
-    *,
-    path: str | None = None,
-    body: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Any:
-    """GET (or, with ``body``, POST) and validate the answer against the schema for ``template`` and ``status``."""
-    method = "get" if body is None else "post"
-    url = path or template
-    if body is None:
-        response = client.get(url, headers=headers)
-    else:
-        response = client.post(url, body, content_type="application/json", headers=headers)
-    assert response.status_code == status, response.content
-    operation = openapi["paths"][template][method]
-    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
-    jsonschema.Draft202012Validator({**openapi, **schema}).validate(response.json())
-    return response.json()
 
 
 def visit_day() -> dt.date:

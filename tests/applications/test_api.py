@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 import pytest
 from django.test import Client
 from openapi_spec_validator import validate as validate_spec
@@ -15,6 +14,7 @@ from fuwu.applications.models import Application, ApplicationEvent, Capacity, St
 from fuwu.common.models import AuditLog
 from fuwu.residents import crypto
 from fuwu.residents.models import Person
+from tests.api import contract
 from tests.applications.conftest import PRESCHOOL, World
 
 APPS = "/api/v1/applications"
@@ -46,19 +46,9 @@ def call(
     body: dict[str, Any] | None = None,
     key: str | None = None,
 ) -> Any:
-    """GET (or, with ``body``, POST), check the status and validate the answer against the document."""
-    url = path or template
-    headers = {"Idempotency-Key": key} if key is not None else {}
-    if body is None:
-        response = client.get(url)
-        method = "get"
-    else:
-        response = client.post(url, body, content_type="application/json", headers=headers)
-        method = "post"
-    assert response.status_code == status, response.content.decode()
-    schema = openapi["paths"][template][method]["responses"][str(status)]["content"]["application/json"]["schema"]
-    jsonschema.Draft202012Validator({**openapi, **schema}).validate(response.json())
-    return response.json()
+    """``tests.api.contract.call``, with ``key`` as the Idempotency-Key header."""
+    headers = {"Idempotency-Key": key} if key is not None else None
+    return contract.call(client, openapi, template, status, path=path, body=body, headers=headers)
 
 
 def number(person: Person) -> str:
