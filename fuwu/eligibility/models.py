@@ -82,7 +82,9 @@ class Candidate(models.Model):
     run's Parquet files (``ScreeningRun.output``, read with DuckDB by ``fuwu.eligibility.store``).
     """
 
-    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="candidates")
+    # No index of its own: the unique constraint's (run, person_id, item) serves every look-up by run, and each
+    # index is written for each of the hundreds of thousands of rows a run stores.
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="candidates", db_index=False)
     person_id = models.BigIntegerField(help_text=_("The population's person id (the registry's Person id)."))
     hukou_area = models.CharField(max_length=12, blank=True)
     item = models.CharField(max_length=80)
