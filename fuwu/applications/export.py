@@ -19,6 +19,7 @@ from fuwu.applications import selectors, standard
 from fuwu.applications.models import OPEN, Capacity, Status
 from fuwu.areas.selectors import area_names
 from fuwu.common.audit import audit_persons_read
+from fuwu.common.batches import chunks
 from fuwu.common.spreadsheets import stream_xlsx
 from fuwu.residents import crypto
 from fuwu.residents.masking import mask_name
@@ -96,13 +97,7 @@ def _rows(rows: Any, *, today: dt.date) -> Iterator[list[Any]]:
                 "已督办" if since is not None and escalated == step else "",
             ]
 
-    part: list[tuple[Any, ...]] = []
-    for row in rows.values_list(*_FIELDS).iterator(chunk_size=CHUNK):
-        part.append(row)
-        if len(part) == CHUNK:
-            yield from chunk(part)
-            part = []
-    if part:
+    for part in chunks(rows.values_list(*_FIELDS).iterator(chunk_size=CHUNK), CHUNK):
         yield from chunk(part)
 
 

@@ -14,10 +14,11 @@ there is no pause.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
 
@@ -25,6 +26,16 @@ from django.db import connection, models, transaction
 SQLITE_BATCH = 5_000
 # Longer than SQLite's longest busy-handler sleep (100 ms), so a waiting writer gets its turn.
 SQLITE_PAUSE = 0.12
+
+
+T = TypeVar("T")
+
+
+def chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``rows`` in lists of ``size`` (the last one shorter): ``itertools.batched`` before Python 3.12."""
+    it = iter(rows)
+    while part := list(itertools.islice(it, size)):
+        yield part
 
 
 def write_batch(wanted: int) -> int:

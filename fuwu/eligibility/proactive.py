@@ -38,6 +38,7 @@ from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.areas.selectors import area_names, descendant_codes_prefix
 from fuwu.common.audit import audit, audit_persons_read
+from fuwu.common.batches import chunks
 from fuwu.common.spreadsheets import stream_csv, stream_xlsx
 from fuwu.eligibility.derived import full_years
 from fuwu.eligibility.models import (
@@ -481,14 +482,8 @@ def _export_rows(
                 records.get((person_id, item), ""),
             ]
 
-    chunk: list[tuple[Any, ...]] = []
-    for result in results.values_list(*_EXPORT_RESULT).iterator(chunk_size=EXPORT_CHUNK):
-        chunk.append(result)
-        if len(chunk) == EXPORT_CHUNK:
-            yield from rows(chunk)
-            chunk = []
-    if chunk:
-        yield from rows(chunk)
+    for part in chunks(results.values_list(*_EXPORT_RESULT).iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
+        yield from rows(part)
 
 
 @transaction.atomic
