@@ -1,7 +1,9 @@
 """The registry beyond one machine: exported by county, screened by ``spark-submit``, stored by fuwu.
 
-The cluster is tested in local mode only: real ``spark-submit --master local[2]`` on the entry
-point, against the DuckDB engine's answers on the same registry.
+Real ``spark-submit`` on the entry point, against the DuckDB engine's answers on the same registry: in
+local mode (``--master local[2]``), and against a Spark standalone cluster — a master and a worker
+started here as their own JVMs (``spark-class …Master`` / ``…Worker``, the processes ``start-master.sh``
+and ``start-worker.sh`` launch), so the executors are the worker's, not the driver's.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ import datetime as dt
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,22 +109,35 @@ def test_the_plan_exports_facts_by_county_and_nothing_is_stored_before_spark_ran
         call_command("screen", "--store-results", str(tmp_path / "other.json"))
 
 
-def spark_submit_run(plan: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def spark_home() -> Path:
     import pyspark
 
+    return Path(pyspark.__file__).parent
+
+
+def spark_env() -> dict[str, str]:
+    # No Django settings and no database for Spark's programs: they must need neither.
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+    env.update(
+        {"SPARK_HOME": str(spark_home()), "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    )
+    return env
+
+
+def spark_submit_run(
+    plan: Path, tmp_path: Path, master: str = "local[2]", *options: str
+) -> subprocess.CompletedProcess[str]:
     command = [
-        str(Path(pyspark.__file__).parent / "bin" / "spark-submit"),
-        "--master", "local[2]",
+        str(spark_home() / "bin" / "spark-submit"),
+        "--master", master,
         "--driver-memory", "1g",
         "--conf", "spark.ui.enabled=false",
+        *options,
         str(Path(spark_submit.__file__).resolve()),
         str(plan),
     ]  # fmt: skip
-    # No Django settings and no database for the submitted program: it must need neither.
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
-    env.update({"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable})
     return subprocess.run(  # noqa: S603 - pyspark's own script
-        command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
+        command, env=spark_env(), cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
     )
 
 
@@ -207,3 +226,83 @@ def test_the_entry_point_refuses_a_bad_plan_or_another_screenings_output(
     assert "holds a different screening" in capsys.readouterr().err
     plan["manifest"] = {"rules_digest": "other"}
     assert spark_submit.finished(plan) == {0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def standalone_cluster(tmp_path: Path) -> Iterator[str]:
+    """A Spark standalone cluster on this machine: one master and one worker, each its own JVM."""
+    spark_class = str(spark_home() / "bin" / "spark-class")
+    port, ui = free_port(), free_port()
+    master = f"spark://127.0.0.1:{port}"
+    logs = tmp_path / "cluster"
+    logs.mkdir()
+    daemons = []
+    try:
+        for name, args in (
+            ("master", ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
+                        "--webui-port", str(ui)]),
+            ("worker", ["org.apache.spark.deploy.worker.Worker", master, "--host", "127.0.0.1", "--cores", "2",
+                        "--memory", "1g", "--webui-port", str(free_port()), "--work-dir", str(logs / "work")]),
+        ):  # fmt: skip
+            with (logs / f"{name}.log").open("wb") as log:
+                daemons.append(subprocess.Popen([spark_class, *args], env=spark_env(), stdout=log, stderr=log))  # noqa: S603
+        deadline = time.monotonic() + 120
+        while True:  # the master's own status page lists the worker once it has registered
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5) as response:
+                    if json.load(response).get("aliveworkers", 0) >= 1:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or any(d.poll() is not None for d in daemons):
+                pytest.fail("the standalone cluster did not start:\n" + "\n".join(
+                    (logs / f"{n}.log").read_text(errors="replace")[-2000:] for n in ("master", "worker")))  # fmt: skip
+            time.sleep(0.5)
+        yield master
+    finally:
+        for daemon in daemons:
+            daemon.terminate()
+        for daemon in daemons:
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="its JVMs run once, in the SQLite suite, like the local-mode test above",
+)
+def test_spark_submit_to_a_standalone_cluster_screens_on_its_worker_like_duckdb(
+    var_dir: Path, tmp_path: Path, standalone_cluster: str
+) -> None:
+    populate(tmp_path, PERSONS)
+    plan, out = write_plan(tmp_path, "--partitions", "2")
+    result = spark_submit_run(
+        plan, tmp_path, standalone_cluster, "--executor-memory", "512m", "--total-executor-cores", "2"
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "2 partitions screened" in result.stdout
+    info = json.loads((out / "results" / spark_submit.RUN_INFO).read_text(encoding="utf-8"))
+    assert info["master"] == standalone_cluster
+
+    # The work ran in the worker's executor, not in the driver: the worker kept the application's folder.
+    assert list((tmp_path / "cluster" / "work").glob("app-*/0")), "no executor ran on the worker"
+
+    single = tmp_path / "registry.parquet"
+    export_registry(single)
+    want = engine_answers("duckdb", single, tmp_path / "duckdb", rules_in_force(), AS_OF)
+    assert want, "the generated registry has entitlements"
+    got = answers(out / "results")
+    assert got == want, differences(want, got)
+
+    call_command("screen", "--store-results", str(plan), stdout=io.StringIO())
+    run = ScreeningRun.objects.get()
+    assert (run.engine, run.status) == ("spark", RunStatus.COMPLETED)
+    assert run.persons == PERSONS
