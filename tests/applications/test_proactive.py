@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
-from django.utils import timezone
 
 from fuwu.applications import proactive
 from fuwu.applications.models import (
@@ -31,7 +30,7 @@ from fuwu.applications.services import (
     application_submit,
 )
 from fuwu.common.models import AuditLog
-from fuwu.eligibility.models import Candidate, RunStatus, ScreeningRun
+from fuwu.eligibility.models import Candidate, ScreeningRun
 from fuwu.jobs.models import Job
 from fuwu.jobs.worker import run_queue
 from fuwu.notices.models import Notice
@@ -39,7 +38,7 @@ from fuwu.residents.models import Person
 from fuwu.standards.models import ServiceItem
 from fuwu.standards.parsing import StandardFileError, parse_standard_text
 from tests.applications.conftest import MONDAY, STUDENT_AID, World, at, photo
-from tests.applications.test_grants import standard_value
+from tests.applications.test_grants import _run_with_candidates, standard_value
 from tests.residents.factories import PersonFactory
 
 TOWNSHIP = "331002001"  # 海门街道, the child's
@@ -48,17 +47,7 @@ TOWNSHIP_B = "331003001"  # 黄岩街道
 
 def screening(*people: Person, item: str = "sa-preschool-aid", extra_ids: tuple[int, ...] = ()) -> ScreeningRun:
     """A completed registry run whose candidates for ``item`` are ``people`` (and numbers the registry lacks)."""
-    run = ScreeningRun.objects.create(
-        engine="duckdb",
-        as_of=MONDAY,
-        population="registry",
-        output="/nonexistent",
-        rules_digest="test",
-        status=RunStatus.COMPLETED,
-        finished_at=timezone.now(),
-    )
-    for p in people:
-        Candidate.objects.create(run=run, person_id=p.pk, hukou_area=p.hukou_area, item=item, rule_version="t")
+    run = _run_with_candidates(*people, item=item)
     for number in extra_ids:
         Candidate.objects.create(
             run=run, person_id=number, hukou_area=people[0].hukou_area, item=item, rule_version="t"
