@@ -34,6 +34,8 @@ class Capacity(models.TextChoices):
     FAMILY = "family", _("家属")
     AGENT = "agent", _("村（社区）代办员")
     COUNTER = "counter", _("窗口工作人员")
+    # 免申即享: a screening run's candidate, pre-filled by the system for the officer who ran it (``proactive.py``).
+    SYSTEM = "system", _("系统预填（免申即享）")
 
 
 class Status(models.TextChoices):
@@ -44,6 +46,9 @@ class Status(models.TextChoices):
     REFUSED = "refused", _("不予批准")
     WITHDRAWN = "withdrawn", _("已撤回")
     CLOSED = "closed", _("已终止")
+    # 免申即享 (``proactive.py``): pre-filled from a screening, waiting for the resident to confirm; a decline
+    # closes it (``closed``, with the ``declined`` event and its reason).
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("待本人确认")
 
 
 OPEN = (Status.SUBMITTED, Status.IN_PROGRESS, Status.AWAITING_APPLICANT)
@@ -53,6 +58,8 @@ class Provision(models.TextChoices):
     UPLOAD = "upload", _("已上传")
     SHARED = "shared", _("数据共享获取")
     COUNTER = "counter", _("到窗口提交")
+    # 免申即享 without confirmation: the standard (as we model it) asks nothing of the person.
+    NOT_REQUIRED = "not_required", _("免申即享，无需提供")
 
 
 class MaterialState(models.TextChoices):
@@ -135,6 +142,12 @@ class Application(models.Model):
                 condition=Q(status__in=["submitted", "in_progress", "awaiting_applicant"]),
                 name="one_open_application_per_item",
             ),
+            # Nor beside a pre-filled one (免申即享) waiting for the person's confirmation.
+            models.UniqueConstraint(
+                fields=["person", "item_key"],
+                condition=Q(status__in=["submitted", "in_progress", "awaiting_applicant", "awaiting_confirmation"]),
+                name="one_pending_application_per_item",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,6 +203,10 @@ class EventKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("撤回")
     CLOSED = "closed", _("终止办理")
     ESCALATED = "escalated", _("超期督办")
+    PREFILLED = "prefilled", _("系统预填申请（免申即享）")
+    GRANTED = "granted", _("免申即享，无需申请直接批准")
+    CONFIRMED = "confirmed", _("本人确认申请")
+    DECLINED = "declined", _("本人谢绝")
 
 
 class ApplicationEvent(models.Model):
@@ -423,3 +440,37 @@ class Overdue(models.Model):
 
     def __str__(self) -> str:
         return f"application {self.application_id} overdue since {self.since}"
+
+
+# --- 免申即享: applications a screening run pre-filled (``proactive.py``) --------------------------------------
+
+
+class PrefillMode(models.TextChoices):
+    CONFIRM = "confirm", _("预填申请，待本人确认")
+    GRANT = "grant", _("无需申请，直接批准")
+
+
+class Prefill(models.Model):
+    """Where a pre-filled application came from: the screening run's candidate, the township, the officer.
+
+    One per run, person and item: a second run of the same township and item creates nothing new.
+    """
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="prefill")
+    run = models.ForeignKey("eligibility.ScreeningRun", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey("residents.Person", on_delete=models.PROTECT, related_name="+")
+    item_key = models.SlugField(max_length=80)
+    township = models.CharField(max_length=12)
+    mode = models.CharField(max_length=8, choices=PrefillMode.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "person", "item_key"], name="one_prefill_per_run_person_item"),
+        ]
+        indexes = [models.Index(fields=["person", "item_key"], name="prefill_person_item")]
+
+    def __str__(self) -> str:
+        return f"prefill of application {self.application_id} (run {self.run_id})"

@@ -68,7 +68,8 @@ def is_applicant_side(user: Any, application: Application) -> bool:
     """The person's linked accounts and whoever submitted it: they follow it, supply and withdraw."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if application.submitted_by_id == user.pk:
+    # A pre-filled application (免申即享) is "submitted" by the officer who ran the screening: not theirs to follow.
+    if application.submitted_by_id == user.pk and application.capacity != Capacity.SYSTEM:
         return True
     return bool(
         has_role(user, {Role.RESIDENT})

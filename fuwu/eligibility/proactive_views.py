@@ -132,6 +132,9 @@ def _list(request: HttpRequest, run: ScreeningRun, filters: proactive.Filters) -
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "proactive/_results.html", context)
     context["overview"] = proactive.overview(run=run, user=request.user, items=items)
+    from fuwu.applications.views_proactive import prefill_link  # 免申即享: the township's button, if offered
+
+    context["prefill_url"] = prefill_link(user=request.user, run=run, item_key=filters.item, township=filters.township)
     return render(request, "proactive/list.html", context)
 
 

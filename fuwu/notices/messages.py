@@ -33,6 +33,13 @@ APPLICANT: dict[str, Promise] = {
     "transferred": _("%(person)s的“%(item)s”申请（编号 %(number)s）已转由%(department)s办理。"),
     "withdrawn": _("%(person)s的“%(item)s”申请（编号 %(number)s）已撤回。"),
     "closed": _("%(person)s的“%(item)s”申请（编号 %(number)s）已终止办理，原因请登录查看。"),
+    # 免申即享 (applications/proactive.py)
+    "prefilled": _("根据登记信息，%(person)s可以享受“%(item)s”。系统已预填申请（编号 %(number)s），请登录确认或谢绝。"),
+    "granted": _(
+        "根据登记信息，%(person)s符合“%(item)s”的条件，已免于申请直接批准（编号 %(number)s），详情请登录查看。"
+    ),
+    "confirmed": _("已确认为%(person)s预填的“%(item)s”申请（编号 %(number)s），请等待受理。"),
+    "declined": _("已谢绝为%(person)s预填的“%(item)s”申请（编号 %(number)s）。"),
 }
 
 OFFICER: dict[str, Promise] = {
@@ -40,6 +47,7 @@ OFFICER: dict[str, Promise] = {
     "supplied": _("申请人已为“%(item)s”申请（编号 %(number)s）补正材料，请继续办理。"),
     "transferred": _("“%(item)s”申请（编号 %(number)s）已转来本部门办理。"),
     "withdrawn": _("“%(item)s”申请（编号 %(number)s）已由申请人撤回。"),
+    "confirmed": _("新申请：%(person)s已确认预填的“%(item)s”申请（编号 %(number)s），待受理。"),
 }
 
 DUE_TEXT = _("本环节应于 %(due)s 前办结。")

@@ -71,7 +71,8 @@ def masked(channel: str, address: str) -> str:
 def _applicant_side(application: Any) -> list[User]:
     from fuwu.homecare.models import FamilyLink
 
-    ids = {application.submitted_by_id}
+    # A pre-filled application (免申即享, capacity "system") names the officer who ran the screening: not an applicant.
+    ids = set() if application.capacity == "system" else {application.submitted_by_id}
     ids |= set(FamilyLink.objects.filter(person_id=application.person_id).values_list("user_id", flat=True))
     return list(User.objects.filter(pk__in=ids, is_active=True))
 

@@ -22,6 +22,7 @@ from fuwu.standards.schema import (
     StandardDocument,
     assessment_problems,
     institution_kind_conflicts,
+    proactive_problems,
     undeclared_qualifications,
     visit_rule_problems,
 )
@@ -201,6 +202,7 @@ def parse_standard_text(text: str, *, name: str) -> tuple[StandardDocument, dict
             *visit_rule_problems(document),
             *assessment_problems(document),
             *indicator_problems(document),
+            *proactive_problems(document),
         ]
     ]
     if errors:

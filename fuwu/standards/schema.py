@@ -518,6 +518,19 @@ class Proactive(Strict):
     modeled: bool = Field(
         default=False, description="True when the choice is the platform's own reading, not the published text."
     )
+    without_application: Literal["confirm", "grant"] | None = Field(
+        default=None,
+        description=(
+            "How the item is given without an application (免申即享) to people a screening finds entitled: "
+            "'confirm' — an officer's screening run pre-fills an application from the registry and the person "
+            "only confirms (or declines) it; 'grant' — the run approves it at once and the person is told, "
+            "for an item whose rule states a level (amount or units) the person receives. Absent: not offered."
+        ),
+    )
+    note: Text | None = Field(
+        default=None,
+        description="Why the item is offered so, in plain words; say when the mark is the platform's modelling.",
+    )
 
 
 class ServiceItem(Strict):
@@ -563,6 +576,44 @@ class ServiceItem(Strict):
         if self.national_group is not None and self.national_item is None:
             raise ValueError("national_group says how this item compares with its national_item; give national_item")
         return self
+
+
+def proactive_problems(document: StandardDocument) -> list[tuple[tuple[str | int, ...], str]]:
+    """``proactive.without_application: grant`` on an item that has nothing to grant, as (path, message).
+
+    Granting without an application gives the level the item's rule works out, as an approval would: the item
+    needs an executable rule (``target_group.rule``) whose ``level`` states an amount or units the person
+    receives (not a price they pay). Checked by the loader after validation, so the error points at the mark.
+    """
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for i, item in enumerate(document.items):
+        mark = item.proactive
+        if mark is None or mark.without_application != "grant":
+            continue
+        path: tuple[str | int, ...] = ("items", i, "proactive", "without_application")
+        rule = item.target_group.rule
+        level = rule.level if rule is not None else None
+        if rule is None:
+            problems.append(
+                (
+                    path,
+                    f"item {item.id!r} has no target_group.rule, so nothing can be granted "
+                    "without an application; use 'confirm', or add the rule",
+                )
+            )
+        elif level is None or (level.amount is None and level.units is None):
+            problems.append(
+                (
+                    path,
+                    f"item {item.id!r}: its rule states no level (amount or units) to grant; "
+                    "use 'confirm', or give the rule a level",
+                )
+            )
+        elif level.self_paid:
+            problems.append(
+                (path, f"item {item.id!r}: its level is a price the person pays, not something granted; use 'confirm'")
+            )
+    return problems
 
 
 class Qualification(Strict):

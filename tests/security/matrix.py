@@ -83,6 +83,16 @@ applications:file                    GET  A    log 404 200 404 404 200 404 404 4
 applications:file                    GET  B    log 404 404 404 404 404 200 404 404 404 404
 applications:act                     POST A    log 404 403 404 404 3xx 404 404 404 404 404
 applications:act                     POST B    log 404 404 404 404 404 3xx 404 404 404 404
+applications:prefill                 GET  A    log 403 403 403 403 404 404 403 403 403 403
+applications:prefill                 GET  B    log 403 403 403 403 404 404 403 403 403 403
+applications:prefill                 POST A    log 403 403 403 403 404 404 403 403 403 403
+applications:prefill                 POST B    log 403 403 403 403 404 404 403 403 403 403
+applications:confirm                 GET  A    log 404 404 404 404 404 404 404 404 404 404
+applications:confirm                 GET  B    log 404 404 404 404 404 404 404 404 404 404
+applications:confirm                 POST A    log 404 404 404 404 404 404 404 404 404 404
+applications:confirm                 POST B    log 404 404 404 404 404 404 404 404 404 404
+applications:decline                 POST A    log 404 404 404 404 404 404 404 404 404 404
+applications:decline                 POST B    log 404 404 404 404 404 404 404 404 404 404
 applications:rate                    POST A    log 404 3xx 404 404 403 404 404 404 404 404
 applications:rate                    POST B    log 404 404 404 404 404 403 404 404 404 404
 applications:rectifications          GET  -    log 403 403 403 403 200 200 200 200 403 403
