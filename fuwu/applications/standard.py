@@ -9,6 +9,7 @@ limit is stated, and no due date is shown).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,9 +90,11 @@ def department_for(item: ServiceItem) -> Department | None:
 
     A department whose name is the lead department's, or the end of it (a county's 民政局 handles what a
     city-level standard gives to 台州市民政局 — each office sees its own area's applicants); the longest
-    such name wins. ``None``: the lead department has no office on the platform yet.
+    such name wins. A lead named with its partners in brackets (``台州市民政局（会同台州市残疾人联合会）``)
+    is the department before the brackets: the partners work with it, applications go to it. ``None``: the
+    lead department has no office on the platform yet.
     """
-    lead = item.lead_department_zh.strip()
+    lead = re.sub(r"\s*[（(][^（()）]*[)）]\s*$", "", item.lead_department_zh).strip()
     if not lead:
         return None
     found = [d for d in Department.objects.all() if d.name_zh and lead.endswith(d.name_zh)]

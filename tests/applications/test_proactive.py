@@ -29,6 +29,7 @@ from fuwu.applications.services import (
     application_decide,
     application_submit,
 )
+from fuwu.applications.standard import department_for
 from fuwu.common.models import AuditLog
 from fuwu.eligibility.models import Candidate, ScreeningRun
 from fuwu.jobs.models import Job
@@ -37,7 +38,7 @@ from fuwu.notices.models import Notice
 from fuwu.residents.models import Person
 from fuwu.standards.models import ServiceItem
 from fuwu.standards.parsing import StandardFileError, parse_standard_text
-from tests.applications.conftest import MONDAY, STUDENT_AID, World, at, photo
+from tests.applications.conftest import MONDAY, PRESCHOOL, STUDENT_AID, World, at, photo
 from tests.applications.test_grants import _run_with_candidates, standard_value
 from tests.residents.factories import PersonFactory
 
@@ -406,3 +407,22 @@ def test_an_officer_may_not_run_another_countys_township(world: World) -> None:
         proactive.prefill_create(
             actor=world.officer, run=screening(world.child), item=world.item, township=TOWNSHIP_B, now=at(MONDAY)
         )
+
+
+@pytest.mark.parametrize(
+    ("lead", "handled_by"),
+    [
+        ("台州市民政局（会同台州市残疾人联合会）", "民政局"),  # partners in brackets work with the lead
+        ("台州市民政局 (会同台州市残疾人联合会)", "民政局"),
+        ("台州市民政局", "民政局"),
+        ("台州市残疾人联合会", None),  # no such office on the platform: nobody is guessed
+        ("（会同民政局）", None),  # only partners named: no lead
+    ],
+)
+def test_the_lead_department_before_its_partners_in_brackets_handles_applications(
+    world: World, lead: str, handled_by: str | None
+) -> None:
+    item = ServiceItem.objects.get(key=PRESCHOOL)
+    item.lead_department_zh = lead
+    department = department_for(item)
+    assert (department.name_zh if department else None) == handled_by
