@@ -202,11 +202,10 @@ def main() -> None:
         finally:
             storing.append(time.perf_counter() - started)
 
-    services.screening_run_complete = complete_timed  # type: ignore[assignment]
-    incremental.screening_run_complete = complete_timed  # type: ignore[assignment]
     from fuwu.eligibility.management.commands import screen as screen_command
 
-    screen_command.screening_run_complete = complete_timed  # type: ignore[attr-defined]
+    for module in (services, incremental, screen_command):
+        setattr(module, "screening_run_complete", complete_timed)  # noqa: B010 - every name the commands call
     locks: list[dict[str, Any]] = []
     probe = None
     probe_log = work / "lock-probe.jsonl"

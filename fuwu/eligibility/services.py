@@ -152,11 +152,13 @@ class Storing(store.Pace):
             yield
 
     def rows(self, model: type[Any], columns: Sequence[str], batches: Iterable[Any]) -> int:
-        """Insert ``batches`` (``store.bulk_insert``'s) for this run, ``store.TRANSACTION_ROWS`` a transaction."""
+        """Insert ``batches`` (``store.bulk_insert``'s) for this run, ``self.batch_rows`` a transaction (fitted to
+        the time each takes: ``store.Pace.fit``)."""
         written = 0
-        for part in store.parts(batches, store.TRANSACTION_ROWS):
+        for part in store.parts(batches, self):
             with self.transaction():
                 written += store.bulk_insert(model, columns, [part], run_id=self.run.pk)
+            self.fit(len(part))
         return written
 
 
@@ -185,7 +187,7 @@ def run_rows_remove(run_id: int, *, pace: store.Pace | None = None, counts: bool
 
 def _candidates_carry(*, storing: Storing, source: ScreeningRun, replaced: pa.Table) -> int:
     """Copy ``source``'s candidates not served since to the run being stored, less the ``replaced`` persons
-    (in SQL), a range of persons per transaction."""
+    (in SQL), a range of persons (about ``storing.batch_rows`` candidates) per transaction."""
     from fuwu.applications.grants import receiving_sql
 
     table = connection.ops.quote_name(Candidate._meta.db_table)
@@ -200,7 +202,7 @@ def _candidates_carry(*, storing: Storing, source: ScreeningRun, replaced: pa.Ta
         first = next(iter(ends[:1]), None)
         if first is None:
             break
-        high = next(iter(ends[store.TRANSACTION_ROWS - 1 : store.TRANSACTION_ROWS]), None)
+        high = next(iter(ends[storing.batch_rows - 1 : storing.batch_rows]), None)
         receiving, params = receiving_sql("c.person_id", "c.item", today=timezone.localdate())
         bounds, values = "c.person_id > %s" if low is not None else "TRUE", [low] if low is not None else []
         if high is not None:
@@ -211,7 +213,9 @@ def _candidates_carry(*, storing: Storing, source: ScreeningRun, replaced: pa.Ta
                 f"WHERE c.run_id = %s AND {bounds} AND NOT {receiving}",
                 [storing.run.pk, source.pk, *values, *params],
             )
-            copied += int(max(cursor.rowcount, 0))
+            written = int(max(cursor.rowcount, 0))
+        copied += written
+        storing.fit(written)
         if high is None:
             break
         low = high
@@ -301,7 +305,8 @@ def screening_run_complete(
     The files keep every answer (``fuwu.eligibility.store``); the database gets the counts by township
     and item, and with ``load_results`` the candidates for the proactive list and the changes since
     the previous run of the same population (``previous_run``), all loaded in bulk (COPY on
-    PostgreSQL), in short transactions of ``store.TRANSACTION_ROWS`` rows (``Storing``), so that no
+    PostgreSQL), in short transactions (``Storing``: ``store.TRANSACTION_ROWS`` rows, fitted on SQLite to
+    hold its write lock about ``store.TRANSACTION_SECONDS``), so that no
     officer's write waits for more than one of them. Readers select completed runs only, and the last
     transaction marks the run completed: until then nothing shows its rows. A process killed on the way
     leaves the run running with some rows that nothing shows; completing it again (the same command, which

@@ -3,7 +3,7 @@
 A screening answers every (person, item) question: about 30 eligible or unknown answers per person, 200
 million at city scale. They stay where the engine wrote them, one wide row per person
 (``ScreeningRun.output``, ADR 5), and are read here with DuckDB. The database gets, in bulk, in short
-transactions of ``TRANSACTION_ROWS`` rows that the run's closing transaction makes visible
+transactions (``Pace``) that the run's closing transaction makes visible
 (``fuwu.eligibility.services.screening_run_complete``):
 
 - ``ScreeningCount``: the answers counted by township and item (the pages' counts);
@@ -42,10 +42,12 @@ from fuwu.eligibility.screening import MANIFEST, parquet_source
 
 TOWNSHIP_DIGITS = 9
 FETCH = 50_000  # rows per batch read from DuckDB
-# Rows per write transaction while a run is stored: on SQLite, whose one write lock every officer's write
-# waits for, about a fifth of a second of it on this machine (docs/benchmarks.md, "Storing in short
-# transactions"); on PostgreSQL a COPY of that many rows.
+# Rows per write transaction while a run is stored, to begin with: on PostgreSQL a COPY of that many rows. On
+# SQLite, whose one write lock every officer's write waits for, the rows of each next transaction are fitted
+# to hold it about TRANSACTION_SECONDS at the speed of the last one (within a quarter and four times this), so
+# a loaded machine writes fewer rows a transaction rather than holding the lock longer (docs/benchmarks.md).
 TRANSACTION_ROWS = 20_000
+TRANSACTION_SECONDS = 0.25
 
 
 class MissingResults(Exception):
@@ -319,7 +321,16 @@ class Pace:
     def __init__(self) -> None:
         self.committed: float | None = None
         self.longest = 0.0
+        self.last = 0.0
         self.transactions = 0
+        self.batch_rows = TRANSACTION_ROWS
+
+    def fit(self, rows: int) -> None:
+        """After a transaction that wrote ``rows`` rows: on SQLite, the rows for the next one to last about
+        ``TRANSACTION_SECONDS`` at the same speed."""
+        if connection.vendor == "sqlite" and rows >= self.batch_rows // 2:
+            wanted = int(rows / max(self.last, 1e-3) * TRANSACTION_SECONDS)
+            self.batch_rows = max(TRANSACTION_ROWS // 4, min(TRANSACTION_ROWS * 4, wanted))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -331,17 +342,22 @@ class Pace:
         with transaction.atomic():
             yield
         self.committed = time.perf_counter()
-        self.longest = max(self.longest, self.committed - started)
+        self.last = self.committed - started
+        self.longest = max(self.longest, self.last)
         self.transactions += 1
 
 
-def parts(batches: Iterable[Sequence[tuple[Any, ...]] | pa.RecordBatch], rows: int) -> Iterator[Any]:
-    """``batches`` cut into parts of at most ``rows`` rows, ready for ``bulk_insert``: on SQLite an Arrow
-    batch is turned into tuples here, before the transaction that writes it (PostgreSQL copies Arrow as CSV)."""
+def parts(batches: Iterable[Sequence[tuple[Any, ...]] | pa.RecordBatch], pace: Pace) -> Iterator[Any]:
+    """``batches`` cut into parts of at most ``pace.batch_rows`` rows (read at each cut), ready for ``bulk_insert``:
+    on SQLite an Arrow batch is turned into tuples here, before the transaction that writes it (PostgreSQL
+    copies Arrow as CSV)."""
     sqlite = connection.vendor == "sqlite"
     for batch in batches:
-        for start in range(0, len(batch), rows):
+        start = 0
+        while start < len(batch):
+            rows = pace.batch_rows
             part = batch.slice(start, rows) if isinstance(batch, pa.RecordBatch) else batch[start : start + rows]
+            start += rows
             yield _tuples(part) if sqlite and isinstance(part, pa.RecordBatch) else part
 
 
