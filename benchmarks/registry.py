@@ -21,6 +21,12 @@ SQLite file, or the empty PostgreSQL database ``BENCH_DATABASE_URL`` names):
 Each command is timed in this process (Django started once). The report gives every time as a ratio to the
 engine alone, and the database growth of each run: rows written to the database against the results' row
 count (eligible or unknown (person, item) answers).
+
+Each step also reports the **longest write transaction** of this process (from ``BEGIN`` to its commit or
+rollback, or a write statement on its own in autocommit: on SQLite, how long it held the one write lock) and,
+on SQLite, the **longest wait of another process's one-row write**: a probe process (``--no-probe`` to leave
+it out) commits one row in a table of its own every 50 ms through the whole run, as an officer's request
+would, and each wait for the lock is recorded.
 """
 
 from __future__ import annotations
@@ -47,6 +53,84 @@ def timed(fn: Any) -> tuple[float, float, Any]:
     return time.perf_counter() - wall, time.process_time() - cpu, value
 
 
+class LockWatch:
+    """The longest write transaction of this process's connection, per step: from the end of ``BEGIN`` (on
+    SQLite ``BEGIN IMMEDIATE`` holds the write lock from there) to the end of its commit or rollback; a write
+    statement in autocommit counts on its own."""
+
+    WRITES = ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "COPY", "REPLACE")
+
+    def __init__(self) -> None:
+        self.begun: float | None = None
+        self.longest = 0.0
+        self.transactions = 0
+
+    def install(self) -> None:
+        from django.db import connection
+
+        connection.execute_wrappers.append(self)
+        for name in ("_commit", "_rollback"):
+            real = getattr(connection, name)
+
+            def ended(real: Any = real) -> Any:
+                try:
+                    return real()
+                finally:
+                    self._close()
+
+            setattr(connection, name, ended)
+
+    def _close(self) -> None:
+        if self.begun is not None:
+            self.longest = max(self.longest, time.perf_counter() - self.begun)
+            self.transactions += 1
+            self.begun = None
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            text = sql.lstrip().upper()
+            if text.startswith("BEGIN"):
+                self.begun = time.perf_counter()
+            elif self.begun is None and context["connection"].get_autocommit() and text.startswith(self.WRITES):
+                self.longest = max(self.longest, time.perf_counter() - started)
+                self.transactions += 1
+
+    def take(self) -> tuple[float, int]:
+        longest, count = self.longest, self.transactions
+        self.longest, self.transactions = 0.0, 0
+        return longest, count
+
+
+PROBE = """
+import json, sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], timeout=600, isolation_level=None)
+con.execute("CREATE TABLE IF NOT EXISTS bench_lock_probe (at REAL, waited REAL)")
+out = open(sys.argv[2], "a")
+while True:
+    started = time.time()
+    con.execute("BEGIN IMMEDIATE")
+    got = time.time()
+    con.execute("INSERT INTO bench_lock_probe VALUES (?, ?)", (got, got - started))
+    con.execute("COMMIT")
+    out.write(json.dumps([started, time.time() - started]) + "\\n")
+    out.flush()
+    time.sleep(0.05)
+"""
+
+
+def probe_waits(log: Path, start: float, end: float) -> tuple[float, int]:
+    """The longest wait of a probe write that began between ``start`` and ``end`` (epoch seconds), and how many."""
+    waits = []
+    for line in log.read_text().splitlines():
+        began, waited = json.loads(line)
+        if start <= began < end:
+            waits.append(waited)
+    return (max(waits) if waits else 0.0), len(waits)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=200_000)
@@ -62,6 +146,7 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, help="with --import-only: the load's checking processes (default: the load's; 1: none)"
     )
+    parser.add_argument("--no-probe", action="store_true", help="no probe process writing on SQLite")
     args = parser.parse_args()
 
     work = args.work or Path(tempfile.mkdtemp(prefix="fuwu-bench-registry-"))
@@ -103,6 +188,53 @@ def main() -> None:
         "date": timezone.now().isoformat(timespec="seconds"),
     }
     rows: list[tuple[str, float, float, ScreeningRun | None]] = []
+    watch = LockWatch()
+    watch.install()
+    storing: list[float] = []  # seconds in screening_run_complete: counting, then storing what people act on
+    from fuwu.eligibility import incremental, services
+
+    real_complete = services.screening_run_complete
+
+    def complete_timed(**kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return real_complete(**kwargs)
+        finally:
+            storing.append(time.perf_counter() - started)
+
+    from fuwu.eligibility.management.commands import screen as screen_command
+
+    for module in (services, incremental, screen_command):
+        setattr(module, "screening_run_complete", complete_timed)  # noqa: B010 - every name the commands call
+    locks: list[dict[str, Any]] = []
+    probe = None
+    probe_log = work / "lock-probe.jsonl"
+    if connection.vendor == "sqlite" and not args.no_probe:
+        import subprocess
+        import sys
+
+        probe_log.unlink(missing_ok=True)
+        probe = subprocess.Popen([sys.executable, "-c", PROBE, str(connection.settings_dict["NAME"]), str(probe_log)])
+        time.sleep(0.5)
+
+    def timed(fn: Any) -> tuple[float, float, Any]:
+        start_epoch = time.time()
+        watch.take()
+        wall, cpu = time.perf_counter(), time.process_time()
+        value = fn()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        longest, transactions = watch.take()
+        entry = {
+            "longest_transaction": round(longest, 3),
+            "transactions": transactions,
+            "storing_seconds": round(sum(storing), 2),
+        }
+        storing.clear()
+        if probe is not None:
+            waited, probes = probe_waits(probe_log, start_epoch, time.time())
+            entry.update(longest_probe_wait=round(waited, 3), probes=probes)
+        locks.append(entry)
+        return wall, cpu, value
 
     def engine_alone() -> Any:
         plan = screening.Plan(
@@ -150,14 +282,23 @@ def main() -> None:
         rows.append(("fuwu screen --registry --in-place, next day (vs in-place)", wall, cpu, run))
         results["in_place_engine_seconds"] = run.seconds if run is not None else None
 
+    if probe is not None:
+        probe.terminate()
+        probe.wait()
     base = rows[0][1]
     print(
         f"{args.persons:,} persons × {len(rules)} rules, {connection.vendor}, load average {results['load_average']:.1f}"
     )
     print(f"{'step':<70} {'wall s':>8} {'cpu s':>8} {'÷ engine':>9} {'result rows':>12} {'db rows':>10} {'db %':>6}")
     results["steps"] = []
-    for name, wall, cpu, run in rows:
-        entry: dict[str, Any] = {"step": name, "seconds": round(wall, 2), "cpu": round(cpu, 2), "ratio": wall / base}
+    for (name, wall, cpu, run), lock in zip(rows, locks, strict=True):
+        entry: dict[str, Any] = {
+            "step": name,
+            "seconds": round(wall, 2),
+            "cpu": round(cpu, 2),
+            "ratio": wall / base,
+            **lock,
+        }
         extra = ""
         if run is not None:
             share = run.stored_rows / run.result_rows if run.result_rows else 0.0
@@ -171,7 +312,12 @@ def main() -> None:
                 candidates=run.candidates.count(),
             )
             extra = f"{run.result_rows:>12,} {run.stored_rows:>10,} {share:>6.1%}"
+        waited = f" probe wait {lock['longest_probe_wait']:.2f}s" if "longest_probe_wait" in lock else ""
         print(f"{name:<70} {wall:>8.1f} {cpu:>8.1f} {wall / base:>8.2f}× {extra}")
+        print(
+            f"{'':<4}storing {lock['storing_seconds']:.1f}s, longest write transaction "
+            f"{lock['longest_transaction']:.2f}s of {lock['transactions']}{waited}"
+        )
         results["steps"].append(entry)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")

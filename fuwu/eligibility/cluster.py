@@ -136,8 +136,8 @@ def screening_registry_store(*, actor: Any, plan_path: Path) -> ScreeningRun:
     """Store the results spark-submit wrote for the plan at ``plan_path``, as a completed registry run.
 
     Refused with a clear message when the output is not complete, is another screening's, or the
-    rules in force changed since the plan was written. Killed on the way, nothing is half-stored
-    (``screening_run_complete`` writes in one transaction) and the same call completes the run.
+    rules in force changed since the plan was written. Killed on the way, nothing half-stored is shown
+    (``screening_run_complete`` shows the run only once complete) and the same call completes the run.
     """
     try:
         document = spark_submit.load_plan(plan_path)

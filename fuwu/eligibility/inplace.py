@@ -12,10 +12,11 @@ instead, with the PostgreSQL dialect of the same query (``engines.screening_sql`
 - the answers (one wide row per person, as the Parquet files of an ordinary run hold them) go into a table
   of the run's own, ``eligibility_answers_<stamp>``, named by the run's ``output`` as
   ``postgresql:<table>``; its comment holds the items' rule versions (the files' ``manifest.json``);
-- what people act on is written from it inside the database, in the one transaction that completes the
-  run, exactly as ``services.screening_run_complete`` writes it from files: the counts by township and
-  item, the candidates (eligible to an item worth a call, not served), and the changes since the
-  previous registry run (an in-place one by its table, an ordinary one by loading its files).
+- what people act on is written from it inside the database, exactly as
+  ``services.screening_run_complete`` writes it from files, and shown once the run's closing transaction
+  marks it completed: the counts by township and item, the candidates (eligible to an item worth a call,
+  not served), and the changes since the previous registry run (an in-place one by its table, an ordinary
+  one by loading its files).
 
 The answers table is dropped by retention (``services.screening_runs_purge``) or when the run fails, as an
 ordinary run's files are removed. The daily incremental run falls back to a full in-place run
@@ -317,33 +318,36 @@ def _insert_changes(run: ScreeningRun, table: str, previous: ScreeningRun) -> in
 def complete(
     *, run: ScreeningRun, table: str, actor: Any, seconds: float, progress: services.ProgressFn
 ) -> ScreeningRun:
-    """Store what people act on from the answers table and close the run, in one transaction.
+    """Store what people act on from the answers table and close the run.
 
     The same rows as ``services.screening_run_complete`` stores from files, written by the database from
-    the table: nothing is read out of it but the counts by township and item.
+    the table: nothing is read out of it but the counts by township and item. The candidates and changes go
+    in one transaction (``INSERT … SELECT``: PostgreSQL's row locks let every other writer on meanwhile);
+    as from files, the run is opened and closed in transactions of their own (``services.run_open``,
+    ``run_close``), and shown only once closed.
     """
     progress(0, None, gettext_noop("汇总筛查结果"))
     counts = count(table)
     previous = services.previous_run(run, readable=readable)
     outreach = services._outreach_items()
     progress(0, None, gettext_noop("载入筛查结果"))
-    with transaction.atomic():
-        run, stored = services.run_open(run, counts=counts)
-        stored += _insert_candidates(run, table, outreach)
-        changes = _insert_changes(run, table, previous) if previous is not None else 0
-        stored += changes
-        # as a full run from files records it: everyone screened
-        services.run_close(
-            run,
-            counts=counts,
-            stored=stored,
-            changes=changes,
-            previous=previous,
-            seconds=seconds,
-            screened=counts.persons,
-            actor=actor,
-            in_place=True,
-        )
+    storing, stored = services.run_open(run, counts=counts)
+    with storing.transaction():
+        stored += _insert_candidates(storing.run, table, outreach)
+        changes = _insert_changes(storing.run, table, previous) if previous is not None else 0
+    stored += changes
+    # as a full run from files records it: everyone screened
+    run = services.run_close(
+        storing,
+        counts=counts,
+        stored=stored,
+        changes=changes,
+        previous=previous,
+        seconds=seconds,
+        screened=counts.persons,
+        actor=actor,
+        in_place=True,
+    )
     progress(1, 1, gettext_noop("载入筛查结果"))
     return run
 

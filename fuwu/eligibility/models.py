@@ -24,9 +24,12 @@ class ScreeningRun(models.Model):
 
     Status: running → completed | failed. A failed or interrupted run is resumed
     by running the same command again; its finished partitions are kept. Its answers
-    are stored in one transaction that also marks it completed, so a run is either
-    complete with all its rows or has none. ``purged_at``: retention removed its
-    files and rows (the record, its counts and outreach records stay).
+    are stored in short transactions, the last of which marks it completed; readers
+    select completed runs only, so a run is shown complete with all its rows or not
+    at all (``services.screening_run_complete``). ``store_attempt`` counts the
+    attempts at storing it: only the latest may write its rows. ``purged_at``:
+    retention removed its files and rows (the record, its counts and outreach
+    records stay).
     """
 
     engine = models.CharField(max_length=16)
@@ -61,6 +64,9 @@ class ScreeningRun(models.Model):
     stored_rows = models.BigIntegerField(default=0, help_text=_("Rows this run wrote to the database."))
     purged_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When retention removed its Parquet files and person rows.")
+    )
+    store_attempt = models.PositiveIntegerField(
+        default=0, help_text=_("Attempts at storing its rows; only the latest may write them.")
     )
 
     class Meta:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -114,42 +116,136 @@ def _outreach_items() -> list[str]:
     return sorted(k for k, info in items_info().items() if info.outreach)
 
 
-def _candidates_carry(*, run: ScreeningRun, source: ScreeningRun, replaced: pa.Table) -> int:
-    """Copy ``source``'s candidates not served since to ``run``, less the ``replaced`` persons (in SQL)."""
+class RunNotStoring(screening.ScreeningError):
+    """The run is no longer this attempt's to store: closed meanwhile (failed, abandoned by its job or by
+    retention) or begun again by another attempt, which removes what this one stored."""
+
+
+class Storing(store.Pace):
+    """One attempt at storing a run's rows, in short transactions (``store.Pace``).
+
+    Every transaction first locks the run's row and checks that the run is still running and that this is
+    still its latest storing attempt (``ScreeningRun.store_attempt``); otherwise it writes nothing and
+    raises ``RunNotStoring``. Readers select completed runs only, so none sees the rows before ``run_close``
+    marks the run completed, in the last of these transactions.
+    """
+
+    def __init__(self, run: ScreeningRun, attempt: int) -> None:
+        super().__init__()
+        self.run = run
+        self.attempt = attempt
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with super().transaction():
+            now = (
+                ScreeningRun.objects.select_for_update(no_key=True)
+                .filter(pk=self.run.pk)
+                .values_list("status", "store_attempt")
+                .first()
+            )
+            if now != (RunStatus.RUNNING, self.attempt):
+                raise RunNotStoring(
+                    f"run {self.run.pk} is no longer being stored by this attempt ({self.attempt}): "
+                    f"it is {now[0] if now else 'deleted'}, storing attempt {now[1] if now else '-'}"
+                )
+            yield
+
+    def rows(self, model: type[Any], columns: Sequence[str], batches: Iterable[Any]) -> int:
+        """Insert ``batches`` (``store.bulk_insert``'s) for this run, ``self.batch_rows`` a transaction (fitted to
+        the time each takes: ``store.Pace.fit``)."""
+        written = 0
+        for part in store.parts(batches, self):
+            with self.transaction():
+                written += store.bulk_insert(model, columns, [part], run_id=self.run.pk)
+            self.fit(len(part))
+        return written
+
+
+def run_rows_remove(run_id: int, *, pace: store.Pace | None = None, counts: bool = True) -> int:
+    """Delete a run's candidates, changes and (with ``counts``) counts, ``store.TRANSACTION_ROWS`` at a time,
+    each batch in a transaction of ``pace`` (a ``Storing`` checks the run is still its own). Returns the rows
+    deleted."""
+    pace = pace or store.Pace()
+    removed = 0
+    for model in (Candidate, EntitlementChange):  # by the (run, person_id, item) constraint's index
+        while True:
+            rows = model.objects.filter(run_id=run_id)
+            last = rows.order_by("person_id").values_list("person_id", flat=True)[
+                store.TRANSACTION_ROWS - 1 : store.TRANSACTION_ROWS
+            ]
+            bound = next(iter(last), None)
+            with pace.transaction():
+                removed += (rows if bound is None else rows.filter(person_id__lte=bound)).delete()[0]
+            if bound is None:
+                break
+    if counts:
+        with pace.transaction():  # some thousands: townships × items
+            removed += ScreeningCount.objects.filter(run_id=run_id).delete()[0]
+    return removed
+
+
+def _candidates_carry(*, storing: Storing, source: ScreeningRun, replaced: pa.Table) -> int:
+    """Copy ``source``'s candidates not served since to the run being stored, less the ``replaced`` persons
+    (in SQL), a range of persons (about ``storing.batch_rows`` candidates) per transaction."""
     from fuwu.applications.grants import receiving_sql
 
     table = connection.ops.quote_name(Candidate._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in store.CANDIDATE_COLUMNS)
-    receiving, params = receiving_sql("c.person_id", "c.item", today=timezone.localdate())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns} FROM {table} c "  # noqa: S608 - our names
-            f"WHERE c.run_id = %s AND NOT {receiving}",
-            [run.pk, source.pk, *params],
-        )
-        copied = int(max(cursor.rowcount, 0))
+    copied = 0
+    low: int | None = None
+    while True:
+        after = Candidate.objects.filter(run=source)
+        if low is not None:
+            after = after.filter(person_id__gt=low)
+        ends = after.order_by("person_id").values_list("person_id", flat=True)
+        first = next(iter(ends[:1]), None)
+        if first is None:
+            break
+        high = next(iter(ends[storing.batch_rows - 1 : storing.batch_rows]), None)
+        receiving, params = receiving_sql("c.person_id", "c.item", today=timezone.localdate())
+        bounds, values = "c.person_id > %s" if low is not None else "TRUE", [low] if low is not None else []
+        if high is not None:
+            bounds, values = f"{bounds} AND c.person_id <= %s", [*values, high]
+        with storing.transaction(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns} FROM {table} c "  # noqa: S608 - our names
+                f"WHERE c.run_id = %s AND {bounds} AND NOT {receiving}",
+                [storing.run.pk, source.pk, *values, *params],
+            )
+            written = int(max(cursor.rowcount, 0))
+        copied += written
+        storing.fit(written)
+        if high is None:
+            break
+        low = high
     ids = replaced.column("person_id").to_pylist()
     removed = 0
     for start in range(0, len(ids), 5_000):
-        removed += Candidate.objects.filter(run=run, person_id__in=ids[start : start + 5_000]).delete()[0]
+        with storing.transaction():
+            removed += Candidate.objects.filter(run=storing.run, person_id__in=ids[start : start + 5_000]).delete()[0]
     return copied - removed
 
 
-def run_open(run: ScreeningRun, *, counts: store.Counts) -> tuple[ScreeningRun, int]:
-    """Begin storing ``run``'s results, inside the transaction that stores them and ``run_close`` ends: the run
-    locked (a second completion of it waits), whatever an earlier attempt stored removed (a re-run replaces),
-    the counts by township and item inserted. Returns the run as locked and the rows stored so far."""
-    run = ScreeningRun.objects.select_for_update().get(pk=run.pk)
-    for model in (Candidate, EntitlementChange, ScreeningCount):
-        model.objects.filter(run=run).delete()
-    stored = store.bulk_insert(
-        ScreeningCount, ("township", "item", "eligible", "unknown", "amount"), [counts.townships], run_id=run.pk
-    )
-    return run, stored
+def run_open(run: ScreeningRun, *, counts: store.Counts) -> tuple[Storing, int]:
+    """Begin storing ``run``'s results: a new storing attempt of the run (which must be running) — from now on
+    an earlier attempt still writing stops at its next transaction — whatever an earlier attempt stored
+    removed (a re-run replaces it), the counts by township and item inserted; all in short transactions
+    (``Storing``). Returns the attempt (its ``run`` as read then) and the rows stored so far."""
+    with transaction.atomic():
+        locked = ScreeningRun.objects.select_for_update(no_key=True).get(pk=run.pk)
+        if locked.status != RunStatus.RUNNING:
+            raise RunNotStoring(f"run {run.pk} is {locked.status}: only a running run is stored")
+        locked.store_attempt += 1
+        ScreeningRun.objects.filter(pk=run.pk).update(store_attempt=locked.store_attempt)
+    storing = Storing(locked, locked.store_attempt)
+    run_rows_remove(run.pk, pace=storing)
+    stored = storing.rows(ScreeningCount, ("township", "item", "eligible", "unknown", "amount"), [counts.townships])
+    return storing, stored
 
 
 def run_close(
-    run: ScreeningRun,
+    storing: Storing,
     *,
     counts: store.Counts,
     stored: int,
@@ -160,32 +256,37 @@ def run_close(
     actor: Any,
     loaded: bool = True,
     **audited: Any,
-) -> None:
-    """Mark ``run`` completed with what was stored, and audit it; inside the transaction that stored it."""
-    run.previous = previous
-    run.counts = counts.items
-    run.persons = counts.persons
-    run.result_rows = counts.rows
-    run.stored_rows = stored
-    run.screened = screened
-    run.status = RunStatus.COMPLETED
-    run.finished_at = timezone.now()
-    run.seconds = seconds
-    run.save()
-    audit(
-        actor=actor,
-        event="screening.completed",
-        obj=run,
-        after={
-            "persons_with_results": run.persons,
-            "items": len(counts.items),
-            "loaded": loaded,
-            "stored_rows": stored,
-            "changes": changes,
-            "previous": previous.pk if previous else None,
-            **audited,
-        },
-    )
+) -> ScreeningRun:
+    """Mark the run completed with what was stored, and audit it: the short transaction that shows it."""
+    with storing.transaction():
+        run = storing.run
+        run.previous = previous
+        run.counts = counts.items
+        run.persons = counts.persons
+        run.result_rows = counts.rows
+        run.stored_rows = stored
+        run.screened = screened
+        run.status = RunStatus.COMPLETED
+        run.finished_at = timezone.now()
+        run.seconds = seconds
+        run.save()
+        audit(
+            actor=actor,
+            event="screening.completed",
+            obj=run,
+            after={
+                "persons_with_results": run.persons,
+                "items": len(counts.items),
+                "loaded": loaded,
+                "stored_rows": stored,
+                "changes": changes,
+                "previous": previous.pk if previous else None,
+                "transactions": storing.transactions + 1,
+                "longest_transaction_seconds": round(storing.longest, 3),
+                **audited,
+            },
+        )
+    return run
 
 
 def screening_run_complete(
@@ -199,13 +300,18 @@ def screening_run_complete(
     screened: int | None = None,
     carry_from: ScreeningRun | None = None,
 ) -> ScreeningRun:
-    """Store what people act on from the run's Parquet files and close the run, in one transaction.
+    """Store what people act on from the run's Parquet files and close the run.
 
     The files keep every answer (``fuwu.eligibility.store``); the database gets the counts by township
     and item, and with ``load_results`` the candidates for the proactive list and the changes since
     the previous run of the same population (``previous_run``), all loaded in bulk (COPY on
-    PostgreSQL). One transaction writes them and marks the run completed: a process killed on the way
-    leaves the run running with no rows, and completing it again replaces whatever it had.
+    PostgreSQL), in short transactions (``Storing``: ``store.TRANSACTION_ROWS`` rows, fitted on SQLite to
+    hold its write lock about ``store.TRANSACTION_SECONDS``), so that no
+    officer's write waits for more than one of them. Readers select completed runs only, and the last
+    transaction marks the run completed: until then nothing shows its rows. A process killed on the way
+    leaves the run running with some rows that nothing shows; completing it again (the same command, which
+    resumes the run) removes them first and stores it whole, and a job's abandon or the retention rule
+    (``screening_runs_purge``) removes them with the run.
     ``changed_persons`` (a ``person_id`` column) limits the comparison to them (an incremental run);
     with ``carry_from`` (the run it builds on) everyone else's candidates are copied from that run inside
     the database rather than read from the files again.
@@ -217,39 +323,36 @@ def screening_run_complete(
     outreach = _outreach_items() if load_results else []
     served = served_table() if load_results else None
     progress(0, None, gettext_noop("载入筛查结果"))
-    with transaction.atomic():
-        run, stored = run_open(run, counts=counts)
-        changes = 0
-        if load_results:
-            only = None
-            if carry_from is not None and changed_persons is not None:
-                stored += _candidates_carry(run=run, source=carry_from, replaced=changed_persons)
-                only = changed_persons
-            stored += store.bulk_insert(
-                Candidate,
-                store.CANDIDATE_COLUMNS,
-                store.candidates(outcome.out, items=outreach, served=served, persons=only),
-                run_id=run.pk,
-            )
-            if previous is not None:
-                changes = store.bulk_insert(
-                    EntitlementChange,
-                    store.CHANGE_COLUMNS,
-                    store.changes(outcome.out, Path(previous.output), persons=changed_persons),
-                    run_id=run.pk,
-                )
-                stored += changes
-        run_close(
-            run,
-            counts=counts,
-            stored=stored,
-            changes=changes,
-            previous=previous,
-            seconds=outcome.seconds,
-            screened=counts.persons if screened is None else screened,
-            actor=actor,
-            loaded=load_results,
+    storing, stored = run_open(run, counts=counts)
+    changes = 0
+    if load_results:
+        only = None
+        if carry_from is not None and changed_persons is not None:
+            stored += _candidates_carry(storing=storing, source=carry_from, replaced=changed_persons)
+            only = changed_persons
+        stored += storing.rows(
+            Candidate,
+            store.CANDIDATE_COLUMNS,
+            store.candidates(outcome.out, items=outreach, served=served, persons=only),
         )
+        if previous is not None:
+            changes = storing.rows(
+                EntitlementChange,
+                store.CHANGE_COLUMNS,
+                store.changes(outcome.out, Path(previous.output), persons=changed_persons),
+            )
+            stored += changes
+    run = run_close(
+        storing,
+        counts=counts,
+        stored=stored,
+        changes=changes,
+        previous=previous,
+        seconds=outcome.seconds,
+        screened=counts.persons if screened is None else screened,
+        actor=actor,
+        loaded=load_results,
+    )
     progress(1, 1, gettext_noop("载入筛查结果"))
     return run
 
@@ -258,18 +361,22 @@ def screening_run_complete(
 class Retention:
     keep_runs: int
     keep_days: int
+    running_hours: int = 24
 
 
 def retention() -> Retention:
     setting = getattr(settings, "FUWU_SCREENING_RETENTION", {})
-    return Retention(int(setting.get("keep_runs", 2)), int(setting.get("keep_days", 30)))
+    return Retention(
+        int(setting.get("keep_runs", 2)), int(setting.get("keep_days", 30)), int(setting.get("running_hours", 24))
+    )
 
 
 def runs_to_purge(*, now: dt.datetime | None = None) -> list[ScreeningRun]:
     """Runs whose files and person rows retention removes (``FUWU_SCREENING_RETENTION``).
 
     A completed run is kept while it is one of the newest ``keep_runs`` of its population (drafts apart)
-    or younger than ``keep_days``; a failed one only while younger. Running runs are never touched.
+    or younger than ``keep_days``; a failed one only while younger. Running runs are not purged here
+    (``runs_left_running``). Also a purged run whose person rows a killed purge left behind.
     """
     rule = retention()
     cutoff = (now or timezone.now()) - dt.timedelta(days=rule.keep_days)
@@ -281,7 +388,18 @@ def runs_to_purge(*, now: dt.datetime | None = None) -> list[ScreeningRun]:
             .order_by("-finished_at")
             .values_list("pk", flat=True)[: rule.keep_runs]
         )
-    return [run for run in old.order_by("started_at") if run.pk not in newest]
+    unfinished = ScreeningRun.objects.filter(purged_at__isnull=False).filter(
+        Exists(Candidate.objects.filter(run=OuterRef("pk")))
+        | Exists(EntitlementChange.objects.filter(run=OuterRef("pk")))
+    )
+    return [run for run in old.order_by("started_at") if run.pk not in newest] + list(unfinished.order_by("pk"))
+
+
+def runs_left_running(*, now: dt.datetime | None = None) -> list[ScreeningRun]:
+    """Runs still running ``running_hours`` after they started: their process was killed and no job
+    abandoned them (``fuwu screen`` on the command line), so retention does."""
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=retention().running_hours)
+    return list(ScreeningRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).order_by("started_at"))
 
 
 def _remove_files(run: ScreeningRun, keep: set[str]) -> None:
@@ -301,25 +419,29 @@ def _remove_files(run: ScreeningRun, keep: set[str]) -> None:
 
 
 def screening_runs_purge(*, actor: Any = None, now: dt.datetime | None = None, dry_run: bool = False) -> list[int]:
-    """Apply the retention rule: remove old runs' Parquet files, candidates and changes; return their ids.
+    """Apply the retention rule: remove old runs' Parquet files, candidates and changes; close runs left
+    running longer than ``running_hours`` (``screening_run_abandon``); return the runs' ids.
 
     The run record, its counts by township and item (no person in them) and the officers' outreach
-    records stay, so history pages still answer "how many"; who was entitled is gone.
+    records stay, so history pages still answer "how many"; who was entitled is gone. The run is marked
+    purged first (readers then ignore its candidates), then its rows go in short transactions.
     """
-    purged = runs_to_purge(now=now)
-    if dry_run or not purged:
-        return [run.pk for run in purged]
+    purged, stale = runs_to_purge(now=now), runs_left_running(now=now)
+    if dry_run or not (purged or stale):
+        return sorted(run.pk for run in (*purged, *stale))
+    for run in stale:
+        screening_run_abandon(run_id=run.pk, actor=actor, reason="left running")
     ids = {run.pk for run in purged}
     keep = set(ScreeningRun.objects.filter(purged_at__isnull=True).exclude(pk__in=ids).values_list("output", flat=True))
     for run in purged:
-        with transaction.atomic():
-            inplace.drop_answers(run)  # an in-place run's answers are a table, not files
-            Candidate.objects.filter(run=run).delete()
-            EntitlementChange.objects.filter(run=run).delete()
-            ScreeningRun.objects.filter(pk=run.pk).update(purged_at=timezone.now())
-            audit(actor=actor, event="screening.purged", obj=run, after={"output": run.output})
+        if run.purged_at is None:
+            with transaction.atomic():
+                inplace.drop_answers(run)  # an in-place run's answers are a table, not files
+                ScreeningRun.objects.filter(pk=run.pk).update(purged_at=timezone.now())
+                audit(actor=actor, event="screening.purged", obj=run, after={"output": run.output})
+        run_rows_remove(run.pk, counts=False)
         _remove_files(run, keep)
-    return sorted(ids)
+    return sorted(ids | {run.pk for run in stale})
 
 
 def receipt_record(*, person_id: int, item: str, since: dt.date, source: str) -> bool:
@@ -363,7 +485,7 @@ def screening_registry_run(
     ``population="registry"``. ``actor`` is a user allowed to screen the registry, or ``None`` for the
     command line.
 
-    The rows people act on are stored in one transaction that also marks the run completed
+    The rows people act on are stored in short transactions, the last of which marks the run completed
     (``screening_run_complete``); only completed runs are read. If anything
     fails, ``screening_registry_abandon`` marks the run failed and removes its results (and the
     directory this call created) before the error goes on. A process killed outright leaves a running
@@ -428,25 +550,29 @@ def screening_registry_run(
     return run
 
 
-def screening_registry_abandon(*, run_id: int, actor: Any = None) -> bool:
-    """Close a registry run that did not finish: failed, its result rows removed; whether there was one.
+def screening_run_abandon(*, run_id: int, actor: Any = None, reason: str | None = None) -> bool:
+    """Close a run that did not finish: failed, its result rows removed; whether there was one to close.
 
-    For a failure, and for a run whose process was killed (its job calls this before a retry or after
-    the last attempt). A completed run is left alone. The directory is removed when it lies under
-    ``VAR_DIR/registry-screens`` (the service's own); a directory the caller chose is theirs.
+    For a failure, for a run whose process was killed (its job calls this before a retry or after the last
+    attempt) and for one left running (retention). A completed run is left alone. The run is marked failed
+    first, in a short transaction (a process still storing it stops at its next batch: ``Storing``), then its
+    rows go in short transactions. The directory is removed when it lies under ``VAR_DIR/registry-screens``
+    (a registry run's own); a directory the caller chose is theirs (a population run resumes from it).
     """
-    run = ScreeningRun.objects.filter(pk=run_id, population=REGISTRY).first()
+    run = ScreeningRun.objects.filter(pk=run_id).first()
     if run is None or run.status == RunStatus.COMPLETED:
         return False
     with transaction.atomic():
-        for model in (Candidate, EntitlementChange, ScreeningCount):  # none, unless an old version left some
-            model.objects.filter(run=run).delete()
         updated = ScreeningRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, finished_at=timezone.now()
         )
         if updated:
-            audit(actor=actor, event="screening.failed", obj=run, after={"results_removed": True})
-        inplace.drop_answers(run)  # an in-place run's answers table
+            after: dict[str, Any] = {"results_removed": True}
+            if reason:
+                after["reason"] = reason
+            audit(actor=actor, event="screening.failed", obj=run, after=after)
+    run_rows_remove(run.pk)
+    inplace.drop_answers(run)  # an in-place run's answers table
     if inplace.answers_table(run) is not None:  # and no folder
         return True
     folder = Path(run.output).parent
@@ -456,11 +582,20 @@ def screening_registry_abandon(*, run_id: int, actor: Any = None) -> bool:
     return True
 
 
+def screening_registry_abandon(*, run_id: int, actor: Any = None) -> bool:
+    """``screening_run_abandon`` for a registry run (a job's run); False for any other."""
+    if not ScreeningRun.objects.filter(pk=run_id, population=REGISTRY).exists():
+        return False
+    return screening_run_abandon(run_id=run_id, actor=actor)
+
+
 __all__ = [
     "NoRulesInForce",
     "ResultStatus",
+    "RunNotStoring",
     "screening_registry_abandon",
     "screening_registry_run",
+    "screening_run_abandon",
     "screening_run_complete",
     "screening_run_start",
     "screening_runs_purge",

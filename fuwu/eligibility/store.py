@@ -2,8 +2,9 @@
 
 A screening answers every (person, item) question: about 30 eligible or unknown answers per person, 200
 million at city scale. They stay where the engine wrote them, one wide row per person
-(``ScreeningRun.output``, ADR 5), and are read here with DuckDB. The database gets, in bulk and in one
-transaction (``fuwu.eligibility.services.screening_run_complete``):
+(``ScreeningRun.output``, ADR 5), and are read here with DuckDB. The database gets, in bulk, in short
+transactions (``Pace``) that the run's closing transaction makes visible
+(``fuwu.eligibility.services.screening_run_complete``):
 
 - ``ScreeningCount``: the answers counted by township and item (the pages' counts);
 - ``Candidate``: entitled to an item worth a call (``proactive.outreach``) and not yet receiving it —
@@ -12,7 +13,8 @@ transaction (``fuwu.eligibility.services.screening_run_complete``):
   population.
 
 ADR 17 explains the split. Every function here reads files; none writes the database, except
-``bulk_insert``, which writes the rows it is given in the caller's transaction.
+``bulk_insert``, which writes the rows it is given in the caller's transaction, and ``Pace``, which gives
+one transaction after another room between them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import io
 import itertools
 import json
 import shutil
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -30,13 +34,20 @@ from typing import Any
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
-from django.db import connection, models
+from django.db import connection, models, transaction
 
+from fuwu.common.batches import SQLITE_PAUSE
 from fuwu.eligibility.engines import column
 from fuwu.eligibility.screening import MANIFEST, parquet_source
 
 TOWNSHIP_DIGITS = 9
 FETCH = 50_000  # rows per batch read from DuckDB
+# Rows per write transaction while a run is stored, to begin with: on PostgreSQL a COPY of that many rows. On
+# SQLite, whose one write lock every officer's write waits for, the rows of each next transaction are fitted
+# to hold it about TRANSACTION_SECONDS at the speed of the last one (within a quarter and four times this), so
+# a loaded machine writes fewer rows a transaction rather than holding the lock longer (docs/benchmarks.md).
+TRANSACTION_ROWS = 20_000
+TRANSACTION_SECONDS = 0.25
 
 
 class MissingResults(Exception):
@@ -295,6 +306,59 @@ def eligible(out: Path, *, items: Iterable[str]) -> list[Answer]:
 # --- Writing the rows people act on ------------------------------------------------------------------------------
 
 COPY_BATCH = 5_000  # rows per executemany on SQLite
+
+
+class Pace:
+    """Write transactions one after another, each short, with room between them on SQLite.
+
+    SQLite has one write lock and no queue for it: a waiting writer sleeps and retries (up to 100 ms between
+    tries), so transactions committed back to back would starve an officer's write although none is long.
+    On SQLite the next transaction therefore begins no sooner than ``SQLITE_PAUSE`` (longer than a waiter's
+    sleep) after the last commit; the time spent preparing the next rows counts toward it. ``longest`` is
+    the longest transaction so far, from its start to its commit (on SQLite, how long it held the lock).
+    """
+
+    def __init__(self) -> None:
+        self.committed: float | None = None
+        self.longest = 0.0
+        self.last = 0.0
+        self.transactions = 0
+        self.batch_rows = TRANSACTION_ROWS
+
+    def fit(self, rows: int) -> None:
+        """After a transaction that wrote ``rows`` rows: on SQLite, the rows for the next one to last about
+        ``TRANSACTION_SECONDS`` at the same speed."""
+        if connection.vendor == "sqlite" and rows >= self.batch_rows // 2:
+            wanted = int(rows / max(self.last, 1e-3) * TRANSACTION_SECONDS)
+            self.batch_rows = max(TRANSACTION_ROWS // 4, min(TRANSACTION_ROWS * 4, wanted))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self.committed is not None and connection.vendor == "sqlite" and not connection.in_atomic_block:
+            wait = self.committed + SQLITE_PAUSE - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        started = time.perf_counter()
+        with transaction.atomic():
+            yield
+        self.committed = time.perf_counter()
+        self.last = self.committed - started
+        self.longest = max(self.longest, self.last)
+        self.transactions += 1
+
+
+def parts(batches: Iterable[Sequence[tuple[Any, ...]] | pa.RecordBatch], pace: Pace) -> Iterator[Any]:
+    """``batches`` cut into parts of at most ``pace.batch_rows`` rows (read at each cut), ready for ``bulk_insert``:
+    on SQLite an Arrow batch is turned into tuples here, before the transaction that writes it (PostgreSQL
+    copies Arrow as CSV)."""
+    sqlite = connection.vendor == "sqlite"
+    for batch in batches:
+        start = 0
+        while start < len(batch):
+            rows = pace.batch_rows
+            part = batch.slice(start, rows) if isinstance(batch, pa.RecordBatch) else batch[start : start + rows]
+            start += rows
+            yield _tuples(part) if sqlite and isinstance(part, pa.RecordBatch) else part
 
 
 def bulk_insert(

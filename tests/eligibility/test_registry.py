@@ -280,10 +280,11 @@ def test_a_failure_before_the_run_starts_leaves_nothing(
     assert list((var_dir / "registry-screens").iterdir()) == []
 
 
-def test_what_people_act_on_is_stored_in_one_transaction_that_completes_the_run(
+def test_what_people_act_on_is_stored_before_the_transaction_that_completes_the_run(
     standards: None, registry: dict[str, Person], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Counts and candidates go in inside the transaction that marks the run completed: never half stored."""
+    """Counts and candidates go in, a batch a transaction (``test_storing.py``), while the run is still running:
+    nothing reads a running run's rows. The last transaction completes it."""
     seen: list[tuple[Any, bool, str]] = []
     real = store.bulk_insert
 
@@ -302,6 +303,8 @@ def test_what_people_act_on_is_stored_in_one_transaction_that_completes_the_run(
     assert run.status == RunStatus.COMPLETED
     assert run.stored_rows == Candidate.objects.filter(run=run).count() + ScreeningCount.objects.filter(run=run).count()
     assert {m for _, _, m in steps} == {"导出居民档案", "逐项判断是否符合条件", "汇总筛查结果", "载入筛查结果"}
+    completed = AuditLog.objects.get(event="screening.completed")
+    assert completed.after["transactions"] >= 3  # the counts, the candidates, the closing one
 
 
 def test_the_service_refuses_a_resident(standards: None) -> None:
