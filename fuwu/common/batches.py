@@ -58,7 +58,7 @@ def among(queryset: models.QuerySet[M], field: str, values: Iterable[Any]) -> It
         return
     if connection.vendor == "postgresql":
         meta = queryset.model._meta
-        target = meta.get_field(field)
+        target = meta.pk if field == "pk" else meta.get_field(field)
         assert isinstance(target, models.Field)  # noqa: S101 - a column, not a relation's reverse side
         qn = connection.ops.quote_name
         column = f"{qn(meta.db_table)}.{qn(target.column)}"  # names from the model; the values one parameter

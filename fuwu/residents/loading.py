@@ -55,7 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from fuwu.common.audit import audit
-from fuwu.common.batches import after_batch, ahead, write_batch
+from fuwu.common.batches import after_batch, ahead, among, write_batch
 from fuwu.common.sheet_guard import COMMAND_LIMITS
 from fuwu.jobs.models import Job
 from fuwu.jobs.services import job_start
@@ -70,7 +70,6 @@ from fuwu.residents.validation import (
     RowError,
     check_row,
     check_together,
-    chunks,
     heads_against_registry,
 )
 
@@ -237,8 +236,8 @@ def open_source(path: Path) -> Source:
 def _source_id_conflicts(candidates: list[Candidate]) -> list[RowError]:
     wanted = {c.source_id: c for c in candidates if c.source_id}
     errors = []
-    for part in chunks(list(wanted)):
-        for source_id, lookup in Person.objects.filter(source_id__in=part).values_list("source_id", "id_number_hash"):
+    for query in among(Person.objects.all(), "source_id", wanted):
+        for source_id, lookup in query.values_list("source_id", "id_number_hash"):
             if wanted[source_id].lookup != lookup:
                 errors.append(
                     RowError(
