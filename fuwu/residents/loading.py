@@ -21,6 +21,13 @@ in a pool of processes, a few batches ahead; this process writes the batches in 
 checks against the registry, the writes and the checkpoint stay in each batch's transaction). The pool ends
 with the load, however it ends; a worker whose parent was killed exits by itself.
 
+With one worker and ``pipeline`` (the default on PostgreSQL), the checks run in a thread of this process one
+batch ahead (``batches.ahead``): while the loading thread waits for the server to take batch N (its look-ups,
+``COPY`` and updates; the driver lets go of the interpreter while it waits), the other thread checks batch N+1.
+Only the loading thread, on its one connection, reads or writes the registry, so the transactions, the
+checkpoint, resuming and the problems are exactly as without it; an error on either side ends the load with
+that error, nothing of the batch it was in written (the batch checked ahead never is), and the thread with it.
+
 Problems: a row with a problem is reported (row, column as headed in the file, problem, fix), as for an
 import. Without ``valid_only`` the first problem stops the writing: the batches committed before it stay
 (they were whole and valid), nothing from its batch on is written, and the rest of the file is still
