@@ -1,6 +1,7 @@
-"""The registry's bulk load with the next batch checked in a thread while one is written (``pipeline``): the same
-registry, record and problems as checking between the writes; killed and carried on; a failure on either side
-ends the load with its own error, the batch it was in not written, and the thread gone."""
+"""The registry's bulk load with the next batch checked in a thread while one is written (``pipeline``): the
+same registry, record and problems as checking between the writes; a failure in the writing ends the load with
+its own error, nothing of its batch written, and the thread gone. (A failure in the thread's checks, and a kill
+mid-load: tests/residents/test_parallel_load.py, beside the pool's.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from django.db import OperationalError
 from fuwu.residents import loading
 from fuwu.residents.loading import persons_load
 from fuwu.residents.models import Person, PersonImport
-from tests.residents.test_bulk_load import Killed, kill_in_batch
 from tests.residents.test_parallel_load import good_rows, outcome, population, registry
 from tests.residents.test_parquet import person, write
 
@@ -54,46 +54,6 @@ def test_pipelined_updates_equal_serial(tmp_path: Path, areas: object) -> None:
         results.append((registry(), report.record.created, report.record.updated, report.record.unchanged))
     assert results[0] == results[1]
     assert results[1][1:] == (0, 4, len(rows) - 4)
-
-
-def test_pipelined_killed_then_carried_on_equals_one_clean_run(
-    tmp_path: Path, areas: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    rows = good_rows()
-    path = write(tmp_path / "p.parquet", rows)
-    kill_in_batch(monkeypatch, batch=3)
-    with pytest.raises(Killed):
-        persons_load(path=path, actor=None, batch_size=4, workers=1, pipeline=True)
-    assert threads() == []  # the thread ended with the load
-    record = PersonImport.objects.get()
-    # The third batch was written, then rolled back whole with its checkpoint; the one checked ahead was not written.
-    assert (record.outcome, record.rows_done, record.created) == ("loading", 8, 8)
-    assert Person.objects.count() == 8
-
-    monkeypatch.undo()
-    report = persons_load(path=path, actor=None, batch_size=4, workers=1, pipeline=True)
-    assert (report.record.pk, report.resumed_from, report.record.created) == (record.pk, 8, len(rows))
-    resumed = registry()
-    assert outcome(path, batch_size=5, workers=1, pipeline=False)[0] == resumed
-
-
-def test_a_failing_check_in_the_thread_stops_the_load_before_its_batch(
-    tmp_path: Path, areas: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = write(tmp_path / "p.parquet", [person(n) for n in range(1, 13)])
-    real = loading.check_row
-
-    def broken(values: Any, **kwargs: Any) -> Any:
-        if kwargs["row"] == 8:
-            raise RuntimeError("a bug in the checks")
-        return real(values, **kwargs)
-
-    monkeypatch.setattr(loading, "check_row", broken)
-    with pytest.raises(RuntimeError, match="a bug in the checks"):
-        persons_load(path=path, actor=None, batch_size=3, workers=1, pipeline=True)
-    assert threads() == []
-    # The batches before row 8's were written and committed; from row 8's batch on, nothing.
-    assert (PersonImport.objects.get().rows_done, Person.objects.count()) == (6, 6)
 
 
 def test_a_failing_write_ends_the_load_with_its_error_and_nothing_of_its_batch(
