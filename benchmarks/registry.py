@@ -1,6 +1,7 @@
 """City-scale screening, end to end: what officials wait for, against the engine alone in the same run.
 
-    python -m benchmarks.registry [--persons 200000] [--changed 0.01] [--json result.json] [--import-only [--workers N]]
+    python -m benchmarks.registry [--persons 200000] [--changed 0.01] [--json result.json] \
+        [--import-only [--workers N] [--pipeline | --no-pipeline]]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/fuwu_registry_bench python -m benchmarks.registry
 
 Generates ``--persons`` residents (``fuwu population generate``), then, in a fresh database (a temporary
@@ -147,6 +148,12 @@ def main() -> None:
         "--workers", type=int, help="with --import-only: the load's checking processes (default: the load's; 1: none)"
     )
     parser.add_argument("--no-probe", action="store_true", help="no probe process writing on SQLite")
+    parser.add_argument(
+        "--pipeline",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --import-only and one worker: check the next batch while one is written (default: the load's)",
+    )
     args = parser.parse_args()
 
     work = args.work or Path(tempfile.mkdtemp(prefix="fuwu-bench-registry-"))
@@ -334,7 +341,7 @@ def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from fuwu.residents.loading import default_workers
+    from fuwu.residents.loading import default_pipeline, default_workers
 
     quiet = io.StringIO()
     table = pq.read_table(population)
@@ -350,15 +357,21 @@ def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
         (f"fuwu residents load ({args.changed:.0%} changed: updates)", changed_file),
     ]
     workers = ["--workers", str(args.workers)] if args.workers else []
+    if args.pipeline is not None:
+        workers.append("--pipeline" if args.pipeline else "--no-pipeline")
+    pipeline = (args.workers or default_workers()) == 1 and (
+        default_pipeline() if args.pipeline is None else args.pipeline
+    )
     print(
         f"{args.persons:,} persons, {connection.vendor}, workers {args.workers or default_workers()}, "
-        f"load average {os.getloadavg()[0]:.1f}"
+        f"pipeline {'on' if pipeline else 'off'}, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'step':<60} {'wall s':>8} {'cpu s':>8} {'of it here':>10} {'server':>7} {'rows/s':>9}")
     results: dict[str, Any] = {
         "persons": args.persons,
         "database": connection.vendor,
         "workers": args.workers or default_workers(),
+        "pipeline": pipeline,
         "load_average_before": os.getloadavg()[0],
         "steps": [],
     }

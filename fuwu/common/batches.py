@@ -15,12 +15,15 @@ there is no pause.
 from __future__ import annotations
 
 import itertools
+import queue
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
+from django.db.models.expressions import RawSQL
 
 # Rows per transaction on SQLite: about a tenth of a second of lock with insert_rows on a loaded machine.
 SQLITE_BATCH = 5_000
@@ -28,7 +31,11 @@ SQLITE_BATCH = 5_000
 SQLITE_PAUSE = 0.12
 
 
+# Values per ``IN (…)`` list where a whole list is not one parameter (SQLite; PostgreSQL's limit is 65,535).
+IN_CHUNK = 5_000
+
 T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
 
 
 def chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -36,6 +43,78 @@ def chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(rows)
     while part := list(itertools.islice(it, size)):
         yield part
+
+
+def among(queryset: models.QuerySet[M], field: str, values: Iterable[Any]) -> Iterator[models.QuerySet[M]]:
+    """``queryset`` narrowed to the rows whose ``field`` is one of ``values``: the queries to run, one or a few.
+
+    On PostgreSQL one query, ``field = ANY(%s)`` with the values as one array parameter; elsewhere ``IN`` lists
+    of ``IN_CHUNK``. A lookup of 20,000 keys as ``__in`` costs seconds of the client's CPU before the server sees
+    it (the ORM prepares each value, the driver scans a statement with 20,000 placeholders); an array is one
+    value. The values must already be the column's type (strings, integers): they are not prepared one by one.
+    """
+    values = list(values)
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        meta = queryset.model._meta
+        target = meta.pk if field == "pk" else meta.get_field(field)
+        assert isinstance(target, models.Field)  # noqa: S101 - a column, not a relation's reverse side
+        qn = connection.ops.quote_name
+        column = f"{qn(meta.db_table)}.{qn(target.column)}"  # names from the model; the values one parameter
+        yield queryset.filter(RawSQL(f"{column} = ANY(%s)", (values,), output_field=models.BooleanField()))  # noqa: S611
+        return
+    for part in chunks(values, IN_CHUNK):
+        yield queryset.filter(**{f"{field}__in": part})
+
+
+def ahead(items: Iterable[T], *, depth: int = 1) -> Generator[T]:
+    """``items``, made in a thread while the caller uses the ones before: at most ``depth`` made and not yet taken.
+
+    For a loop whose steps alternate between this process's CPU (checking the next batch) and waiting for the
+    database (writing this one): the database driver lets go of the interpreter while it waits, so the two
+    overlap. The thread must not use the database (Django gives each thread its own connection, outside the
+    caller's transaction); if it did, its connections are closed when it ends. An exception making an item is
+    raised here, in its place, after the items before it. Close the generator (``contextlib.closing``; a ``for``
+    loop left by an exception does not close it): that stops the thread and waits for it (the item it is making).
+    """
+    made: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                made.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((False, exc))
+        finally:
+            connections.close_all()  # this thread's own, if anything opened one
+
+    thread = threading.Thread(target=make, name="fuwu-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            is_item, value = made.get()
+            if is_item:
+                yield value
+            elif value is None:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        thread.join()
 
 
 def write_batch(wanted: int) -> int:

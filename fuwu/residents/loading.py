@@ -21,6 +21,13 @@ in a pool of processes, a few batches ahead; this process writes the batches in 
 checks against the registry, the writes and the checkpoint stay in each batch's transaction). The pool ends
 with the load, however it ends; a worker whose parent was killed exits by itself.
 
+With one worker and ``pipeline`` (the default on PostgreSQL), the checks run in a thread of this process one
+batch ahead (``batches.ahead``): while the loading thread waits for the server to take batch N (its look-ups,
+``COPY`` and updates; the driver lets go of the interpreter while it waits), the other thread checks batch N+1.
+Only the loading thread, on its one connection, reads or writes the registry, so the transactions, the
+checkpoint, resuming and the problems are exactly as without it; an error on either side ends the load with
+that error, nothing of the batch it was in written (the batch checked ahead never is), and the thread with it.
+
 Problems: a row with a problem is reported (row, column as headed in the file, problem, fix), as for an
 import. Without ``valid_only`` the first problem stops the writing: the batches committed before it stay
 (they were whole and valid), nothing from its batch on is written, and the rest of the file is still
@@ -50,12 +57,12 @@ from typing import Any
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from fuwu.common.audit import audit
-from fuwu.common.batches import after_batch, write_batch
+from fuwu.common.batches import after_batch, ahead, among, write_batch
 from fuwu.common.sheet_guard import COMMAND_LIMITS
 from fuwu.jobs.models import Job
 from fuwu.jobs.services import job_start
@@ -70,12 +77,14 @@ from fuwu.residents.validation import (
     RowError,
     check_row,
     check_together,
-    chunks,
     heads_against_registry,
 )
 
 # Rows per transaction. On SQLite ``write_batch`` caps it, so others get the write lock between batches.
 BATCH_SIZE = 20_000
+# Batches checked ahead of the writing by the loading process's thread (``pipeline``): besides the one being
+# written and the one being checked. Each is a batch's rows in memory (≈ 40 MB at 20,000).
+PIPELINE_DEPTH = 1
 # The contract with `fuwu population generate` (and the civil affairs' Parquet export): these columns.
 PARQUET_COLUMNS: tuple[str, ...] = ("person_id", "name", "id_number", *FACT_NAMES)
 
@@ -234,8 +243,8 @@ def open_source(path: Path) -> Source:
 def _source_id_conflicts(candidates: list[Candidate]) -> list[RowError]:
     wanted = {c.source_id: c for c in candidates if c.source_id}
     errors = []
-    for part in chunks(list(wanted)):
-        for source_id, lookup in Person.objects.filter(source_id__in=part).values_list("source_id", "id_number_hash"):
+    for query in among(Person.objects.all(), "source_id", wanted):
+        for source_id, lookup in query.values_list("source_id", "id_number_hash"):
             if wanted[source_id].lookup != lookup:
                 errors.append(
                     RowError(
@@ -315,24 +324,38 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 1) - 2)
 
 
-def _checked(chunks: Iterable[Chunk], check: Callable[[Chunk], Checked], *, workers: int) -> Generator[Checked]:
-    """``check`` of each chunk, in file order: in this process (``workers`` 1), or in a pool of ``workers``
-    processes kept a few batches ahead of the writing. Close it (``contextlib.closing``): that ends the pool,
-    whatever stopped the load; a running check is waited for (a batch, seconds), the queued ones are dropped."""
+def default_pipeline() -> bool:
+    """Whether the loading process checks the next batch while it writes one: where the writing waits for a
+    server (PostgreSQL); SQLite writes in this process, and pauses between batches for others (measured:
+    docs/benchmarks.md)."""
+    return connection.vendor == "postgresql"
+
+
+def _checked(
+    chunks: Iterable[Chunk], check: Callable[[Chunk], Checked], *, workers: int, pipeline: bool
+) -> Generator[Checked]:
+    """``check`` of each chunk, in file order: in this process (``workers`` 1) — in a thread a batch ahead of the
+    writing (``pipeline``), or between the writes — or in a pool of ``workers`` processes kept a few batches
+    ahead. Close it (``contextlib.closing``): that ends the thread or the pool, whatever stopped the load; a
+    running check is waited for (a batch, a second or two), the ones made ahead are dropped."""
     if workers <= 1:
-        yield from map(check, chunks)
+        if pipeline:
+            with closing(ahead(map(check, chunks), depth=PIPELINE_DEPTH)) as checked:
+                yield from checked
+        else:
+            yield from map(check, chunks)
         return
-    ahead: deque[Future[Checked]] = deque()
+    pending: deque[Future[Checked]] = deque()
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_started, initargs=(os.getpid(),)
     )
     try:
         for chunk in chunks:
-            ahead.append(pool.submit(check, chunk))
-            if len(ahead) > workers:
-                yield ahead.popleft().result()
-        while ahead:
-            yield ahead.popleft().result()
+            pending.append(pool.submit(check, chunk))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -382,6 +405,7 @@ def persons_load(
     job: Job | None = None,
     resume: bool = True,
     workers: int | None = None,
+    pipeline: bool | None = None,
 ) -> LoadReport:
     """Load ``path`` into the registry a batch per transaction; see the module docstring.
 
@@ -390,6 +414,8 @@ def persons_load(
     its checkpoint. ``resume`` false starts over even if an unfinished load of the same file exists.
     ``workers``: processes that check and encrypt batches ahead of the writing (default: ``default_workers()``;
     1 checks in this process). The writing stays here, one batch after another in file order, so nothing else differs.
+    ``pipeline`` (with one worker): check the next batch in a thread while this one is written (default:
+    ``default_pipeline()``); false checks each batch after the previous one is written.
     Raises ``LoadError`` when the file or any row has a problem (after recording what was done).
     """
     progress = progress or _no_progress
@@ -412,16 +438,27 @@ def persons_load(
     done = record.rows_done
     message = gettext_noop("分批写入居民档案") if valid_only or not errors else gettext_noop("检查其余各行")
     progress(done, total, message)
-    check = partial(check_chunk, headers=source.headers, ctx=ctx, seal=workers > 1)
+    pipeline = workers == 1 and (default_pipeline() if pipeline is None else pipeline)
+    # Sealing ahead (in the pool, or the thread) takes it off the writing's path, but is wasted on a row that
+    # turns out to exist; the thread seals ahead while the batches written are mostly new residents.
+    seal_ahead = [workers > 1 or pipeline]
+    check: Callable[[Chunk], Checked]
+    if workers > 1:
+        check = partial(check_chunk, headers=source.headers, ctx=ctx, seal=True)
+    else:
+        check = lambda chunk: check_chunk(chunk, headers=source.headers, ctx=ctx, seal=seal_ahead[0])  # noqa: E731
     chunks = _until(source.batches(write_batch(batch_size), done), total)
-    with closing(_checked(chunks, check, workers=workers)) as checked:
+    with closing(_checked(chunks, check, workers=workers, pipeline=pipeline)) as checked:
         for batch in checked:
             if problems >= max_errors:
                 break
+            created = counts.created
             problems += _write_batch(
                 batch, record=record, headers=source.headers, ctx=ctx, valid_only=valid_only, before=done,
                 counts=counts, errors=errors,
             )  # fmt: skip
+            if pipeline:
+                seal_ahead[0] = 2 * (counts.created - created) >= len(batch.candidates)
             done = batch.end
             after_batch()
             if errors and not valid_only:
@@ -551,6 +588,7 @@ def persons_load_queue(
     batch_size: int | None = None,
     resume: bool = True,
     workers: int | None = None,
+    pipeline: bool | None = None,
 ) -> Job:
     """Put a bulk load of ``path`` (a file the workers can read) on the queue; its page shows the progress.
 
@@ -571,6 +609,7 @@ def persons_load_queue(
             "batch_size": batch_size or BATCH_SIZE,
             "resume": resume,
             "workers": workers,  # None: default_workers() of the machine that runs it
+            "pipeline": pipeline,  # None: default_pipeline() of the database it writes to
         },
     )
 

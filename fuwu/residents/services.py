@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from fuwu.common.audit import audit, audit_persons_read
-from fuwu.common.batches import copy_rows, update_rows
+from fuwu.common.batches import among, copy_rows, update_rows
 from fuwu.common.sheet_guard import COMMAND_LIMITS
 from fuwu.jobs.models import Job
 from fuwu.jobs.services import job_file, job_start
@@ -157,16 +157,22 @@ def _apply(
     )
 
     updates = [c for c in candidates if c.lookup in existing]
+    # Compared first as read, without a lock: most rows of a registry's refresh are unchanged, and locking a row
+    # writes it (PostgreSQL marks it, a whole registry's pages for nothing). Only the rows that differ are locked,
+    # read whole and compared again below; the others are left as they are.
+    differ = _differing(updates, existing)
+    counts.unchanged = len(updates) - len(differ)
     stored: dict[int, Person] = {}
-    for part in chunks([existing[c.lookup].pk for c in updates]):
-        # Locked: contact details are sealed against the row's id_number_hash as read here, and a key
-        # rotation re-hashing the row meanwhile would leave them bound to a hash the row no longer has.
-        stored.update((p.pk, p) for p in Person.objects.select_for_update().filter(pk__in=part).order_by("pk"))
+    # Locked: contact details are sealed against the row's id_number_hash as read here, and a key
+    # rotation re-hashing the row meanwhile would leave them bound to a hash the row no longer has.
+    locked = Person.objects.select_for_update().order_by("pk")
+    for query in among(locked, "pk", [existing[c.lookup].pk for c in differ]):
+        stored.update((p.pk, p) for p in query)
     now = timezone.now()
     changed: list[Person] = []
     demoted: list[Person] = []
     fields: set[str] = set()
-    for c in updates:
+    for c in differ:
         person = stored[existing[c.lookup].pk]
         diff = {k: v for k, v in _values(c).items() if getattr(person, _attname(k)) != v}
         contact = contacts.changed(person, c.contact)
@@ -192,6 +198,33 @@ def _apply(
     _insert_persons(new, batch=batch, now=now, sealed=sealed)
     counts.created = len(new)
     return counts
+
+
+def _differing(candidates: list[Candidate], existing: Mapping[str, Existing]) -> list[Candidate]:
+    """The ``candidates`` (registered residents) whose row would change: a column the file has holds another value,
+    or a contact detail differs (compared in clear). Reads only those columns, as values, without a lock."""
+    if not candidates:
+        return []
+    attnames = sorted({_attname(k) for c in candidates for k in _values(c)})
+    sealed = sorted({name for c in candidates for name in c.contact})
+    blobs = [contacts.ENCRYPTED[name].field for name in sealed]
+    rows: dict[int, tuple[Any, ...]] = {}
+    for query in among(Person.objects.all(), "pk", [existing[c.lookup].pk for c in candidates]):
+        rows.update((row[0], row[1:]) for row in query.values_list("pk", "id_number_hash", *attnames, *blobs))
+    position = {name: i for i, name in enumerate(["id_number_hash", *attnames, *sealed], start=0)}
+    differ = []
+    for c in candidates:
+        row = rows.get(existing[c.lookup].pk)
+        if (
+            row is None  # gone meanwhile: the locked read below says so
+            or any(row[position[_attname(k)]] != v for k, v in _values(c).items())
+            or any(
+                crypto.open_optional(contacts.ENCRYPTED[name], row[position[name]], row=row[0]) != value
+                for name, value in c.contact.items()
+            )
+        ):
+            differ.append(c)
+    return differ
 
 
 def _sealed(c: Candidate) -> dict[str, bytes | None]:

@@ -67,6 +67,7 @@ def load_registry(job: Job, progress: Progress) -> Outcome:
             job=job,
             resume=bool(params.get("resume", True)) or job.attempts > 1,
             workers=int(params["workers"]) if params.get("workers") else None,
+            pipeline=None if params.get("pipeline") is None else bool(params["pipeline"]),
         )
     except FileNotFoundError as exc:
         raise JobError(gettext_noop("找不到要载入的文件 %(path)s。"), path=params["path"]) from exc

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from django.utils import timezone
 
 from fuwu.areas.models import Area, AreaLevel
+from fuwu.common.batches import among
 from fuwu.residents import crypto, idnumber
 from fuwu.residents.columns import CONTACT_NAMES, REQUIRED, CellError, coerce
 from fuwu.residents.models import Household, Person
@@ -220,10 +221,8 @@ def existing_persons(lookups: Iterable[str], aliases: Mapping[str, str] | None =
     """Registered residents by (current-key) hash; ``aliases`` also finds those still under an old key."""
     aliases = dict(aliases or {})
     found: dict[str, Existing] = {}
-    for part in chunks([*lookups, *aliases]):
-        for h, pk, name, area, household, relation, load, source_id in Person.objects.filter(
-            id_number_hash__in=part
-        ).values_list(
+    for query in among(Person.objects.all(), "id_number_hash", [*lookups, *aliases]):
+        for h, pk, name, area, household, relation, load, source_id in query.values_list(
             "id_number_hash", "pk", "name", "hukou_area", "household_id", "relation", "source_import_id", "source_id"
         ):
             found[aliases.get(h, h)] = Existing(pk, name, area, str(household), relation, load, source_id)
@@ -232,8 +231,8 @@ def existing_persons(lookups: Iterable[str], aliases: Mapping[str, str] | None =
 
 def existing_households(ids: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for part in chunks(list(ids)):
-        found.update(Household.objects.filter(household_id__in=part).values_list("household_id", "hukou_area"))
+    for query in among(Household.objects.all(), "household_id", ids):
+        found.update(query.values_list("household_id", "hukou_area"))
     return found
 
 
@@ -355,10 +354,8 @@ def heads_against_registry(
     heads = [c for c in candidates if c.facts.get("relation") == "head"]
     aliases = old_key_aliases(heads)
     current: dict[str, tuple[int, str]] = {}
-    for part in chunks([c.household_id for c in heads]):
-        for household, pk, lookup in Person.objects.filter(household_id__in=part, relation="head").values_list(
-            "household_id", "pk", "id_number_hash"
-        ):
+    for query in among(Person.objects.filter(relation="head"), "household_id", [c.household_id for c in heads]):
+        for household, pk, lookup in query.values_list("household_id", "pk", "id_number_hash"):
             current[str(household)] = (pk, aliases.get(lookup, lookup))
     errors = []
     for c in heads:

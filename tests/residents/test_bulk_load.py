@@ -208,11 +208,24 @@ def test_a_run_whose_checkpoint_moved_under_it_stops(
 
     monkeypatch.setattr(loading, "check_row", another_run_went_on)
     with pytest.raises(loading.LoadBusy):
-        # Checked in this process: the other run commits while this one checks its first batch.
-        persons_load(path=path, actor=None, batch_size=5, workers=1)
+        # Checked in this thread, between the writes: the other run commits while this one checks its first batch.
+        persons_load(path=path, actor=None, batch_size=5, workers=1, pipeline=False)
     # Refused before writing: the checkpoint is taken first in the batch's transaction.
     assert Person.objects.count() == 0
     assert Job.objects.count() == 0
+
+
+def test_a_pipelined_run_whose_checkpoint_moved_under_it_stops(tmp_path: Path, areas: object) -> None:
+    path = write(tmp_path / "p.parquet", population())
+
+    def another_run_went_on(done: int, total: int | None, message: str = "") -> None:
+        if done == 5:  # this run committed its first batch, then another run committed the next one
+            PersonImport.objects.filter(outcome="loading").update(rows_done=10)
+
+    with pytest.raises(loading.LoadBusy):
+        persons_load(path=path, actor=None, batch_size=5, workers=1, pipeline=True, progress=another_run_went_on)
+    # The batch checked ahead meanwhile was not written: only the first batch is there.
+    assert Person.objects.count() == 5
 
 
 def test_an_officer_starts_a_load_from_the_page_and_follows_it(

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -125,21 +126,24 @@ def test_a_spreadsheet_with_contacts_in_workers_equals_in_process(tmp_path: Path
     assert any(dict(contact)["contact_phone"] == "13812340001" for _, _, contact, _ in people[:-4])
 
 
-def test_killed_with_the_pool_on_then_carried_on_equals_one_clean_run(
-    tmp_path: Path, areas: object, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("options", [{"workers": 2}, {"workers": 1, "pipeline": True}], ids=["pool", "thread"])
+def test_killed_with_checks_ahead_then_carried_on_equals_one_clean_run(
+    tmp_path: Path, areas: object, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
 ) -> None:
     rows = good_rows()
     path = write(tmp_path / "p.parquet", rows)
     kill_in_batch(monkeypatch, batch=3)
     with pytest.raises(Killed):
-        persons_load(path=path, actor=None, batch_size=4, workers=2)
+        persons_load(path=path, actor=None, batch_size=4, **options)
     assert multiprocessing.active_children() == []  # the pool ended with the load
+    assert [t for t in threading.enumerate() if t.name == "fuwu-ahead"] == []  # so did the checking thread
+    # The third batch was written, then rolled back whole with its checkpoint; those checked ahead were not written.
     record = PersonImport.objects.get()
     assert (record.outcome, record.rows_done, record.created) == ("loading", 8, 8)
     assert Person.objects.count() == 8
 
     monkeypatch.undo()
-    report = persons_load(path=path, actor=None, batch_size=4, workers=2)
+    report = persons_load(path=path, actor=None, batch_size=4, **options)
     assert (report.record.pk, report.resumed_from, report.record.created) == (record.pk, 8, len(rows))
     resumed = registry()
     assert outcome(path, batch_size=5, workers=1)[0] == resumed
@@ -159,8 +163,9 @@ def test_ctrl_c_ends_the_pool_and_keeps_the_committed_batches(tmp_path: Path, ar
     assert Person.objects.count() == 6
 
 
-def test_a_failing_worker_stops_the_load_before_its_batch(
-    tmp_path: Path, areas: object, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("options", [{"workers": 2}, {"workers": 1, "pipeline": True}], ids=["pool", "thread"])
+def test_a_failing_check_ahead_stops_the_load_before_its_batch(
+    tmp_path: Path, areas: object, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
 ) -> None:
     path = write(tmp_path / "p.parquet", [person(n) for n in range(1, 13)])
     real = loading.check_row
@@ -172,8 +177,10 @@ def test_a_failing_worker_stops_the_load_before_its_batch(
 
     monkeypatch.setattr(loading, "check_row", broken)  # the workers are forked: they have it too
     with pytest.raises(RuntimeError, match="a bug in the checks"):
-        persons_load(path=path, actor=None, batch_size=3, workers=2)
+        persons_load(path=path, actor=None, batch_size=3, **options)
     assert multiprocessing.active_children() == []
+    assert [t for t in threading.enumerate() if t.name == "fuwu-ahead"] == []  # the checking thread, if any
+    # The batches before row 8's were written and committed; from row 8's batch on, nothing.
     assert (PersonImport.objects.get().rows_done, Person.objects.count()) == (6, 6)
 
 

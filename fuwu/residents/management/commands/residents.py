@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
+from argparse import ArgumentParser, BooleanOptionalAction
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,12 @@ class Command(BaseCommand):
             help="Processes that check and encrypt batches ahead of the writing (default: CPUs - 2; 1: none).",
         )
         bulk.add_argument(
+            "--pipeline",
+            action=BooleanOptionalAction,
+            default=None,
+            help="With one worker: check the next batch while this one is written (default: on PostgreSQL).",
+        )
+        bulk.add_argument(
             "--queue", action="store_true", help="Put the load on the background queue (`fuwu worker` runs it)."
         )
         bulk.add_argument(
@@ -82,6 +88,7 @@ class Command(BaseCommand):
                 valid_only=options["valid_only"],
                 batch_size=options["batch_size"],
                 workers=options["workers"],
+                pipeline=options["pipeline"],
                 queue=options["queue"],
                 restart=options["restart"],
             )
@@ -107,6 +114,7 @@ class Command(BaseCommand):
         valid_only: bool,
         batch_size: int | None,
         workers: int | None,
+        pipeline: bool | None,
         queue: bool,
         restart: bool,
     ) -> None:
@@ -125,6 +133,7 @@ class Command(BaseCommand):
                 batch_size=batch_size,
                 resume=not restart,
                 workers=workers,
+                pipeline=pipeline,
             )
             self.stdout.write(f"{path}: queued as job {job.pk}; `fuwu worker` runs it (progress at /jobs/{job.pk}/)")
             return
@@ -143,6 +152,7 @@ class Command(BaseCommand):
                 progress=progress,
                 resume=not restart,
                 workers=workers,
+                pipeline=pipeline,
             )
         except LoadBusy as exc:
             raise CommandError(f"{exc}; let it finish, or stop it first") from exc
