@@ -140,6 +140,19 @@ def notice_application_event(*, event: Any, actor: Any) -> list[Notice]:
     return notices
 
 
+def notices_write(rows: list[Notice], *, now: dt.datetime) -> list[Notice]:
+    """Notices written by a job rather than by one application's change (the overdue job's escalations), in the
+    caller's transaction, with their deliveries; sent after commit."""
+    for row in rows:
+        row.created_at = now
+    notices = Notice.objects.bulk_create(rows)
+    deliveries = _deliveries(notices, now=now)
+    if deliveries:
+        ids = [d.pk for d in deliveries]
+        transaction.on_commit(lambda: deliveries_send(ids=ids))
+    return notices
+
+
 def _deliveries(notices: Iterable[Notice], *, now: dt.datetime) -> list[Delivery]:
     """One delivery per channel configured for the notice's audience where the recipient has an address."""
     out = []
