@@ -70,24 +70,27 @@ def inbox_prefix(user: Any) -> str | None:
     return prefix if prefix is not None else supervisor_prefix(user)
 
 
-def supervises(user: Any, application: Application) -> bool:
-    """A supervisor of the application's department whose area covers the applicant's: reads, never acts."""
-    prefix = supervisor_prefix(user)
+def in_scope(user: Any, prefix: str | None, *, department_id: int | None, area_code: str) -> bool:
+    """``user`` is of that department and their area (``prefix``, from ``officer_prefix`` or
+    ``supervisor_prefix``) covers ``area_code``: an application's or a rectification's."""
     return (
         prefix is not None
-        and application.department_id is not None
-        and user.department_id == application.department_id
-        and application.area_code.startswith(prefix)
+        and department_id is not None
+        and user.department_id == department_id
+        and area_code.startswith(prefix)
+    )
+
+
+def supervises(user: Any, application: Application) -> bool:
+    """A supervisor of the application's department whose area covers the applicant's: reads, never acts."""
+    return in_scope(
+        user, supervisor_prefix(user), department_id=application.department_id, area_code=application.area_code
     )
 
 
 def handles(user: Any, application: Application) -> bool:
-    prefix = officer_prefix(user)
-    return (
-        prefix is not None
-        and application.department_id is not None
-        and user.department_id == application.department_id
-        and application.area_code.startswith(prefix)
+    return in_scope(
+        user, officer_prefix(user), department_id=application.department_id, area_code=application.area_code
     )
 
 

@@ -39,7 +39,7 @@ from fuwu.applications.models import (
     RectificationStatus,
     Status,
 )
-from fuwu.applications.permissions import inbox_prefix, supervisor_prefix
+from fuwu.applications.permissions import in_scope, inbox_prefix, supervisor_prefix
 from fuwu.applications.services import ApplicationError
 from fuwu.common import satisfaction, workdays
 from fuwu.common.audit import audit
@@ -69,11 +69,8 @@ def may_rate(user: Any, application: Application) -> bool:
 
 def handles_rectification(user: Any, rectification: Rectification) -> bool:
     """An officer of the department the 差评 concerns, whose area covers the applicant's."""
-    prefix = officer_prefix(user)
-    return (
-        prefix is not None
-        and user.department_id == rectification.department_id
-        and rectification.area_code.startswith(prefix)
+    return in_scope(
+        user, officer_prefix(user), department_id=rectification.department_id, area_code=rectification.area_code
     )
 
 
@@ -88,11 +85,8 @@ def may_callback(user: Any, rectification: Rectification) -> bool:
 
 def supervises_department(user: Any, rectification: Rectification) -> bool:
     """A supervisor of the department the 差评 concerns, whose area covers the applicant's: reads only."""
-    prefix = supervisor_prefix(user)
-    return (
-        prefix is not None
-        and user.department_id == rectification.department_id
-        and rectification.area_code.startswith(prefix)
+    return in_scope(
+        user, supervisor_prefix(user), department_id=rectification.department_id, area_code=rectification.area_code
     )
 
 
