@@ -130,19 +130,12 @@ def notice_application_event(*, event: Any, actor: Any) -> list[Notice]:
             for u in _handling_officers(application)
             if u.pk not in taken
         ]
-    for row in rows:
-        row.created_at = now
-    notices = Notice.objects.bulk_create(rows)
-    deliveries = _deliveries(notices, now=now)
-    if deliveries:
-        ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: deliveries_send(ids=ids))
-    return notices
+    return notices_write(rows, now=now)
 
 
 def notices_write(rows: list[Notice], *, now: dt.datetime) -> list[Notice]:
-    """Notices written by a job rather than by one application's change (the overdue job's escalations), in the
-    caller's transaction, with their deliveries; sent after commit."""
+    """``rows`` written at ``now`` with their deliveries, in the caller's transaction; sent after commit. For one
+    application's change (above) and for a job's (the overdue job's escalations)."""
     for row in rows:
         row.created_at = now
     notices = Notice.objects.bulk_create(rows)
