@@ -18,6 +18,9 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("检查人员")
     # Applies for residents of their own village or community (代办员); their area is that village.
     VILLAGE_AGENT = "village_agent", _("村（社区）代办员")
+    # Above a department's officers of an area (督办负责人): reads its applications and 差评 rectifications, and is
+    # who the overdue job's escalations are addressed to; acts on none of them and never reads the registry.
+    DEPARTMENT_SUPERVISOR = "department_supervisor", _("部门督办负责人")
 
 
 class Department(models.Model):
@@ -54,6 +57,12 @@ class User(AbstractUser):
                 condition=~models.Q(role="department_officer")
                 | (models.Q(department__isnull=False) & models.Q(area__isnull=False)),
                 name="officer_has_department_and_area",
+            ),
+            # A supervisor is scoped as an officer is: one department, one area.
+            models.CheckConstraint(
+                condition=~models.Q(role="department_supervisor")
+                | (models.Q(department__isnull=False) & models.Q(area__isnull=False)),
+                name="supervisor_has_department_and_area",
             ),
         ]
 

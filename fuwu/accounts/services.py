@@ -28,6 +28,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("caregiver2", "demo-caregiver2-2026", Role.CAREGIVER, "331002"),
     DemoAccount("provider", "demo-provider-2026", Role.PROVIDER_ADMIN, "331002"),
     DemoAccount("officer", "demo-officer-2026", Role.DEPARTMENT_OFFICER, "331002", "civil-affairs"),
+    DemoAccount("supervisor", "demo-supervisor-2026", Role.DEPARTMENT_SUPERVISOR, "331002", "civil-affairs"),
     DemoAccount("stdoffice", "demo-stdoffice-2026", Role.STANDARDS_OFFICE, "331000"),
     DemoAccount("auditor", "demo-auditor-2026", Role.AUDITOR, "331000"),
     DemoAccount("institution", "demo-institution-2026", Role.INSTITUTION_ADMIN, "331002"),

@@ -9,9 +9,10 @@ their account (本人 / 家属), a village agent (代办员) for residents of th
 counter (窗口) for residents of their area when their department handles the item; the department's officers
 of the applicant's area act on it. An application the caller may not see is 404, as one that does not exist.
 
-Materials: the API takes no files (the body is capped at 64 KiB, ``fuwu.api.guards``). A material the standard
-says is got by data sharing is fetched and never asked for; every other one is ``"counter"`` (到窗口提交), or
-is uploaded later on the application's page. ``"upload"`` is refused (422 ``upload_not_in_api``) with that advice.
+Materials: a submission is JSON (capped at 64 KiB, ``fuwu.api.guards``). A material the standard says is got
+by data sharing is fetched and never asked for; every other one is ``"counter"`` (到窗口提交); ``"upload"`` in
+the JSON is refused (422 ``upload_not_in_api``). Files go to ``POST /{id}/materials`` (``multipart/form-data``)
+when the application waits for them (一次性告知, or 容缺 promised): the page's checks, by the page's code.
 
 Errors: ``{"detail": ..., "code": ...}``; ``detail`` is the Chinese message for the person. Status by code:
 
@@ -32,6 +33,7 @@ Identity numbers are never in a response. Reads of applicants are audited (``per
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
@@ -44,8 +46,9 @@ from ninja.security import django_auth
 
 from fuwu.accounts.models import Department
 from fuwu.api import schemas as s
+from fuwu.api.guards import MULTIPART, max_files, takes_files
 from fuwu.applications import clock, overdue, selectors, services, standard
-from fuwu.applications.idempotency import application_submit_once
+from fuwu.applications.idempotency import application_submit_once, application_supply_once
 from fuwu.applications.models import Application, Provision
 from fuwu.applications.services import ApplicationError, MaterialInput
 from fuwu.common.audit import audit_persons_read
@@ -441,6 +444,150 @@ def _act(user: Any, a: Application, action: str, body: ActionIn) -> Application:
     return services.application_close(**common, reason=body.reason)
 
 
+# --- uploads (multipart) -----------------------------------------------------------------------------------------
+
+FILE_PART = "material-"
+MATERIALS_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["revision"],
+                "properties": {
+                    "revision": {"type": "integer", "minimum": 1, "description": "The application's revision."},
+                    "counter": {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 0},
+                        "description": "Materials brought to the counter instead (到窗口提交), by index.",
+                    },
+                },
+                "patternProperties": {
+                    "^material-[0-9]+$": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The file for the material of that index: PDF, JPEG or PNG.",
+                    }
+                },
+                "additionalProperties": False,
+            },
+            "encoding": {"counter": {"style": "form", "explode": True}},
+        }
+    },
+}
+
+
+def _int(raw: str, *, field: str, low: int) -> int:
+    if not raw.isdigit() or int(raw) < low:
+        raise ApplicationError(
+            _("%(field)s：应为不小于 %(low)s 的整数。") % {"field": field, "low": low}, code="bad_field", field=field
+        )
+    return int(raw)
+
+
+def _file_inputs(request: HttpRequest) -> tuple[int, dict[int, MaterialInput], dict[str, Any]]:
+    """The revision, the materials (a file part each, or ``counter``) and what the digest is taken of."""
+    if request.content_type != MULTIPART:
+        raise ApplicationError(
+            _("请以 multipart/form-data 发送：revision 字段，每份材料一个名为 material-序号 的文件。"),
+            code="not_multipart",
+            field="body",
+        )
+    unknown = sorted(k for k in request.POST if k not in ("revision", "counter"))
+    unknown += sorted(k for k in request.FILES if not (k.startswith(FILE_PART) and k[len(FILE_PART) :].isdigit()))
+    if unknown:
+        raise ApplicationError(
+            _("%(field)s：不认识的字段；只收 revision、counter 和 material-序号（文件）。") % {"field": unknown[0]},
+            code="unknown_field",
+            field=unknown[0],
+        )
+    revision = _int(request.POST.get("revision", ""), field="revision", low=1)
+    if len(request.FILES) > max_files():
+        raise ApplicationError(
+            _("一次最多上传 %(n)s 个文件。") % {"n": max_files()}, code="too_many_files", field="body"
+        )
+    materials: dict[int, MaterialInput] = {}
+    files: dict[str, str] = {}
+    for name in request.FILES:
+        uploads = request.FILES.getlist(name)
+        if len(uploads) != 1:
+            raise ApplicationError(
+                _("%(field)s：每份材料只收一个文件。") % {"field": name}, code="bad_field", field=name
+            )
+        index = int(name[len(FILE_PART) :])
+        materials[index] = MaterialInput(Provision.UPLOAD, uploads[0])
+        files[str(index)] = _sha256(uploads[0])
+    counter = sorted({_int(raw, field="counter", low=0) for raw in request.POST.getlist("counter")})
+    for index in counter:
+        if index in materials:
+            raise ApplicationError(
+                _("material-%(index)s：同一份材料不能既上传又到窗口提交。") % {"index": index},
+                code="bad_field",
+                field=f"material-{index}",
+            )
+        materials[index] = MaterialInput(Provision.COUNTER)
+    return revision, materials, {"revision": revision, "counter": counter, "files": files}
+
+
+def _sha256(upload: Any) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@router.post(
+    "/{application_id}/materials",
+    response={200: ApplicationDetailOut, 201: ApplicationDetailOut, **WRITE},
+    openapi_extra={"requestBody": MATERIALS_BODY},
+)
+@takes_files
+def supply_files(
+    request: HttpRequest,
+    application_id: Id,
+    idempotency_key: HeaderEx[str | None, P(alias="Idempotency-Key")] = None,
+) -> Any:
+    """Supply materials with their files (补正材料: what the notice asked for, or what was promised at 容缺受理):
+    ``multipart/form-data`` with ``revision``, one file part ``material-<index>`` per material uploaded, and
+    ``counter`` (repeated) for those brought to the counter instead. Session login and CSRF token required.
+
+    The same checks as the page, by the same code (``fuwu.common.uploads``): PDF, JPEG or PNG known by content
+    (a renamed file, a zip or a spreadsheet, whatever its size, is refused), at most ``FUWU_UPLOAD_MAX_BYTES``
+    each, images decoded and written again without EXIF, a broken image or a pixel bomb refused. Each refusal
+    is 422 with the upload's ``code`` (``wrong_type``, ``renamed``, ``empty``, ``too_large``, ``broken_image``,
+    ``too_many_pixels``, ``broken_pdf``, ``pdf_active_content``) and ``field`` ``material-<index>``; nothing is
+    stored then, no file and no row. The same rules as the page: only the applicant's side (403 for the
+    handling officers), only while the application waits for materials (409 ``wrong_state`` /
+    ``nothing_to_supply``), everything a notice asked for at once (422 ``material_missing``).
+
+    ``Idempotency-Key`` (required) as for submitting: the first answers 201, a retry with the same key, files
+    and fields 200 with the application as it is now (nothing stored again), the same key with anything else
+    409 ``idempotency_key_reused``.
+    """
+    try:
+        application = _application(request.user, application_id)
+    except Http404:
+        return _not_found(f"no application {application_id} within your access")
+    try:
+        revision, materials, digest_of = _file_inputs(request)
+        _, created = application_supply_once(
+            actor=request.user,
+            idempotency_key=idempotency_key,
+            body={"application": application.pk, **digest_of},
+            supply=lambda: services.application_supply(
+                actor=request.user, application=application, materials=materials, revision=revision
+            ),
+        )
+    except ApplicationError as exc:
+        return _refused(exc)
+    except PermissionDenied:
+        return Status(403, {"detail": f"materials: not yours to supply on application {application_id}"})
+    done = _application(request.user, application_id)
+    return Status(201 if created else 200, _detail(done, request.user))
+
+
+# Declared after ``/materials`` above: Django tries the routes in order, and ``{action}`` would match "materials".
 @router.post("/{application_id}/{action}", response={200: ApplicationDetailOut, **WRITE})
 def act(request: HttpRequest, application_id: Id, action: Action, body: ActionIn) -> Any:
     """Act on an application, sending the ``revision`` last read (session login and CSRF token required).

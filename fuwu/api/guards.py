@@ -9,6 +9,12 @@
   session it reads a registered person and writes an audit row, so a page on another site must not be
   able to make a staff member's browser do it (a cross-site ``text/plain`` form post included).
 
+* An operation marked :func:`takes_files` (a material upload) takes ``multipart/form-data`` instead: its cap is
+  ``FUWU_API_MAX_UPLOAD_BODY`` (unless set: ``FUWU_API_MAX_FILES`` files of ``FUWU_UPLOAD_MAX_BYTES`` each, plus
+  the JSON cap for the other fields), checked from ``Content-Length`` before anything is read; the body is
+  never read whole (Django streams the files to disk) and is not parsed as JSON. Each file then goes through
+  the upload kernel (``fuwu.common.uploads``) in the service, as on the page.
+
 Every refusal is ``{"detail": ..., "code": ...}`` like the rest of the API (``bad_json``, ``too_large``,
 ``csrf_failed``, ``bad_length``).
 """
@@ -25,12 +31,39 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.parser import Parser
 from ninja.utils import check_csrf
 
+from fuwu.common.uploads import DEFAULT_MAX_BYTES as DEFAULT_MAX_UPLOAD_BYTES
+
 DEFAULT_MAX_BODY = 64 * 1024
+DEFAULT_MAX_FILES = 8
+MULTIPART = "multipart/form-data"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def max_body() -> int:
     return int(getattr(settings, "FUWU_API_MAX_BODY", DEFAULT_MAX_BODY))
+
+
+def max_files() -> int:
+    return int(getattr(settings, "FUWU_API_MAX_FILES", DEFAULT_MAX_FILES))
+
+
+def max_upload_body() -> int:
+    explicit = getattr(settings, "FUWU_API_MAX_UPLOAD_BODY", None)
+    if explicit:
+        return int(explicit)
+    return max_files() * int(getattr(settings, "FUWU_UPLOAD_MAX_BYTES", DEFAULT_MAX_UPLOAD_BYTES)) + max_body()
+
+
+def takes_files(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an API operation's function as taking ``multipart/form-data`` (apply under ``@router.post``)."""
+    handler.fuwu_takes_files = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _takes_files(view: Callable[..., HttpResponse]) -> bool:
+    # ``view`` is the bound ``Operation.run`` of one operation; its ``view_func`` is the handler.
+    operation = getattr(view, "__self__", None)
+    return bool(getattr(getattr(operation, "view_func", None), "fuwu_takes_files", False))
 
 
 def _not_json_constant(name: str) -> Any:
@@ -63,10 +96,13 @@ def _declared_length(request: HttpRequest) -> int | None:
 def request_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A django-ninja view decorator (``api.add_decorator(..., mode="view")``): runs before parsing."""
 
+    files = _takes_files(view)
+
     @functools.wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method not in SAFE_METHODS:
-            limit = max_body()
+            multipart = files and request.content_type == MULTIPART
+            limit = max_upload_body() if multipart else max_body()
             length = _declared_length(request)
             if length is None:
                 return _refuse(400, "Content-Length: not a number", "bad_length")
@@ -79,6 +115,8 @@ def request_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
                     "CSRF check failed: logged in, send the csrftoken cookie's value in an X-CSRFToken header",
                     "csrf_failed",
                 )
+            if multipart:
+                return view(request, *args, **kwargs)
             body = request.body
             if len(body) > limit:  # a body sent without a truthful Content-Length
                 return _refuse(413, f"body: more than this API accepts ({limit} bytes)", "too_large")

@@ -17,9 +17,12 @@ per application that has ever been overdue; the wide, many-indexed application r
 5. set ``escalated_step`` to the current step on those rows, so a re-run (or the next day, or a pause and
    resume) escalates nothing twice; a later step that runs late is escalated again.
 
-The platform has no separate supervisor role: an escalation is addressed to the *department*, and is seen by
-its officers whose area covers the applicant's (the county's officers see every township's), in the inbox
-("已督办") and on the application's timeline. One audit row records each run's counts.
+An escalation is addressed to the department's supervisors (督办负责人, ``Role.DEPARTMENT_SUPERVISOR``) whose
+area covers the applicant's; where the department has none for that area, to its officers who handle the
+application, and the notice says so. Each recipient gets one notice per run with the count of their
+applications escalated in it (``escalated`` / ``escalated_to_officers``; a few recipients, not one notice per
+application), linking to the inbox's overdue filter; both see "已督办" in the inbox and on the timeline (the
+supervisors read-only). One audit row records each run's counts.
 """
 
 from __future__ import annotations
@@ -29,11 +32,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
+from fuwu.accounts.models import Department, Role, User
 from fuwu.applications.models import Application, ApplicationEvent, EventKind, Overdue, Status
+from fuwu.areas.selectors import descendant_codes_prefix
 from fuwu.common.models import AuditLog
+from fuwu.notices.models import Audience, Notice
+from fuwu.notices.services import notices_write
 
 # The clock runs in these states; awaiting_applicant keeps due_on but its clock is stopped.
 RUNNING = (Status.IN_PROGRESS,)
@@ -46,6 +54,8 @@ class OverdueRun:
     newly_flagged: int
     cleared: int
     escalated: int
+    notified_supervisors: int = 0
+    notified_officers: int = 0  # where the department has no supervisor for the area
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +99,7 @@ def applications_flag_overdue(*, today: dt.date | None = None, now: dt.datetime 
     insert, escalate = _sql(today)
     ops = connection.ops
     with transaction.atomic():
+        before = ApplicationEvent.objects.aggregate(last=Max("id"))["last"] or 0
         cleared = Overdue.objects.filter(since__isnull=False).exclude(application__in=overdue).update(since=None)
         again = Overdue.objects.filter(since__isnull=True, application__in=overdue).update(since=today)
         with connection.cursor() as cursor:
@@ -102,8 +113,15 @@ def applications_flag_overdue(*, today: dt.date | None = None, now: dt.datetime 
             Q(escalated_step__isnull=True) | ~Q(escalated_step=Subquery(step))
         ).update(escalated_step=Subquery(step))
         total = Overdue.objects.filter(since__isnull=False).count()
+        supervisors, officers = _escalation_notices(after_event=before, today=today, now=now) if escalated else (0, 0)
         run = OverdueRun(
-            today=today.isoformat(), overdue=total, newly_flagged=flagged, cleared=cleared, escalated=escalated
+            today=today.isoformat(),
+            overdue=total,
+            newly_flagged=flagged,
+            cleared=cleared,
+            escalated=escalated,
+            notified_supervisors=supervisors,
+            notified_officers=officers,
         )
         # One row per run (the job acts for nobody): the counts, not 200,000 rows.
         AuditLog.objects.create(
@@ -115,6 +133,51 @@ def applications_flag_overdue(*, today: dt.date | None = None, now: dt.datetime 
             after=run.as_dict(),
         )
     return run
+
+
+def _scoped(users: Any) -> list[tuple[User, str]]:
+    return [(u, descendant_codes_prefix(u.area)) for u in users.select_related("area") if u.area is not None]
+
+
+def _escalation_notices(*, after_event: int, today: dt.date, now: dt.datetime) -> tuple[int, int]:
+    """One notice per recipient for the escalations this run wrote (timeline rows after ``after_event``):
+    ``(supervisors, officers)`` notified. Grouped by department and hukou area first, so the work grows with the
+    number of villages and staff, not of applications."""
+    groups = list(
+        ApplicationEvent.objects.filter(id__gt=after_event, kind=EventKind.ESCALATED)
+        .values_list("application__department_id", "application__area_code")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    departments = {d for d, _, _ in groups}
+    staff = User.objects.filter(is_active=True, department_id__in=departments)
+    supervisors = _scoped(staff.filter(role=Role.DEPARTMENT_SUPERVISOR))
+    officers = _scoped(staff.filter(role=Role.DEPARTMENT_OFFICER))
+    counts: dict[int, int] = {}
+    users: dict[int, User] = {}
+    for department, area, n in groups:
+        to = [u for u, p in supervisors if u.department_id == department and area.startswith(p)]
+        # No supervisor of this department for this area: its handling officers are told instead.
+        to = to or [u for u, p in officers if u.department_id == department and area.startswith(p)]
+        for u in to:
+            users[u.pk] = u
+            counts[u.pk] = counts.get(u.pk, 0) + n
+    names = {d.pk: {"zh": d.name_zh, "en": d.name_en} for d in Department.objects.filter(pk__in=departments)}
+    link = reverse("applications:inbox") + "?overdue=on"
+    rows = [
+        Notice(
+            recipient=users[pk],
+            kind="escalated" if users[pk].role == Role.DEPARTMENT_SUPERVISOR else "escalated_to_officers",
+            audience=Audience.OFFICER,
+            params={"count": n, "day": today.isoformat(), "department": names.get(users[pk].department_id or 0, "")},
+            link=link,
+            subject=f"applications.escalations:{today.isoformat()}",
+        )
+        for pk, n in sorted(counts.items())
+    ]
+    notices_write(rows, now=now)
+    told = sum(1 for r in rows if r.kind == "escalated")
+    return told, len(rows) - told
 
 
 def escalated(application: Application) -> bool:

@@ -5,8 +5,11 @@
 * a village (community) agent (代办员), for residents whose hukou is in their village;
 * a department officer at the counter (窗口), for residents of their area, when their department handles the item;
 * handling (the inbox and its actions): officers of the application's department whose area covers the
-  applicant's hukou area. Everyone else sees nothing (the pages answer 404, as for an application that does
-  not exist).
+  applicant's hukou area;
+* supervising (督办负责人, ``Role.DEPARTMENT_SUPERVISOR``): scoped as the officers are, by department and area;
+  they read the department's inbox and its applications (never acting on them), the 差评 rectifications of
+  their area, and receive the overdue job's escalations. Everyone else sees nothing (the pages answer 404, as for
+  an application that does not exist).
 """
 
 from __future__ import annotations
@@ -54,13 +57,40 @@ def capacity_for(user: Any, person: Person, *, department: Department | None) ->
     return None
 
 
-def handles(user: Any, application: Application) -> bool:
+def supervisor_prefix(user: Any) -> str | None:
+    """The area-code prefix a department supervisor's reading covers; ``None`` for anyone else."""
+    if not has_role(user, {Role.DEPARTMENT_SUPERVISOR}) or user.area is None or user.department_id is None:
+        return None
+    return descendant_codes_prefix(user.area)
+
+
+def inbox_prefix(user: Any) -> str | None:
+    """Whose inbox: a department officer's (to act) or a department supervisor's (to read), by area prefix."""
     prefix = officer_prefix(user)
+    return prefix if prefix is not None else supervisor_prefix(user)
+
+
+def in_scope(user: Any, prefix: str | None, *, department_id: int | None, area_code: str) -> bool:
+    """``user`` is of that department and their area (``prefix``, from ``officer_prefix`` or
+    ``supervisor_prefix``) covers ``area_code``: an application's or a rectification's."""
     return (
         prefix is not None
-        and application.department_id is not None
-        and user.department_id == application.department_id
-        and application.area_code.startswith(prefix)
+        and department_id is not None
+        and user.department_id == department_id
+        and area_code.startswith(prefix)
+    )
+
+
+def supervises(user: Any, application: Application) -> bool:
+    """A supervisor of the application's department whose area covers the applicant's: reads, never acts."""
+    return in_scope(
+        user, supervisor_prefix(user), department_id=application.department_id, area_code=application.area_code
+    )
+
+
+def handles(user: Any, application: Application) -> bool:
+    return in_scope(
+        user, officer_prefix(user), department_id=application.department_id, area_code=application.area_code
     )
 
 
@@ -78,4 +108,4 @@ def is_applicant_side(user: Any, application: Application) -> bool:
 
 
 def may_view(user: Any, application: Application) -> bool:
-    return is_applicant_side(user, application) or handles(user, application)
+    return is_applicant_side(user, application) or handles(user, application) or supervises(user, application)

@@ -11,7 +11,7 @@
 Who: raters are the residents linked to the applicant (本人, 家属) and the village agent who applied for them —
 never the counter staff who handled it. Rectifications are the handling department's (its officers whose area
 covers the applicant's) and are supervised by the standards office (every department, city-wide; it may
-also make the callback) and read by auditors.
+also make the callback) and read by auditors and by the department's supervisors (督办负责人) of the area.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from fuwu.applications.models import (
     RectificationStatus,
     Status,
 )
+from fuwu.applications.permissions import in_scope, inbox_prefix, supervisor_prefix
 from fuwu.applications.services import ApplicationError
 from fuwu.common import satisfaction, workdays
 from fuwu.common.audit import audit
@@ -68,11 +69,8 @@ def may_rate(user: Any, application: Application) -> bool:
 
 def handles_rectification(user: Any, rectification: Rectification) -> bool:
     """An officer of the department the 差评 concerns, whose area covers the applicant's."""
-    prefix = officer_prefix(user)
-    return (
-        prefix is not None
-        and user.department_id == rectification.department_id
-        and rectification.area_code.startswith(prefix)
+    return in_scope(
+        user, officer_prefix(user), department_id=rectification.department_id, area_code=rectification.area_code
     )
 
 
@@ -85,13 +83,21 @@ def may_callback(user: Any, rectification: Rectification) -> bool:
     return handles_rectification(user, rectification) or has_role(user, {Role.STANDARDS_OFFICE})
 
 
+def supervises_department(user: Any, rectification: Rectification) -> bool:
+    """A supervisor of the department the 差评 concerns, whose area covers the applicant's: reads only."""
+    return in_scope(
+        user, supervisor_prefix(user), department_id=rectification.department_id, area_code=rectification.area_code
+    )
+
+
 def may_view_rectification(user: Any, rectification: Rectification) -> bool:
-    return handles_rectification(user, rectification) or supervises(user)
+    return handles_rectification(user, rectification) or supervises(user) or supervises_department(user, rectification)
 
 
 def sees_rectifications(user: Any) -> bool:
-    """Whether the list page is for ``user`` at all (department officers with an area, supervisors)."""
-    return supervises(user) or (officer_prefix(user) is not None and getattr(user, "department_id", None) is not None)
+    """Whether the list page is for ``user`` at all (department officers and supervisors with an area, the
+    city-wide supervisors)."""
+    return supervises(user) or (inbox_prefix(user) is not None and getattr(user, "department_id", None) is not None)
 
 
 # --- ratings -------------------------------------------------------------------------------------------------
@@ -288,7 +294,7 @@ def rectifications_for_user(*, user: Any, today: dt.date, overdue: bool = False)
     soonest due first, open ones before finished ones."""
     rows = Rectification.objects.select_related("application__item", "department", "rating")
     if not supervises(user):
-        prefix = officer_prefix(user)
+        prefix = inbox_prefix(user)  # the department's officers, or its supervisors, of an area
         if prefix is None or user.department_id is None:
             return Rectification.objects.none()
         rows = rows.filter(department_id=user.department_id, area_code__startswith=prefix)

@@ -13,7 +13,6 @@ from fuwu.applications import permissions, standard
 from fuwu.applications.models import OPEN, Application, MaterialState
 from fuwu.applications.overdue import overdue_q
 from fuwu.homecare.models import FamilyLink
-from fuwu.residents.permissions import officer_prefix
 from fuwu.standards.models import IN_FORCE, ServiceItem
 
 
@@ -40,10 +39,11 @@ def applications_of_user(*, user: Any) -> QuerySet[Application]:
 
 
 def applications_visible(*, user: Any) -> QuerySet[Application]:
-    """What the API lists: the user's own ("my applications") and, for an officer, their department × area."""
+    """What the API lists: the user's own ("my applications") and, for an officer or a supervisor, their
+    department × area."""
     linked = FamilyLink.objects.filter(user=user).values("person_id")
     seen = Q(person_id__in=linked) | Q(submitted_by=user)
-    prefix = officer_prefix(user)
+    prefix = permissions.inbox_prefix(user)
     if prefix is not None and user.department_id is not None:
         seen |= Q(department_id=user.department_id, area_code__startswith=prefix)
     return (
@@ -61,8 +61,9 @@ class InboxFilters:
 
 
 def inbox_for(*, user: Any, filters: InboxFilters, today: dt.date) -> QuerySet[Application]:
-    """The department's applications of the officer's area, soonest due first (none for anyone else)."""
-    prefix = officer_prefix(user)
+    """The department's applications of the officer's (or supervisor's) area, soonest due first (none for anyone
+    else)."""
+    prefix = permissions.inbox_prefix(user)
     if prefix is None or user.department_id is None:
         return Application.objects.none()
     rows = Application.objects.filter(department_id=user.department_id, area_code__startswith=prefix)
@@ -95,7 +96,7 @@ def inbox_items(*, user: Any) -> list[tuple[str, str]]:
     Read from the standards (the items in force whose lead department routes to this department), not from
     the applications: the inbox may hold 200,000 of them, and a DISTINCT over them would cost every page view.
     """
-    prefix = officer_prefix(user)
+    prefix = permissions.inbox_prefix(user)
     if prefix is None or user.department is None or not user.department.name_zh:
         return []
     candidates = (

@@ -299,6 +299,14 @@ def _officer_only(user: Any) -> None:
         raise PermissionDenied("the inbox is for department officers")
 
 
+def _inbox_reader(user: Any) -> bool:
+    """The inbox is the officers' (to act) and their supervisors' (read-only); ``True`` for a supervisor."""
+    if permissions.supervisor_prefix(user) is not None:
+        return True
+    _officer_only(user)
+    return False
+
+
 def _inbox_filters(request: HttpRequest) -> tuple[forms.InboxFilterForm, selectors.InboxFilters]:
     form = forms.InboxFilterForm(request.GET or None, items=selectors.inbox_items(user=request.user))
     filters = selectors.InboxFilters()
@@ -321,7 +329,7 @@ def _step_name(names: list[str], step: int) -> str:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    _officer_only(request.user)
+    supervisor = _inbox_reader(request.user)
     form, filters = _inbox_filters(request)
     today = timezone.localdate()
     page = CappedPaginator(selectors.inbox_for(user=request.user, filters=filters, today=today), PAGE_SIZE).get_page(
@@ -344,6 +352,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "overdue_count": selectors.inbox_overdue_count(user=request.user, today=today),
         "export_query": request.GET.urlencode(),
+        "supervisor": supervisor,
     }
     return render(request, "applications/inbox.html", context, status=status)
 

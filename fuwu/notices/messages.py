@@ -1,7 +1,8 @@
 """The words of each kind of notice: translatable templates, filled with a notice's (masked) parameters.
 
 A template may use ``%(person)s`` (a masked name, "林*"), ``%(item)s`` (the item's name), ``%(number)s`` (the
-application's number), ``%(due)s``, ``%(promised_by)s`` and ``%(department)s``. Nothing else reaches them: no
+application's number), ``%(due)s``, ``%(promised_by)s`` and ``%(department)s``; the overdue job's escalations
+(one notice per recipient per run) ``%(count)s`` and ``%(day)s``. Nothing else reaches them: no
 identity number, no full name, no reason text an officer typed (the page behind the link shows that to those
 who may read it).
 """
@@ -48,6 +49,16 @@ OFFICER: dict[str, Promise] = {
     "transferred": _("“%(item)s”申请（编号 %(number)s）已转来本部门办理。"),
     "withdrawn": _("“%(item)s”申请（编号 %(number)s）已由申请人撤回。"),
     "confirmed": _("新申请：%(person)s已确认预填的“%(item)s”申请（编号 %(number)s），待受理。"),
+    # The overdue job's run: to the department's supervisors of the area (督办负责人) ...
+    "escalated": _(
+        "超期督办：%(day)s，%(department)s本辖区有 %(count)s 件申请的当前环节超过办理时限，已督办；"
+        "请在待办申请中查看“已超期”。"
+    ),
+    # ... or, where the department has none for the area, to its officers who handle them, saying so.
+    "escalated_to_officers": _(
+        "超期督办：%(day)s，%(department)s本辖区有 %(count)s 件申请的当前环节超过办理时限。本辖区未设督办负责人，"
+        "督办通知发给办理人员；请尽快办理（待办申请中的“已超期”）。"
+    ),
 }
 
 DUE_TEXT = _("本环节应于 %(due)s 前办结。")

@@ -131,6 +131,12 @@ def notice_application_event(*, event: Any, actor: Any) -> list[Notice]:
             for u in _handling_officers(application)
             if u.pk not in taken
         ]
+    return notices_write(rows, now=now)
+
+
+def notices_write(rows: list[Notice], *, now: dt.datetime) -> list[Notice]:
+    """``rows`` written at ``now`` with their deliveries, in the caller's transaction; sent after commit. For one
+    application's change (above) and for a job's (the overdue job's escalations)."""
     for row in rows:
         row.created_at = now
     notices = Notice.objects.bulk_create(rows)

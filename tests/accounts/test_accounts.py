@@ -30,7 +30,7 @@ def make_user(role: Role, area: Area) -> User:
         password=PASSWORD,
         role=role,
         area=area,
-        department=department if role == Role.DEPARTMENT_OFFICER else None,
+        department=department if role in (Role.DEPARTMENT_OFFICER, Role.DEPARTMENT_SUPERVISOR) else None,
     )
 
 

@@ -78,7 +78,8 @@ def test_escalated_once_per_step_and_a_rerun_changes_nothing(world: World) -> No
     first = run(day)
     assert first["escalated"] == 1
     again = run(day)
-    assert again == {**first, "newly_flagged": 0, "escalated": 0}
+    assert first["notified_officers"] == 1  # no supervisor in this world: the handling officer is told
+    assert again == {**first, "newly_flagged": 0, "escalated": 0, "notified_officers": 0}
     assert run(day + dt.timedelta(days=1))["escalated"] == 0
     assert len(escalations()) == 1
     event = ApplicationEvent.objects.get(kind=EventKind.ESCALATED)

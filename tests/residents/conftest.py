@@ -39,7 +39,7 @@ def make_user(areas: dict[str, Area]) -> Callable[..., User]:
             password=PASSWORD,
             role=role,
             area=areas[area_code] if area_code != "331000" else areas["city"],
-            department=department if role == Role.DEPARTMENT_OFFICER else None,
+            department=department if role in (Role.DEPARTMENT_OFFICER, Role.DEPARTMENT_SUPERVISOR) else None,
         )
 
     return make

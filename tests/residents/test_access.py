@@ -66,6 +66,7 @@ OTHERS = {
     Role.INSTITUTION_ADMIN,
     Role.INSPECTOR,
     Role.VILLAGE_AGENT,  # applies for residents of their village; never reads the registry
+    Role.DEPARTMENT_SUPERVISOR,  # reads the department's applications (督办); never the registry
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.test import Client
 
-from tests.security.urls import ARGS, POST_DATA, SHARED, Route, url_for
+from tests.security.urls import ARGS, MULTIPART_API, POST_DATA, SHARED, Route, url_for
 from tests.security.world import World
 
 
@@ -35,7 +35,9 @@ def ask(client: Client, world: World, route: Route, side: str, method: str) -> A
             response = client.get(url)
         else:
             body = POST_DATA[route.name](world, world.sides[side]) if route.name in POST_DATA else {}
-            if route.name.startswith("api-"):
+            if route.name in MULTIPART_API:
+                response = client.post(url, body, headers={"Idempotency-Key": "matrix"})
+            elif route.name.startswith("api-"):
                 response = client.post(url, body, content_type="application/json")
             else:
                 response = client.post(url, body)

@@ -327,6 +327,8 @@ api-1.0.0:get_application            GET  A    401 404 200 404 404 200 404 404 4
 api-1.0.0:get_application            GET  B    401 404 404 404 404 404 200 404 404 404 404
 api-1.0.0:act                        POST A    401 404 403 404 404 200 404 404 404 404 404
 api-1.0.0:act                        POST B    401 404 404 404 404 404 200 404 404 404 404
+api-1.0.0:supply_files               POST A    401 404 409 404 404 403 404 404 404 404 404
+api-1.0.0:supply_files               POST B    401 404 404 404 404 404 403 404 404 404 404
 api-1.0.0:api-root                   GET  -    404 404 404 404 404 404 404 404 404 404 404
 set_language                         GET  -    3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx
 healthz                              GET  -    200 200 200 200 200 200 200 200 200 200 200

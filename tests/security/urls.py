@@ -166,6 +166,7 @@ ARGS: dict[str, Args] = {
     "api-1.0.0:statement": lambda w, s: {"person_id": s.elder.pk},
     "api-1.0.0:get_application": lambda w, s: {"application_id": s.application.pk},
     "api-1.0.0:act": lambda w, s: {"application_id": s.application.pk, "action": "accept"},
+    "api-1.0.0:supply_files": lambda w, s: {"application_id": s.application.pk},
 }
 # Routes whose arguments name an object that belongs to someone (an area, an owner): asked for both sides.
 # The others (a standard, an item, the screening run) are the same object for everyone.
@@ -255,6 +256,9 @@ def _jpeg() -> Any:
     return SimpleUploadedFile("photo.jpg", jpeg(), content_type="image/jpeg")
 
 
+# API operations that take multipart/form-data (a file each), asked with an Idempotency-Key.
+MULTIPART_API = frozenset({"api-1.0.0:supply_files"})
+
 # A valid body for each write, so that a refusal is the permission check's and not the form's: an empty body
 # would be turned away by validation first and prove nothing about who may write.
 POST_DATA: dict[str, Callable[[World, Side], dict[str, Any]]] = {
@@ -308,6 +312,7 @@ POST_DATA: dict[str, Callable[[World, Side], dict[str, Any]]] = {
     "residents:reveal": lambda w, s: {},
     "api-1.0.0:cancel_order": lambda w, s: {"reason": "住院"},
     "api-1.0.0:act": lambda w, s: {"revision": s.application.revision},
+    "api-1.0.0:supply_files": lambda w, s: {"revision": s.application.revision, "material-1": _jpeg()},
     # Unlock an account of county A: its officer and the standards office may, B's officer may not.
     "accounts:lockouts": lambda w, s: {"username": w.owners["A"]["inspector"].username},
 }
