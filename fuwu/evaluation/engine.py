@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fuwu.areas.models import Area, AreaLevel
-from fuwu.eligibility.rules import ParameterTable, bind, compile_tree
-from fuwu.evaluation.datasets import PRODUCERS, Row
+from fuwu.eligibility.rules import ParameterTable, bind, compile_tree, to_sql
+from fuwu.evaluation.catalog import VIEWS
+from fuwu.evaluation.datasets import PRODUCERS, QUERIES, Row
 from fuwu.evaluation.definitions import Definition, definition_of
 from fuwu.evaluation.models import IndicatorPeriod, IndicatorValue
 from fuwu.standards.models import IN_FORCE, Indicator, StandardVersion
@@ -195,8 +196,11 @@ def value_of(numerator: int, denominator: int, *, percent: bool) -> Decimal | No
     return ratio.quantize(VALUE_PLACES)
 
 
-def tally(rows: list[Row], computed: Computed, period: Period, areas: AreaTree) -> tuple[dict[int, list[int]], int]:
-    """Numerator and denominator per area pk, and how many counted rows had no known area."""
+Counts = dict[str | None, list[int]]  # [numerator, denominator] by the area code rows carry
+
+
+def tally(rows: list[Row], computed: Computed, period: Period) -> Counts:
+    """Numerator and denominator per area code, row by row with the rule language's Python evaluator."""
     definition = computed.definition
     numerator = compile_tree(bind(definition.numerator, parameters=computed.parameters, as_of=period.start))
     denominator: Callable[[Row], Any] | None = (
@@ -204,26 +208,132 @@ def tally(rows: list[Row], computed: Computed, period: Period, areas: AreaTree) 
         if definition.denominator is not None
         else None
     )
-    levels = set(definition.levels)
     weight = definition.view.weight  # a row of counts stands for that many cases
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    lost = 0
+    counts: Counts = defaultdict(lambda: [0, 0])
     for row in rows:
         if denominator is not None and denominator(row) is not True:
             continue
         n = int(row[weight] or 0) if weight else 1
         if not n:
             continue
-        chain = areas.chain(row["area"])
+        counts[row["area"]][0] += n if numerator(row) is True else 0
+        counts[row["area"]][1] += n
+    return counts
+
+
+def roll_up(by_code: Counts, levels: Iterable[str], areas: AreaTree) -> tuple[dict[int, list[int]], int]:
+    """Each area code's counts added to its area and every area above it (at ``levels``); and how many
+    counted cases had no known area."""
+    wanted = set(levels)
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    lost = 0
+    for code, (hit, n) in by_code.items():
+        if not n:
+            continue
+        chain = areas.chain(code)
         if not chain:
             lost += n
             continue
-        hit = n if numerator(row) is True else 0
         for pk, level in chain:
-            if level in levels:
+            if level in wanted:
                 counts[pk][0] += hit
                 counts[pk][1] += n
     return counts, lost
+
+
+def _sorted_counts(by_code: Counts) -> list[tuple[str, int, int]]:
+    return sorted((code or "", n, d) for code, (n, d) in by_code.items() if d)
+
+
+# --- the set-based path: one GROUP BY per view and period kind, in the database ------------------------
+
+DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite"}
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def count_by_sql(
+    view: str, todo: list[tuple[Computed, list[Period]]], today: dt.date
+) -> dict[tuple[int, Period], Counts]:
+    """Every (indicator, period)'s numerator and denominator by area code, counted in the database.
+
+    The indicators' expressions are compiled by the rule language's own compiler (``rules.to_sql``: SQL's
+    three-valued logic, as the Python evaluator's) into two sums per indicator, ``SUM(CASE WHEN denominator
+    THEN 1 END)`` and ``SUM(CASE WHEN denominator AND numerator THEN 1 END)``, over the view's query
+    (``datasets.QUERIES``) grouped by period and area: one query per period kind for an event view, one per
+    period for a snapshot view. A parameter that changes value within the range gives its indicator one pair
+    of sums per value, each read for the periods it is in force in.
+    """
+    dialect = DIALECTS[connection.vendor]
+    quote = connection.ops.quote_name
+    columns: list[str] = []  # the sums, two per (indicator, binding)
+    pair: dict[tuple[int, Period], int] = {}  # (indicator, period) -> index of its denominator sum
+    bindings: dict[tuple[int, str | None, str], int] = {}
+    periods: set[Period] = set()
+    weight = None
+    for computed, wanted in todo:
+        definition = computed.definition
+        weight = definition.view.weight
+        case = f"COALESCE({quote(weight)}, 0)" if weight else "1"
+        for period in wanted:
+            periods.add(period)
+            num = to_sql(bind(definition.numerator, parameters=computed.parameters, as_of=period.start), dialect)
+            den = (
+                to_sql(bind(definition.denominator, parameters=computed.parameters, as_of=period.start), dialect)
+                if definition.denominator is not None
+                else None
+            )
+            key = (computed.indicator.pk, den, num)
+            if key not in bindings:
+                bindings[key] = len(columns)
+                both = f"({den}) AND ({num})" if den is not None else f"({num})"
+                columns.append(f"SUM(CASE WHEN ({den}) THEN {case} ELSE 0 END)" if den else f"SUM({case})")
+                columns.append(f"SUM(CASE WHEN {both} THEN {case} ELSE 0 END)")
+            pair[(computed.indicator.pk, period)] = bindings[key]
+    names = list(VIEWS[view].columns)
+    query = QUERIES[view]
+    if VIEWS[view].snapshot:
+        calls = [(p.start, p.end, p.kind) for p in sorted(periods)]
+    else:
+        kinds = sorted({p.kind for p in periods})
+        calls = [
+            (min(p.start for p in periods if p.kind == k), max(p.end for p in periods if p.kind == k), k) for k in kinds
+        ]
+    sums: dict[tuple[str, dt.date, str | None], list[int]] = defaultdict(lambda: [0] * len(columns))
+    with connection.cursor() as cursor:
+        for first, end, kind in calls:
+            for part in query(first, end, today, kind):
+                inner, params = part.query.sql_with_params()
+                renamed = ", ".join(f"q.{quote('v_' + n)} AS {quote(n)}" for n in names)
+                # Our names, the ORM's query and expressions checked by the rule language's whitelist.
+                sums_sql = ", ".join(c.replace("%", "%%") for c in columns)
+                sql = (
+                    f"SELECT v.period_, v.{quote('area')}, {sums_sql} "  # noqa: S608
+                    f"FROM (SELECT q.{quote('v_period')} AS period_, {renamed} FROM ({inner}) q) v "
+                    f"GROUP BY v.period_, v.{quote('area')}"
+                )
+                cursor.execute(sql, params)
+                for start, area, *values in cursor.fetchall():
+                    row = sums[(kind, _as_date(start), area)]
+                    for i, value in enumerate(values):
+                        row[i] += int(value or 0)
+    out: dict[tuple[int, Period], Counts] = defaultdict(dict)
+    by_start = {(p.kind, p.start): p for p in periods}
+    for (kind, start, area), values in sums.items():
+        period = by_start.get((kind, start))
+        if period is None:
+            continue
+        for computed, _ in todo:
+            index = pair.get((computed.indicator.pk, period))
+            if index is not None and values[index]:
+                out[(computed.indicator.pk, period)][area] = [values[index + 1], values[index]]
+    return out
 
 
 def _bound_sql(computed: Computed, period: Period) -> list[str | None]:
@@ -234,10 +344,14 @@ def _bound_sql(computed: Computed, period: Period) -> list[str | None]:
     ]
 
 
+BATCH = 2000
+
+
 @transaction.atomic
 def _store(
     computed: Computed, period: Period, counts: dict[int, list[int]], digest: str, now: dt.datetime
 ) -> tuple[int, int]:
+    """Write the values that changed (in bulk), delete those of areas no longer counted, keep the digest."""
     indicator = computed.indicator
     existing = {
         v.area_id: v
@@ -245,21 +359,28 @@ def _store(
             indicator=indicator, period_kind=period.kind, period_start=period.start
         )
     }
-    written = 0
+    new, changed = [], []
     for area_id, (numerator, denominator) in counts.items():
         value = value_of(numerator, denominator, percent=computed.definition.percent)
         old = existing.pop(area_id, None)
-        if old is not None and (old.numerator, old.denominator, old.value) == (numerator, denominator, value):
-            continue
-        IndicatorValue.objects.update_or_create(
-            indicator=indicator,
-            area_id=area_id,
-            period_kind=period.kind,
-            period_start=period.start,
-            defaults={"numerator": numerator, "denominator": denominator, "value": value, "computed_at": now},
-        )
-        written += 1
-    deleted = len(existing)
+        if old is None:
+            new.append(
+                IndicatorValue(
+                    indicator=indicator,
+                    area_id=area_id,
+                    period_kind=period.kind,
+                    period_start=period.start,
+                    numerator=numerator,
+                    denominator=denominator,
+                    value=value,
+                    computed_at=now,
+                )
+            )
+        elif (old.numerator, old.denominator, old.value) != (numerator, denominator, value):
+            old.numerator, old.denominator, old.value, old.computed_at = numerator, denominator, value, now
+            changed.append(old)
+    IndicatorValue.objects.bulk_create(new, batch_size=BATCH)
+    IndicatorValue.objects.bulk_update(changed, ["numerator", "denominator", "value", "computed_at"], batch_size=BATCH)
     if existing:
         IndicatorValue.objects.filter(pk__in=[v.pk for v in existing.values()]).delete()
     IndicatorPeriod.objects.update_or_create(
@@ -268,7 +389,10 @@ def _store(
         period_start=period.start,
         defaults={"digest": digest, "computed_at": now},
     )
-    return written, deleted
+    return len(new) + len(changed), len(existing)
+
+
+PATHS = ("sql", "python")
 
 
 def indicators_compute(
@@ -279,11 +403,17 @@ def indicators_compute(
     kinds: Iterable[str] | None = None,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    path: str = "sql",
 ) -> Summary:
     """Materialise every computed indicator for the periods overlapping ``[first, last]`` (see the module).
 
     ``standards`` limits it to those standards' keys, ``kinds`` to those period kinds (month, quarter, year).
+    ``path`` ``sql`` counts the views that have a query (``datasets.QUERIES``) in the database, one GROUP BY
+    per view and period kind, and the others row by row; ``python`` counts every view row by row (the
+    reference the set-based path is tested against, tests/evaluation/test_sql_path.py).
     """
+    if path not in PATHS:
+        raise ValueError(f"unknown path {path!r}; one of {', '.join(PATHS)}")
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     last = min(last, today)
@@ -297,7 +427,6 @@ def indicators_compute(
         (p.indicator_id, p.period_kind, p.period_start): p.digest
         for p in IndicatorPeriod.objects.filter(indicator__in=[c.indicator for c in todo])
     }
-    rows_cache: dict[tuple[str, Period], tuple[list[Row], str]] = {}
     wanted = set(kinds) if kinds is not None else None
     work = [
         (c, p)
@@ -306,18 +435,38 @@ def indicators_compute(
         if wanted is None or kind in wanted
         for p in periods_between(kind, first, last)
     ]
+    # The set-based path: every view with a query, counted once for all its indicators and periods.
+    counted: dict[tuple[int, Period], Counts] = {}
+    in_sql: set[str] = set()
+    if path == "sql" and connection.vendor in DIALECTS:
+        by_view: dict[str, dict[int, tuple[Computed, list[Period]]]] = defaultdict(dict)
+        for c, p in work:
+            if c.definition.view.name in QUERIES:
+                by_view[c.definition.view.name].setdefault(c.indicator.pk, (c, []))[1].append(p)
+        for view, per_indicator in by_view.items():
+            counted.update(count_by_sql(view, list(per_indicator.values()), today))
+            in_sql.add(view)
+    rows_cache: dict[tuple[str, Period], tuple[list[Row], str]] = {}
     for done, (computed, period) in enumerate(work, start=1):
         view = computed.definition.view.name
-        key = (view, period)
-        if key not in rows_cache:
-            rows = PRODUCERS[view](period.start, period.end, today)
-            rows_cache[key] = (rows, _digest(rows))
-        rows, rows_digest = rows_cache[key]
-        digest = _digest(rows_digest, _bound_sql(computed, period), computed.definition.levels)
+        bound = (_bound_sql(computed, period), computed.definition.levels)
+        if view in in_sql:
+            by_code = counted.get((computed.indicator.pk, period), {})
+            digest = _digest("counts", _sorted_counts(by_code), *bound)
+        else:
+            key = (view, period)
+            if key not in rows_cache:
+                rows = PRODUCERS[view](period.start, period.end, today)
+                rows_cache[key] = (rows, _digest(rows))
+            rows, rows_digest = rows_cache[key]
+            by_code = {}
+            digest = _digest(rows_digest, *bound)
         if stored.get((computed.indicator.pk, period.kind, period.start)) == digest:
             summary.periods_unchanged += 1
         else:
-            counts, lost = tally(rows, computed, period, areas)
+            if view not in in_sql:
+                by_code = tally(rows, computed, period)
+            counts, lost = roll_up(by_code, computed.definition.levels, areas)
             written, deleted = _store(computed, period, counts, digest, now)
             summary.periods_computed += 1
             summary.values_written += written
