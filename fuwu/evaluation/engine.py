@@ -326,13 +326,13 @@ def count_by_sql(
     out: dict[tuple[int, Period], Counts] = defaultdict(dict)
     by_start = {(p.kind, p.start): p for p in periods}
     for (kind, start, area), values in sums.items():
-        period = by_start.get((kind, start))
-        if period is None:
+        found = by_start.get((kind, start))
+        if found is None:
             continue
         for computed, _ in todo:
-            index = pair.get((computed.indicator.pk, period))
+            index = pair.get((computed.indicator.pk, found))
             if index is not None and values[index]:
-                out[(computed.indicator.pk, period)][area] = [values[index + 1], values[index]]
+                out[(computed.indicator.pk, found)][area] = [values[index + 1], values[index]]
     return out
 
 
