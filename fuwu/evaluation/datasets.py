@@ -477,6 +477,9 @@ def compliance_coverage(start: dt.date, end: dt.date, today: dt.date) -> list[Ro
     return rows
 
 
+# Views "as computed": their rows do not depend on the period (read once per run).
+UNDATED = frozenset({"compliance_coverage"})
+
 PRODUCERS: dict[str, Producer] = {
     "homecare_visits": homecare_visits,
     "homecare_responses": homecare_responses,

@@ -32,9 +32,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fuwu.areas.models import Area, AreaLevel
-from fuwu.eligibility.rules import ParameterTable, bind, compile_tree, to_sql
+from fuwu.eligibility.rules import ParameterTable, bind, compile_tree, parameter_value, to_sql
 from fuwu.evaluation.catalog import VIEWS
-from fuwu.evaluation.datasets import PRODUCERS, QUERIES, Row
+from fuwu.evaluation.datasets import PRODUCERS, QUERIES, UNDATED, Row
 from fuwu.evaluation.definitions import Definition, definition_of
 from fuwu.evaluation.models import IndicatorPeriod, IndicatorValue
 from fuwu.standards.models import IN_FORCE, Indicator, StandardVersion
@@ -336,12 +336,17 @@ def count_by_sql(
     return out
 
 
-def _bound_sql(computed: Computed, period: Period) -> list[str | None]:
-    definition = computed.definition
-    return [
-        bind(e, parameters=computed.parameters, as_of=period.start).sql() if e is not None else None
-        for e in (definition.numerator, definition.denominator)
-    ]
+def _bound_sql(computed: Computed, period: Period, cache: dict[Any, list[str | None]]) -> list[str | None]:
+    """The two expressions with the parameters in force on the period's first day, as text (for the digest)."""
+    in_force = tuple(parameter_value(values, period.start) for values in computed.parameters.values())
+    key = (computed.indicator.pk, json.dumps(in_force, default=str))
+    if key not in cache:
+        definition = computed.definition
+        cache[key] = [
+            bind(e, parameters=computed.parameters, as_of=period.start).sql() if e is not None else None
+            for e in (definition.numerator, definition.denominator)
+        ]
+    return cache[key]
 
 
 BATCH = 2000
@@ -354,10 +359,10 @@ def _store(
     """Write the values that changed (in bulk), delete those of areas no longer counted, keep the digest."""
     indicator = computed.indicator
     existing = {
-        v.area_id: v
-        for v in IndicatorValue.objects.select_for_update().filter(
-            indicator=indicator, period_kind=period.kind, period_start=period.start
-        )
+        area_id: (pk, numerator, denominator, value)
+        for pk, area_id, numerator, denominator, value in IndicatorValue.objects.select_for_update()
+        .filter(indicator=indicator, period_kind=period.kind, period_start=period.start)
+        .values_list("pk", "area_id", "numerator", "denominator", "value")
     }
     new, changed = [], []
     for area_id, (numerator, denominator) in counts.items():
@@ -376,13 +381,14 @@ def _store(
                     computed_at=now,
                 )
             )
-        elif (old.numerator, old.denominator, old.value) != (numerator, denominator, value):
-            old.numerator, old.denominator, old.value, old.computed_at = numerator, denominator, value, now
-            changed.append(old)
+        elif old[1:] != (numerator, denominator, value):
+            changed.append(
+                IndicatorValue(pk=old[0], numerator=numerator, denominator=denominator, value=value, computed_at=now)
+            )
     IndicatorValue.objects.bulk_create(new, batch_size=BATCH)
     IndicatorValue.objects.bulk_update(changed, ["numerator", "denominator", "value", "computed_at"], batch_size=BATCH)
     if existing:
-        IndicatorValue.objects.filter(pk__in=[v.pk for v in existing.values()]).delete()
+        IndicatorValue.objects.filter(pk__in=[v[0] for v in existing.values()]).delete()
     IndicatorPeriod.objects.update_or_create(
         indicator=indicator,
         period_kind=period.kind,
@@ -446,15 +452,16 @@ def indicators_compute(
         for view, per_indicator in by_view.items():
             counted.update(count_by_sql(view, list(per_indicator.values()), today))
             in_sql.add(view)
-    rows_cache: dict[tuple[str, Period], tuple[list[Row], str]] = {}
+    rows_cache: dict[tuple[str, Period | None], tuple[list[Row], str]] = {}
+    bound_cache: dict[Any, list[str | None]] = {}
     for done, (computed, period) in enumerate(work, start=1):
         view = computed.definition.view.name
-        bound = (_bound_sql(computed, period), computed.definition.levels)
+        bound = (_bound_sql(computed, period, bound_cache), computed.definition.levels)
         if view in in_sql:
             by_code = counted.get((computed.indicator.pk, period), {})
             digest = _digest("counts", _sorted_counts(by_code), *bound)
         else:
-            key = (view, period)
+            key = (view, None if view in UNDATED else period)
             if key not in rows_cache:
                 rows = PRODUCERS[view](period.start, period.end, today)
                 rows_cache[key] = (rows, _digest(rows))
