@@ -73,6 +73,7 @@ def _persons(count: int, villages: list[str]) -> None:
     pad = (lambda e: f"lpad(({e})::text, 10, '0')") if vendor == "postgresql" else (lambda e: f"printf('%010d', {e})")
     blob = "decode('00', 'hex')" if vendor == "postgresql" else "X'00'"
     now = "now()" if vendor == "postgresql" else "datetime('now')"
+    day = (lambda d: f"DATE '{d}'") if vendor == "postgresql" else (lambda d: f"'{d}'")
     households = -(-count // 3)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE bench_village (i integer PRIMARY KEY, code varchar(12))")
@@ -86,7 +87,7 @@ def _persons(count: int, villages: list[str]) -> None:
             "INSERT INTO residents_person (name, id_number_encrypted, id_number_hash, source_id, birth_date, sex, "
             "hukou_area, household_id, id_area_differs, id_from_15_digits, created_at, updated_at) "
             f"SELECT '基准' || g.n, {blob}, 'ebench' || {pad('g.n')}, 'ebench-' || g.n, "
-            "CASE WHEN g.n % 4 = 0 THEN '1940-05-01' ELSE '1975-05-01' END, "
+            f"CASE WHEN g.n % 4 = 0 THEN {day('1940-05-01')} ELSE {day('1975-05-01')} END, "
             "CASE WHEN g.n % 2 = 0 THEN 'male' ELSE 'female' END, "
             f"v.code, 'E' || {pad('g.n / 3')}, FALSE, FALSE, {now}, {now} "
             f"FROM {_series_sql(count, vendor)} JOIN bench_village v ON v.i = (g.n / 3) % {len(villages)}"
@@ -94,8 +95,12 @@ def _persons(count: int, villages: list[str]) -> None:
         cursor.execute("DROP TABLE bench_village")
 
 
-def build(scale: float, *, seed: int = 1, villages_per_township: int = 2) -> dict[str, Any]:
-    """The city at ``scale`` (1 = the issue's sizes), in bulk; returns the sizes and the reader."""
+def build(
+    scale: float, *, seed: int = 1, villages_per_township: int = 2, standards: list[Path] | None = None
+) -> dict[str, Any]:
+    """The city at ``scale`` (1 = the issue's sizes), in bulk; returns the sizes and the reader.
+
+    ``standards``: the files to load (default: every standard)."""
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -111,7 +116,7 @@ def build(scale: float, *, seed: int = 1, villages_per_township: int = 2) -> dic
     quiet = io.StringIO()
     call_command("migrate", verbosity=0)
     call_command("areas", "load", "--villages-per-township", str(villages_per_township), stdout=quiet)
-    call_command("standards", "load", str(ROOT / "standards"), stdout=quiet)
+    call_command("standards", "load", *(str(p) for p in standards or [ROOT / "standards"]), stdout=quiet)
     villages = list(Area.objects.filter(level=AreaLevel.VILLAGE).order_by("code").values_list("code", flat=True))
     persons = max(30, round(PERSONS * scale))
     _persons(persons, villages)
