@@ -185,3 +185,17 @@ def test_applications_agree(data_world: Any) -> None:  # noqa: F811 - the fixtur
 def test_an_unknown_path_is_refused(path: str) -> None:
     with pytest.raises(ValueError, match="sql, python"):
         indicators_compute(first=FIRST, last=LAST, path=path)
+
+
+def test_the_command_runs_either_path(world: World, built: Built) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("indicators", "compute", "--from", "2026-12", "--to", "2026-12", "--path", "python", stdout=out)
+    python = stored()
+    call_command("indicators", "compute", "--from", "2026-12", "--to", "2026-12", stdout=out)
+    assert python
+    assert stored() == python
+    assert "0 value(s) written" in out.getvalue().splitlines()[-1]
