@@ -266,9 +266,9 @@ def count_by_sql(
     The indicators' expressions are compiled by the rule language's own compiler (``rules.to_sql``: SQL's
     three-valued logic, as the Python evaluator's) into two sums per indicator, ``SUM(CASE WHEN denominator
     THEN 1 END)`` and ``SUM(CASE WHEN denominator AND numerator THEN 1 END)``, over the view's query
-    (``datasets.QUERIES``) grouped by period and area: one query per period kind for an event view, one per
-    period for a snapshot view. A parameter that changes value within the range gives its indicator one pair
-    of sums per value, each read for the periods it is in force in.
+    (``datasets.QUERIES``) grouped by period and area: one query by month for an event view (a quarter's or a
+    year's counts are its months' sums), one per period for a snapshot view. A parameter that changes value
+    within the range gives its indicator one pair of sums per value, each read for the periods it is bound for.
     """
     dialect = DIALECTS[connection.vendor]
     quote = connection.ops.quote_name
@@ -298,21 +298,26 @@ def count_by_sql(
             pair[(computed.indicator.pk, period)] = bindings[key]
     names = list(VIEWS[view].columns)
     query = QUERIES[view]
-    if VIEWS[view].snapshot:
+    snapshot = VIEWS[view].snapshot
+    # A snapshot view is counted per period (its rows are the state at each period's end); an event view once,
+    # by month, over the whole range — each period's counts are then the sums of its months' (an event falls in
+    # exactly one month), read from the pair of sums bound for that period.
+    if snapshot:
         calls = [(p.start, p.end, p.kind) for p in sorted(periods)]
     else:
-        kinds = sorted({p.kind for p in periods})
-        calls = [
-            (min(p.start for p in periods if p.kind == k), max(p.end for p in periods if p.kind == k), k) for k in kinds
-        ]
-    sums: dict[tuple[str, dt.date, str | None], list[int]] = defaultdict(lambda: [0] * len(columns))
-    with connection.cursor() as cursor:
+        calls = [(min(p.start for p in periods), max(p.end for p in periods), "month")]
+    groups: dict[tuple[str, dt.date, str | None], list[int]] = defaultdict(lambda: [0] * len(columns))
+    renamed = ", ".join(f"q.{quote('v_' + n)} AS {quote(n)}" for n in names)
+    sums_sql = ", ".join(c.replace("%", "%%") for c in columns)
+    # One read-only transaction: every view and period counted from the same snapshot of the data.
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling these queries costs more than running them (a second each on a busy server).
+            cursor.execute("SET LOCAL jit = off")
         for first, end, kind in calls:
             for part in query(first, end, today, kind):
                 inner, params = part.query.sql_with_params()
-                renamed = ", ".join(f"q.{quote('v_' + n)} AS {quote(n)}" for n in names)
                 # Our names, the ORM's query and expressions checked by the rule language's whitelist.
-                sums_sql = ", ".join(c.replace("%", "%%") for c in columns)
                 sql = (
                     f"SELECT v.period_, v.{quote('area')}, {sums_sql} "  # noqa: S608
                     f"FROM (SELECT q.{quote('v_period')} AS period_, {renamed} FROM ({inner}) q) v "
@@ -320,20 +325,23 @@ def count_by_sql(
                 )
                 cursor.execute(sql, params)
                 for start, area, *values in cursor.fetchall():
-                    row = sums[(kind, _as_date(start), area)]
+                    row = groups[(kind, _as_date(start), area)]
                     for i, value in enumerate(values):
                         row[i] += int(value or 0)
-    out: dict[tuple[int, Period], Counts] = defaultdict(dict)
     by_start = {(p.kind, p.start): p for p in periods}
-    for (kind, start, area), values in sums.items():
-        found = by_start.get((kind, start))
-        if found is None:
-            continue
-        for computed, _ in todo:
-            index = pair.get((computed.indicator.pk, found))
-            if index is not None and values[index]:
-                out[(computed.indicator.pk, found)][area] = [values[index + 1], values[index]]
-    return out
+    months = {start for kind, start, _ in groups if kind == "month"}
+    containing = {m: [p for p in periods if p.start <= m < p.end] for m in months} if not snapshot else {}
+    out: dict[tuple[int, Period], Counts] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for (kind, start, area), values in groups.items():
+        targets = [by_start[(kind, start)]] if snapshot else containing[start]
+        for target in targets:
+            for computed, _ in todo:
+                index = pair.get((computed.indicator.pk, target))
+                if index is not None and values[index]:
+                    counts = out[(computed.indicator.pk, target)][area]
+                    counts[0] += values[index + 1]
+                    counts[1] += values[index]
+    return {key: dict(by_area) for key, by_area in out.items()}
 
 
 def _bound_sql(computed: Computed, period: Period, cache: dict[Any, list[str | None]]) -> list[str | None]:
@@ -350,6 +358,20 @@ def _bound_sql(computed: Computed, period: Period, cache: dict[Any, list[str | N
 
 
 BATCH = 2000
+COPIED = ("indicator_id", "area_id", "period_kind", "period_start", "numerator", "denominator", "value", "computed_at")
+
+
+def _insert(values: list[IndicatorValue]) -> None:
+    """New values: COPY on PostgreSQL (a city's first run writes a million), bulk INSERTs elsewhere."""
+    if connection.vendor != "postgresql":
+        IndicatorValue.objects.bulk_create(values, batch_size=BATCH)
+        return
+    table = connection.ops.quote_name(IndicatorValue._meta.db_table)
+    if not values:
+        return
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(COPIED)}) FROM STDIN") as copy:
+        for v in values:
+            copy.write_row([getattr(v, name) for name in COPIED])
 
 
 @transaction.atomic
@@ -385,7 +407,7 @@ def _store(
             changed.append(
                 IndicatorValue(pk=old[0], numerator=numerator, denominator=denominator, value=value, computed_at=now)
             )
-    IndicatorValue.objects.bulk_create(new, batch_size=BATCH)
+    _insert(new)
     IndicatorValue.objects.bulk_update(changed, ["numerator", "denominator", "value", "computed_at"], batch_size=BATCH)
     if existing:
         IndicatorValue.objects.filter(pk__in=[v[0] for v in existing.values()]).delete()
