@@ -358,66 +358,98 @@ def _bound_sql(computed: Computed, period: Period, cache: dict[Any, list[str | N
 
 
 BATCH = 2000
+FIGURES = ("numerator", "denominator", "value")
+FLUSH = 200_000  # values held before they are written (each flush is one transaction)
 COPIED = ("indicator_id", "area_id", "period_kind", "period_start", "numerator", "denominator", "value", "computed_at")
 
 
-def _insert(values: list[IndicatorValue]) -> None:
-    """New values: COPY on PostgreSQL (a city's first run writes a million), bulk INSERTs elsewhere."""
+@dataclass
+class _Computed:
+    """One period's counts by area pk, waiting to be written with its digest."""
+
+    computed: Computed
+    period: Period
+    counts: dict[int, list[int]]
+    digest: str
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    """New values (``COPIED`` tuples): COPY on PostgreSQL (a city's first run writes a million), bulk INSERTs
+    elsewhere."""
+    if not rows:
+        return
     if connection.vendor != "postgresql":
-        IndicatorValue.objects.bulk_create(values, batch_size=BATCH)
+        IndicatorValue.objects.bulk_create(
+            (IndicatorValue(**dict(zip(COPIED, row, strict=True))) for row in rows), batch_size=BATCH
+        )
         return
     table = connection.ops.quote_name(IndicatorValue._meta.db_table)
-    if not values:
-        return
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(COPIED)}) FROM STDIN") as copy:
-        for v in values:
-            copy.write_row([getattr(v, name) for name in COPIED])
+        for row in rows:
+            copy.write_row(row)
 
 
 @transaction.atomic
-def _store(
-    computed: Computed, period: Period, counts: dict[int, list[int]], digest: str, now: dt.datetime
-) -> tuple[int, int]:
-    """Write the values that changed (in bulk), delete those of areas no longer counted, keep the digest."""
-    indicator = computed.indicator
-    existing = {
-        area_id: (pk, numerator, denominator, value)
-        for pk, area_id, numerator, denominator, value in IndicatorValue.objects.select_for_update()
-        .filter(indicator=indicator, period_kind=period.kind, period_start=period.start)
-        .values_list("pk", "area_id", "numerator", "denominator", "value")
-    }
-    new, changed = [], []
-    for area_id, (numerator, denominator) in counts.items():
-        value = value_of(numerator, denominator, percent=computed.definition.percent)
-        old = existing.pop(area_id, None)
-        if old is None:
-            new.append(
-                IndicatorValue(
-                    indicator=indicator,
-                    area_id=area_id,
-                    period_kind=period.kind,
-                    period_start=period.start,
-                    numerator=numerator,
-                    denominator=denominator,
-                    value=value,
-                    computed_at=now,
+def _store(batch: list[_Computed], now: dt.datetime) -> tuple[int, int]:
+    """Write the values of ``batch``'s periods that changed, delete those of areas no longer counted, keep the
+    digests — in one transaction, reading the stored values of those periods in one query."""
+    if not batch:
+        return 0, 0
+    keys = {(b.computed.indicator.pk, b.period.kind, b.period.start) for b in batch}
+    existing: dict[tuple[int, str, dt.date], dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    for pk, indicator, kind, start, area, numerator, denominator, value in (
+        IndicatorValue.objects.select_for_update()
+        .filter(
+            indicator__in={k[0] for k in keys},
+            period_kind__in={k[1] for k in keys},
+            period_start__in={k[2] for k in keys},
+        )
+        .values_list(
+            "pk", "indicator_id", "period_kind", "period_start", "area_id", "numerator", "denominator", "value"
+        )
+        .order_by()
+    ):
+        if (indicator, kind, start) in keys:
+            existing[(indicator, kind, start)][area] = (pk, numerator, denominator, value)
+    new: list[tuple[Any, ...]] = []
+    changed: list[IndicatorValue] = []
+    stale: list[int] = []
+    for b in batch:
+        indicator, period = b.computed.indicator.pk, b.period
+        old_values = existing.pop((indicator, period.kind, period.start), {})
+        for area_id, (numerator, denominator) in b.counts.items():
+            value = value_of(numerator, denominator, percent=b.computed.definition.percent)
+            old = old_values.pop(area_id, None)
+            if old is None:
+                new.append((indicator, area_id, period.kind, period.start, numerator, denominator, value, now))
+            elif old[1:] != (numerator, denominator, value):
+                changed.append(
+                    IndicatorValue(
+                        pk=old[0], numerator=numerator, denominator=denominator, value=value, computed_at=now
+                    )
                 )
-            )
-        elif old[1:] != (numerator, denominator, value):
-            changed.append(
-                IndicatorValue(pk=old[0], numerator=numerator, denominator=denominator, value=value, computed_at=now)
-            )
+        stale += [old[0] for old in old_values.values()]
     _insert(new)
-    IndicatorValue.objects.bulk_update(changed, ["numerator", "denominator", "value", "computed_at"], batch_size=BATCH)
-    if existing:
-        IndicatorValue.objects.filter(pk__in=[v[0] for v in existing.values()]).delete()
-    IndicatorPeriod.objects.update_or_create(
-        indicator=indicator,
-        period_kind=period.kind,
-        period_start=period.start,
-        defaults={"digest": digest, "computed_at": now},
+    IndicatorValue.objects.bulk_update(changed, [*FIGURES, "computed_at"], batch_size=BATCH)
+    for i in range(0, len(stale), BATCH):
+        IndicatorValue.objects.filter(pk__in=stale[i : i + BATCH]).delete()
+    IndicatorPeriod.objects.bulk_create(
+        [
+            IndicatorPeriod(
+                indicator=b.computed.indicator,
+                period_kind=b.period.kind,
+                period_start=b.period.start,
+                digest=b.digest,
+                computed_at=now,
+            )
+            for b in batch
+        ],
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["indicator", "period_kind", "period_start"],
+        update_fields=["digest", "computed_at"],
     )
-    return len(new) + len(changed), len(existing)
+    return len(new) + len(changed), len(stale)
 
 
 PATHS = ("sql", "python")
@@ -476,6 +508,9 @@ def indicators_compute(
             in_sql.add(view)
     rows_cache: dict[tuple[str, Period | None], tuple[list[Row], str]] = {}
     bound_cache: dict[Any, list[str | None]] = {}
+    batch: list[_Computed] = []
+    held = 0
+    tallies: dict[tuple[int, str], Counts] = {}
     for done, (computed, period) in enumerate(work, start=1):
         view = computed.definition.view.name
         bound = (_bound_sql(computed, period, bound_cache), computed.definition.levels)
@@ -494,13 +529,24 @@ def indicators_compute(
             summary.periods_unchanged += 1
         else:
             if view not in in_sql:
-                by_code = tally(rows, computed, period)
+                # An undated view's rows are the same for every period: so are its counts for the same binding.
+                memo = (computed.indicator.pk, digest)
+                if view in UNDATED and memo in tallies:
+                    by_code = tallies[memo]
+                else:
+                    by_code = tally(rows, computed, period)
+                    if view in UNDATED:
+                        tallies[memo] = by_code
             counts, lost = roll_up(by_code, computed.definition.levels, areas)
-            written, deleted = _store(computed, period, counts, digest, now)
+            batch.append(_Computed(computed, period, counts, digest))
+            held += len(counts)
             summary.periods_computed += 1
+            summary.rows_without_area += lost
+        if held >= FLUSH or done == len(work):
+            written, deleted = _store(batch, now)
             summary.values_written += written
             summary.values_deleted += deleted
-            summary.rows_without_area += lost
+            batch, held = [], 0
         if progress is not None:
             progress(done, len(work))
     return summary
