@@ -14,6 +14,10 @@ of the indicator's kind and every longer kind in the range asked for:
 So a re-run changes nothing (same digest, or the same numbers written over themselves), new data
 recomputes only the periods it falls in, and every area's numerator and denominator are the sums of its
 children's (its value is the weighted ratio, never an average of children's ratios).
+
+That is the reference path (``path="python"``). The default, set-based path does steps 1–3 in the database for
+the views with a query (``datasets.QUERIES``, ``count_by_sql``): the same expressions compiled to SQL by the
+rule language, summed per village and period, digested as counts; the roll-up and the writing are shared.
 """
 
 from __future__ import annotations
@@ -245,7 +249,7 @@ def _sorted_counts(by_code: Counts) -> list[tuple[str, int, int]]:
     return sorted((code or "", n, d) for code, (n, d) in by_code.items() if d)
 
 
-# --- the set-based path: one GROUP BY per view and period kind, in the database ------------------------
+# --- the set-based path: one GROUP BY per view (by month) or per snapshot period, in the database ----------
 
 DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite"}
 
@@ -276,7 +280,6 @@ def count_by_sql(
     pair: dict[tuple[int, Period], int] = {}  # (indicator, period) -> index of its denominator sum
     bindings: dict[tuple[int, str | None, str], int] = {}
     periods: set[Period] = set()
-    weight = None
     for computed, wanted in todo:
         definition = computed.definition
         weight = definition.view.weight
