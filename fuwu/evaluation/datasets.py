@@ -13,7 +13,29 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, Trunc, TruncDate
 from django.utils import timezone
 
 from fuwu.homecare.models import (
@@ -27,6 +49,7 @@ from fuwu.homecare.models import (
     OrderKind,
     Rating,
     TrainingKind,
+    VisitPartner,
 )
 from fuwu.homecare.settlement import DONE
 
@@ -454,6 +477,9 @@ def compliance_coverage(start: dt.date, end: dt.date, today: dt.date) -> list[Ro
     return rows
 
 
+# Views "as computed": their rows do not depend on the period (read once per run).
+UNDATED = frozenset({"compliance_coverage"})
+
 PRODUCERS: dict[str, Producer] = {
     "homecare_visits": homecare_visits,
     "homecare_responses": homecare_responses,
@@ -468,4 +494,252 @@ PRODUCERS: dict[str, Producer] = {
     "compliance_clauses": compliance_clauses,
     "compliance_rectifications": compliance_rectifications,
     "compliance_coverage": compliance_coverage,
+}
+
+
+# --- the same views as queries, for the set-based engine ---------------------------------------------------
+#
+# For the views that grow with the city (home care's orders, accounts and responses; applications), each
+# producer above has a twin here: the same columns as one ORM query the engine wraps in a GROUP BY (engine.py,
+# ``count_by_sql``), so the rows never leave the database. Each column is the ``v_<name>`` annotation of the
+# producer's column of that name, with the same meaning (tests/evaluation/test_sql_path.py holds the two
+# equal); ``v_period`` is the first day of the period the row falls in. An event view's query covers a whole
+# range of periods of one kind (``[first, end)``, bucketed by ``kind``); a snapshot view's one period
+# (``[first, end)``, ``v_period`` its first day). A view with no query here (screening counts, compliance,
+# caregivers: a few thousand rows a year at most) is read through its producer.
+
+# A view's query: (first, end, today, kind) -> the parts whose rows together are the view's rows.
+Query = Callable[[dt.date, dt.date, dt.date, str], list[QuerySet[Any]]]
+
+
+class _Seconds(Func):
+    """``a - b`` in seconds, for two datetimes (exact on PostgreSQL, microseconds ÷ 10⁶ on SQLite)."""
+
+    arg_joiner = " - "
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    output_field = DecimalField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django's own SQLite function for datetime differences (whole microseconds).
+        return self.as_sql(
+            compiler, connection, template="(django_timestamp_diff(%(expressions)s) / 1000000.0)", arg_joiner=", "
+        )
+
+
+class _Days(Func):
+    """``a - b`` in whole days, for two dates."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="CAST(julianday(%(expressions)s) AS INTEGER)", arg_joiner=") - julianday("
+        )
+
+
+def _flag(condition: Q | Exists) -> Case:
+    """True or False (never unknown), as the producers' ``a is not None``, ``x in (...)`` columns are."""
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _bucket(field: str, kind: str, *, moment: bool = False) -> Trunc:
+    """The first day of the period of ``kind`` a date (or a ``moment``, in local time) falls in."""
+    zone = timezone.get_current_timezone() if moment else None
+    return Trunc(field, kind, output_field=DateField(), tzinfo=zone)
+
+
+def _local_day(field: str) -> TruncDate:
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+def _columns(qs: QuerySet[Any], **columns: Any) -> QuerySet[Any]:
+    return qs.order_by().values(**{f"v_{name}": value for name, value in columns.items()})
+
+
+def _abs_seconds(a: Any, b: Any) -> Any:
+    return Abs(_Seconds(a, b))
+
+
+def homecare_visits_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    partners = VisitPartner.objects.filter(order=OuterRef("pk"), checkin_at__isnull=False).order_by().values("order")
+    # The largest gap over the lead and every partner who checked in: the partners' earliest and latest check-ins
+    # bound it (|t - planned| is largest at one of the two ends).
+    earliest = Subquery(partners.annotate(t=Min("checkin_at")).values("t"), output_field=DateTimeField())
+    latest = Subquery(partners.annotate(t=Max("checkin_at")).values("t"), output_field=DateTimeField())
+    lead = _abs_seconds(F("checkin_at"), F("planned_start"))
+    offset = Case(
+        When(
+            Q(checkin_at__isnull=False, planned_start__isnull=False),
+            then=Greatest(
+                lead,
+                Coalesce(_abs_seconds(earliest, F("planned_start")), lead),
+                Coalesce(_abs_seconds(latest, F("planned_start")), lead),
+            ),
+        ),
+        default=None,
+        output_field=DecimalField(),
+    )
+    duration = Case(
+        When(visit_minutes__isnull=False, then=ExpressionWrapper(F("visit_minutes") * 60, DecimalField())),
+        When(Q(checkin_at__isnull=False, checkout_at__isnull=False), then=_Seconds(F("checkout_at"), F("checkin_at"))),
+        default=None,
+        output_field=DecimalField(),
+    )
+    orders = Order.objects.filter(account_month__month__gte=first, account_month__month__lt=end)
+    return [
+        _columns(
+            orders,
+            period=_bucket("account_month__month", kind),
+            area=F("account__person__hukou_area"),
+            provider_id=F("provider_id"),
+            kind=F("kind"),
+            status=F("status"),
+            done=_flag(Q(status__in=DONE)),
+            confirmed=_flag(Q(confirmed_at__isnull=False)),
+            checked_in=_flag(Q(checkin_at__isnull=False)),
+            planned=_flag(Q(planned_start__isnull=False)),
+            arrival_offset_seconds=offset,
+            checkin_distance_m=F("checkin_distance_m"),
+            checkout_distance_m=F("checkout_distance_m"),
+            located=_flag(Q(checkin_typed=False, checkout_typed=False)),
+            duration_seconds=duration,
+            agreed_minutes=F("minutes"),
+            called_back=_flag(Exists(Callback.objects.filter(order=OuterRef("pk"), reached=True))),
+        )
+    ]
+
+
+def homecare_responses_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    dated = {"order__account_month__month__gte": first, "order__account_month__month__lt": end}
+    common = {
+        "period": _bucket("order__account_month__month", kind),
+        "area": F("order__account__person__hukou_area"),
+        "provider_id": F("order__provider_id"),
+    }
+    return [
+        _columns(
+            Rating.objects.filter(**dated),
+            **common,
+            stars=F("stars"),
+            callback_satisfied=Cast(Value(None), BooleanField()),
+        ),
+        _columns(
+            Callback.objects.filter(**dated, reached=True, satisfied__isnull=False),
+            **common,
+            stars=Cast(Value(None), IntegerField()),
+            callback_satisfied=F("satisfied"),
+        ),
+    ]
+
+
+def homecare_complaints_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    low, high = _bounds(first, end)
+    return [
+        _columns(
+            Complaint.objects.filter(lodged_at__gte=low, lodged_at__lt=high),
+            period=_bucket("lodged_at", kind, moment=True),
+            area=F("order__account__person__hukou_area"),
+            provider_id=F("order__provider_id"),
+            status=F("status"),
+            due_on=F("due_on"),
+            resolved_on=_local_day("resolved_at"),
+            pending=_flag(Q(status=ComplaintStatus.OPEN, due_on__gte=today)),
+        )
+    ]
+
+
+def homecare_new_accounts_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    visited = Order.objects.filter(account=OuterRef("pk"), status__in=DONE).order_by().values("account")
+    accounts = EntitlementAccount.objects.filter(opened_on__gte=first, opened_on__lt=end).alias(
+        first_visit=Subquery(visited.annotate(t=Min("checkin_at")).values("t"), output_field=DateTimeField())
+    )
+    return [
+        _columns(
+            accounts,
+            period=_bucket("opened_on", kind),
+            area=F("person__hukou_area"),
+            provider_id=F("provider_id"),
+            opened_on=F("opened_on"),
+            first_visit_due=F("first_visit_due"),
+            first_visit_on=_local_day("first_visit"),
+            pending=_flag(Q(first_visit__isnull=True, first_visit_due__gte=today)),
+        )
+    ]
+
+
+def homecare_entitled_query(start: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    served = Order.objects.filter(
+        account=OuterRef("pk"),
+        kind=OrderKind.SUBSIDISED,
+        status__in=DONE,
+        confirmed_at__isnull=False,
+        account_month__month__gte=start,
+        account_month__month__lt=end,
+    )
+    return [
+        _columns(
+            EntitlementAccount.objects.filter(status=AccountStatus.ACTIVE, opened_on__lt=end),
+            period=Value(start, output_field=DateField()),
+            area=F("person__hukou_area"),
+            provider_id=F("provider_id"),
+            served=_flag(Exists(served)),
+        )
+    ]
+
+
+def _applications_query(first: dt.date, end: dt.date, today: dt.date, kind: str, *, by: str) -> list[QuerySet[Any]]:
+    from fuwu.applications.models import Application, Status
+
+    low, high = _bounds(first, end)
+    decided_states = (Status.APPROVED, Status.REFUSED)
+    rows = Application.objects.filter(**{f"{by}__gte": low, f"{by}__lt": high})
+    if by == "decided_at":
+        rows = rows.filter(status__in=decided_states)
+    decided = Q(status__in=decided_states, decided_at__isnull=False)
+    rows = rows.alias(
+        decided_local=Case(When(decided, then=_local_day("decided_at")), default=None, output_field=DateField()),
+        submitted_local=_local_day("submitted_at"),
+    )
+    return [
+        _columns(
+            rows,
+            period=_bucket(by, kind, moment=True),
+            area=NullIf(F("area_code"), Value("")),
+            item=F("item_key"),
+            status=F("status"),
+            submitted_on=F("submitted_local"),
+            accepted=_flag(Q(due_on__isnull=False)),
+            due_on=F("due_on"),
+            decided=_flag(decided),
+            decided_on=F("decided_local"),
+            on_time=Case(
+                When(decided & Q(due_on__isnull=True), then=Value(True)),
+                When(decided, then=_flag(Q(decided_local__lte=F("due_on")))),
+                default=None,
+                output_field=BooleanField(),
+            ),
+            overdue=_flag(Q(status__in=("submitted", "in_progress"), due_on__isnull=False, due_on__lt=today)),
+            days_to_decision=_Days(F("decided_local"), F("submitted_local")),
+        )
+    ]
+
+
+def applications_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    return _applications_query(first, end, today, kind, by="submitted_at")
+
+
+def applications_decided_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    return _applications_query(first, end, today, kind, by="decided_at")
+
+
+QUERIES: dict[str, Query] = {
+    "homecare_visits": homecare_visits_query,
+    "homecare_responses": homecare_responses_query,
+    "homecare_complaints": homecare_complaints_query,
+    "homecare_new_accounts": homecare_new_accounts_query,
+    "homecare_entitled": homecare_entitled_query,
+    "applications": applications_query,
+    "applications_decided": applications_decided_query,
 }

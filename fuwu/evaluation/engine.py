@@ -14,6 +14,10 @@ of the indicator's kind and every longer kind in the range asked for:
 So a re-run changes nothing (same digest, or the same numbers written over themselves), new data
 recomputes only the periods it falls in, and every area's numerator and denominator are the sums of its
 children's (its value is the weighted ratio, never an average of children's ratios).
+
+That is the reference path (``path="python"``). The default, set-based path does steps 1–3 in the database for
+the views with a query (``datasets.QUERIES``, ``count_by_sql``): the same expressions compiled to SQL by the
+rule language, summed per village and period, digested as counts; the roll-up and the writing are shared.
 """
 
 from __future__ import annotations
@@ -28,12 +32,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fuwu.areas.models import Area, AreaLevel
-from fuwu.eligibility.rules import ParameterTable, bind, compile_tree
-from fuwu.evaluation.datasets import PRODUCERS, Row
+from fuwu.eligibility.rules import ParameterTable, bind, compile_tree, parameter_value, to_sql
+from fuwu.evaluation.catalog import VIEWS
+from fuwu.evaluation.datasets import PRODUCERS, QUERIES, UNDATED, Row
 from fuwu.evaluation.definitions import Definition, definition_of
 from fuwu.evaluation.models import IndicatorPeriod, IndicatorValue
 from fuwu.standards.models import IN_FORCE, Indicator, StandardVersion
@@ -195,8 +200,11 @@ def value_of(numerator: int, denominator: int, *, percent: bool) -> Decimal | No
     return ratio.quantize(VALUE_PLACES)
 
 
-def tally(rows: list[Row], computed: Computed, period: Period, areas: AreaTree) -> tuple[dict[int, list[int]], int]:
-    """Numerator and denominator per area pk, and how many counted rows had no known area."""
+Counts = dict[str | None, list[int]]  # [numerator, denominator] by the area code rows carry
+
+
+def tally(rows: list[Row], computed: Computed, period: Period) -> Counts:
+    """Numerator and denominator per area code, row by row with the rule language's Python evaluator."""
     definition = computed.definition
     numerator = compile_tree(bind(definition.numerator, parameters=computed.parameters, as_of=period.start))
     denominator: Callable[[Row], Any] | None = (
@@ -204,71 +212,250 @@ def tally(rows: list[Row], computed: Computed, period: Period, areas: AreaTree) 
         if definition.denominator is not None
         else None
     )
-    levels = set(definition.levels)
     weight = definition.view.weight  # a row of counts stands for that many cases
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    lost = 0
+    counts: Counts = defaultdict(lambda: [0, 0])
     for row in rows:
         if denominator is not None and denominator(row) is not True:
             continue
         n = int(row[weight] or 0) if weight else 1
         if not n:
             continue
-        chain = areas.chain(row["area"])
+        counts[row["area"]][0] += n if numerator(row) is True else 0
+        counts[row["area"]][1] += n
+    return counts
+
+
+def roll_up(by_code: Counts, levels: Iterable[str], areas: AreaTree) -> tuple[dict[int, list[int]], int]:
+    """Each area code's counts added to its area and every area above it (at ``levels``); and how many
+    counted cases had no known area."""
+    wanted = set(levels)
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    lost = 0
+    for code, (hit, n) in by_code.items():
+        if not n:
+            continue
+        chain = areas.chain(code)
         if not chain:
             lost += n
             continue
-        hit = n if numerator(row) is True else 0
         for pk, level in chain:
-            if level in levels:
+            if level in wanted:
                 counts[pk][0] += hit
                 counts[pk][1] += n
     return counts, lost
 
 
-def _bound_sql(computed: Computed, period: Period) -> list[str | None]:
-    definition = computed.definition
-    return [
-        bind(e, parameters=computed.parameters, as_of=period.start).sql() if e is not None else None
-        for e in (definition.numerator, definition.denominator)
-    ]
+def _sorted_counts(by_code: Counts) -> list[tuple[str, int, int]]:
+    return sorted((code or "", n, d) for code, (n, d) in by_code.items() if d)
+
+
+# --- the set-based path: one GROUP BY per view (by month) or per snapshot period, in the database ----------
+
+DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite"}
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def count_by_sql(
+    view: str, todo: list[tuple[Computed, list[Period]]], today: dt.date
+) -> dict[tuple[int, Period], Counts]:
+    """Every (indicator, period)'s numerator and denominator by area code, counted in the database.
+
+    The indicators' expressions are compiled by the rule language's own compiler (``rules.to_sql``: SQL's
+    three-valued logic, as the Python evaluator's) into two sums per indicator, ``SUM(CASE WHEN denominator
+    THEN 1 END)`` and ``SUM(CASE WHEN denominator AND numerator THEN 1 END)``, over the view's query
+    (``datasets.QUERIES``) grouped by period and area: one query by month for an event view (a quarter's or a
+    year's counts are its months' sums), one per period for a snapshot view. A parameter that changes value
+    within the range gives its indicator one pair of sums per value, each read for the periods it is bound for.
+    """
+    dialect = DIALECTS[connection.vendor]
+    quote = connection.ops.quote_name
+    columns: list[str] = []  # the sums, two per (indicator, binding)
+    pair: dict[tuple[int, Period], int] = {}  # (indicator, period) -> index of its denominator sum
+    bindings: dict[tuple[int, str | None, str], int] = {}
+    periods: set[Period] = set()
+    for computed, wanted in todo:
+        definition = computed.definition
+        weight = definition.view.weight
+        case = f"COALESCE({quote(weight)}, 0)" if weight else "1"
+        for period in wanted:
+            periods.add(period)
+            num = to_sql(bind(definition.numerator, parameters=computed.parameters, as_of=period.start), dialect)
+            den = (
+                to_sql(bind(definition.denominator, parameters=computed.parameters, as_of=period.start), dialect)
+                if definition.denominator is not None
+                else None
+            )
+            key = (computed.indicator.pk, den, num)
+            if key not in bindings:
+                bindings[key] = len(columns)
+                both = f"({den}) AND ({num})" if den is not None else f"({num})"
+                columns.append(f"SUM(CASE WHEN ({den}) THEN {case} ELSE 0 END)" if den else f"SUM({case})")
+                columns.append(f"SUM(CASE WHEN {both} THEN {case} ELSE 0 END)")
+            pair[(computed.indicator.pk, period)] = bindings[key]
+    names = list(VIEWS[view].columns)
+    query = QUERIES[view]
+    snapshot = VIEWS[view].snapshot
+    # A snapshot view is counted per period (its rows are the state at each period's end); an event view once,
+    # by month, over the whole range — each period's counts are then the sums of its months' (an event falls in
+    # exactly one month), read from the pair of sums bound for that period.
+    if snapshot:
+        calls = [(p.start, p.end, p.kind) for p in sorted(periods)]
+    else:
+        calls = [(min(p.start for p in periods), max(p.end for p in periods), "month")]
+    groups: dict[tuple[str, dt.date, str | None], list[int]] = defaultdict(lambda: [0] * len(columns))
+    renamed = ", ".join(f"q.{quote('v_' + n)} AS {quote(n)}" for n in names)
+    sums_sql = ", ".join(c.replace("%", "%%") for c in columns)
+    # One read-only transaction: every view and period counted from the same snapshot of the data.
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling these queries costs more than running them (a second each on a busy server).
+            cursor.execute("SET LOCAL jit = off")
+        for first, end, kind in calls:
+            for part in query(first, end, today, kind):
+                inner, params = part.query.sql_with_params()
+                # Our names, the ORM's query and expressions checked by the rule language's whitelist.
+                sql = (
+                    f"SELECT v.period_, v.{quote('area')}, {sums_sql} "  # noqa: S608
+                    f"FROM (SELECT q.{quote('v_period')} AS period_, {renamed} FROM ({inner}) q) v "
+                    f"GROUP BY v.period_, v.{quote('area')}"
+                )
+                cursor.execute(sql, params)
+                for start, area, *values in cursor.fetchall():
+                    row = groups[(kind, _as_date(start), area)]
+                    for i, value in enumerate(values):
+                        row[i] += int(value or 0)
+    by_start = {(p.kind, p.start): p for p in periods}
+    months = {start for kind, start, _ in groups if kind == "month"}
+    containing = {m: [p for p in periods if p.start <= m < p.end] for m in months} if not snapshot else {}
+    out: dict[tuple[int, Period], Counts] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for (kind, start, area), values in groups.items():
+        targets = [by_start[(kind, start)]] if snapshot else containing[start]
+        for target in targets:
+            for computed, _ in todo:
+                index = pair.get((computed.indicator.pk, target))
+                if index is not None and values[index]:
+                    counts = out[(computed.indicator.pk, target)][area]
+                    counts[0] += values[index + 1]
+                    counts[1] += values[index]
+    return {key: dict(by_area) for key, by_area in out.items()}
+
+
+def _bound_sql(computed: Computed, period: Period, cache: dict[Any, list[str | None]]) -> list[str | None]:
+    """The two expressions with the parameters in force on the period's first day, as text (for the digest)."""
+    in_force = tuple(parameter_value(values, period.start) for values in computed.parameters.values())
+    key = (computed.indicator.pk, json.dumps(in_force, default=str))
+    if key not in cache:
+        definition = computed.definition
+        cache[key] = [
+            bind(e, parameters=computed.parameters, as_of=period.start).sql() if e is not None else None
+            for e in (definition.numerator, definition.denominator)
+        ]
+    return cache[key]
+
+
+BATCH = 2000
+FIGURES = ("numerator", "denominator", "value")
+FLUSH = 200_000  # values held before they are written (each flush is one transaction)
+COPIED = ("indicator_id", "area_id", "period_kind", "period_start", "numerator", "denominator", "value", "computed_at")
+
+
+@dataclass
+class _Computed:
+    """One period's counts by area pk, waiting to be written with its digest."""
+
+    computed: Computed
+    period: Period
+    counts: dict[int, list[int]]
+    digest: str
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    """New values (``COPIED`` tuples): COPY on PostgreSQL (a city's first run writes a million), bulk INSERTs
+    elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        IndicatorValue.objects.bulk_create(
+            (IndicatorValue(**dict(zip(COPIED, row, strict=True))) for row in rows), batch_size=BATCH
+        )
+        return
+    table = connection.ops.quote_name(IndicatorValue._meta.db_table)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(COPIED)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 @transaction.atomic
-def _store(
-    computed: Computed, period: Period, counts: dict[int, list[int]], digest: str, now: dt.datetime
-) -> tuple[int, int]:
-    indicator = computed.indicator
-    existing = {
-        v.area_id: v
-        for v in IndicatorValue.objects.select_for_update().filter(
-            indicator=indicator, period_kind=period.kind, period_start=period.start
+def _store(batch: list[_Computed], now: dt.datetime) -> tuple[int, int]:
+    """Write the values of ``batch``'s periods that changed, delete those of areas no longer counted, keep the
+    digests — in one transaction, reading the stored values of those periods in one query."""
+    if not batch:
+        return 0, 0
+    keys = {(b.computed.indicator.pk, b.period.kind, b.period.start) for b in batch}
+    existing: dict[tuple[int, str, dt.date], dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    for pk, indicator, kind, start, area, numerator, denominator, value in (
+        IndicatorValue.objects.select_for_update()
+        .filter(
+            indicator__in={k[0] for k in keys},
+            period_kind__in={k[1] for k in keys},
+            period_start__in={k[2] for k in keys},
         )
-    }
-    written = 0
-    for area_id, (numerator, denominator) in counts.items():
-        value = value_of(numerator, denominator, percent=computed.definition.percent)
-        old = existing.pop(area_id, None)
-        if old is not None and (old.numerator, old.denominator, old.value) == (numerator, denominator, value):
-            continue
-        IndicatorValue.objects.update_or_create(
-            indicator=indicator,
-            area_id=area_id,
-            period_kind=period.kind,
-            period_start=period.start,
-            defaults={"numerator": numerator, "denominator": denominator, "value": value, "computed_at": now},
+        .values_list(
+            "pk", "indicator_id", "period_kind", "period_start", "area_id", "numerator", "denominator", "value"
         )
-        written += 1
-    deleted = len(existing)
-    if existing:
-        IndicatorValue.objects.filter(pk__in=[v.pk for v in existing.values()]).delete()
-    IndicatorPeriod.objects.update_or_create(
-        indicator=indicator,
-        period_kind=period.kind,
-        period_start=period.start,
-        defaults={"digest": digest, "computed_at": now},
+        .order_by()
+    ):
+        if (indicator, kind, start) in keys:
+            existing[(indicator, kind, start)][area] = (pk, numerator, denominator, value)
+    new: list[tuple[Any, ...]] = []
+    changed: list[IndicatorValue] = []
+    stale: list[int] = []
+    for b in batch:
+        indicator, period = b.computed.indicator.pk, b.period
+        old_values = existing.pop((indicator, period.kind, period.start), {})
+        for area_id, (numerator, denominator) in b.counts.items():
+            value = value_of(numerator, denominator, percent=b.computed.definition.percent)
+            old = old_values.pop(area_id, None)
+            if old is None:
+                new.append((indicator, area_id, period.kind, period.start, numerator, denominator, value, now))
+            elif old[1:] != (numerator, denominator, value):
+                changed.append(
+                    IndicatorValue(
+                        pk=old[0], numerator=numerator, denominator=denominator, value=value, computed_at=now
+                    )
+                )
+        stale += [old[0] for old in old_values.values()]
+    _insert(new)
+    IndicatorValue.objects.bulk_update(changed, [*FIGURES, "computed_at"], batch_size=BATCH)
+    for i in range(0, len(stale), BATCH):
+        IndicatorValue.objects.filter(pk__in=stale[i : i + BATCH]).delete()
+    IndicatorPeriod.objects.bulk_create(
+        [
+            IndicatorPeriod(
+                indicator=b.computed.indicator,
+                period_kind=b.period.kind,
+                period_start=b.period.start,
+                digest=b.digest,
+                computed_at=now,
+            )
+            for b in batch
+        ],
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["indicator", "period_kind", "period_start"],
+        update_fields=["digest", "computed_at"],
     )
-    return written, deleted
+    return len(new) + len(changed), len(stale)
+
+
+PATHS = ("sql", "python")
 
 
 def indicators_compute(
@@ -279,11 +466,17 @@ def indicators_compute(
     kinds: Iterable[str] | None = None,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    path: str = "sql",
 ) -> Summary:
     """Materialise every computed indicator for the periods overlapping ``[first, last]`` (see the module).
 
     ``standards`` limits it to those standards' keys, ``kinds`` to those period kinds (month, quarter, year).
+    ``path`` ``sql`` counts the views that have a query (``datasets.QUERIES``) in the database, one GROUP BY
+    per view and period kind, and the others row by row; ``python`` counts every view row by row (the
+    reference the set-based path is tested against, tests/evaluation/test_sql_path.py).
     """
+    if path not in PATHS:
+        raise ValueError(f"unknown path {path!r}; one of {', '.join(PATHS)}")
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     last = min(last, today)
@@ -297,7 +490,6 @@ def indicators_compute(
         (p.indicator_id, p.period_kind, p.period_start): p.digest
         for p in IndicatorPeriod.objects.filter(indicator__in=[c.indicator for c in todo])
     }
-    rows_cache: dict[tuple[str, Period], tuple[list[Row], str]] = {}
     wanted = set(kinds) if kinds is not None else None
     work = [
         (c, p)
@@ -306,23 +498,58 @@ def indicators_compute(
         if wanted is None or kind in wanted
         for p in periods_between(kind, first, last)
     ]
+    # The set-based path: every view with a query, counted once for all its indicators and periods.
+    counted: dict[tuple[int, Period], Counts] = {}
+    in_sql: set[str] = set()
+    if path == "sql" and connection.vendor in DIALECTS:
+        by_view: dict[str, dict[int, tuple[Computed, list[Period]]]] = defaultdict(dict)
+        for c, p in work:
+            if c.definition.view.name in QUERIES:
+                by_view[c.definition.view.name].setdefault(c.indicator.pk, (c, []))[1].append(p)
+        for view, per_indicator in by_view.items():
+            counted.update(count_by_sql(view, list(per_indicator.values()), today))
+            in_sql.add(view)
+    rows_cache: dict[tuple[str, Period | None], tuple[list[Row], str]] = {}
+    bound_cache: dict[Any, list[str | None]] = {}
+    batch: list[_Computed] = []
+    held = 0
+    tallies: dict[tuple[int, str], Counts] = {}
     for done, (computed, period) in enumerate(work, start=1):
         view = computed.definition.view.name
-        key = (view, period)
-        if key not in rows_cache:
-            rows = PRODUCERS[view](period.start, period.end, today)
-            rows_cache[key] = (rows, _digest(rows))
-        rows, rows_digest = rows_cache[key]
-        digest = _digest(rows_digest, _bound_sql(computed, period), computed.definition.levels)
+        bound = (_bound_sql(computed, period, bound_cache), computed.definition.levels)
+        if view in in_sql:
+            by_code = counted.get((computed.indicator.pk, period), {})
+            digest = _digest("counts", _sorted_counts(by_code), *bound)
+        else:
+            key = (view, None if view in UNDATED else period)
+            if key not in rows_cache:
+                rows = PRODUCERS[view](period.start, period.end, today)
+                rows_cache[key] = (rows, _digest(rows))
+            rows, rows_digest = rows_cache[key]
+            by_code = {}
+            digest = _digest(rows_digest, *bound)
         if stored.get((computed.indicator.pk, period.kind, period.start)) == digest:
             summary.periods_unchanged += 1
         else:
-            counts, lost = tally(rows, computed, period, areas)
-            written, deleted = _store(computed, period, counts, digest, now)
+            if view not in in_sql:
+                # An undated view's rows are the same for every period: so are its counts for the same binding.
+                memo = (computed.indicator.pk, digest)
+                if view in UNDATED and memo in tallies:
+                    by_code = tallies[memo]
+                else:
+                    by_code = tally(rows, computed, period)
+                    if view in UNDATED:
+                        tallies[memo] = by_code
+            counts, lost = roll_up(by_code, computed.definition.levels, areas)
+            batch.append(_Computed(computed, period, counts, digest))
+            held += len(counts)
             summary.periods_computed += 1
+            summary.rows_without_area += lost
+        if held >= FLUSH or done == len(work):
+            written, deleted = _store(batch, now)
             summary.values_written += written
             summary.values_deleted += deleted
-            summary.rows_without_area += lost
+            batch, held = [], 0
         if progress is not None:
             progress(done, len(work))
     return summary

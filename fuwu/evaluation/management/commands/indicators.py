@@ -1,4 +1,5 @@
-"""``fuwu indicators compute [--from YYYY-MM] [--to YYYY-MM] [--standard KEY]`` and ``fuwu indicators list``."""
+"""``fuwu indicators compute [--from YYYY-MM] [--to YYYY-MM] [--standard KEY] [--path sql|python]`` and
+``fuwu indicators list``."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ class Command(BaseCommand):
         run.add_argument("--from", dest="first", help="First month, YYYY-MM (default: 23 months before --to).")
         run.add_argument("--to", dest="last", help="Last month, YYYY-MM (default: this month).")
         run.add_argument("--standard", action="append", help="Only this standard's key (may repeat).")
+        run.add_argument(
+            "--path",
+            choices=("sql", "python"),
+            default="sql",
+            help="sql: count in the database (the default, the scheduled job's); python: row by row, the reference.",
+        )
         sub.add_parser("list", help="Every indicator in force: computed from which view, or why not.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,7 +51,7 @@ class Command(BaseCommand):
             raise CommandError(f"--from {first:%Y-%m} is after --to {last_month:%Y-%m}")
         index = last_month.year * 12 + last_month.month  # the last day of the last month
         last = dt.date(index // 12, index % 12 + 1, 1) - dt.timedelta(days=1)
-        summary = indicators_compute(first=first, last=last, standards=options["standard"])
+        summary = indicators_compute(first=first, last=last, standards=options["standard"], path=options["path"])
         s = summary.as_dict()
         self.stdout.write(
             f"{s['indicators']} indicator(s), {first:%Y-%m} to {last:%Y-%m}: {s['periods_computed']} period(s) "
