@@ -272,28 +272,6 @@ def _item_clauses(version: StandardVersion) -> dict[str, str]:
 TRACED = ("complaints", "complaints_named", "poor_ratings", "poor_ratings_named")
 
 
-def _trace(
-    out: dict[str, dict[str, int]],
-    rows: Any,
-    *,
-    what: str,
-    standard_id: int,
-    item_field: str,
-    clauses: dict[str, str],
-) -> None:
-    """Add ``rows`` (``{named standard, named number, item, n}``) to ``out``: at the clause named where it is of
-    this standard (``<what>_named`` counts those too), else at the item's clause; neither, not traced."""
-    for row in rows:
-        if row["clause__version__standard"] == standard_id and row["clause__number"]:
-            number = row["clause__number"]
-            out[number][f"{what}_named"] += row["n"]
-        elif row[item_field] in clauses:
-            number = clauses[row[item_field]]
-        else:
-            continue
-        out[number][what] += row["n"]
-
-
 def traced_orders(version: StandardVersion, first: dt.date, last: dt.date) -> dict[str, dict[str, int]]:
     """Per clause: complaints lodged and 差评 given in the period, each at the clause it names, else its item's.
 
@@ -309,28 +287,10 @@ def traced_orders(version: StandardVersion, first: dt.date, last: dt.date) -> di
 
     clauses = _item_clauses(version)
     items = list(version.items.values_list("key", flat=True))
-    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TRACED, 0))
     start, end = _bounds(first, last)
-    named = ("clause__version__standard", "clause__number")
     complaints = Complaint.objects.filter(order__item__in=items, lodged_at__gte=start, lodged_at__lt=end)
-    _trace(
-        out,
-        complaints.values("order__item", *named).annotate(n=Count("pk")).order_by(),
-        what="complaints",
-        item_field="order__item",
-        standard_id=version.standard_id,
-        clauses=clauses,
-    )
     poor = Rating.objects.filter(
         order__item__in=items, rated_at__gte=start, rated_at__lt=end, stars__lte=int(_rules()["poor_rating_stars"])
-    )
-    _trace(
-        out,
-        poor.values("order__item", *named).annotate(n=Count("pk")).order_by(),
-        what="poor_ratings",
-        item_field="order__item",
-        standard_id=version.standard_id,
-        clauses=clauses,
     )
     handled = ApplicationRating.objects.filter(
         application__version__standard=version.standard,
@@ -338,14 +298,23 @@ def traced_orders(version: StandardVersion, first: dt.date, last: dt.date) -> di
         rated_at__lt=end,
         level__in=sorted(satisfaction.POOR),
     )
-    _trace(
-        out,
-        handled.values("application__item_key", *named).annotate(n=Count("pk")).order_by(),
-        what="poor_ratings",
-        item_field="application__item_key",
-        standard_id=version.standard_id,
-        clauses=clauses,
-    )
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TRACED, 0))
+    sources: list[tuple[Any, str, str]] = [
+        (complaints, "order__item", "complaints"),
+        (poor, "order__item", "poor_ratings"),
+        (handled, "application__item_key", "poor_ratings"),
+    ]
+    for rows, item_field, what in sources:
+        named = ("clause__version__standard", "clause__number")
+        for row in rows.values(item_field, *named).annotate(n=Count("pk")).order_by():
+            if row["clause__version__standard"] == version.standard_id and row["clause__number"]:
+                number = row["clause__number"]  # named, and of this standard
+                out[number][f"{what}_named"] += row["n"]
+            elif row[item_field] in clauses:
+                number = clauses[row[item_field]]  # the clause describing its item
+            else:
+                continue  # an item the standard describes in no clause: not traced
+            out[number][what] += row["n"]
     return {number: counts for number, counts in out.items() if counts["complaints"] or counts["poor_ratings"]}
 
 
