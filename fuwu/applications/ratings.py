@@ -268,7 +268,8 @@ def rectification_record(
     if not handles_rectification(actor, row):
         raise PermissionDenied("only the department concerned may record its rectification")
     _require(row, RectificationStatus.OPEN, action=_("记录整改情况"))
-    rating = Rating.objects.select_for_update().select_related("clause").get(pk=row.rating_id)
+    # Not select_related("clause"): PostgreSQL cannot lock the nullable side of an outer join.
+    rating = Rating.objects.select_for_update().get(pk=row.rating_id)
     clauses = {"before": rating.clause.number if rating.clause else None}
     if clause is not UNCHANGED:
         rating.clause = named_clause(row.application, clause)
