@@ -24,6 +24,12 @@ def _reason_groups() -> list[tuple[Any, list[tuple[str, Any]]]]:
     return [(title, list(satisfaction.reasons_for(level))) for title, level in groups]
 
 
+def _clause_field(label: Any) -> forms.CharField:
+    # The clauses of the application's version, by title (``clause_choice.choices``), set by the view;
+    # ``ratings.named_clause`` checks the choice, so a stale page gets a message naming the field.
+    return forms.CharField(label=label, required=False, widget=forms.Select(choices=[]))
+
+
 class RatingForm(forms.Form):
     level = forms.TypedChoiceField(
         label=_("您对这次办理满意吗？"),
@@ -47,6 +53,7 @@ class RatingForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
     )
+    clause = _clause_field(_("不满意的地方与办事标准的哪一条有关（可不选）"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,6 +68,7 @@ class RecordForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
         error_messages={"required": _("请写明采取了哪些整改措施。")},
     )
+    clause = _clause_field(_("差评所涉标准条款（可设置或更正）"))
 
 
 CALLBACK_CHOICES = [("yes", _("申请人表示满意")), ("no", _("申请人仍不满意"))]

@@ -255,6 +255,9 @@ class Rating(models.Model):
     text = models.TextField(blank=True)
     rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     rated_at = models.DateTimeField()
+    # The clause it concerns, where the rater or the office named one (``fuwu.standards.clause_choice``): a clause
+    # of the version governing the item. None: the evaluation falls back to the item's clause.
+    clause = models.ForeignKey("standards.Clause", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-rated_at", "-id"]

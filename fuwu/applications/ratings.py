@@ -5,6 +5,9 @@
   their own words. One rating per application (a database constraint; the row lock makes a second attempt
   wait and be refused). A 差评 (不满意, 非常不满意) needs at least one reason and opens a rectification.
 * ``rectification_record``: the department says what it did (open → rectified).
+* The rater may name the clause of the standard a rating concerns, and the department may set or correct it
+  when recording the rectification (``named_clause``: a clause of the application's version, picked by title,
+  ``fuwu.standards.clause_choice``); the evaluation of the standard counts a 差评 against it.
 * ``rectification_callback``: someone calls the applicant back and records whether they are now satisfied
   (rectified → satisfied | unsatisfied).
 
@@ -45,8 +48,12 @@ from fuwu.common import satisfaction, workdays
 from fuwu.common.audit import audit
 from fuwu.homecare.models import FamilyLink
 from fuwu.residents.permissions import officer_prefix
+from fuwu.standards import clause_choice
+from fuwu.standards.models import Clause
 
 DECIDED = (Status.APPROVED, Status.REFUSED, Status.CLOSED)
+# ``rectification_record``'s default: the clause the rater named stays.
+UNCHANGED = object()
 
 
 def config(name: str) -> int:
@@ -149,6 +156,14 @@ def _reasons(level: int, raw: Sequence[str]) -> list[str]:
     return [key for key in allowed if key in chosen]
 
 
+def named_clause(application: Application, raw: object) -> Clause | None:
+    """The clause ``raw`` names among the application's version's (None: none); ``ApplicationError`` otherwise."""
+    try:
+        return clause_choice.resolve(application.version, raw)
+    except clause_choice.ClauseChoiceError as exc:
+        raise ApplicationError(str(exc), code="bad_clause", field="clause") from exc
+
+
 def rating_give(
     *,
     actor: Any,
@@ -156,6 +171,7 @@ def rating_give(
     level: int,
     reasons: Sequence[str] = (),
     text: str = "",
+    clause: object = None,
     now: dt.datetime | None = None,
 ) -> Rating:
     """Rate the handling of a decided application; a 差评 opens its rectification in the same transaction."""
@@ -163,6 +179,7 @@ def rating_give(
     level = _level(level)
     chosen = _reasons(level, reasons)
     words = _text(text, what=_("评价内容"), required=False, field="text")
+    named = named_clause(application, clause)
     with transaction.atomic():
         row = Application.objects.select_for_update().get(pk=application.pk)
         if not may_rate(actor, row):
@@ -176,13 +193,18 @@ def rating_give(
         if Rating.objects.filter(application=row).exists():
             raise ApplicationError(_("这件申请已经评价过了，每件申请只能评价一次。"), code="already_rated")
         rating = Rating.objects.create(
-            application=row, level=level, reasons=chosen, text=words, rated_by=actor, rated_at=now
+            application=row, level=level, reasons=chosen, text=words, rated_by=actor, rated_at=now, clause=named
         )
         audit(
             actor=actor,
             event="application.rated",
             obj=row,
-            after={"level": level, "reasons": chosen, "rating": rating.pk},
+            after={
+                "level": level,
+                "reasons": chosen,
+                "rating": rating.pk,
+                "clause": named.number if named else None,
+            },
             note=words,
         )
         if satisfaction.is_poor(level) and row.department_id is not None:
@@ -235,23 +257,38 @@ def _require(rectification: Rectification, allowed: str, *, action: str) -> None
 
 @transaction.atomic
 def rectification_record(
-    *, actor: Any, rectification: Rectification, action: str, now: dt.datetime | None = None
+    *,
+    actor: Any,
+    rectification: Rectification,
+    action: str,
+    clause: object = UNCHANGED,
+    now: dt.datetime | None = None,
 ) -> Rectification:
-    """open → rectified: the department records what it did about the 差评."""
+    """open → rectified: the department records what it did about the 差评.
+
+    ``clause`` sets or corrects the clause the 差评 concerns (``""``: none); left out, the rater's stays.
+    """
     now = _now(now)
     words = _text(action, what=_("整改措施"), required=True, field="action")
     row = _locked(rectification)
     if not handles_rectification(actor, row):
         raise PermissionDenied("only the department concerned may record its rectification")
     _require(row, RectificationStatus.OPEN, action=_("记录整改情况"))
+    # Not select_related("clause"): PostgreSQL cannot lock the nullable side of an outer join.
+    rating = Rating.objects.select_for_update().get(pk=row.rating_id)
+    clauses = {"before": rating.clause.number if rating.clause else None}
+    if clause is not UNCHANGED:
+        rating.clause = named_clause(row.application, clause)
+        rating.save(update_fields=["clause"])
+    clauses["after"] = rating.clause.number if rating.clause else None
     row.status, row.action, row.recorded_at, row.recorded_by = RectificationStatus.RECTIFIED, words, now, actor
     row.save(update_fields=["status", "action", "recorded_at", "recorded_by"])
     audit(
         actor=actor,
         event="application.rectification_recorded",
         obj=row,
-        before={"status": RectificationStatus.OPEN},
-        after={"status": row.status, "late": now.date() > row.due_on},
+        before={"status": RectificationStatus.OPEN, "clause": clauses["before"]},
+        after={"status": row.status, "late": now.date() > row.due_on, "clause": clauses["after"]},
         note=words,
     )
     return row

@@ -22,6 +22,7 @@ from fuwu.applications.services import ApplicationError
 from fuwu.common import satisfaction
 from fuwu.common.audit import audit_persons_read
 from fuwu.residents.masking import mask_name
+from fuwu.standards import clause_choice
 
 PAGE_SIZE = 50
 
@@ -41,6 +42,7 @@ def rating_context(user: Any, application: Application, *, form: RatingForm | No
         context["rectification_link"] = found is not None and ratings.may_view_rectification(user, found)
     elif application.status in ratings.DECIDED and ratings.may_rate(user, application):
         context["rating_form"] = form or RatingForm()
+        context["rating_form"].fields["clause"].widget.choices = clause_choice.choices(application.version)
     return context
 
 
@@ -59,6 +61,7 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
                 level=form.cleaned_data["level"],
                 reasons=form.cleaned_data["reasons"],
                 text=form.cleaned_data["text"],
+                clause=form.cleaned_data["clause"],
             )
         except ApplicationError as exc:
             _refuse(form, exc)
@@ -106,6 +109,10 @@ def _detail(
     if failed is not None:
         forms[failed[0]] = failed[1]
     rating = rectification.rating
+    if "record" in forms:
+        forms["record"].fields["clause"].widget.choices = clause_choice.choices(rectification.application.version)
+        if failed is None:
+            forms["record"].initial["clause"] = str(rating.clause_id or "")
     name = rectification.application.person.name
     if ratings.handles_rectification(user, rectification):  # the name in full, with the rater's words: audited
         audit_persons_read(
@@ -145,7 +152,13 @@ def rectification_act(request: HttpRequest, pk: int, action: str) -> HttpRespons
         form = RecordForm(request.POST)
         if form.is_valid():
             try:
-                ratings.rectification_record(actor=request.user, rectification=row, action=form.cleaned_data["action"])
+                ratings.rectification_record(
+                    actor=request.user,
+                    rectification=row,
+                    action=form.cleaned_data["action"],
+                    # The select is on the form; a POST without it leaves the rater's choice.
+                    clause=form.cleaned_data["clause"] if "clause" in request.POST else ratings.UNCHANGED,
+                )
             except ApplicationError as exc:
                 _refuse(form, exc)
             else:

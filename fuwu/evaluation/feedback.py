@@ -11,6 +11,11 @@
 * **Moderation.** A comment is *pending* until the office approves it (shown publicly) or rejects it (never
   shown). Only an approved comment may be answered; the answer is public with it.
 * **Counts by clause**: every status for the office and the evaluation report; approved only for the public.
+* **The contact** is a telephone number (checked and stored as the registry's, ``fuwu.residents.phones``) or
+  an e-mail address, encrypted at rest like the registry's contact details (``crypto.FEEDBACK_CONTACT``,
+  rotated with them by ``fuwu residents rotate-key``), bound to a random token of its row. The office sees it
+  masked (``138****5678``, ``z***@example.com``); ``feedback_contact_reveal`` shows it in full and leaves an
+  audit row, as a resident's phone is revealed.
 
 Every write is one transaction with its audit row; the audit rows carry neither the text's author nor the
 contact.
@@ -21,11 +26,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -35,6 +43,8 @@ from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
 from fuwu.common.audit import audit
 from fuwu.evaluation.models import ClauseFeedback, FeedbackStatus
+from fuwu.residents import crypto, phones
+from fuwu.residents.masking import mask_email, mask_phone
 from fuwu.standards.models import IN_FORCE, Clause, StandardVersion
 
 
@@ -166,6 +176,55 @@ def _check_limits(*, author: Any, hashed: str, now: dt.datetime) -> None:
             raise TooMuchFeedback(_("提交太频繁：同一账号每天最多 %(n)d 条意见，请明天再试。") % {"n": per_account})
 
 
+def clean_contact(raw: str) -> str:
+    """``""`` (none given), an e-mail address, or a phone in the registry's stored form; else ``FeedbackError``."""
+    contact = (raw or "").replace("\x00", "").strip()
+    if not contact:
+        return ""
+    limit = _limits()["contact_max_chars"]
+    if len(contact) > limit:
+        raise FeedbackError(_("联系方式：最多 %(n)d 个字，也可以不填。") % {"n": limit})
+    if "@" in contact:
+        try:
+            validate_email(contact)
+        except ValidationError as exc:
+            raise FeedbackError(_("联系方式：电子邮箱的格式不对，请写成 name@example.com 这样，也可以不填。")) from exc
+        local, _at, domain = contact.rpartition("@")
+        return f"{local}@{domain.lower()}"
+    try:
+        return phones.parse(contact)
+    except phones.PhoneError as exc:
+        raise FeedbackError(
+            _("联系方式：请填写手机号（如 13812345678）、带区号的固定电话（如 0576-88123456）或电子邮箱，也可以不填。")
+        ) from exc
+
+
+def _contact(row: ClauseFeedback) -> str:
+    return crypto.open_optional(crypto.FEEDBACK_CONTACT, row.contact_encrypted, row=row.contact_row) or ""
+
+
+def masked_contact(row: ClauseFeedback) -> str:
+    """What the office's inbox shows of a comment's contact: ``138****5678``, ``z***@example.com``, or ``""``."""
+    contact = _contact(row)
+    if not contact:
+        return ""
+    return mask_email(contact) if "@" in contact else mask_phone(contact)
+
+
+@transaction.atomic
+def feedback_contact_reveal(*, actor: Any, feedback_id: int) -> str:
+    """A comment's contact in full, for the office only, with the audit row every reveal leaves."""
+    if not can_moderate(actor):
+        raise NotAllowed("only the standards office reads a comment's contact")
+    try:
+        row = ClauseFeedback.objects.get(pk=feedback_id)
+    except ClauseFeedback.DoesNotExist as exc:
+        raise FeedbackError(_("意见：没有编号为 %(pk)d 的意见。") % {"pk": feedback_id}) from exc
+    contact = _contact(row)
+    audit(actor=actor, event="feedback.contact_revealed", obj=row)
+    return contact
+
+
 @transaction.atomic
 def feedback_submit(
     *, version: StandardVersion, clause_number: str, text: str, contact: str, author: Any, address: str | None
@@ -180,18 +239,18 @@ def feedback_submit(
             _("条款：%(code)s 没有这一条款，请从标准页面的条款进入。") % {"code": version.code}
         ) from exc
     body = _clean_text(text)
-    contact = (contact or "").replace("\x00", "").strip()
-    if len(contact) > _limits()["contact_max_chars"]:
-        raise FeedbackError(_("联系方式：最多 %(n)d 个字，也可以不填。") % {"n": _limits()["contact_max_chars"]})
+    contact = clean_contact(contact)
     user = author if getattr(author, "is_authenticated", False) else None
     now = timezone.now()
     hashed = address_hash(address)
     _check_limits(author=user, hashed=hashed, now=now)
+    binding = secrets.token_hex(16)  # binds the contact's ciphertext to this row (crypto.FEEDBACK_CONTACT)
     row = ClauseFeedback.objects.create(
         version=version,
         clause=clause,
         text=body,
-        contact=contact,
+        contact_encrypted=crypto.seal_optional(crypto.FEEDBACK_CONTACT, contact or None, row=binding),
+        contact_row=binding,
         author=user,
         address_hash=hashed,
         submitted_at=now,

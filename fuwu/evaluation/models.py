@@ -92,7 +92,11 @@ class ClauseFeedback(models.Model):
     version = models.ForeignKey("standards.StandardVersion", on_delete=models.CASCADE, related_name="+")
     clause = models.ForeignKey("standards.Clause", on_delete=models.CASCADE, related_name="+")
     text = models.TextField()
-    contact = models.CharField(max_length=60, blank=True, help_text=_("Optional; seen by the office only."))
+    # The optional contact (a phone in ``phones.parse``'s form, or an e-mail address), encrypted like the
+    # registry's (``crypto.FEEDBACK_CONTACT`` in ``ENCRYPTED_COLUMNS``) and bound to this row by ``contact_row``,
+    # a random token set before the row is written. Seen by the office only, masked until an audited reveal.
+    contact_encrypted = models.BinaryField(null=True, blank=True, editable=False)
+    contact_row = models.CharField(max_length=32, blank=True, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -8,12 +8,14 @@ read-only from the apps that hold the data:
 * **effect** — each computed indicator at the city over the period (the sums of its monthly numerators and
   denominators, so a weighted ratio), against its target, with its monthly trend (``IndicatorValue``);
   the indicators entered by hand with their reason;
-* **the users' voice** — home-care ratings and 差评 (at most ``poor_rating_stars``), complaints, and the public
-  feedback by clause (``feedback.py``);
-* **by clause** — failed inspection items (partly or not compliant), complaints and 差评 traced to clauses,
-  and feedback: a complaint or a rating concerns a home-care *order*, whose service item names the clause
-  that describes it (the item's ``content.clause`` in the standard), so it is traced to that clause; an
-  inspection item is one clause already;
+* **the users' voice** — home-care ratings and 差评 (at most ``poor_rating_stars``), complaints, applications'
+  好差评 of their handling, and the public feedback by clause (``feedback.py``);
+* **by clause** — failed inspection items (partly or not compliant; also listed under implementation),
+  complaints and 差评 traced to clauses, and feedback: a complaint or a rating counts against the clause it
+  names (chosen by whoever recorded it, or set by the office handling it: ``fuwu.standards.clause_choice``);
+  one that names none is traced through its service item to the clause that describes the item (the item's
+  ``content.clause``), and the report says how many of each were named (``*_named``); an inspection item is
+  one clause already;
 * **cost** — confirmed home-care settlements of the standard's items (gross, deductions, net); application
   grants' payment lines in the period (``fuwu.applications.grants.payment_lines``);
 * **suggestion** — ``suggest``: documented rules of thumb over those figures (docs/evaluation.md).
@@ -123,7 +125,22 @@ def _implementation(version: StandardVersion, first: dt.date, last: dt.date) -> 
     )
     totals = inspections.aggregate(n=Count("pk"), passed=Count("pk", filter=Q(passed=True)), score=Avg("score"))
     score = totals["score"]
+    failed = {number: counts for number, counts in failed_clauses(version, first, last).items() if counts[0]}
+    titles = {
+        c.number: (c.title or c.text[:30], c.position) for c in version.clauses.filter(number__in=failed).order_by()
+    }
     return {
+        # Each clause an inspection in the period found partly or not compliant: (failed, judged), document order.
+        "failed_clauses": [
+            {
+                "number": number,
+                "title": titles.get(number, ("", 0))[0],
+                "failed": failed[number][0],
+                "judged": failed[number][1],
+                "failure_percent": _percent(*failed[number]),
+            }
+            for number in sorted(failed, key=lambda n: (titles.get(n, ("", 10**9))[1], n))
+        ],
         "coverage": coverage,
         "pilots": [
             {"area": p.area.name_zh, "area_code": p.area.code, "status": p.status, "label": str(p.get_status_display())}
@@ -252,35 +269,53 @@ def _item_clauses(version: StandardVersion) -> dict[str, str]:
     return out
 
 
+TRACED = ("complaints", "complaints_named", "poor_ratings", "poor_ratings_named")
+
+
 def traced_orders(version: StandardVersion, first: dt.date, last: dt.date) -> dict[str, dict[str, int]]:
-    """Per clause: home-care complaints lodged and 差评 given in the period on orders of the clause's item."""
+    """Per clause: complaints lodged and 差评 given in the period, each at the clause it names, else its item's.
+
+    A complaint or a rating may name the clause it concerns (``fuwu.standards.clause_choice``: the rater, or the
+    office when handling it); where it names one of this standard, it is counted there and in ``*_named``.
+    Otherwise it is traced through its service item to the clause that describes the item. Home care's
+    complaints and ratings (at most ``poor_rating_stars``) of the version's items, and applications' 差评
+    (``satisfaction.POOR``) of applications under this standard.
+    """
+    from fuwu.applications.models import Rating as ApplicationRating
+    from fuwu.common import satisfaction
     from fuwu.homecare.models import Complaint, Rating
 
     clauses = _item_clauses(version)
-    out: dict[str, dict[str, int]] = defaultdict(lambda: {"complaints": 0, "poor_ratings": 0})
-    if not clauses:
-        return {}
+    items = list(version.items.values_list("key", flat=True))
     start, end = _bounds(first, last)
-    complaints = (
-        Complaint.objects.filter(order__item__in=clauses, lodged_at__gte=start, lodged_at__lt=end)
-        .values("order__item")
-        .annotate(n=Count("pk"))
+    complaints = Complaint.objects.filter(order__item__in=items, lodged_at__gte=start, lodged_at__lt=end)
+    poor = Rating.objects.filter(
+        order__item__in=items, rated_at__gte=start, rated_at__lt=end, stars__lte=int(_rules()["poor_rating_stars"])
     )
-    for row in complaints:
-        out[clauses[row["order__item"]]]["complaints"] += row["n"]
-    poor = (
-        Rating.objects.filter(
-            order__item__in=clauses,
-            rated_at__gte=start,
-            rated_at__lt=end,
-            stars__lte=int(_rules()["poor_rating_stars"]),
-        )
-        .values("order__item")
-        .annotate(n=Count("pk"))
+    handled = ApplicationRating.objects.filter(
+        application__version__standard=version.standard,
+        rated_at__gte=start,
+        rated_at__lt=end,
+        level__in=sorted(satisfaction.POOR),
     )
-    for row in poor:
-        out[clauses[row["order__item"]]]["poor_ratings"] += row["n"]
-    return dict(out)
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TRACED, 0))
+    sources: list[tuple[Any, str, str]] = [
+        (complaints, "order__item", "complaints"),
+        (poor, "order__item", "poor_ratings"),
+        (handled, "application__item_key", "poor_ratings"),
+    ]
+    for rows, item_field, what in sources:
+        named = ("clause__version__standard", "clause__number")
+        for row in rows.values(item_field, *named).annotate(n=Count("pk")).order_by():
+            if row["clause__version__standard"] == version.standard_id and row["clause__number"]:
+                number = row["clause__number"]  # named, and of this standard
+                out[number][f"{what}_named"] += row["n"]
+            elif row[item_field] in clauses:
+                number = clauses[row[item_field]]  # the clause describing its item
+            else:
+                continue  # an item the standard describes in no clause: not traced
+            out[number][what] += row["n"]
+    return {number: counts for number, counts in out.items() if counts["complaints"] or counts["poor_ratings"]}
 
 
 def _bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -292,6 +327,8 @@ def _bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _voice(version: StandardVersion, first: dt.date, last: dt.date) -> dict[str, Any]:
+    from fuwu.applications.models import Rating as ApplicationRating
+    from fuwu.common import satisfaction
     from fuwu.homecare.models import Complaint, ComplaintStatus, Rating
 
     items = list(version.items.values_list("key", flat=True))
@@ -305,7 +342,12 @@ def _voice(version: StandardVersion, first: dt.date, last: dt.date) -> dict[str,
     by_status = dict(complaints.values_list("status").annotate(n=Count("pk")).order_by())
     counts = feedback.counts_by_clause(version, public=False)
     average = ratings["average"]
+    handling = ApplicationRating.objects.filter(
+        application__version__standard=version.standard, rated_at__gte=start, rated_at__lt=end
+    ).aggregate(n=Count("pk"), poor=Count("pk", filter=Q(level__in=sorted(satisfaction.POOR))))
     return {
+        # Applications' 好差评 of their handling (the national five levels; 差评 = 不满意 or 非常不满意).
+        "handling": {"count": handling["n"], "poor": handling["poor"]},
         "ratings": {
             "count": ratings["n"],
             "average": None if average is None else str(Decimal(average).quantize(ONE_DECIMAL, ROUND_HALF_UP)),
@@ -345,8 +387,8 @@ def _by_clause(version: StandardVersion, first: dt.date, last: dt.date) -> list[
             "failed": fails,
             "judged": judged,
             "failure_percent": _percent(fails, judged),
-            "complaints": traced.get(number, {}).get("complaints", 0),
-            "poor_ratings": traced.get(number, {}).get("poor_ratings", 0),
+            # Of which named by whoever recorded them or the office; the rest traced through the item.
+            **{key: traced.get(number, {}).get(key, 0) for key in TRACED},
             "feedback": comments[number].total if number in comments else 0,
             "feedback_approved": comments[number].approved if number in comments else 0,
         }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("feedback/", views_feedback.inbox, name="feedback_inbox"),
     path("feedback/item/<int:pk>/moderate/", views_feedback.moderate, name="feedback_moderate"),
     path("feedback/item/<int:pk>/answer/", views_feedback.answer, name="feedback_answer"),
+    path("feedback/item/<int:pk>/contact/", views_feedback.contact, name="feedback_contact"),
     path("feedback/<slug:key>/", views_feedback.standard, name="feedback_standard"),
     path("feedback/<slug:key>/clause/<str:number>/", views_feedback.clause, name="feedback_clause"),
     # (end of review and feedback)

@@ -1,7 +1,8 @@
 """Feedback on a standard's clauses: the public pages (write, read what is approved) and the office's inbox.
 
 Thin: parse, call ``fuwu.evaluation.feedback``, render. The public pages never show a contact, an author or
-an address; the inbox shows the contact to the standards office only.
+an address; the inbox shows the contact to the standards office only, masked, and in full on an audited
+reveal (a POST, the contact in that response only).
 """
 
 from __future__ import annotations
@@ -105,16 +106,37 @@ def inbox(request: HttpRequest) -> HttpResponse:
         status = FeedbackStatus.PENDING
     rows = list(feedback.inbox(request.user, status=status)[:200])
     versions = {r.version_id: r.version for r in rows}
+    can_moderate = feedback.can_moderate(request.user)
     return render(
         request,
         "evaluation/feedback/inbox.html",
         {
             "rows": rows,
+            # (comment, its masked contact): the contact is the office's only.
+            "entries": [(r, feedback.masked_contact(r) if can_moderate else "") for r in rows],
             "status": status,
             "statuses": FeedbackStatus.choices,
             "counts": [(v, feedback.counts_by_clause(v, public=False)) for v in versions.values()],
-            "can_moderate": feedback.can_moderate(request.user),
+            "can_moderate": can_moderate,
         },
+    )
+
+
+@never_cache
+@require_POST
+def contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """A comment's contact in full (audited), for the office; in this response only, never in a URL."""
+    if not request.user.is_authenticated or not feedback.can_moderate(request.user):
+        raise PermissionDenied
+    try:
+        feedback_id = parse_id(pk, field="feedback")
+        full = feedback.feedback_contact_reveal(actor=request.user, feedback_id=feedback_id)
+    except (feedback.FeedbackError, ParamError) as exc:
+        raise Http404(str(exc)) from exc
+    back = str(request.POST.get("back", ""))
+    back = back if back in FeedbackStatus.values else FeedbackStatus.PENDING
+    return render(
+        request, "evaluation/feedback/contact.html", {"feedback_id": feedback_id, "contact": full, "back": back}
     )
 
 

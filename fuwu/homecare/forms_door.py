@@ -35,6 +35,7 @@ REFUSAL_FIELDS = {
     "bad_location": "latitude",
     "bad_code": "code",
     "bad_rating": "stars",
+    "bad_clause": "clause",
     "text_required": "text",
     "bad_photo": "photo",
     "too_many_photos": "photo",
@@ -157,6 +158,14 @@ class RateForm(DoorForm):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
     )
+    # The clauses of the version governing the order's item, by title (``clause_choice.choices``), set by the
+    # view; the service checks the choice (``complaints.named_clause``), so a stale page gets our message.
+    clause = forms.CharField(
+        label=gettext_lazy("与标准的哪一条有关（可不选）"),
+        required=False,
+        widget=forms.Select(choices=[]),
+        help_text=gettext_lazy("选出您认为没有做到的那一项；不确定就不选。"),
+    )
 
     id_prefix = "rate"
 
@@ -167,6 +176,14 @@ class ComplainForm(DoorForm):
         help_text=gettext_lazy("请写明发生了什么；村（社区）工作人员会在规定期限内答复。"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
+    )
+    # The clauses of the version governing the order's item, by title (``clause_choice.choices``), set by the
+    # view; the service checks the choice (``complaints.named_clause``), so a stale page gets our message.
+    clause = forms.CharField(
+        label=gettext_lazy("与标准的哪一条有关（可不选）"),
+        required=False,
+        widget=forms.Select(choices=[]),
+        help_text=gettext_lazy("选出您认为没有做到的那一项；不确定就不选。"),
     )
 
     id_prefix = "complain"

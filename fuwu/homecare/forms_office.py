@@ -117,6 +117,9 @@ class ResolveForm(forms.Form):
         help_text=_("投诉成立：退还这次服务的补贴，机构不得结算这次服务。"),
     )
     outcome = forms.CharField(label=_("处理结果"), widget=forms.Textarea(attrs={"rows": 3}))
+    # Set or correct the clause the complaint concerns: the view lists the clauses of the version governing the
+    # order's item (``clause_choice.choices``); ``complaints.named_clause`` checks the choice.
+    clause = forms.CharField(label=_("所涉标准条款"), required=False, widget=forms.Select(choices=[]))
 
 
 def errors_text(form: forms.Form) -> str:

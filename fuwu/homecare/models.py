@@ -466,6 +466,9 @@ class Rating(models.Model):
     comment = models.TextField(blank=True)
     rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     rated_at = models.DateTimeField()
+    # The clause it concerns, where the rater or the office named one (``fuwu.standards.clause_choice``): a clause
+    # of the version governing the item. None: the evaluation falls back to the item's clause.
+    clause = models.ForeignKey("standards.Clause", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5")]
@@ -494,6 +497,9 @@ class Complaint(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The clause it concerns, where the complainant or the office named one (``fuwu.standards.clause_choice``): a clause
+    # of the version governing the item. None: the evaluation falls back to the item's clause.
+    clause = models.ForeignKey("standards.Clause", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["due_on", "id"]

@@ -155,7 +155,9 @@ def overdue_orders(*, user: Any, now: dt.datetime) -> QuerySet[Order]:
 
 def complaints_for_user(*, user: Any) -> QuerySet[Complaint]:
     orders = orders_for_user(user=user)
-    return Complaint.objects.filter(order__in=orders.values("pk")).select_related("order", "order__account__person")
+    return Complaint.objects.filter(order__in=orders.values("pk")).select_related(
+        "order", "order__account__person", "clause"
+    )
 
 
 @dataclass(frozen=True)

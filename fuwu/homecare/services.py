@@ -504,7 +504,12 @@ def _confirm(actor: Any, order: Order, now: dt.datetime | None) -> Order:
 
 
 @transaction.atomic
-def order_rate(*, actor: Any, order: Order, stars: int, comment: str = "", now: dt.datetime | None = None) -> Rating:
+def order_rate(
+    *, actor: Any, order: Order, stars: int, comment: str = "", clause: object = None, now: dt.datetime | None = None
+) -> Rating:
+    """The family's rating of a confirmed visit; ``clause`` optionally names the clause a 差评 concerns."""
+    from fuwu.homecare.complaints import named_clause
+
     order = locked(order)
     if not permissions.is_family(actor, order.account.person):
         raise PermissionDenied("only the elder or their family may rate a visit")
@@ -513,12 +518,14 @@ def order_rate(*, actor: Any, order: Order, stars: int, comment: str = "", now: 
         raise HomeCareError(_("请先确认服务已完成，再评价。"), code="not_confirmed")
     if not 1 <= stars <= 5:
         raise HomeCareError(_("评分应为1～5星。"), code="bad_rating")
+    named = named_clause(order, clause)
     rating = Rating.objects.create(
-        order=order, stars=stars, comment=comment.strip(), rated_by=actor, rated_at=now or local_now()
+        order=order, stars=stars, comment=comment.strip(), rated_by=actor, rated_at=now or local_now(), clause=named
     )
     order.status = OrderStatus.RATED
     order.save(update_fields=["status"])
-    audit(actor=actor, event="homecare.order_rated", obj=order, after={"stars": stars, "status": order.status})
+    after = {"stars": stars, "status": order.status, "clause": named.number if named else None}
+    audit(actor=actor, event="homecare.order_rated", obj=order, after=after)
     return rating
 
 

@@ -61,6 +61,7 @@ from fuwu.homecare.services import CANCELLABLE, HomeCareError
 from fuwu.residents.models import Person
 from fuwu.residents.selectors import Contact
 from fuwu.residents.services import person_contact_reveal
+from fuwu.standards import clause_choice
 from fuwu.standards.models import ServiceItem
 from fuwu.standards.selectors import item_in_force, item_names
 
@@ -280,6 +281,9 @@ def _order_page(
     }
     if failed is not None:
         forms[failed[0]] = failed[1]
+    offered = clause_choice.choices(clause_choice.governing_version(order.item))
+    for name in ("rate_form", "complain_form"):
+        forms[name].fields["clause"].widget.choices = offered
     confirmed = order.confirmed_at is not None
     context = {
         **forms,
@@ -351,7 +355,11 @@ def order_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def order_rate(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: RateForm) -> str:
         services.order_rate(
-            actor=request.user, order=order, stars=form.cleaned_data["stars"], comment=form.cleaned_data["comment"]
+            actor=request.user,
+            order=order,
+            stars=form.cleaned_data["stars"],
+            comment=form.cleaned_data["comment"],
+            clause=form.cleaned_data["clause"],
         )
         return _("谢谢您的评价。")
 
@@ -362,7 +370,9 @@ def order_rate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def order_complain(request: HttpRequest, pk: int) -> HttpResponse:
     def act(order: Order, form: ComplainForm) -> str:
-        complaint = complaints.complaint_lodge(actor=request.user, order=order, text=form.cleaned_data["text"])
+        complaint = complaints.complaint_lodge(
+            actor=request.user, order=order, text=form.cleaned_data["text"], clause=form.cleaned_data["clause"]
+        )
         return _("投诉已受理，将在 %(due)s 前答复。") % {"due": f"{complaint.due_on:%Y-%m-%d}"}
 
     return _family_action(request, pk, ComplainForm, "complain_form", act)

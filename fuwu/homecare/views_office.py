@@ -65,6 +65,7 @@ from fuwu.homecare.views_reports import parse_month
 from fuwu.residents.masking import mask_name
 from fuwu.residents.models import Person
 from fuwu.residents.permissions import sees_identity
+from fuwu.standards import clause_choice
 
 PROVIDERS = {Role.PROVIDER_ADMIN}
 SUPERVISORS = {Role.DEPARTMENT_OFFICER, Role.AUDITOR}
@@ -641,9 +642,16 @@ def complaints(request: HttpRequest) -> HttpResponse:
     names = _project_names(today)
     scoped = selectors.complaints_for_user(user=user)
 
+    offered: dict[str, list[tuple[str, str]]] = {}
+
     def row(c: Complaint, *, resolvable: bool) -> ComplaintRow:
         person = c.order.account.person
-        form = ResolveForm(auto_id=f"c{c.pk}-%s") if resolvable and permissions.is_officer_for(user, person) else None
+        form = None
+        if resolvable and permissions.is_officer_for(user, person):
+            form = ResolveForm(auto_id=f"c{c.pk}-%s", initial={"clause": str(c.clause_id or "")})
+            if c.order.item not in offered:
+                offered[c.order.item] = clause_choice.choices(clause_choice.governing_version(c.order.item))
+            form.fields["clause"].widget.choices = offered[c.order.item]
         return ComplaintRow(
             c, _elder_name(user, person), names.get(c.order.item, c.order.item), resolvable and c.due_on < today, form
         )
@@ -684,6 +692,8 @@ def complaint_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             complaint=complaint,
             upheld=form.cleaned_data["decision"] == ComplaintStatus.UPHELD,
             outcome=form.cleaned_data["outcome"],
+            # The select is on the form; a POST without it leaves the complainant's choice.
+            clause=form.cleaned_data["clause"] if "clause" in request.POST else homecare_complaints.UNCHANGED,
             now=services.local_now(),
         )
     except HomeCareError as exc:

@@ -233,6 +233,9 @@ EMERGENCY_RELATION = EncryptedColumn(
 EMERGENCY_PHONE = EncryptedColumn(
     "residents.Person", "emergency_contact_phone_encrypted", "emergency_contact_phone", "id_number_hash"
 )
+# Public feedback on a standard's clause (``fuwu.evaluation.feedback``): the optional phone or e-mail address,
+# bound to a random token of its row (nothing of the row is known before it is written, and the row is no person).
+FEEDBACK_CONTACT = EncryptedColumn("evaluation.ClauseFeedback", "contact_encrypted", "feedback_contact", "contact_row")
 
 # Every encrypted column in fuwu; `fuwu residents rotate-key` walks this list. A new encrypted column is a
 # field, a line here and nothing else: `tests/residents/test_contact.py` checks each is a real field of its
@@ -243,6 +246,7 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EMERGENCY_NAME,
     EMERGENCY_RELATION,
     EMERGENCY_PHONE,
+    FEEDBACK_CONTACT,
 )
 
 

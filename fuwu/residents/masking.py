@@ -31,3 +31,11 @@ def mask_phone(phone: str) -> str:
         return f"{phone[:3]}****{phone[-4:]}"
     area, local = phone.split("-")[:2]
     return f"{area}-****{local[-4:]}"
+
+
+def mask_email(address: str) -> str:
+    """An e-mail address with its first character and its domain shown: ``z***@example.com``."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return mask_phone(address)
+    return f"{local[:1]}***@{domain}"

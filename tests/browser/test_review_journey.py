@@ -18,6 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from fuwu.areas.models import Area
+from fuwu.common.models import AuditLog
 from fuwu.evaluation.models import ClauseFeedback, IndicatorValue, StandardEvaluation
 from fuwu.standards.models import Indicator, StandardVersion, Status
 from tests.browser.conftest import axe_serious
@@ -135,8 +136,15 @@ def test_a_comment_on_a_clause_is_moderated_then_answered(site: str, page: Any) 
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.goto(site + "/evaluation/feedback/")
-    expect(page.locator("main")).to_contain_text("13800001111")  # the office sees the contact
+    main = page.locator("main")
+    expect(main).to_contain_text("138****1111")  # the office sees the contact masked ...
+    expect(main).not_to_contain_text("13800001111")
     accessible(page)
+    page.get_by_role("button", name="完整联系方式").click()  # ... and in full on an audited reveal
+    expect(page.locator("main")).to_contain_text("13800001111")
+    accessible(page)
+    assert AuditLog.objects.filter(event="feedback.contact_revealed").count() == 1
+    page.get_by_role("link", name="返回意见审核").click()
     page.get_by_role("radio", name="公开").check()
     page.get_by_role("button", name="提交审核").click()
     page.goto(site + "/evaluation/feedback/?status=approved")

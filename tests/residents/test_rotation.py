@@ -60,7 +60,7 @@ def under_new_key_only(settings: Any) -> None:
     for person in Person.objects.all():
         number = crypto.decrypt(person.id_number_encrypted, lookup=person.id_number_hash)
         assert person.id_number_hash == crypto.lookup_hash(number)
-        for column in crypto.ENCRYPTED_COLUMNS:
+        for column in crypto.columns_by_model()["residents.Person"]:
             blob = getattr(person, column.field)
             if blob is not None:
                 assert crypto.key_state(blob) == "current", (person.pk, column.field)
@@ -178,7 +178,7 @@ def test_during_the_rotation_residents_are_found_and_not_duplicated(
     monkeypatch.setattr(rotation, "after_batch", stop)
     with pytest.raises(KeyboardInterrupt):
         rotation.pii_key_rotate(batch_size=2)
-    assert rotation.pii_rows_left() == {"residents.Person": 3}
+    assert rotation.pii_rows_left() == {"residents.Person": 3, "evaluation.ClauseFeedback": 0}
     for pk, clear in numbers().items():
         assert [p.pk for p in persons_search(user=officer, query=clear).persons] == [pk]
     monkeypatch.undo()
@@ -213,11 +213,12 @@ def test_rotate_key_rewrites_every_row_then_the_old_key_can_go(under_old_key: li
 
 
 def test_every_listed_column_rotates(under_old_key: list[Person], settings: Any) -> None:
-    """A column added to ENCRYPTED_COLUMNS rotates without more code: each is checked on a row that has it."""
+    """A column added to ENCRYPTED_COLUMNS rotates without more code: each is checked on a row that has it
+    (the registry's here; public feedback's contact in ``tests/evaluation/test_feedback_contact.py``)."""
     rotation.pii_key_rotate()
     settings.FUWU_PII_OLD_KEYS = []
     person = Person.objects.get(pk=under_old_key[1].pk)
-    for column in crypto.ENCRYPTED_COLUMNS:
+    for column in crypto.columns_by_model()["residents.Person"]:
         blob = getattr(person, column.field)
         assert blob is not None, column.field
         assert crypto.key_state(blob) == "current"
@@ -240,11 +241,11 @@ def test_stopped_half_way_it_resumes_where_rows_are_left(
     monkeypatch.setattr(rotation, "after_batch", stop_after_the_first_batch)
     with pytest.raises(KeyboardInterrupt):
         rotation.pii_key_rotate(batch_size=2)
-    assert rotation.pii_rows_left() == {"residents.Person": 3}
+    assert rotation.pii_rows_left() == {"residents.Person": 3, "evaluation.ClauseFeedback": 0}
     assert (numbers(), contact_details()) == (before, details)  # half rotated, every row still opens
     reports = rotation.pii_key_rotate(batch_size=2)
-    assert [(r.rotated, r.already) for r in reports] == [(3, 2)]
-    assert rotation.pii_rows_left() == {"residents.Person": 0}
+    assert [(r.rotated, r.already) for r in reports] == [(3, 2), (0, 0)]
+    assert rotation.pii_rows_left() == {"residents.Person": 0, "evaluation.ClauseFeedback": 0}
     assert (numbers(), contact_details()) == (before, details)
 
 
@@ -267,7 +268,7 @@ def test_a_row_changed_while_it_is_rotated_keeps_the_change(
         return plan
 
     monkeypatch.setattr(rotation, "_plan", an_import_meanwhile)
-    [report] = rotation.pii_key_rotate(batch_size=10)
+    report, _feedback = rotation.pii_key_rotate(batch_size=10)
     assert (report.rotated, report.busy) == (5, 0)
     under_new_key_only(settings)
     assert contacts.stored(Person.objects.get(pk=person.pk))["contact_phone"] == "13912345678"
@@ -289,7 +290,7 @@ def test_check_tells_a_wrong_key_from_an_unfinished_rotation(under_old_key: list
     assert "0 row(s) done, 0 row(s) still to re-encrypt, 5 row(s) that open with no configured key" in out.getvalue()
     with pytest.raises(CommandError, match=f"residents.Person {under_old_key[0].pk}: "):
         call_command("residents", "rotate-key", stdout=io.StringIO())  # stops at once, changes nothing
-    assert rotation.pii_rows_left() == {"residents.Person": 5}
+    assert rotation.pii_rows_left() == {"residents.Person": 5, "evaluation.ClauseFeedback": 0}
 
 
 def test_version_1_rows_under_the_current_key_are_brought_to_version_2(settings: Any, areas: object) -> None:
@@ -302,8 +303,8 @@ def test_version_1_rows_under_the_current_key_are_brought_to_version_2(settings:
             crypto.CONTACT_PHONE, "13812345678", person.id_number_hash, settings.FUWU_PII_KEY
         ),
     )
-    assert rotation.pii_rows_left() == {"residents.Person": 1}
-    [report] = rotation.pii_key_rotate()
+    assert rotation.pii_rows_left() == {"residents.Person": 1, "evaluation.ClauseFeedback": 0}
+    report, _feedback = rotation.pii_key_rotate()
     assert report.rotated == 1
     person.refresh_from_db()
     assert crypto.key_state(person.id_number_encrypted) == crypto.key_state(person.contact_phone_encrypted) == "current"

@@ -220,6 +220,7 @@ evaluation:review_pdf                GET  -    log 403 403 403 403 403 403 200 2
 evaluation:feedback_inbox            GET  -    log 403 403 403 403 403 403 200 200 403 403
 evaluation:feedback_moderate         POST -    403 403 403 403 403 403 403 3xx 403 403 403
 evaluation:feedback_answer           POST -    403 403 403 403 403 403 403 3xx 403 403 403
+evaluation:feedback_contact          POST -    403 403 403 403 403 403 403 200 403 403 403
 evaluation:feedback_standard         GET  -    200 200 200 200 200 200 200 200 200 200 200
 evaluation:feedback_clause           GET  -    200 200 200 200 200 200 200 200 200 200 200
 evaluation:feedback_clause           POST -    3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx 3xx
