@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0004_overdue'),
+        ('applications', '0006_inbox_item_step'),
         ('standards', '0003_state_generation'),
     ]
 
