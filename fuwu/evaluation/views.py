@@ -6,6 +6,8 @@ by static/evaluation/charts.js from the same numbers the page prints as a table 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -15,13 +17,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fuwu.areas import outlines
 from fuwu.areas.selectors import area_names
 from fuwu.common.spreadsheets import XLSX_CONTENT_TYPE
-from fuwu.evaluation import exports, manual, permissions, public, selectors
+from fuwu.evaluation import exports, manual, permissions, public, publicity, selectors
 from fuwu.evaluation.dashboard import Dashboard, NotFound, dashboard_for, value_of
 from fuwu.standards.models import StandardVersion
 
@@ -121,6 +124,7 @@ def standard(request: HttpRequest, key: str, area_code: str | None = None) -> Ht
             children_data=children_data,
             **_county_map(chosen, children_data, [c.area.code for c in board.children]),
         )
+    context.update(_uses(board))
     # Indicators entered by hand: the latest value for this area, and who may enter or publish (views_data).
     context.update(
         manual_values=manual.latest_values(board.version, board.area, upto=month),
@@ -128,6 +132,15 @@ def standard(request: HttpRequest, key: str, area_code: str | None = None) -> Ht
         can_publish=public.can_publish(request.user),
     )
     return render(request, "evaluation/standard.html", context)
+
+
+def _uses(board: Dashboard) -> dict[str, Any]:
+    """The public's use of the standard's items in the page's month (the current one without data), city-wide."""
+    first = board.month or timezone.localdate().replace(day=1)
+    last = (first + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+    items = [(i.key, i.name) for i in board.version.items.order_by("position")]
+    uses, total = publicity.item_uses(items, first=first, last=last)
+    return {"uses": uses, "uses_total": total, "uses_month": first, "uses_shown_from": publicity.SHOWN_FROM}
 
 
 def _board(request: HttpRequest, key: str, area_code: str | None) -> Dashboard:
@@ -148,26 +161,30 @@ def _board(request: HttpRequest, key: str, area_code: str | None) -> Dashboard:
 @require_GET
 def standard_xlsx(request: HttpRequest, key: str, area_code: str) -> HttpResponse:
     """The indicator values the page shows, with its filters (``?month=&indicator=``), as a workbook."""
-    if (refused := _guard(request)) is not None:
-        return refused
-    board = _board(request, key, area_code)
-    response = HttpResponse(exports.dashboard_workbook(board), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_file_name(board)}.xlsx"'
-    return response
+    return _download(request, key, area_code, exports.dashboard_workbook, XLSX_CONTENT_TYPE, "attachment", "xlsx")
 
 
 @never_cache
 @require_GET
 def standard_pdf(request: HttpRequest, key: str, area_code: str) -> HttpResponse:
     """The page printed: its cards, charts (static SVG) and tables, with the same filters."""
+    return _download(request, key, area_code, exports.dashboard_pdf, "application/pdf", "inline", "pdf")
+
+
+def _download(
+    request: HttpRequest,
+    key: str,
+    area_code: str,
+    make: Callable[[Dashboard], bytes],
+    content_type: str,
+    disposition: str,
+    extension: str,
+) -> HttpResponse:
     if (refused := _guard(request)) is not None:
         return refused
     board = _board(request, key, area_code)
-    response = HttpResponse(exports.dashboard_pdf(board), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{_file_name(board)}.pdf"'
-    return response
-
-
-def _file_name(board: Dashboard) -> str:
     month = f"-{board.month:%Y-%m}" if board.month else ""
-    return f"indicators-{board.version.standard.key}-{board.area.code}{month}"
+    name = f"indicators-{board.version.standard.key}-{board.area.code}{month}.{extension}"
+    response = HttpResponse(make(board), content_type=content_type)
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    return response
