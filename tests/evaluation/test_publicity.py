@@ -122,3 +122,19 @@ def test_the_dashboard_shows_counts_only_from_the_threshold(world: World, built:
     assert '<th scope="row">助浴服务</th><td>少于 5</td><td>少于 5</td><td>少于 5</td>' in html
     # The standard's items together pass the threshold for PDF downloads (2 + 3).
     assert '<th scope="row">本标准合计</th><td>12</td><td>5</td><td>少于 5</td>' in html
+
+
+def test_the_day_is_the_local_one_worked_out_once_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    today = publicity._Today()
+    assert today() == timezone.localdate()
+    until = today.until
+    assert until > time.time()
+    assert today() == timezone.localdate()
+    assert today.until == until  # not worked out again before midnight
+    # Past midnight in Asia/Shanghai: the next day, worked out again.
+    after_midnight = timezone.localtime().replace(hour=0, minute=0, second=1) + dt.timedelta(days=1)
+    monkeypatch.setattr(time, "time", lambda: until + 1)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    monkeypatch.setattr(publicity.timezone, "localtime", lambda: after_midnight)
+    assert today() == after_midnight.date() == tomorrow
+    assert str(after_midnight.tzinfo) == "Asia/Shanghai"
