@@ -71,7 +71,8 @@ def test_a_county_on_the_map_opens_its_page(site: str, page: Any) -> None:
         ".convertToPixel({seriesIndex: 0}, c)",
         list(centre),
     )
-    box = county_map.bounding_box()
+    county_map.scroll_into_view_if_needed()
+    box = county_map.bounding_box()  # in the viewport, where the mouse clicks
     page.mouse.click(box["x"] + x, box["y"] + y)
     expect(page.get_by_role("heading", level=1)).to_contain_text("仙居县")
     expect(page.locator("main")).to_contain_text("7/7")
