@@ -25,9 +25,9 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from fuwu.accounts.models import Department, Role, User
+from fuwu.areas import outlines
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.common.uploads import Location
-from fuwu.compliance import geo
 from fuwu.compliance.checklists import kinds_in_force
 from fuwu.compliance.models import (
     Draw,
@@ -207,12 +207,12 @@ class _Builder:
         anchor = area if area.level != AreaLevel.VILLAGE else area.parent
         assert anchor is not None  # noqa: S101 - a village has a township
         if anchor.pk not in self.points:
-            self.points[anchor.pk] = geo.random_point(county.code, self.rng)
+            self.points[anchor.pk] = outlines.random_point(county.code, self.rng)
         lat, lon = self.points[anchor.pk]
         if area.level == AreaLevel.VILLAGE:
             for _ in range(20):
                 jittered = (lat + self.rng.uniform(-0.01, 0.01), lon + self.rng.uniform(-0.01, 0.01))
-                if geo.contains(county.code, latitude=jittered[0], longitude=jittered[1]):
+                if outlines.contains(county.code, latitude=jittered[0], longitude=jittered[1]):
                     lat, lon = jittered
                     break
         return Decimal(f"{lat:.6f}"), Decimal(f"{lon:.6f}")

@@ -280,6 +280,12 @@ def self_check_results(
     )
 
 
+def found_items(results: SelfCheckResults) -> set[str]:
+    """The items the results found open to the person (an allowance's covered items each), for the counts."""
+    cards = [c for group in results.eligible for c in group.cards] + list(results.for_everyone)
+    return {c.key for c in cards} | {link.key for c in cards for link in c.covers}
+
+
 def _household(missing: Iterable[str]) -> set[str]:
     # A missing personal income stands behind the household income the self-check asks for.
     return {"household_income_per_capita"} if "income" in missing else set()

@@ -4,7 +4,9 @@ Two steps: first the few answers that decide most (age, hukou, home); then only 
 change an answer for this person (``selfcheck.questions_that_matter``); then the results, which can be printed.
 
 Nothing is stored and nothing about the answers is logged: they live only in the
-request, are kept out of error reports, and the response is not cached.
+request, are kept out of error reports, and the response is not cached. The one trace is a counter: each item
+the results found adds one to that item's count for the day (``fuwu.evaluation.publicity``), with nothing
+about who asked or what they answered.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fuwu.eligibility.forms import BASIC_FIELDS, FIELD_FACTS, SelfCheckForm
 from fuwu.eligibility.selectors import rules_in_force
-from fuwu.eligibility.selfcheck import questions_that_matter, self_check_results
+from fuwu.eligibility.selfcheck import found_items, questions_that_matter, self_check_results
+from fuwu.evaluation import publicity
+from fuwu.evaluation.models import PublicityKind
 from fuwu.standards import selectors as standard_selectors
 
 BASICS, QUESTIONS = "1", "2"
@@ -56,6 +60,8 @@ def check(request: HttpRequest) -> HttpResponse:
     # The answers ride along in hidden fields so "修改回答" can bring them back without storing them.
     answers = [(name, request.POST.getlist(name)) for name in form.fields]
     printing = "print" in request.POST
+    if not printing:
+        publicity.count(request, PublicityKind.SELF_CHECK, found_items(results))
     return render(request, "eligibility/results.html", {"answers": answers, "r": results, "printing": printing})
 
 

@@ -231,3 +231,29 @@ class IndicatorPublication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} published={self.published}"
+
+
+class PublicityKind(models.TextChoices):
+    GUIDE_VIEW = "guide_view", _("指南浏览")
+    PDF_DOWNLOAD = "pdf_download", _("PDF 下载")
+    SELF_CHECK = "self_check", _("自查结果")
+
+
+class PublicityCount(models.Model):
+    """How often a service item's guide was read, its PDF downloaded, or a self-check found it, on one day.
+
+    A counter and nothing else: no address, no user, no cookie, no time of day. Rows are only ever added to, by
+    ``fuwu.evaluation.publicity.flush`` in one upsert; pages show a count only from ``publicity.SHOWN_FROM`` up.
+    """
+
+    kind = models.CharField(max_length=16, choices=PublicityKind.choices)
+    item_key = models.CharField(max_length=100)
+    day = models.DateField()
+    hits = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["day", "kind", "item_key"]
+        constraints = [models.UniqueConstraint(fields=["kind", "item_key", "day"], name="publicity_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.item_key}: {self.hits}"

@@ -24,6 +24,8 @@ urlpatterns = [
     path("public/<slug:key>/", views_public.standard_public, name="public"),
     path("<slug:key>/publish/", views_data.publish, name="publish"),
     path("<slug:key>/manual/<slug:indicator_key>/", views_data.manual_entry, name="manual"),
+    path("<slug:key>/<str:area_code>/indicators.xlsx", views.standard_xlsx, name="standard_xlsx"),
+    path("<slug:key>/<str:area_code>/dashboard.pdf", views.standard_pdf, name="standard_pdf"),
     path("<slug:key>/", views.standard, name="standard"),
     path("<slug:key>/<str:area_code>/", views.standard, name="area"),
 ]

@@ -14,6 +14,8 @@ from fuwu.common.middleware import LARGE
 from fuwu.common.pagecache import Page, render_page
 from fuwu.common.params import safe_next
 from fuwu.eligibility.wording import target_words
+from fuwu.evaluation import publicity
+from fuwu.evaluation.models import PublicityKind
 from fuwu.guide.guides import item_guide, item_guide_pdf, parameter_rows, source_note
 from fuwu.standards import cache, selectors
 from fuwu.standards.cache import VersionState
@@ -98,6 +100,8 @@ def item_detail(request: HttpRequest, key: str) -> HttpResponse:
     version = index.get(key)
     if version is None:
         raise Http404("no such service item")
+    if request.method == "GET":
+        publicity.count(request, PublicityKind.GUIDE_VIEW, (key,))
     # A guide shows its version's content, and today's values of dated parameters.
     page = cache.cached("guide", (version, key, timezone.localdate()), lambda: _guide_page(key))
     return render_page(request, page)
@@ -114,6 +118,8 @@ def _guide_page(key: str) -> Page:
 
 def item_pdf(request: HttpRequest, key: str) -> HttpResponse:
     item = _guide_or_404(key)
+    if request.method == "GET":
+        publicity.count(request, PublicityKind.PDF_DOWNLOAD, (item.key,))
     response = HttpResponse(item_guide_pdf(item), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{item.key}.pdf"'
     return response

@@ -30,12 +30,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
+from fuwu.areas import outlines
 from fuwu.common.audit import audit_persons_read
 from fuwu.eligibility.models import RunStatus, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY
 from fuwu.homecare import accounts as homecare_accounts
 from fuwu.homecare import complaints as homecare_complaints
-from fuwu.homecare import family, outlines, permissions, planning, reviews, selectors, services, standard
+from fuwu.homecare import family, permissions, planning, reviews, selectors, services, standard
 from fuwu.homecare.forms_office import (
     AbsenceForm,
     DayForm,

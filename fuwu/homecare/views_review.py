@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from fuwu.homecare import accounts, outlines, permissions, reviews, selectors, visits
+from fuwu.areas import outlines
+from fuwu.homecare import accounts, permissions, reviews, selectors, visits
 from fuwu.homecare.models import EntitlementAccount, Order, ReviewStatus
 from fuwu.homecare.services import HomeCareError
 from fuwu.homecare.views_office import OFFICE, SUPERVISORS, _elder_name, _for, _project_names, _today
@@ -168,7 +169,7 @@ def location_proposal(request: HttpRequest, pk: int, proposal_id: int) -> HttpRe
 @_for(OFFICE)
 def county_outline(request: HttpRequest) -> HttpResponse:
     """The outline of one county (``?county=331002``; all of Taizhou without it) as GeoJSON, for the home map."""
-    found = outlines.counties(request.GET.get("county", "")[: outlines.COUNTY_DIGITS])
+    found = outlines.feature_collection(request.GET.get("county", "")[: outlines.COUNTY_DIGITS])
     if found is None:
         raise Http404("no county outlines on this server")
     response = JsonResponse(found)

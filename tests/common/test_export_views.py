@@ -36,6 +36,10 @@ EXPORTS = {
     ),
     "grants:finance_export": ("tests.applications.test_grants", "test_the_finance_export_neutralises_formulas"),
     "applications:inbox_export": ("tests.applications.test_export", "test_the_inbox_export_neutralises_formulas"),
+    "evaluation:standard_xlsx": (
+        "tests.evaluation.test_dashboards",
+        "test_the_excel_neutralises_a_name_typed_as_a_formula",
+    ),
 }
 
 

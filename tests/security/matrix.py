@@ -211,6 +211,10 @@ evaluation:dashboard                 GET  -    log 403 403 403 403 200 200 200 2
 evaluation:standard                  GET  -    log 403 403 403 403 200 200 200 200 403 403
 evaluation:area                      GET  A    log 403 403 403 403 200 404 200 200 403 403
 evaluation:area                      GET  B    log 403 403 403 403 404 200 200 200 403 403
+evaluation:standard_xlsx             GET  A    log 403 403 403 403 200 404 200 200 403 403
+evaluation:standard_xlsx             GET  B    log 403 403 403 403 404 200 200 200 403 403
+evaluation:standard_pdf              GET  A    log 403 403 403 403 200 404 200 200 403 403
+evaluation:standard_pdf              GET  B    log 403 403 403 403 404 200 200 200 403 403
 # Review and feedback (ADR 25): the report for the office and auditors; only the office decides and moderates;
 # anyone (signed in or not) comments on a clause and reads the approved comments.
 evaluation:review_index              GET  -    log 403 403 403 403 403 403 200 200 403 403

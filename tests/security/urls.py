@@ -144,6 +144,8 @@ ARGS: dict[str, Args] = {
     "compliance:self_assess": lambda w, s: {"pk": s.institution.pk, "standard": s.standard.key},
     "evaluation:standard": lambda w, s: {"key": "taizhou-home-care"},
     "evaluation:area": lambda w, s: {"key": "taizhou-home-care", "area_code": s.county.code},
+    "evaluation:standard_xlsx": lambda w, s: {"key": "taizhou-home-care", "area_code": s.county.code},
+    "evaluation:standard_pdf": lambda w, s: {"key": "taizhou-home-care", "area_code": s.county.code},
     "evaluation:review_report": lambda w, s: {"key": "taizhou-home-care"},
     "evaluation:review_decide": lambda w, s: {"key": "taizhou-home-care"},
     "evaluation:review_pdf": lambda w, s: {"pk": _evaluation(w).pk},

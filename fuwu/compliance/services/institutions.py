@@ -21,10 +21,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fuwu.accounts.models import Role, User
+from fuwu.areas import outlines
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.common.audit import audit
 from fuwu.common.clerk_sheets import SheetError, read_table
-from fuwu.compliance import geo, permissions
+from fuwu.compliance import permissions
 from fuwu.compliance.checklists import Kind, kinds_in_force
 from fuwu.compliance.models import Conflict, ImportOutcome, Inspector, Institution, InstitutionImport
 from fuwu.compliance.services import ComplianceError
@@ -110,7 +111,7 @@ def _check_location(kind_area: Area, lat: Any, lon: Any) -> tuple[Decimal | None
         if latitude.is_finite() and longitude.is_finite() and abs(longitude) <= 90 < abs(latitude):
             return None, None, _("纬度超出 -90～90，可能把纬度和经度填反了（台州纬度约 28～29，经度约 120～122）")
         return None, None, _("纬度应在 -90～90、经度应在 -180～180 之间")
-    if not geo.near_county(kind_area.code[:6], latitude=float(latitude), longitude=float(longitude)):
+    if not outlines.near_county(kind_area.code[:6], latitude=float(latitude), longitude=float(longitude)):
         return None, None, _("位置不在所在区县范围内（可能把纬度和经度填反了）")
     q = Decimal("0.000001")
     return latitude.quantize(q), longitude.quantize(q), None

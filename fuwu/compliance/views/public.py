@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from fuwu.areas import outlines
 from fuwu.areas.models import Area, AreaLevel
-from fuwu.compliance import coverage, exports, geo, selectors
+from fuwu.compliance import coverage, exports, selectors
 from fuwu.compliance.checklists import kind_name, kinds_in_force
 from fuwu.compliance.draw import METHOD
 from fuwu.compliance.forms import FindForm
@@ -100,7 +101,7 @@ def find(request: HttpRequest) -> HttpResponse:
         "shown": len(rows),
         "near": data.get("lat") is not None,
         "map_points": points,
-        "outlines": geo.source(),
+        "outlines": outlines.source(),
     }
     return render(request, "compliance/public/find.html", context)
 
@@ -294,7 +295,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
         "county": county,
         "townships": below,
         "map_data": map_data,
-        "outlines": geo.source(),
+        "outlines": outlines.source(),
     }
     return render(request, "compliance/public/coverage.html", context)
 
@@ -314,4 +315,4 @@ def coverage_xlsx(request: HttpRequest) -> HttpResponseBase:
 @cache_control(max_age=86400, public=True)
 def counties_geojson(request: HttpRequest) -> HttpResponseBase:
     """The county outlines from the repository's own file, for the maps (no tiles, nothing from the internet)."""
-    return FileResponse(geo.path().open("rb"), content_type="application/geo+json")
+    return FileResponse(outlines.path().open("rb"), content_type="application/geo+json")

@@ -49,7 +49,7 @@ def decrypt_contacts(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluation", "0003_manual_entries"),
+        ("evaluation", "0004_publicity"),
     ]
 
     operations = [

@@ -1,6 +1,7 @@
 /* Maps on the compliance pages: county outlines from fuwu's own file (no tiles, nothing from the internet),
- * institutions as points, coverage as colour. Every map repeats a table on the same page, which stays the
- * accessible way to read it; the map is a picture of it (role="img" on its container).
+ * institutions as points, a value by county as colour (compliance's coverage, evaluation's indicators). Every
+ * map repeats a table on the same page, which stays the accessible way to read it; the map is a picture of it
+ * (role="img" on its container).
  *
  * Also the "nearest first" button of the finder: it asks the phone where it is and submits the form.
  */
@@ -40,9 +41,13 @@
     });
   }
 
-  function coverageMap(el) {
+  // Areas coloured by a value: compliance's coverage by county, evaluation's indicator by county. The page
+  // gives the values (JSON: name, label, value, and a url to drill down to), their unit, the scale's end
+  // (data-max, 100 by default) and which outline property names an area (data-name-property: "name", or "code").
+  function choropleth(el) {
     var values = data(el.getAttribute("data-values"));
     var unit = el.getAttribute("data-unit") || "";
+    var max = Number(el.getAttribute("data-max") || 100);
     var labels = {};
     values.forEach(function (v) { labels[v.name] = v.label; });
     outlines(el, function (chart) {
@@ -52,12 +57,14 @@
           var v = p.data && p.data.value !== null && p.data.value !== undefined ? p.data.value + unit : "—";
           return (labels[p.name] || p.name) + "<br>" + v;
         } },
-        visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 4,
-                     text: ["100" + unit, "0" + unit], inRange: { color: ["#fbe3d6", "#7fb3e0", "#0b4f9c"] } },
+        visualMap: { min: 0, max: max, calculable: false, orient: "horizontal", left: "center", bottom: 4,
+                     text: [max + unit, "0" + unit], inRange: { color: ["#fbe3d6", "#7fb3e0", "#0b4f9c"] } },
         series: [{ type: "map", map: "taizhou", data: values, roam: false,
+                   nameProperty: el.getAttribute("data-name-property") || "name",
                    label: { show: true, formatter: function (p) { return labels[p.name] || p.name; } },
                    itemStyle: { borderColor: "#4a4a4a", areaColor: "#dddddd" } }]
       });
+      chart.on("click", function (p) { if (p.data && p.data.url) { window.location.href = p.data.url; } });
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
@@ -87,8 +94,7 @@
     if (window.echarts) {
       var points = document.getElementById("institution-map");
       if (points) { pointsMap(points); }
-      var coverage = document.getElementById("coverage-map");
-      if (coverage) { coverageMap(coverage); }
+      Array.prototype.forEach.call(document.querySelectorAll("[data-choropleth]"), choropleth);
     }
     var form = document.querySelector("form[data-near-form]");
     if (form) { nearMe(form); }

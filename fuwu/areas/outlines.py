@@ -1,8 +1,13 @@
-"""Taizhou's county outlines (``data/areas/taizhou-counties.geojson``), read once from the repository's own file.
+"""Taizhou's county outlines (``data/areas/taizhou-counties.geojson``, ``settings.AREAS_DIR``), read once.
 
-Used to draw the county map (no tiles, nothing from the internet), to check that an institution's position
-lies in its county, and to place the demo's institutions on land. The outlines are a 2018 drawing at about
-100 m precision whose datum is not stated (its ``source`` member says so): checks allow a margin.
+One reader for every map of fuwu: compliance's coverage and institution maps (and its check that an
+institution's position lies in its county, and the demo's institutions placed on land), home care's map on
+which officers place an elder's home, and the evaluation dashboard's county choropleth. No map tiles, nothing
+from the internet (docs/offline-maps.md).
+
+The outlines are a 2018 drawing at about 100 m precision whose datum is not stated; the file's ``source``
+member says where they come from and how old they are, and pages that draw them show that. Checks allow a
+margin. When the file is missing, ``source`` and ``feature_collection`` give ``None`` and ``counties`` nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +22,17 @@ from typing import Any
 from django.conf import settings
 
 FILE = "taizhou-counties.geojson"
+COUNTY_DIGITS = 6  # a county's code is the first six digits of its areas' codes (GB/T 2260)
 # About 2 km: more than the outlines' precision and the few hundred metres a GCJ-02 datum would shift them.
 MARGIN_DEGREES = 0.02
 
 Ring = list[tuple[float, float]]  # (longitude, latitude)
+
+
+@dataclass(frozen=True)
+class OutlineSource:
+    package: str  # e.g. "echarts-china-cities-pypkg 0.0.9 (PyPI, MIT, pyecharts project)"
+    dated: str  # the outlines' own date
 
 
 @dataclass(frozen=True)
@@ -37,20 +49,40 @@ def path() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _document() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path().read_text(encoding="utf-8"))
-    return data
+def _document() -> dict[str, Any] | None:
+    try:
+        with path().open(encoding="utf-8") as handle:
+            document: dict[str, Any] = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return document
 
 
-def source() -> dict[str, Any]:
-    """Where the outlines come from: package, file, date, how they were converted."""
-    return dict(_document().get("source", {}))
+def source() -> OutlineSource | None:
+    """Where the outlines come from, or ``None`` when the file is missing (pages then offer tables only)."""
+    document = _document()
+    if document is None:
+        return None
+    about = document.get("source") or {}
+    return OutlineSource(str(about.get("package", "")), str(about.get("dated", "")))
+
+
+def feature_collection(code: str = "") -> dict[str, Any] | None:
+    """A FeatureCollection of the county ``code`` (all of Taizhou when it has no outline here)."""
+    document = _document()
+    if document is None:
+        return None
+    features = document.get("features", [])
+    chosen = [f for f in features if str(f.get("id")) == code] or features
+    return {"type": "FeatureCollection", "features": chosen}
 
 
 @lru_cache(maxsize=1)
 def counties() -> dict[str, County]:
-    out = {}
-    for feature in _document()["features"]:
+    """Every county with an outline, by its six-digit code."""
+    document = _document()
+    out: dict[str, County] = {}
+    for feature in (document or {}).get("features", []):
         props = feature["properties"]
         geometry = feature["geometry"]
         polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
