@@ -153,7 +153,8 @@ class StandardEvaluation(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     data = models.JSONField(help_text=_("The report's figures when the decision was taken."))
-    suggested = models.CharField(max_length=16, choices=Decision.choices)
+    # Blank: no suggestion (fuwu held no record of the standard's implementation); the decision then has reasons.
+    suggested = models.CharField(max_length=16, choices=Decision.choices, blank=True)
     decision = models.CharField(max_length=16, choices=Decision.choices)
     reasons = models.TextField(blank=True)
     draft = models.ForeignKey(

@@ -448,11 +448,17 @@ def _grants_paid(items: list[str], first: dt.date, last: dt.date) -> dict[str, A
 # --- the suggestion ---------------------------------------------------------------------------------------------
 
 
+NO_SUGGESTION = ""  # fuwu holds nothing to judge the standard by: the office decides, with its reasons
+
+
 def suggest(report: dict[str, Any]) -> tuple[str, list[str]]:
     """The suggested decision and its reasons, by the rules of thumb in ``settings.FUWU_REVIEW_RULES``:
 
-    1. **abolish** when nothing shows the standard is implemented in the period: no indicator with data, no
-       department inspection, no pilot, no rating, complaint or settlement;
+    0. **none** (``NO_SUGGESTION``) when fuwu holds no record of the standard's implementation at all — no
+       indicator it computes, and no inspection, pilot, rating, complaint or settlement: an absence of data
+       here says nothing about the standard, so no decision is suggested and the office's needs reasons;
+    1. **abolish** when fuwu computes indicators of the standard but nothing shows it is implemented in the
+       period: no indicator with data, no department inspection, no pilot, no rating, complaint or settlement;
     2. **revise** when any of: fewer than ``revise_if_indicators_met_below`` of the judged indicators meet their
        target; a clause failed in at least ``revise_if_clause_failure_rate`` of at least
        ``min_inspections_for_failure_rate`` inspections; a clause with at least ``revise_if_clause_feedback``
@@ -474,6 +480,13 @@ def suggest(report: dict[str, Any]) -> tuple[str, list[str]]:
         or voice["complaints"]["count"]
         or cost["settlements"]
     )
+    if not activity and not effect["indicators"]:
+        return NO_SUGGESTION, [
+            _(
+                "本平台没有这项标准的实施记录：没有可由数据计算的指标，也没有部门检查、试点、评价、投诉或结算。"
+                "没有数据不能说明标准未实施，因此不作建议；请依据其他证据作出结论并写明理由。"
+            ),
+        ]
     if not activity:
         return Decision.ABOLISH, [
             _("评估期内没有任何实施记录：没有指标数据、部门检查、试点、评价、投诉或结算。"),
@@ -559,6 +572,8 @@ def evaluation_decide(
     today = today or timezone.localdate()
     report = evaluation_report(version, today=today)
     suggested = report["suggestion"]["decision"]
+    if suggested == NO_SUGGESTION and not reasons:
+        raise ReviewError(_("理由：评估没有建议（本平台没有这项标准的实施记录），请写明作出这一结论的依据。"))
     if decision != suggested and not reasons:
         raise ReviewError(
             _("理由：结论（%(chosen)s）与评估建议（%(suggested)s）不同，请写明理由。")

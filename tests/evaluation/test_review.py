@@ -206,6 +206,15 @@ def test_the_suggestion_rules_of_thumb(settings: Any) -> None:
     dead["voice"]["ratings"]["count"] = 1  # any sign of use keeps it from abolition
     assert review.suggest(dead)[0] == Decision.CONTINUE
 
+    unrecorded = copy.deepcopy(dead)  # fuwu computes none of its indicators and holds no record of it
+    unrecorded["voice"]["ratings"]["count"] = 0
+    unrecorded["effect"]["indicators"] = []
+    decision, reasons = review.suggest(unrecorded)
+    assert decision == review.NO_SUGGESTION  # no data here is no evidence against the standard
+    assert "不作建议" in reasons[0]
+    unrecorded["implementation"]["inspections"]["count"] = 1
+    assert review.suggest(unrecorded)[0] == Decision.CONTINUE
+
     missed = copy.deepcopy(quiet)
     missed["effect"]["met"] = 0  # 0 of 2 < 50 %
     decision, reasons = review.suggest(missed)
@@ -282,6 +291,23 @@ def test_overriding_with_continue_needs_reasons_and_confirms(
     assert version.last_reviewed_on == TODAY
     assert version.review_due_on == dt.date(2032, 1, 15)
     assert (evaluation.suggested, evaluation.decision, evaluation.draft) == ("revise", "continue", None)
+
+
+def test_without_a_suggestion_the_office_decides_with_its_reasons(
+    version: StandardVersion, evidence: dict[str, Any], office: Any, media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(review, "suggest", lambda report: (review.NO_SUGGESTION, ["本平台没有这项标准的实施记录"]))
+    client = Client()
+    client.force_login(office)
+    page = client.get(reverse("evaluation:review_report", args=[KEY])).content.decode()
+    assert "不作建议" in page
+    assert "建议：废止" not in page
+    with pytest.raises(review.ReviewError, match="评估没有建议"):
+        review.evaluation_decide(actor=office, version=version, decision="continue", reasons="", today=TODAY)
+    evaluation = review.evaluation_decide(
+        actor=office, version=version, decision="continue", reasons="县级自查报告显示已全面实施", today=TODAY
+    )
+    assert (evaluation.suggested, evaluation.decision) == ("", "continue")
 
 
 def test_abolishing_abolishes(version: StandardVersion, evidence: dict[str, Any], office: Any, media: Path) -> None:
