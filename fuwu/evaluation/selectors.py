@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.utils.translation import get_language
 
 from fuwu.areas.models import Area, AreaLevel
@@ -150,13 +151,29 @@ def _points(indicator: Indicator, area: Area, first: dt.date, last: dt.date) -> 
     return {start: Point(start, n, d, v) for start, n, d, v in rows}
 
 
-def latest_month(version: StandardVersion, area: Area) -> dt.date | None:
-    return (
-        IndicatorValue.objects.filter(indicator__version=version, area=area, period_kind="month")
-        .order_by("-period_start")
-        .values_list("period_start", flat=True)
-        .first()
+def latest_months(versions: list[StandardVersion], area: Area) -> dict[int, dt.date]:
+    """Each version's latest month with a value at ``area`` (versions with none are absent).
+
+    One query, grouped by indicator, so each indicator's rows are read from the unique index (indicator, area,
+    period kind, period start) rather than the month rows of every indicator joined to their version.
+    """
+    version_of = dict(Indicator.objects.filter(version__in=versions).values_list("pk", "version_id"))
+    latest: dict[int, dt.date] = {}
+    rows = (
+        IndicatorValue.objects.filter(indicator_id__in=list(version_of), area=area, period_kind="month")
+        .values("indicator_id")
+        .annotate(last=Max("period_start"))
+        .values_list("indicator_id", "last")
     )
+    for indicator_id, last in rows:
+        version = version_of[indicator_id]
+        if version not in latest or last > latest[version]:
+            latest[version] = last
+    return latest
+
+
+def latest_month(version: StandardVersion, area: Area) -> dt.date | None:
+    return latest_months([version], area).get(version.pk)
 
 
 def cards(version: StandardVersion, area: Area, month: dt.date) -> tuple[list[Card], list[Uncomputed]]:

@@ -48,7 +48,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return refused
     root = selectors.root_area(request.user)
     versions = selectors.versions_with_computed_indicators()
-    rows = [{"version": v, "latest": selectors.latest_month(v, root)} for v in versions]
+    latest = selectors.latest_months(versions, root)
+    rows = [{"version": v, "latest": latest.get(v.pk)} for v in versions]
     root_name = area_names([root.code]).get(root.code, root.name_zh)
     # Standards whose indicators are all entered by hand (none computed): listed apart, for their entries.
     shown = {v.pk for v in versions}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -90,3 +92,27 @@ def test_area_names_and_words_follow_the_page_language(world: World, computed: N
     assert "Jiaojiang District" in html
     assert "By month (the numbers in the chart)" in html
     assert "海门街道" in html  # a township without an English name keeps its Chinese one
+
+
+def test_the_index_shows_each_standards_latest_month_with_values_in_the_readers_area(
+    world: World, computed: None
+) -> None:
+    from fuwu.evaluation import selectors
+    from fuwu.evaluation.models import IndicatorValue
+
+    root = selectors.root_area(world.officer)
+    values = IndicatorValue.objects.filter(
+        area=root, period_kind="month", indicator__version__standard__key="taizhou-home-care"
+    )
+    latest = values.order_by("-period_start").values_list("period_start", flat=True).first()
+    assert latest is not None
+    dashboard = reverse("evaluation:dashboard")
+    assert f"{latest:%Y-%m}" in client_for(world.officer).get(dashboard).content.decode()
+
+    later = values.first()
+    assert later is not None
+    later.pk, later.period_start = None, dt.date(latest.year + 1, 1, 1)  # one indicator of the standard, later on
+    later.save()
+    assert f"{later.period_start:%Y-%m}" in client_for(world.officer).get(dashboard).content.decode()
+    values.delete()
+    assert "尚未计算" in client_for(world.officer).get(dashboard).content.decode()
