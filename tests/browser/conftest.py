@@ -50,8 +50,21 @@ def page(browser: Any) -> Iterator[Any]:
 def axe_serious(page: Any) -> list[str]:
     """axe-core's serious and critical violations on the current page, as readable lines."""
     from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Error
 
-    results = Axe().run(page)
+    # A link's click returns once the navigation starts, not when the next page is there:
+    # axe then meets a document being replaced. Wait for the page to load, and run again
+    # if it was replaced under axe (the check itself is never skipped).
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            results = Axe().run(page)
+            break
+        except Error as error:
+            replaced = "documentElement" in error.message or "context was destroyed" in error.message
+            if not replaced or attempt == 2:
+                raise
+            page.wait_for_timeout(200)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
