@@ -216,21 +216,17 @@ def _create_one(*, plan: Plan, person: Person, actor: Any, now: dt.datetime) -> 
     grant = plan.mode == PrefillMode.GRANT
     if grant and answer != Eligibility.ELIGIBLE:
         raise _Skip("not_eligible")
-    application = Application.objects.create(
+    application = services.new_application(
         item=item,
-        version=item.version,
-        item_key=item.key,
         person=person,
-        area_code=person.hukou_area,
         department=department,
-        submitted_by=actor,
+        actor=actor,
         capacity=Capacity.SYSTEM,
         status=Status.APPROVED if grant else Status.AWAITING_CONFIRMATION,
-        step=standard.APPLICANT_STEP,
-        eligibility=answer,
-        eligibility_reasons=reasons,
-        submitted_at=now,
-        decided_at=now if grant else None,
+        answer=answer,
+        reasons=reasons,
+        now=now,
+        decided=grant,
     )
     for m in standard.materials(item):
         if m.shared_data or grant:

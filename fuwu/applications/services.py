@@ -328,6 +328,39 @@ def application_submit(
 
 
 @transaction.atomic
+def new_application(
+    *,
+    item: ServiceItem,
+    person: Person,
+    department: Department,
+    actor: Any,
+    capacity: Capacity,
+    status: Status,
+    answer: str,
+    reasons: list[dict[str, Any]],
+    now: dt.datetime,
+    decided: bool = False,
+) -> Application:
+    """An application of ``person`` for ``item`` at its applicant's step, created in the caller's transaction
+    (its materials and first event are the caller's: submitted, pre-filled and granted ones differ there)."""
+    return Application.objects.create(
+        item=item,
+        version=item.version,
+        item_key=item.key,
+        person=person,
+        area_code=person.hukou_area,
+        department=department,
+        submitted_by=actor,
+        capacity=capacity,
+        status=status,
+        step=standard.APPLICANT_STEP,
+        eligibility=answer,
+        eligibility_reasons=reasons,
+        submitted_at=now,
+        decided_at=now if decided else None,
+    )
+
+
 def _submit_rows(
     *,
     actor: Any,
@@ -341,20 +374,16 @@ def _submit_rows(
     reasons: list[dict[str, Any]],
     now: dt.datetime,
 ) -> Application:
-    application = Application.objects.create(
+    application = new_application(
         item=item,
-        version=item.version,
-        item_key=item.key,
         person=person,
-        area_code=person.hukou_area,
         department=department,
-        submitted_by=actor,
+        actor=actor,
         capacity=capacity,
         status=Status.SUBMITTED,
-        step=standard.APPLICANT_STEP,
-        eligibility=answer,
-        eligibility_reasons=reasons,
-        submitted_at=now,
+        answer=answer,
+        reasons=reasons,
+        now=now,
     )
     for m in standard.materials(item):
         provision = Provision.SHARED if m.shared_data else inputs[m.index].provision
