@@ -49,6 +49,22 @@ def watch_batches(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
     return seen
 
 
+def killed_first_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, batch: int) -> Path:
+    """A first load of ``population()`` in batches of 3 killed in its ``batch``-th batch: its file. Killed, nothing
+    ran after it: the indexes are still aside."""
+    path = write(tmp_path / "p.parquet", population())
+    kill_in_batch(monkeypatch, batch=batch)
+    with pytest.raises(Killed):
+        persons_load(path=path, actor=None, batch_size=3)
+    monkeypatch.undo()
+    assert index_names() == KEPT
+    return path
+
+
+def every_batch_saw(seen: list[set[str]], names: set[str]) -> bool:
+    return bool(seen) and all(batch == names for batch in seen)
+
+
 @postgresql_only
 def test_the_model_declares_the_indexes_the_database_has() -> None:
     deferrable = {i.name for i in indexes.deferrable()}
@@ -69,7 +85,7 @@ def test_a_first_load_writes_without_the_secondary_indexes_and_ends_with_all_of_
     report = persons_load(path=path, actor=None, batch_size=3, progress=lambda d, t, m="": heard.append(m))
     assert report.record.outcome == "imported"
     assert len(seen) == 7
-    assert all(names == KEPT for names in seen)
+    assert every_batch_saw(seen, KEPT)
     assert index_names() == everything
     assert "建立居民档案的索引" in heard
     deferred = registry()
@@ -81,7 +97,7 @@ def test_a_first_load_writes_without_the_secondary_indexes_and_ends_with_all_of_
     monkeypatch.setattr(indexes, "defer", list)
     seen = watch_batches(monkeypatch)
     persons_load(path=path, actor=None, batch_size=3, resume=False)
-    assert all(names == everything for names in seen)
+    assert every_batch_saw(seen, everything)
     assert registry() == deferred
 
 
@@ -97,8 +113,7 @@ def test_a_refresh_of_a_registry_keeps_its_indexes(
     seen = watch_batches(monkeypatch)
     report = persons_load(path=write(tmp_path / "b.parquet", rows), actor=None, batch_size=3)
     assert (report.record.created, report.record.updated) == (1, 1)
-    assert seen
-    assert all(names == everything for names in seen)
+    assert every_batch_saw(seen, everything)
 
 
 @postgresql_only
@@ -106,21 +121,15 @@ def test_killed_mid_load_the_resume_ends_with_every_index_and_the_same_rows(
     tmp_path: Path, areas: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     everything = index_names()
-    path = write(tmp_path / "p.parquet", population())
-    kill_in_batch(monkeypatch, batch=3)
-    with pytest.raises(Killed):
-        persons_load(path=path, actor=None, batch_size=3)
-    # Killed: nothing ran after it, the indexes are still aside; the registry reads (without them) what is committed.
-    assert index_names() == KEPT
+    path = killed_first_load(tmp_path, monkeypatch, batch=3)
+    # The registry reads (without them) what is committed.
     assert Person.objects.filter(hukou_area="331002001901").count() == 6
 
-    monkeypatch.undo()
     seen = watch_batches(monkeypatch)
     report = persons_load(path=path, actor=None, batch_size=3)
     assert report.resumed_from == 6
     assert report.record.outcome == "imported"
-    assert seen
-    assert all(names == KEPT for names in seen)
+    assert every_batch_saw(seen, KEPT)  # the resume is still the registry's first load
     assert index_names() == everything
     resumed = registry()
 
@@ -135,12 +144,7 @@ def test_a_killed_first_load_left_alone_is_mended_by_the_next_load_or_the_comman
     tmp_path: Path, areas: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     everything = index_names()
-    path = write(tmp_path / "p.parquet", population())
-    kill_in_batch(monkeypatch, batch=2)
-    with pytest.raises(Killed):
-        persons_load(path=path, actor=None, batch_size=3)
-    monkeypatch.undo()
-    assert index_names() == KEPT
+    killed_first_load(tmp_path, monkeypatch, batch=2)
 
     out = StringIO()
     call_command("residents", "indexes", stdout=out)
@@ -152,8 +156,7 @@ def test_a_killed_first_load_left_alone_is_mended_by_the_next_load_or_the_comman
     other = write(tmp_path / "other.parquet", [person(n, household=n) for n in range(101, 105)])
     seen = watch_batches(monkeypatch)
     persons_load(path=other, actor=None, batch_size=3, resume=False)
-    assert seen
-    assert all(names == everything for names in seen)
+    assert every_batch_saw(seen, everything)
     assert PersonImport.objects.filter(outcome="loading").count() == 1  # the first load, still to resume
 
 
