@@ -375,9 +375,16 @@ def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
         "load_average_before": os.getloadavg()[0],
         "steps": [],
     }
+    growth: list[str] = []
     for name, path in steps:
         before, server_before = os.times(), server_cpu()
-        wall, _, _ = timed(lambda path=path: call_command("residents", "load", str(path), *workers, stdout=quiet))
+        stamps = Stamped()
+        wall, _, _ = timed(
+            lambda path=path, stamps=stamps: call_command(
+                "residents", "load", str(path), *workers, verbosity=2, stdout=stamps
+            )
+        )
+        growth.append(f"{name}: {stamps.growth(wall)}")
         after, server_after = os.times(), server_cpu()
         server = None
         if server_before and server_after and server_before[0] == server_after[0]:
@@ -396,9 +403,45 @@ def import_only(args: argparse.Namespace, population: Path, work: Path) -> None:
             }
         )
     results["load_average_after"] = os.getloadavg()[0]
+    results["growth"] = growth
+    print("rows/s by quarter of the file (then the indexes' build, if any):")
+    print("\n".join(growth))
+    print(f"load average after {results['load_average_after']:.1f}")
     print(quiet.getvalue().strip())
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+class Stamped(io.StringIO):
+    """The load's progress lines (``  N of M rows``, verbosity 2) with the time each was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.start = time.perf_counter()
+        self.lines: list[tuple[float, int, int, str]] = []  # (seconds since start, done, total, message)
+
+    def write(self, text: str) -> int:
+        parts = text.split(maxsplit=4)
+        if len(parts) >= 4 and parts[1] == "of" and parts[3].startswith("rows"):
+            done, total = int(parts[0].replace(",", "")), int(parts[2].replace(",", ""))
+            self.lines.append((time.perf_counter() - self.start, done, total, parts[4] if len(parts) > 4 else ""))
+        return super().write(text)
+
+    def growth(self, wall: float) -> str:
+        """Rows per second over each quarter of the rows, and the seconds from the last batch to the end."""
+        rows = [(t, done) for t, done, _, message in self.lines if "index" not in message and "索引" not in message]
+        if not rows or not self.lines[0][2]:
+            return "no progress lines"
+        total = self.lines[0][2]
+        out, last_t, last_done = [], 0.0, rows[0][1]
+        for quarter in (1, 2, 3, 4):
+            upto = [(t, d) for t, d in rows if d <= total * quarter // 4]
+            if not upto or upto[-1][1] == last_done:
+                continue
+            t, d = upto[-1]
+            out.append(f"{(d - last_done) / max(t - last_t, 1e-9):,.0f}")
+            last_t, last_done = t, d
+        return " | ".join(out) + f" rows/s; after the last batch {wall - last_t:.1f} s"
 
 
 def server_cpu() -> tuple[int, float] | None:

@@ -220,6 +220,9 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Where the civil affairs' registry exports (Parquet, CSV, .xlsx) are put for a bulk load from the page
 # (/residents/load/): files of gigabytes come by file transfer, not by an upload through a request.
 FUWU_REGISTRY_DROP = Path(env.str("FUWU_REGISTRY_DROP", default=str(VAR_DIR / "registry-drop")))
+# PostgreSQL's maintenance_work_mem while a first load builds the indexes it put aside (ADR 0026): enough to sort
+# a registry's index in memory; it is the build's session's alone, and only while the build runs.
+FUWU_INDEX_BUILD_MEMORY = env.str("FUWU_INDEX_BUILD_MEMORY", default="512MB")
 
 # Rendered documents (printable guides) are cached on disk so they survive restarts.
 CACHES = {

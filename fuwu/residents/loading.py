@@ -40,6 +40,7 @@ stops everything before anything is written.
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -66,6 +67,7 @@ from fuwu.common.batches import after_batch, ahead, among, write_batch
 from fuwu.common.sheet_guard import COMMAND_LIMITS
 from fuwu.jobs.models import Job
 from fuwu.jobs.services import job_start
+from fuwu.residents import indexes
 from fuwu.residents.columns import CONTACT_NAMES, FACT_NAMES
 from fuwu.residents.models import Person, PersonImport
 from fuwu.residents.permissions import can_import_persons
@@ -79,6 +81,8 @@ from fuwu.residents.validation import (
     check_together,
     heads_against_registry,
 )
+
+logger = logging.getLogger(__name__)
 
 # Rows per transaction. On SQLite ``write_batch`` caps it, so others get the write lock between batches.
 BATCH_SIZE = 20_000
@@ -243,7 +247,10 @@ def open_source(path: Path) -> Source:
 def _source_id_conflicts(candidates: list[Candidate]) -> list[RowError]:
     wanted = {c.source_id: c for c in candidates if c.source_id}
     errors = []
-    for query in among(Person.objects.all(), "source_id", wanted):
+    # ``source_id <> ''`` repeats the unique index's condition (``person_source_id_unique`` is partial): without
+    # it PostgreSQL cannot use that index for a list of more than 100 values and reads the whole table for each
+    # batch, a first load's cost growing with the square of its size (docs/benchmarks.md, ADR 0026).
+    for query in among(Person.objects.exclude(source_id="").order_by(), "source_id", wanted):
         for source_id, lookup in query.values_list("source_id", "id_number_hash"):
             if wanted[source_id].lookup != lookup:
                 errors.append(
@@ -447,28 +454,65 @@ def persons_load(
         check = partial(check_chunk, headers=source.headers, ctx=ctx, seal=True)
     else:
         check = lambda chunk: check_chunk(chunk, headers=source.headers, ctx=ctx, seal=seal_ahead[0])  # noqa: E731
+    deferring = _defer_indexes(record, done=done, total=total, progress=progress)
     chunks = _until(source.batches(write_batch(batch_size), done), total)
-    with closing(_checked(chunks, check, workers=workers, pipeline=pipeline)) as checked:
-        for batch in checked:
-            if problems >= max_errors:
-                break
-            created = counts.created
-            problems += _write_batch(
-                batch, record=record, headers=source.headers, ctx=ctx, valid_only=valid_only, before=done,
-                counts=counts, errors=errors,
-            )  # fmt: skip
-            if pipeline:
-                seal_ahead[0] = 2 * (counts.created - created) >= len(batch.candidates)
-            done = batch.end
-            after_batch()
-            if errors and not valid_only:
-                message = gettext_noop("检查其余各行")
-            progress(done, total, message)
+    try:
+        with closing(_checked(chunks, check, workers=workers, pipeline=pipeline)) as checked:
+            for batch in checked:
+                if problems >= max_errors:
+                    break
+                created = counts.created
+                problems += _write_batch(
+                    batch, record=record, headers=source.headers, ctx=ctx, valid_only=valid_only, before=done,
+                    counts=counts, errors=errors,
+                )  # fmt: skip
+                if pipeline:
+                    seal_ahead[0] = 2 * (counts.created - created) >= len(batch.candidates)
+                done = batch.end
+                after_batch()
+                if errors and not valid_only:
+                    message = gettext_noop("检查其余各行")
+                progress(done, total, message)
+    except LoadBusy:
+        raise  # the other run is loading (and may be deferring): its indexes are its to build
+    except Exception:  # an error, not a kill or Ctrl-C (then the next run builds them: ADR 0026)
+        if deferring:
+            _restore_indexes_after_error(done=done, total=total, progress=progress)
+        raise
+    if deferring:
+        _restore_indexes(done=done, total=total, progress=progress)
     report = _finish(record, source=source, path=path, counts=counts, errors=errors, done=done, actor=actor,
                      resumed_from=resumed_from)  # fmt: skip
     if errors:
         raise LoadError(errors[:max_errors], total=problems, record=report.record)
     return report
+
+
+def _defer_indexes(record: PersonImport, *, done: int, total: int, progress: Progress) -> bool:
+    """Put the registry's secondary indexes aside when this load is the registry's first (every resident there is
+    this load's: none on a fresh start, its own committed batches on a resume), and there is more to write;
+    otherwise build any a killed first load left missing, so this load and its readers have them (ADR 0026)."""
+    if not indexes.supported():
+        return False
+    first = done < total and not Person.objects.exclude(source_import=record).exists()
+    if first:
+        indexes.defer()
+        return True
+    _restore_indexes(done=done, total=total, progress=progress)
+    return False
+
+
+def _restore_indexes(*, done: int, total: int, progress: Progress) -> None:
+    indexes.restore(lambda name: progress(done, total, gettext_noop("建立居民档案的索引")))
+
+
+def _restore_indexes_after_error(*, done: int, total: int, progress: Progress) -> None:
+    """After a load stopped by an error: build the indexes it put aside, unless the database is what failed (then
+    the next load, or ``fuwu residents indexes``, builds them); the load's own error is the one raised."""
+    try:
+        _restore_indexes(done=done, total=total, progress=progress)
+    except Exception:
+        logger.warning("the registry's indexes were not built after the load stopped", exc_info=True)
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""``fuwu residents import|load-parquet|rotate-key``: the resident registry from the command line."""
+"""``fuwu residents import|load-parquet|rotate-key|indexes``: the resident registry from the command line."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fuwu.residents.sources import documented_headers
 
@@ -71,10 +72,19 @@ class Command(BaseCommand):
             "--check", action="store_true", help="Only count the rows still under an old key; exit 1 if any."
         )
 
+        sub.add_parser(
+            "indexes",
+            help="Build the registry's indexes a first load put aside, if it was stopped and not run again.",
+            description="A first load into an empty registry builds them itself when it ends; see ADR 0026.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
         if options["action"] == "rotate-key":
             self._rotate(batch_size=options["batch_size"], check=options["check"])
+            return
+        if options["action"] == "indexes":
+            self._indexes()
             return
         path: Path = options["path"]
         if not path.is_file():
@@ -92,6 +102,12 @@ class Command(BaseCommand):
                 queue=options["queue"],
                 restart=options["restart"],
             )
+
+    def _indexes(self) -> None:
+        from fuwu.residents import indexes
+
+        built = indexes.restore(lambda name: self.stdout.write(f"building {name}") if self.verbosity else None)
+        self.stdout.write(f"{len(built)} index(es) built" if built else "every index of the registry is there")
 
     def _import(self, path: Path, *, valid_only: bool) -> None:
         from fuwu.residents.services import persons_import
@@ -140,7 +156,8 @@ class Command(BaseCommand):
 
         def progress(done: int, total: int | None, message: str = "") -> None:
             if self.verbosity > 1:
-                self.stdout.write(f"  {done:,} of {total:,} rows" if total else f"  {done:,} rows")
+                line = f"  {done:,} of {total:,} rows" if total else f"  {done:,} rows"
+                self.stdout.write(f"{line} {_(message)}" if message else line)
 
         try:
             report = persons_load(
