@@ -92,6 +92,14 @@ def unpartition(apps: Any, schema_editor: Any) -> None:
         cursor.execute(f'INSERT INTO "{OLD}" SELECT * FROM "{TABLE}"')
         cursor.execute(f'ALTER SEQUENCE "{SEQUENCE}" OWNED BY "{OLD}".id')
         cursor.execute(f'DROP TABLE "{TABLE}" CASCADE')  # with its partitions, constraints and indexes
+        # and the detached tables killed runs left (rows nothing reads), which use the sequence too
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace "
+            "AND relname ~ %s",
+            [f"^{TABLE}_run[0-9]+$"],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP TABLE "{name}"')
         cursor.execute(f'ALTER TABLE "{OLD}" RENAME TO "{TABLE}"')
         _recreate(cursor, constraints, indexes, "PRIMARY KEY (id)")
 
