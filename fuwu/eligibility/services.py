@@ -151,13 +151,13 @@ class Storing(store.Pace):
                 )
             yield
 
-    def rows(self, model: type[Any], columns: Sequence[str], batches: Iterable[Any]) -> int:
+    def rows(self, model: type[Any], columns: Sequence[str], batches: Iterable[Any], *, into: str | None = None) -> int:
         """Insert ``batches`` (``store.bulk_insert``'s) for this run, ``self.batch_rows`` a transaction (fitted to
-        the time each takes: ``store.Pace.fit``)."""
+        the time each takes: ``store.Pace.fit``); ``into``: the run's own table (``store.partition_create``)."""
         written = 0
         for part in store.parts(batches, self):
             with self.transaction():
-                written += store.bulk_insert(model, columns, [part], run_id=self.run.pk)
+                written += store.bulk_insert(model, columns, [part], into=into, run_id=self.run.pk)
             self.fit(len(part))
         return written
 
@@ -168,6 +168,9 @@ def run_rows_remove(run_id: int, *, pace: store.Pace | None = None, counts: bool
     deleted."""
     pace = pace or store.Pace()
     removed = 0
+    if store.partitioned(Candidate):  # PostgreSQL: the run's own table of candidates goes at once (ADR 28)
+        with pace.transaction():
+            store.partition_drop(Candidate, run_id)
     for model in (Candidate, EntitlementChange):  # by the (run, person_id, item) constraint's index
         while True:
             rows = model.objects.filter(run_id=run_id)
@@ -227,11 +230,30 @@ def _candidates_carry(*, storing: Storing, source: ScreeningRun, replaced: pa.Ta
     return copied - removed
 
 
-def run_open(run: ScreeningRun, *, counts: store.Counts) -> tuple[Storing, int]:
+def _candidates_copy(storing: Storing, batches: Iterable[Any]) -> int:
+    """A full run's candidates: on PostgreSQL into the run's own table, bare (``run_open(bare=True)``), then
+    its indexes built, one pass each, outside the run's lock, and the table attached (ADR 28); elsewhere
+    into the candidates table, as every other row."""
+    if not store.partitioned(Candidate):
+        return storing.rows(Candidate, store.CANDIDATE_COLUMNS, batches)
+    written = storing.rows(
+        Candidate, store.CANDIDATE_COLUMNS, batches, into=store.partition_name(Candidate, storing.run.pk)
+    )
+    with transaction.atomic():  # a table nobody reads yet: only this attempt writes it
+        store.partition_index(Candidate, storing.run.pk)
+    with storing.transaction():
+        store.partition_attach(Candidate, storing.run.pk)
+    return written
+
+
+def run_open(run: ScreeningRun, *, counts: store.Counts, bare: bool = False) -> tuple[Storing, int]:
     """Begin storing ``run``'s results: a new storing attempt of the run (which must be running) — from now on
     an earlier attempt still writing stops at its next transaction — whatever an earlier attempt stored
     removed (a re-run replaces it), the counts by township and item inserted; all in short transactions
-    (``Storing``). Returns the attempt (its ``run`` as read then) and the rows stored so far."""
+    (``Storing``). Returns the attempt (its ``run`` as read then) and the rows stored so far.
+
+    On PostgreSQL the run gets a table of its own for its candidates (ADR 28): attached and indexed now, or
+    with ``bare`` left detached and without indexes for ``_candidates_copy`` to fill and attach."""
     with transaction.atomic():
         locked = ScreeningRun.objects.select_for_update(no_key=True).get(pk=run.pk)
         if locked.status != RunStatus.RUNNING:
@@ -240,6 +262,12 @@ def run_open(run: ScreeningRun, *, counts: store.Counts) -> tuple[Storing, int]:
         ScreeningRun.objects.filter(pk=run.pk).update(store_attempt=locked.store_attempt)
     storing = Storing(locked, locked.store_attempt)
     run_rows_remove(run.pk, pace=storing)
+    if store.partitioned(Candidate):
+        with storing.transaction():
+            store.partition_create(Candidate, run.pk)
+            if not bare:
+                store.partition_index(Candidate, run.pk)
+                store.partition_attach(Candidate, run.pk)
     stored = storing.rows(ScreeningCount, ("township", "item", "eligible", "unknown", "amount"), [counts.townships])
     return storing, stored
 
@@ -323,18 +351,19 @@ def screening_run_complete(
     outreach = _outreach_items() if load_results else []
     served = served_table() if load_results else None
     progress(0, None, gettext_noop("载入筛查结果"))
-    storing, stored = run_open(run, counts=counts)
+    carry = load_results and carry_from is not None and changed_persons is not None
+    storing, stored = run_open(run, counts=counts, bare=load_results and not carry)
     changes = 0
     if load_results:
         only = None
         if carry_from is not None and changed_persons is not None:
             stored += _candidates_carry(storing=storing, source=carry_from, replaced=changed_persons)
             only = changed_persons
-        stored += storing.rows(
-            Candidate,
-            store.CANDIDATE_COLUMNS,
-            store.candidates(outcome.out, items=outreach, served=served, persons=only),
-        )
+        batches = store.candidates(outcome.out, items=outreach, served=served, persons=only)
+        if carry:
+            stored += storing.rows(Candidate, store.CANDIDATE_COLUMNS, batches)
+        else:
+            stored += _candidates_copy(storing, batches)
         if previous is not None:
             changes = storing.rows(
                 EntitlementChange,

@@ -365,16 +365,20 @@ def bulk_insert(
     model: type[models.Model],
     columns: Sequence[str],
     batches: Iterable[Sequence[tuple[Any, ...]] | pa.RecordBatch],
+    *,
+    into: str | None = None,
     **constants: Any,
 ) -> int:
     """Insert rows in ``columns`` order, plus the same ``constants`` on each, in the caller's transaction.
+
+    ``into``: the (quoted) table to write, if not the model's own (a run's partition: ``partition_create``).
 
     A batch is a list of tuples or an Arrow record batch (``candidates``). PostgreSQL: one ``COPY … FROM
     STDIN`` (psycopg's ``cursor.copy``), an Arrow batch written to it as CSV by Arrow rather than row by
     row. SQLite: one prepared INSERT, ``executemany`` a batch at a time, an Arrow batch turned into
     tuples column by column. Constraints still hold: the database checks them. Returns the number of rows.
     """
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = into or connection.ops.quote_name(model._meta.db_table)
     fields = {f.attname: f.column for f in model._meta.concrete_fields}
     names = [fields[c] for c in (*columns, *constants)]
     fixed = tuple(constants.values())
@@ -424,3 +428,98 @@ def _csv(batch: pa.RecordBatch, fixed: tuple[Any, ...]) -> bytes:
     buffer = io.BytesIO()
     pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
     return buffer.getvalue()
+
+
+# --- PostgreSQL: one partition of the candidates per run (ADR 28) ---------------------------------------------------
+#
+# On PostgreSQL the candidates table is partitioned by run (migration eligibility 0008): a run's candidates are a
+# table of their own, attached to ``eligibility_candidate`` once written. A full run copies its rows into the table
+# bare — no index to keep up row by row — builds the indexes in one pass each, then attaches it; removing a run's
+# candidates (a re-run, an abandoned run, retention) drops its table. Rows of a run that has no table of its own
+# (written through the ORM) land in the default partition and are deleted row by row as before. SQLite has one
+# table and none of this.
+
+
+def partitioned(model: type[models.Model]) -> bool:
+    """Whether ``model``'s table is a partitioned one (PostgreSQL after migration eligibility 0008)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.relkind = 'p' FROM pg_class c WHERE c.oid = to_regclass(%s)", [model._meta.db_table])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def partition_name(model: type[models.Model], run_id: int) -> str:
+    """The table of one run's rows of ``model``, quoted."""
+    return connection.ops.quote_name(f"{model._meta.db_table}_run{int(run_id)}")
+
+
+def partition_drop(model: type[models.Model], run_id: int) -> None:
+    """Drop the run's table, attached or not (a run stored again, abandoned or purged), in the caller's
+    transaction. Dropping an attached one locks the parent table for the moment it takes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{model._meta.db_table}_run{int(run_id)}"])
+        if not cursor.fetchone()[0]:
+            return
+        # Rows written in this same transaction still owe their deferred foreign-key checks, which PostgreSQL
+        # will not drop a table with: run them now, then defer again as Django's constraints are.
+        cursor.execute(
+            "SELECT string_agg(quote_ident(conname), ', ') FROM pg_constraint WHERE conrelid = to_regclass(%s) "
+            "AND contype = 'f' AND condeferred",
+            [model._meta.db_table],
+        )
+        deferred = cursor.fetchone()[0]
+        if deferred:
+            cursor.execute(f"SET CONSTRAINTS {deferred} IMMEDIATE")
+        cursor.execute(f"DROP TABLE {partition_name(model, run_id)}")
+        if deferred:
+            cursor.execute(f"SET CONSTRAINTS {deferred} DEFERRED")
+
+
+def partition_create(model: type[models.Model], run_id: int) -> str:
+    """A new empty table for the run's rows, detached and bare: the parent's columns and defaults (the id
+    sequence), a check that every row is the run's (so attaching need not scan it), no index. Returns its
+    name. In the caller's transaction."""
+    name = partition_name(model, run_id)
+    parent = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {name} (LIKE {parent} INCLUDING DEFAULTS)")
+        cursor.execute(f"ALTER TABLE {name} ADD CHECK (run_id IS NOT NULL AND run_id = {int(run_id)})")
+    return name
+
+
+def partition_index(model: type[models.Model], run_id: int) -> None:
+    """Build on the run's table the parent's primary key, unique constraints and indexes, one statement each
+    (a sort each, PostgreSQL's parallel index build), so attaching it finds them and builds none. A
+    duplicate (run, person, item) fails here, as it would have at the insert."""
+    name = partition_name(model, run_id)
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype IN "
+            "('p', 'u') ORDER BY conname",
+            [table],
+        )
+        constraints = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = to_regclass(%s) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
+            [table],
+        )
+        indexes = [row[0].split(" USING ", 1)[1] for row in cursor.fetchall()]
+        for definition in constraints:
+            cursor.execute(f"ALTER TABLE {name} ADD {definition}")
+        for definition in indexes:
+            cursor.execute(f"CREATE INDEX ON {name} USING {definition}")
+
+
+def partition_attach(model: type[models.Model], run_id: int) -> None:
+    """Attach the run's table to the parent (in the caller's transaction) and gather its statistics for the
+    planner. Its check constraint spares the scan; the parent is locked only against other changes of its
+    partitions (SHARE UPDATE EXCLUSIVE), not against readers."""
+    name = partition_name(model, run_id)
+    parent = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {parent} ATTACH PARTITION {name} FOR VALUES IN ({int(run_id)})")
+        cursor.execute(f"ANALYZE {name}")

@@ -100,6 +100,17 @@ def between_batches(monkeypatch: pytest.MonkeyPatch, hook: Callable[[int], None]
     return seen
 
 
+def written_so_far(run: ScreeningRun) -> int:
+    """The candidates a half-stored run has written: on PostgreSQL in its own table, not yet attached to the
+    candidates table (ADR 28), so not even there; elsewhere in the candidates table."""
+    if not store.partitioned(Candidate):
+        return Candidate.objects.filter(run=run).count()
+    assert not Candidate.objects.filter(run=run).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {store.partition_name(Candidate, run.pk)}")  # noqa: S608 - our name
+        return int(cursor.fetchone()[0])
+
+
 def stored(run: ScreeningRun) -> dict[str, set[tuple[Any, ...]]]:
     return {
         "candidates": set(
@@ -160,7 +171,7 @@ def test_no_reader_sees_a_half_stored_run(city: None, monkeypatch: pytest.Monkey
             client = Client()
             client.force_login(officer)
             return {
-                "running stored some": Candidate.objects.filter(run=running).exists(),
+                "running stored some": written_so_far(running) > 0,
                 "latest": proactive.latest_run(),
                 "latest registry": latest_registry_run(),
                 "previous": services.previous_run(running),
@@ -227,7 +238,7 @@ def test_a_run_killed_mid_storing_leaves_nothing_shown_and_a_rerun_stores_the_sa
         complete("interrupted")
     assert seen == [1, 2, 3]
     interrupted = ScreeningRun.objects.get(status=RunStatus.RUNNING)
-    assert 0 < Candidate.objects.filter(run=interrupted).count() < len(expected["candidates"])
+    assert 0 < written_so_far(interrupted) < len(expected["candidates"])
     assert proactive.latest_run() == reference  # the half-stored run is shown nowhere
 
     monkeypatch.undo()
@@ -299,12 +310,12 @@ def test_retention_removes_runs_left_running_longer_than_the_limit(
     monkeypatch.undo()
     left = ScreeningRun.objects.get()
     assert left.status == RunStatus.RUNNING
-    assert Candidate.objects.filter(run=left).exists()
+    assert written_so_far(left) > 0
     folder = Path(left.output).parent
     assert folder.is_dir()
 
     assert services.screening_runs_purge() == []  # not old enough: it may still be storing
-    assert Candidate.objects.filter(run=left).exists()
+    assert written_so_far(left) > 0
 
     ScreeningRun.objects.filter(pk=left.pk).update(started_at=timezone.now() - dt.timedelta(hours=13))
     assert services.screening_runs_purge() == [left.pk]
