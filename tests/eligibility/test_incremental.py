@@ -11,8 +11,8 @@ from django.core.management import call_command
 
 from fuwu.eligibility import incremental, screening, store
 from fuwu.eligibility.incremental import age_thresholds, birthday_crossings, screening_registry_incremental
-from fuwu.eligibility.models import Candidate, EntitlementChange
-from fuwu.eligibility.selectors import rules_in_force
+from fuwu.eligibility.models import EntitlementChange, ScreeningCount
+from fuwu.eligibility.selectors import candidates_of, rules_in_force
 from fuwu.eligibility.services import screening_registry_run
 from fuwu.residents.models import Person
 from tests.jobs.conftest import populate
@@ -35,7 +35,13 @@ def answers(out: str) -> list[dict[str, Any]]:
 
 
 def candidates(run: Any) -> set[tuple[Any, ...]]:
-    return set(Candidate.objects.filter(run=run).values_list("person_id", "hukou_area", "item", "amount"))
+    rows = list(candidates_of(run).values_list("person_id", "hukou_area", "item", "amount"))
+    assert len(rows) == len(set(rows))  # no person and item twice: the ended rows are not read
+    return set(rows)
+
+
+def counts(run: Any) -> set[tuple[Any, ...]]:
+    return set(ScreeningCount.objects.filter(run=run).values_list("township", "item", "eligible", "unknown", "amount"))
 
 
 def test_the_daily_run_equals_a_full_run_on_the_same_day(var_dir: Path, tmp_path: Path) -> None:
@@ -82,7 +88,8 @@ def test_the_daily_run_equals_a_full_run_on_the_same_day(var_dir: Path, tmp_path
     assert answers(daily.output) == answers(full.output)
     assert candidates(daily) == candidates(full)
     assert daily.counts == full.counts
-    assert daily.persons == full.persons
+    assert counts(daily) == counts(full)
+    assert (daily.persons, daily.result_rows) == (full.persons, full.result_rows)
     # The same changes as comparing the full run with day 0's, person by person.
     expected = {row for batch in store.changes(Path(full.output), Path(first.output)) for row in batch}
     emitted = set(EntitlementChange.objects.filter(run=daily).values_list(*store.CHANGE_COLUMNS))
