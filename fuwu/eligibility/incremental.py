@@ -44,7 +44,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Count, F, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -296,17 +296,46 @@ def _counts(base: ScreeningRun, before: Path, after: Path) -> store.Counts:
     )
 
 
+def _candidates_differ(previous: Path, before: Path, after: Path, *, served: pa.Table, outreach: list[str]) -> pa.Table:
+    """The persons whose candidate rows differ between ``before`` (the rows the previous run reads: its answers
+    and who received what then) and ``after`` (their answers now, receiving now): only theirs are stored again.
+    Most persons screened again (a household member of someone who changed) keep the same rows."""
+    con = duckdb.connect()
+    con.register("served_before", layers.served(previous))
+    con.register("served_now", served)
+    empty = False
+    for name, out, receiving in (("old", before, "served_before"), ("new", after, "served_now")):
+        batches = list(store.candidates(out, items=outreach, served=con.table(receiving).to_arrow_table()))
+        table = pa.Table.from_batches(batches) if batches else None
+        if table is None:
+            con.execute(f"CREATE TEMP TABLE {name} (person_id BIGINT)")
+            empty = True
+            continue
+        con.register(f"{name}_rows", table)
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_rows")
+    columns = ", ".join(store.CANDIDATE_COLUMNS)
+    if empty:  # one side has no rows: its persons' rows all differ
+        sql = "SELECT person_id FROM old UNION SELECT person_id FROM new"
+    else:
+        sql = (
+            f"(SELECT {columns} FROM old EXCEPT SELECT {columns} FROM new) UNION ALL "
+            f"(SELECT {columns} FROM new EXCEPT SELECT {columns} FROM old)"
+        )
+    return con.sql(f"SELECT DISTINCT person_id FROM ({sql}) ORDER BY person_id").to_arrow_table()
+
+
 def _claim(run: ScreeningRun, previous: ScreeningRun, *, facts_at: dt.datetime, output: Path) -> bool:
     """Make ``run`` the next generation of ``previous``'s lineage; False if another daily run holds it."""
     try:
-        ScreeningRun.objects.filter(pk=run.pk).update(
-            incremental=True,
-            facts_at=facts_at,
-            output=str(output),
-            base=previous,
-            lineage_id=previous.lineage_id or previous.pk,
-            generation=previous.generation + 1,
-        )
+        with transaction.atomic():  # a savepoint inside a caller's transaction
+            ScreeningRun.objects.filter(pk=run.pk).update(
+                incremental=True,
+                facts_at=facts_at,
+                output=str(output),
+                base=previous,
+                lineage_id=previous.lineage_id or previous.pk,
+                generation=previous.generation + 1,
+            )
     except IntegrityError:
         return False
     run.refresh_from_db()
@@ -404,6 +433,7 @@ def screening_registry_incremental(
         after = _rows_of(con, " UNION ALL BY NAME ".join(f"({part})" for part in now), work / "after", manifest)
         layers.served_keep(out_dir / "results", served, outreach)
         counts = _counts(previous, before, after)
+        ended = _candidates_differ(before_out, before, after, served=served, outreach=outreach)
         seconds = (timezone.now() - started).total_seconds()
         run = screening_daily_complete(
             run=run,
@@ -411,7 +441,7 @@ def screening_registry_incremental(
             counts=counts,
             before=before,
             after=after,
-            ended=touched,
+            ended=ended,
             served=served,
             outreach=outreach,
             seconds=seconds,

@@ -210,3 +210,8 @@ def served_changed(out: Path, served: pa.Table) -> pa.Table:
         "SELECT person_id, item FROM served_now) UNION ALL (SELECT person_id, item FROM served_now EXCEPT "
         f"SELECT person_id, item FROM {before})) ORDER BY person_id"
     ).to_arrow_table()
+
+
+def served(out: Path) -> pa.Table:
+    """Who received what when the run in ``out`` stored its candidates (``served_keep``)."""
+    return duckdb.connect().sql(f"SELECT person_id, item FROM read_parquet('{_quote(out / SERVED)}')").to_arrow_table()

@@ -341,8 +341,9 @@ def screening_daily_complete(
     """Store a daily run (``incremental.py``, ADR 27) and close it: what changed only.
 
     ``ended`` (a ``person_id`` column) are the persons whose candidate rows are stored again: their rows that
-    ``base`` reads are marked ended by this run (``Candidate.until``); ``after`` holds their answers now
-    (none for a person who left) and ``before`` their answers in ``base``. The run's candidates are then
+    ``base`` reads are marked ended by this run (``Candidate.until``) and their rows from ``after`` inserted;
+    ``after`` holds the answers now of every person screened again or whose receiving changed (none for a
+    person who left) and ``before`` their answers in ``base``. The run's candidates are then
     ``base``'s rows less the ended ones plus those found in ``after`` (``selectors.candidates_of``); its
     changes are ``after`` against ``before``; ``counts`` are the run's counts, worked out by the caller.
     Short transactions, as ``screening_run_complete``; until the last one completes the run, readers of
@@ -363,7 +364,9 @@ def screening_daily_complete(
                 .exclude(until_id__in=chain)
                 .update(until=storing.run)
             )
-    stored += storing.rows(Candidate, store.CANDIDATE_COLUMNS, store.candidates(after, items=outreach, served=served))
+    stored += storing.rows(
+        Candidate, store.CANDIDATE_COLUMNS, store.candidates(after, items=outreach, served=served, persons=ended)
+    )
     changes = storing.rows(EntitlementChange, store.CHANGE_COLUMNS, store.changes(after, before))
     stored += changes
     run = run_close(
