@@ -219,6 +219,8 @@ def main() -> None:
 
     # Every name the commands call: a full run's storing, and a daily run's (ADR 27).
     for name in ("screening_run_complete", "screening_daily_complete"):
+        if not hasattr(services, name):  # an older version of fuwu, measured for comparison
+            continue
         wrapped = timed_storing(getattr(services, name))
         for module in (services, incremental, screen_command):
             if hasattr(module, name):
