@@ -333,6 +333,9 @@ FUWU_SCREENING_RETENTION = {
     "keep_runs": env.int("FUWU_SCREENING_KEEP_RUNS", default=2),
     "keep_days": env.int("FUWU_SCREENING_KEEP_DAYS", default=30),
 }
+# A daily registry run stores only what changed and reads the rest from the runs before it (ADR 27); after
+# this many daily runs in a row the next one is a full run, which starts a new chain.
+FUWU_SCREENING_DAILY_CHAIN = env.int("FUWU_SCREENING_DAILY_CHAIN", default=30)
 # The officers on whose behalf the scheduled home-care work runs (callback sampling and draft month-end
 # settlements need an officer's area; their audit rows name them). Comma-separated usernames.
 FUWU_SCHEDULE_OFFICERS = env.list("FUWU_SCHEDULE_OFFICERS", default=[] if PRODUCTION else ["officer"])

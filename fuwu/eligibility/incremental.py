@@ -12,22 +12,31 @@ almost nothing changes. The daily run screens only
   (``facts.py``), and no household fact reads it; but like everyone screened they are screened with their
   whole household, from which their own household facts are computed.
 
-Everybody else's answers are copied from the previous run's files, so the new run's files hold the whole
-population's answers, equal to a full run's on the same day (``tests/eligibility/test_incremental.py``
-compares them), and are stored like a full run's (``services.screening_run_complete``). The changes
-since the previous run are compared for the screened and deleted persons only.
+Everybody else's answers stay those of the run it builds on, and nothing about them is copied (ADR 27): the
+new run's files are layers over its lineage's full run (``layers.py``: hard links, a delta, who it replaces),
+its candidates are the earlier runs' rows less those it ends (``Candidate.until``) plus its own, and its
+counts are the previous run's, less the replaced persons' previous answers, plus their new ones. What it
+reads and writes grows with what changed; one pass over the previous answers (the replaced persons' rows)
+is all that reads the whole population. The whole answers still equal a full run's on the same day
+(``tests/eligibility/test_incremental.py`` compares answers, candidates, counts and changes).
 
-It falls back to a full screening when there is no previous registry run with its files, when the rules
-differ (another rules digest, or a dated parameter that takes effect in between), when age is used in a
-way whose thresholds cannot be read, or when more than ``FULL_SHARE`` of the persons would be screened.
+Besides the screened and deleted persons, the persons whose receiving changed since the previous run (a grant
+began or ended) have their candidate rows stored again, from their unchanged answers.
+
+It falls back to a full screening when there is no previous registry run with its files (and its record of who
+received what), when the rules or the items worth a call differ (another rules digest, a dated parameter that
+takes effect in between), when age is used in a way whose thresholds cannot be read, when more than
+``FULL_SHARE`` of the persons were screened again since the last full run, or after
+``FUWU_SCREENING_DAILY_CHAIN`` daily runs in a row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,28 +44,35 @@ from typing import Any
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 from django.conf import settings
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Count, F, Q, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from sqlglot import exp
 
-from fuwu.eligibility import inplace, screening, store
-from fuwu.eligibility.models import RunStatus, ScreeningRun
+from fuwu.eligibility import inplace, layers, screening, store
+from fuwu.eligibility.models import RunStatus, ScreeningCount, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry
 from fuwu.eligibility.ruleset import ItemRule
-from fuwu.eligibility.screening import MANIFEST, Outcome, Plan, rules_digest
+from fuwu.eligibility.screening import MANIFEST, Plan, rules_digest
 from fuwu.eligibility.services import (
     ProgressFn,
     _no_progress,
+    _outreach_items,
     registry_rules_for,
+    screening_daily_complete,
     screening_registry_abandon,
     screening_registry_run,
-    screening_run_complete,
     screening_run_start,
+    served_table,
 )
 from fuwu.residents.models import Person
 
-FULL_SHARE = 0.3  # above this share of persons to screen, a full run is as quick and simpler
+logger = logging.getLogger(__name__)
+
+FULL_SHARE = 0.3  # above this share of persons screened again since the full run, a full run is as quick
+BUCKET = 1024  # persons (by id) per bucket compared to find who left the registry (``_gone``)
 COMPARISONS = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ, exp.NEQ)
 
 
@@ -144,93 +160,186 @@ def base_run(rules: Sequence[ItemRule], as_of: dt.date) -> ScreeningRun | None:
     )
     if previous is None or previous.rules_digest != rules_digest(rules) or not store.has_results(previous.output):
         return None
-    if _members(previous) is None:
+    if _members(previous) is None or previous.generation + 1 > settings.FUWU_SCREENING_DAILY_CHAIN:
         return None
+    if layers.candidate_items(Path(previous.output)) != _outreach_items():
+        return None  # no record of who received what, or other items worth a call: every candidate may differ
     return previous if _same_rules(rules, previous.as_of, as_of) else None
 
 
-def _members(run: ScreeningRun) -> Path | None:
-    """Who was in which household when ``run`` exported the registry (its export, or the slim list)."""
-    folder = Path(run.output).parent
-    for name in ("members.parquet", "registry.parquet"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+def _members(run: ScreeningRun) -> str | None:
+    """Who was in which household when ``run`` exported the registry, as DuckDB reads it."""
+    return layers.members_source(Path(run.output).parent)
 
 
-def _ids(values: Any) -> pa.Table:
+def _ids(values: Iterable[int]) -> pa.Table:
     return pa.table({"person_id": pa.array(sorted(set(values)), pa.int64())})
 
 
-def affected_persons(previous: ScreeningRun, as_of: dt.date, rules: Sequence[ItemRule]) -> tuple[list[int], list[int]]:
-    """(persons to screen, persons deleted since ``previous``)."""
+def _buckets(rows: Iterable[Sequence[Any]]) -> dict[int, tuple[int, int]]:
+    return {int(b): (int(n), int(total)) for b, n, total in rows}
+
+
+def _gone(con: duckdb.DuckDBPyConnection, members: str, changed: pa.Table) -> tuple[list[int], list[int], int]:
+    """(persons deleted since the export ``members`` lists, persons there now that neither it nor ``changed``
+    has, persons now), reading no more than the buckets that differ.
+
+    Ids are counted and summed per bucket of ``BUCKET`` ids, in the export and in the database (one
+    ``GROUP BY`` there); a bucket whose count and sum equal the export's plus the changed persons new since
+    holds nobody deleted, and only the others' ids are compared one by one. Someone there now but in neither
+    (a save that committed after the export began although it set ``updated_at`` before) is screened too.
+    """
+    con.register("changed_ids", changed)
+    before = _buckets(
+        con.execute(f"SELECT person_id // {BUCKET}, count(*), sum(person_id) FROM {members} GROUP BY 1").fetchall()
+    )
+    new = _buckets(
+        con.execute(
+            f"SELECT person_id // {BUCKET}, count(*), sum(person_id) FROM "
+            f"({layers.without('changed_ids', members)}) GROUP BY 1"
+        ).fetchall()
+    )
+    bucket = Cast(F("pk"), BigIntegerField()) / BUCKET
+    now = _buckets(
+        Person.objects.annotate(bucket=bucket)
+        .values("bucket")
+        .annotate(n=Count("pk"), total=Sum("pk"))
+        .order_by()
+        .values_list("bucket", "n", "total")
+    )
+    differ = sorted(
+        b
+        for b in before.keys() | new.keys() | now.keys()
+        if tuple(x + y for x, y in zip(before.get(b, (0, 0)), new.get(b, (0, 0)), strict=True)) != now.get(b, (0, 0))
+    )
+    deleted: list[int] = []
+    unseen: list[int] = []
+    for b in differ:
+        there = set(Person.objects.filter(pk__gte=b * BUCKET, pk__lt=(b + 1) * BUCKET).values_list("pk", flat=True))
+        listed = {
+            r[0]
+            for r in con.execute(
+                f"SELECT person_id FROM {members} WHERE person_id >= ? AND person_id < ?",
+                [b * BUCKET, (b + 1) * BUCKET],
+            ).fetchall()
+        }
+        deleted += sorted(listed - there)
+        unseen += sorted(there - listed - set(changed.column("person_id").to_pylist()))
+    return deleted, unseen, sum(n for n, _ in now.values())
+
+
+def affected_persons(
+    previous: ScreeningRun, as_of: dt.date, rules: Sequence[ItemRule]
+) -> tuple[list[int], list[int], int]:
+    """(persons to screen, persons deleted since ``previous``, persons in the registry now)."""
     assert previous.facts_at is not None  # noqa: S101 - base_run chose a registry run with an export time
-    before = _members(previous)
-    assert before is not None  # noqa: S101 - base_run checked
+    members = _members(previous)
+    assert members is not None  # noqa: S101 - base_run checked
     con = duckdb.connect()
     changed = list(Person.objects.filter(updated_at__gte=previous.facts_at).values_list("pk", "household_id"))
-    current = _ids(Person.objects.values_list("pk", flat=True).iterator(chunk_size=100_000))
-    con.register("current_ids", current)
-    source = f"read_parquet('{store._quote(before)}')"
-    deleted = [
-        r[0]
-        for r in con.execute(
-            f"SELECT person_id FROM {source} WHERE person_id NOT IN (SELECT person_id FROM current_ids)"
-        ).fetchall()
-    ]
+    deleted, unseen, persons = _gone(con, members, _ids(pk for pk, _ in changed))
+    if unseen:
+        changed += list(Person.objects.filter(pk__in=unseen).values_list("pk", "household_id"))
     # Households now and before of everyone who changed or left: their members' household facts may differ.
     con.register("moved", _ids([pk for pk, _ in changed] + deleted))
     households = {h for _, h in changed} | {
         r[0]
         for r in con.execute(
-            f"SELECT DISTINCT household_id FROM {source} WHERE person_id IN (SELECT person_id FROM moved)"
+            f"SELECT DISTINCT household_id FROM {members} WHERE person_id IN (SELECT person_id FROM moved)"
         ).fetchall()
     }
     # A birthday changes no household fact, but the person is screened with their whole household: their own
     # household facts (size, income per member) are computed from the members screened with them.
     birthdays = Person.objects.filter(birthday_crossings(previous.as_of, as_of, age_thresholds(rules, as_of)))
     households |= set(birthdays.values_list("household_id", flat=True))
-    members: set[int] = set()
+    screened: set[int] = set()
     ordered = sorted(h for h in households if h is not None)
     for start in range(0, len(ordered), 10_000):
-        members.update(
+        screened.update(
             Person.objects.filter(household_id__in=ordered[start : start + 10_000]).values_list("pk", flat=True)
         )
-    return sorted(members), sorted(deleted)
+    return sorted(screened), sorted(deleted), persons
 
 
-def _merge(previous: Path, screened: Path, out: Path, *, replaced: pa.Table) -> None:
-    """The previous run's rows less the replaced persons, plus the screened rows: one part file, by person."""
+def _rows_of(con: duckdb.DuckDBPyConnection, sql: str, out: Path, manifest: dict[str, Any]) -> Path:
+    """A results folder (one part file and ``manifest``) holding the rows of ``sql``: what ``store`` reads."""
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.register("replaced", replaced)
-    parts = [f"SELECT * FROM {store.source(previous)} WHERE person_id NOT IN (SELECT person_id FROM replaced)"]
-    if store.has_results(screened):
-        parts.append(f"SELECT * FROM {store.source(screened)}")
-    final = out / "part-00000.parquet"
-    tmp = out / ".part-00000.parquet.tmp"
-    con.execute(
-        f"COPY ({' UNION ALL BY NAME '.join(parts)} ORDER BY person_id) TO '{store._quote(tmp)}' "
-        "(FORMAT PARQUET, COMPRESSION ZSTD)"
-    )
-    tmp.replace(final)
-    manifest = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
-    manifest.update({"partitions": 1, "done": [0], "incremental_of": str(previous)})
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    con.execute(f"COPY ({sql}) TO '{store._quote(out / 'part-00000.parquet')}' (FORMAT PARQUET)")
+    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return out
 
 
-def _write_members(before: Path, screened: Path, out: Path, *, replaced: pa.Table) -> None:
-    """(person_id, household_id) of the registry now, for the next incremental run: before's, updated."""
-    con = duckdb.connect()
-    con.register("replaced", replaced)
-    tmp = out.with_suffix(".tmp")
-    con.execute(
-        f"COPY (SELECT person_id, household_id FROM read_parquet('{store._quote(before)}') "
-        "WHERE person_id NOT IN (SELECT person_id FROM replaced) UNION ALL "
-        f"SELECT person_id, household_id FROM read_parquet('{store._quote(screened)}') ORDER BY person_id) "
-        f"TO '{store._quote(tmp)}' (FORMAT PARQUET, COMPRESSION ZSTD)"
+def _counts(base: ScreeningRun, before: Path, after: Path) -> store.Counts:
+    """The run's counts: ``base``'s, less the replaced persons' answers there (``before``), plus theirs now."""
+    old, new = store.count(before), store.count(after)
+    totals: dict[tuple[str, str], list[Any]] = {}
+    for township, item, eligible, unknown, amount in ScreeningCount.objects.filter(run=base).values_list(
+        "township", "item", "eligible", "unknown", "amount"
+    ):
+        totals[(township, item)] = [eligible, unknown, Decimal(amount)]
+    for sign, counts in ((-1, old), (1, new)):
+        for township, item, eligible, unknown, amount in counts.townships:
+            total = totals.setdefault((township, item), [0, 0, Decimal(0)])
+            total[0] += sign * eligible
+            total[1] += sign * unknown
+            total[2] += sign * amount
+    townships = [(t, i, e, u, a) for (t, i), (e, u, a) in sorted(totals.items()) if e or u]
+    items: dict[str, dict[str, Any]] = {}
+    for _, item, eligible, unknown, amount in townships:
+        entry = items.setdefault(item, {"eligible": 0, "unknown": 0, "amount": Decimal(0)})
+        entry["eligible"] += eligible
+        entry["unknown"] += unknown
+        entry["amount"] += amount
+    shown = {item: {**c, "amount": str(c["amount"])} for item, c in sorted(items.items())}
+    return store.Counts(
+        shown, townships, base.persons - old.persons + new.persons, base.result_rows - old.rows + new.rows
     )
-    tmp.replace(out)
+
+
+def _candidates_differ(previous: Path, before: Path, after: Path, *, served: pa.Table, outreach: list[str]) -> pa.Table:
+    """The persons whose candidate rows differ between ``before`` (the rows the previous run reads: its answers
+    and who received what then) and ``after`` (their answers now, receiving now): only theirs are stored again.
+    Most persons screened again (a household member of someone who changed) keep the same rows."""
+    con = duckdb.connect()
+    con.register("served_before", layers.served(previous))
+    con.register("served_now", served)
+    empty = False
+    for name, out, receiving in (("old", before, "served_before"), ("new", after, "served_now")):
+        batches = list(store.candidates(out, items=outreach, served=con.table(receiving).to_arrow_table()))
+        table = pa.Table.from_batches(batches) if batches else None
+        if table is None:
+            con.execute(f"CREATE TEMP TABLE {name} (person_id BIGINT)")
+            empty = True
+            continue
+        con.register(f"{name}_rows", table)
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_rows")
+    columns = ", ".join(store.CANDIDATE_COLUMNS)
+    if empty:  # one side has no rows: its persons' rows all differ
+        sql = "SELECT person_id FROM old UNION SELECT person_id FROM new"
+    else:
+        sql = (
+            f"(SELECT {columns} FROM old EXCEPT SELECT {columns} FROM new) UNION ALL "
+            f"(SELECT {columns} FROM new EXCEPT SELECT {columns} FROM old)"
+        )
+    return con.sql(f"SELECT DISTINCT person_id FROM ({sql}) ORDER BY person_id").to_arrow_table()
+
+
+def _claim(run: ScreeningRun, previous: ScreeningRun, *, facts_at: dt.datetime, output: Path) -> bool:
+    """Make ``run`` the next generation of ``previous``'s lineage; False if another daily run holds it."""
+    try:
+        with transaction.atomic():  # a savepoint inside a caller's transaction
+            ScreeningRun.objects.filter(pk=run.pk).update(
+                incremental=True,
+                facts_at=facts_at,
+                output=str(output),
+                base=previous,
+                lineage_id=previous.lineage_id or previous.pk,
+                generation=previous.generation + 1,
+            )
+    except IntegrityError:
+        return False
+    run.refresh_from_db()
+    return True
 
 
 def screening_registry_incremental(
@@ -243,10 +352,11 @@ def screening_registry_incremental(
 ) -> ScreeningRun:
     """Screen only what changed since the previous registry run; a full run when that is not possible.
 
-    The new run's files hold every person's answers (copied for those who did not change); its stored
-    changes are those of the screened and deleted persons. Same permissions, directory layout, failure
-    handling and storage as ``screening_registry_run``. Screening in place (``in_place``, default the
-    setting ``FUWU_SCREEN_IN_PLACE``) is always a full run: this one exports the changed persons' facts.
+    The new run's files read as every person's answers (``layers``: the unchanged persons' are its lineage's
+    files, linked); its stored changes are those of the screened and deleted persons. Same permissions,
+    directory layout, failure handling and storage as ``screening_registry_run``. Screening in place
+    (``in_place``, default the setting ``FUWU_SCREEN_IN_PLACE``) is always a full run: this one exports the
+    changed persons' facts.
     """
     progress = progress or _no_progress
     rules = registry_rules_for(actor)
@@ -261,46 +371,88 @@ def screening_registry_incremental(
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=not created)
     run = None
+
+    def full() -> ScreeningRun:
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        return screening_registry_run(actor=actor, as_of=as_of, out_dir=None if created else out_dir)
+
     try:
         facts_at = timezone.now()
         progress(0, None, gettext_noop("找出有变化的居民"))
-        screened_ids, deleted = affected_persons(previous, as_of, rules)
-        total = Person.objects.count()
-        if len(screened_ids) > FULL_SHARE * max(total, 1):
-            if created:
-                shutil.rmtree(out_dir, ignore_errors=True)
-            return screening_registry_run(actor=actor, as_of=as_of, out_dir=None if created else out_dir)
+        screened_ids, deleted, total = affected_persons(previous, as_of, rules)
+        replaced = _ids([*screened_ids, *deleted])
+        before_out = Path(previous.output)
+        if layers.replaced_count(before_out) + replaced.num_rows > FULL_SHARE * max(total, 1):
+            return full()
         population = out_dir / "changed.parquet"
         export_registry(population, only=screened_ids)
-        before = _members(previous)
-        assert before is not None  # noqa: S101 - base_run checked
-        _write_members(before, population, out_dir / "members.parquet", replaced=_ids([*screened_ids, *deleted]))
         plan = Plan(
             engine="duckdb", as_of=as_of, population=population, out=out_dir / "screened", partitions=1, rules=rules
         )
         run = screening_run_start(plan=plan, actor=actor, population=REGISTRY)
-        ScreeningRun.objects.filter(pk=run.pk).update(
-            incremental=True, facts_at=facts_at, output=str(out_dir / "results")
-        )
-        run.refresh_from_db()
+        if not _claim(run, previous, facts_at=facts_at, output=out_dir / "results"):
+            logger.warning("another daily run builds on run %s: screening everyone instead", previous.pk)
+            screening_registry_abandon(run_id=run.pk, actor=actor)
+            run = None
+            return full()
         progress(0, 1, gettext_noop("逐项判断是否符合条件"))
         started = timezone.now()
-        outcome = screening.run(plan, screening.DuckDBEngine(plan), fresh=True)
-        replaced = _ids([*screened_ids, *deleted])
-        _merge(Path(previous.output), plan.out, out_dir / "results", replaced=replaced)
-        seconds = (timezone.now() - started).total_seconds()
-        merged = Outcome(out_dir / "results", outcome.partitions_run, 0, outcome.rows, seconds)
-        run = screening_run_complete(
-            run=run,
-            outcome=merged,
-            actor=actor,
-            load_results=True,
-            progress=progress,
-            changed_persons=replaced,
-            screened=len(screened_ids),
-            carry_from=previous,
+        screening.run(plan, screening.DuckDBEngine(plan), fresh=True)
+        screened = plan.out if store.has_results(plan.out) else None
+        layers.write(previous=before_out, screened=screened, out=out_dir / "results", replaced=replaced)
+        layers.write_members(previous=before_out.parent, export=population, out=out_dir, replaced=replaced)
+        # Whose candidate rows are stored again: the replaced persons, and those whose receiving changed.
+        served = served_table()
+        outreach = _outreach_items()
+        touched = _ids(
+            [
+                *replaced.column("person_id").to_pylist(),
+                *layers.served_changed(before_out, served).column("person_id").to_pylist(),
+            ]
         )
-        population.unlink()  # the changed persons' facts in clear; members.parquet keeps the households
+        con = duckdb.connect()
+        con.register("touched", touched)
+        con.register("replaced_now", replaced)
+        manifest = {
+            k: v
+            for k, v in json.loads((before_out / MANIFEST).read_text(encoding="utf-8")).items()
+            if k != layers.LAYERS
+        }
+        work = out_dir / "work"
+        # The one pass over the previous answers: the touched persons' rows.
+        before = _rows_of(
+            con,
+            layers.without(store.source(before_out), "touched", keep=True),
+            work / "before",
+            manifest,
+        )
+        now = [layers.without(f"read_parquet('{store._quote(before / 'part-00000.parquet')}')", "replaced_now")]
+        if screened is not None:
+            now.append(f"SELECT * FROM {store.source(screened)}")
+        after = _rows_of(con, " UNION ALL BY NAME ".join(f"({part})" for part in now), work / "after", manifest)
+        layers.served_keep(out_dir / "results", served, outreach)
+        counts = _counts(previous, before, after)
+        ended = _candidates_differ(before_out, before, after, served=served, outreach=outreach)
+        seconds = (timezone.now() - started).total_seconds()
+        run = screening_daily_complete(
+            run=run,
+            base=previous,
+            counts=counts,
+            before=before,
+            after=after,
+            ended=ended,
+            served=served,
+            outreach=outreach,
+            seconds=seconds,
+            screened=len(screened_ids),
+            actor=actor,
+            progress=progress,
+        )
+        # The changed persons' facts in clear go; members-delta.parquet keeps the households.
+        population.unlink()
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(plan.out, ignore_errors=True)  # the delta holds these answers
         return run
     except BaseException:
         if run is not None:

@@ -68,12 +68,38 @@ class ScreeningRun(models.Model):
     store_attempt = models.PositiveIntegerField(
         default=0, help_text=_("Attempts at storing its rows; only the latest may write them.")
     )
+    # A daily run (ADR 27) stores only what changed: it reads the candidate rows of the runs before it in its
+    # lineage (the full run at its root, then one run per generation) less those it and they ended.
+    base = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("A daily run: the run it builds on (its files and candidate rows)."),
+    )
+    lineage = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("A daily run: the full run at the root of its chain of daily runs."),
+    )
+    generation = models.PositiveIntegerField(default=0, help_text=_("Daily runs since the full run at its root."))
 
     class Meta:
         ordering = ["-started_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="running") | Q(finished_at__isnull=False), name="finished_run_has_end_time"
+            ),
+            # One daily run per generation of a chain, running or completed: two daily runs never build on the
+            # same run (each marks the rows it ends; ADR 27).
+            models.UniqueConstraint(
+                fields=["lineage", "generation"],
+                condition=Q(lineage__isnull=False, status__in=["running", "completed"]),
+                name="one_daily_run_per_generation",
             ),
         ]
 
@@ -97,6 +123,12 @@ class Candidate(models.Model):
     rule_version = models.CharField(max_length=120)
     amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     units = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    # The daily run from which the row no longer holds (its person was screened again, left the registry, or
+    # began or stopped receiving something): a later run of the same lineage reads the row unless it or a run
+    # before it ended it (``selectors.candidates_of``, ADR 27). Null: it holds.
+    until = models.ForeignKey(
+        ScreeningRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [
@@ -105,6 +137,8 @@ class Candidate(models.Model):
         indexes = [
             models.Index(fields=["run", "item", "hukou_area"], name="candidate_item_area_idx"),
             models.Index(fields=["run", "hukou_area", "person_id"], name="candidate_area_person_idx"),
+            # Only ended rows: a full run's rows are not in it (nothing to write for them).
+            models.Index(fields=["until"], condition=Q(until__isnull=False), name="candidate_until_idx"),
         ]
 
     def __str__(self) -> str:

@@ -50,6 +50,7 @@ from fuwu.eligibility.models import (
     ScreeningRun,
 )
 from fuwu.eligibility.registry import REGISTRY
+from fuwu.eligibility.selectors import candidates_of
 from fuwu.residents import crypto
 from fuwu.residents.masking import mask_name, mask_phone
 from fuwu.residents.models import Person
@@ -167,7 +168,7 @@ def newly_entitled(
     from fuwu.applications.grants import receiving_q
 
     # Candidates were not served when the run finished; someone may have been since (a grant, else a receipt).
-    results = Candidate.objects.filter(run=run, hukou_area__startswith=prefix)
+    results = candidates_of(run).filter(hukou_area__startswith=prefix)
     if item:
         results = results.filter(item=item)
     if township:
@@ -175,11 +176,12 @@ def newly_entitled(
     return results.exclude(receiving_q(today=timezone.localdate())).order_by("hukou_area", "person_id", "item")
 
 
-def _with_status(results: QuerySet[Candidate]) -> QuerySet[Candidate]:
-    """Each result with its outreach status: the recorded one, else pending."""
-    recorded = OutreachRecord.objects.filter(
-        run=OuterRef("run"), person_id=OuterRef("person_id"), item=OuterRef("item")
-    ).values("status")[:1]
+def _with_status(results: QuerySet[Candidate], run: ScreeningRun) -> QuerySet[Candidate]:
+    """Each result with its outreach status in ``run``: the recorded one, else pending (a daily run's rows may
+    have been stored by a run before it, ADR 27)."""
+    recorded = OutreachRecord.objects.filter(run=run, person_id=OuterRef("person_id"), item=OuterRef("item")).values(
+        "status"
+    )[:1]
     return results.annotate(outreach_status=Coalesce(Subquery(recorded), Value(OutreachStatus.PENDING.value)))
 
 
@@ -193,7 +195,7 @@ def outreach_results(
         results = newly_entitled(run=run, user=user, township=filters.township or None)
         if not filters.item:
             results = results.filter(item__in=[k for k, i in items.items() if i.outreach])
-    results = _with_status(results)
+    results = _with_status(results, run)
     if filters.status:
         results = results.filter(Q(outreach_status=filters.status))  # Q: the annotation is invisible to the stubs
     return results
@@ -212,7 +214,7 @@ class TownshipCount:
 
 def counts_by_township(*, run: ScreeningRun, user: Any) -> list[TownshipCount]:
     rows = (
-        _with_status(newly_entitled(run=run, user=user))
+        _with_status(newly_entitled(run=run, user=user), run)
         .annotate(township=Substr("hukou_area", 1, TOWNSHIP_DIGITS))
         .order_by()
         .values("township", "item")
@@ -413,7 +415,7 @@ def outreach_list_view(
 def outreach_row(*, run: ScreeningRun, user: Any, person_id: int, item: str) -> OutreachRow | None:
     """One row again, after its outcome was recorded (the person was shown, and acted on, already)."""
     items = items_info()
-    results = list(_with_status(newly_entitled(run=run, user=user, item=item)).filter(person_id=person_id))
+    results = list(_with_status(newly_entitled(run=run, user=user, item=item), run).filter(person_id=person_id))
     rows = outreach_rows(run=run, user=user, results=results, items=items)
     return rows[0] if rows else None
 

@@ -373,12 +373,16 @@ def read_results(out: Path) -> pa.Table:
     """
     import duckdb
 
+    from fuwu.eligibility import layers
+
     parts = sorted(out.glob("part-*.parquet"))
-    if not parts:
+    layered = layers.source(out)  # a daily run's folder (ADR 27)
+    if not parts and layered is None:
         return RESULT_SCHEMA.empty_table()
     items = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["items"]
-    names = set(pq.read_schema(parts[0]).names)
-    files = "[" + ", ".join(f"'{_quote(p)}'" for p in parts) + "]"
+    con = duckdb.connect()
+    files = layered or "read_parquet([" + ", ".join(f"'{_quote(p)}'" for p in parts) + "])"
+    names = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {files}").fetchall()}
     branches = []
     for item, info in items.items():
         status = column(item, "duckdb")
@@ -390,9 +394,8 @@ def read_results(out: Path) -> pa.Table:
             f"SELECT person_id, hukou_area, '{item}' AS item, '{info['rule_version']}' AS rule_version, "
             f"CASE WHEN {status} THEN 'eligible' ELSE 'unknown' END AS status, "
             f"{levels[0]} AS amount, {levels[1]} AS units "
-            f"FROM read_parquet({files}) WHERE {status} OR {status} IS NULL"
+            f"FROM {files} WHERE {status} OR {status} IS NULL"
         )
-    con = duckdb.connect()
     table = con.sql(" UNION ALL ".join(branches) + " ORDER BY person_id, item").to_arrow_table()
     return table.cast(RESULT_SCHEMA)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fuwu.eligibility.models import RunStatus, ScreeningRun
+from django.db.models import QuerySet
+
+from fuwu.eligibility.models import Candidate, RunStatus, ScreeningRun
 from fuwu.eligibility.ruleset import ItemRule, rules_from_document
 from fuwu.eligibility.screening import Plan, rules_digest
 from fuwu.standards.models import StandardVersion
@@ -44,3 +46,23 @@ def completed_run(plan: Plan) -> ScreeningRun | None:
         rules_digest=rules_digest(plan.rules),
         status=RunStatus.COMPLETED,
     ).first()
+
+
+def chain_ids(run: ScreeningRun) -> list[int]:
+    """The runs whose candidate rows ``run`` reads: the full run at the root of its lineage, the completed daily
+    runs before it, and itself (ADR 27); just itself for a run of no lineage."""
+    if run.lineage_id is None:
+        return [run.pk]
+    between = ScreeningRun.objects.filter(
+        lineage_id=run.lineage_id, generation__lt=run.generation, status=RunStatus.COMPLETED
+    ).values_list("pk", flat=True)
+    return [run.lineage_id, *between, run.pk]
+
+
+def candidates_of(run: ScreeningRun) -> QuerySet[Candidate]:
+    """The run's candidates: its own rows, and for a daily run those of the runs before it in its lineage that
+    neither it nor one of them ended (``Candidate.until``)."""
+    if run.lineage_id is None:
+        return Candidate.objects.filter(run=run)
+    ids = chain_ids(run)
+    return Candidate.objects.filter(run_id__in=ids).exclude(until_id__in=ids)

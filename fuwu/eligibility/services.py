@@ -14,14 +14,14 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from fuwu.accounts.permissions import can_screen_registry
 from fuwu.common.audit import audit
-from fuwu.eligibility import inplace, screening, store
+from fuwu.eligibility import inplace, layers, screening, store
 from fuwu.eligibility.models import (
     Candidate,
     EntitlementChange,
@@ -34,7 +34,7 @@ from fuwu.eligibility.models import (
 from fuwu.eligibility.registry import REGISTRY, export_registry
 from fuwu.eligibility.ruleset import ItemRule
 from fuwu.eligibility.screening import Outcome, Plan, rules_digest
-from fuwu.eligibility.selectors import rules_in_force
+from fuwu.eligibility.selectors import chain_ids, rules_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -162,12 +162,25 @@ class Storing(store.Pace):
         return written
 
 
+def candidate_marks_reset(run_id: int, *, pace: store.Pace) -> int:
+    """Undo a daily run that did not complete: the rows of earlier runs it ended hold again (ADR 27)."""
+    reset = 0
+    while True:
+        ids = list(Candidate.objects.filter(until_id=run_id).values_list("pk", flat=True)[: store.TRANSACTION_ROWS])
+        if not ids:
+            return reset
+        with pace.transaction():
+            reset += Candidate.objects.filter(pk__in=ids).update(until=None)
+
+
 def run_rows_remove(run_id: int, *, pace: store.Pace | None = None, counts: bool = True) -> int:
-    """Delete a run's candidates, changes and (with ``counts``) counts, ``store.TRANSACTION_ROWS`` at a time,
-    each batch in a transaction of ``pace`` (a ``Storing`` checks the run is still its own). Returns the rows
-    deleted."""
+    """Delete a run's candidates, changes and (with ``counts``) counts, and undo the ends a daily run marked on
+    earlier runs' candidates, ``store.TRANSACTION_ROWS`` at a time, each batch in a transaction of ``pace`` (a
+    ``Storing`` checks the run is still its own). Only for a run that is not completed (or a re-store); retention
+    removes a completed run's candidates with ``candidates_purgeable``. Returns the rows deleted."""
     pace = pace or store.Pace()
     removed = 0
+    candidate_marks_reset(run_id, pace=pace)
     if store.partitioned(Candidate):  # PostgreSQL: the run's own table of candidates goes at once (ADR 28)
         with pace.transaction():
             store.partition_drop(Candidate, run_id)
@@ -186,48 +199,6 @@ def run_rows_remove(run_id: int, *, pace: store.Pace | None = None, counts: bool
         with pace.transaction():  # some thousands: townships × items
             removed += ScreeningCount.objects.filter(run_id=run_id).delete()[0]
     return removed
-
-
-def _candidates_carry(*, storing: Storing, source: ScreeningRun, replaced: pa.Table) -> int:
-    """Copy ``source``'s candidates not served since to the run being stored, less the ``replaced`` persons
-    (in SQL), a range of persons (about ``storing.batch_rows`` candidates) per transaction."""
-    from fuwu.applications.grants import receiving_sql
-
-    table = connection.ops.quote_name(Candidate._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in store.CANDIDATE_COLUMNS)
-    copied = 0
-    low: int | None = None
-    while True:
-        after = Candidate.objects.filter(run=source)
-        if low is not None:
-            after = after.filter(person_id__gt=low)
-        ends = after.order_by("person_id").values_list("person_id", flat=True)
-        first = next(iter(ends[:1]), None)
-        if first is None:
-            break
-        high = next(iter(ends[storing.batch_rows - 1 : storing.batch_rows]), None)
-        receiving, params = receiving_sql("c.person_id", "c.item", today=timezone.localdate())
-        bounds, values = "c.person_id > %s" if low is not None else "TRUE", [low] if low is not None else []
-        if high is not None:
-            bounds, values = f"{bounds} AND c.person_id <= %s", [*values, high]
-        with storing.transaction(), connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (run_id, {columns}) SELECT %s, {columns} FROM {table} c "  # noqa: S608 - our names
-                f"WHERE c.run_id = %s AND {bounds} AND NOT {receiving}",
-                [storing.run.pk, source.pk, *values, *params],
-            )
-            written = int(max(cursor.rowcount, 0))
-        copied += written
-        storing.fit(written)
-        if high is None:
-            break
-        low = high
-    ids = replaced.column("person_id").to_pylist()
-    removed = 0
-    for start in range(0, len(ids), 5_000):
-        with storing.transaction():
-            removed += Candidate.objects.filter(run=storing.run, person_id__in=ids[start : start + 5_000]).delete()[0]
-    return copied - removed
 
 
 def _candidates_copy(storing: Storing, batches: Iterable[Any]) -> int:
@@ -326,7 +297,6 @@ def screening_run_complete(
     progress: ProgressFn | None = None,
     changed_persons: pa.Table | None = None,
     screened: int | None = None,
-    carry_from: ScreeningRun | None = None,
 ) -> ScreeningRun:
     """Store what people act on from the run's Parquet files and close the run.
 
@@ -340,9 +310,8 @@ def screening_run_complete(
     leaves the run running with some rows that nothing shows; completing it again (the same command, which
     resumes the run) removes them first and stores it whole, and a job's abandon or the retention rule
     (``screening_runs_purge``) removes them with the run.
-    ``changed_persons`` (a ``person_id`` column) limits the comparison to them (an incremental run);
-    with ``carry_from`` (the run it builds on) everyone else's candidates are copied from that run inside
-    the database rather than read from the files again.
+    ``changed_persons`` (a ``person_id`` column) limits the comparison to them. A registry run's folder also
+    keeps who received what and the items listed (``layers.served_keep``), for the next daily run (ADR 27).
     """
     progress = progress or _no_progress
     progress(0, None, gettext_noop("汇总筛查结果"))
@@ -351,19 +320,13 @@ def screening_run_complete(
     outreach = _outreach_items() if load_results else []
     served = served_table() if load_results else None
     progress(0, None, gettext_noop("载入筛查结果"))
-    carry = load_results and carry_from is not None and changed_persons is not None
-    storing, stored = run_open(run, counts=counts, bare=load_results and not carry)
+    storing, stored = run_open(run, counts=counts, bare=load_results)
     changes = 0
     if load_results:
-        only = None
-        if carry_from is not None and changed_persons is not None:
-            stored += _candidates_carry(storing=storing, source=carry_from, replaced=changed_persons)
-            only = changed_persons
-        batches = store.candidates(outcome.out, items=outreach, served=served, persons=only)
-        if carry:
-            stored += storing.rows(Candidate, store.CANDIDATE_COLUMNS, batches)
-        else:
-            stored += _candidates_copy(storing, batches)
+        assert served is not None  # noqa: S101 - load_results read it
+        if run.population == REGISTRY:
+            layers.served_keep(outcome.out, served, outreach)
+        stored += _candidates_copy(storing, store.candidates(outcome.out, items=outreach, served=served))
         if previous is not None:
             changes = storing.rows(
                 EntitlementChange,
@@ -381,6 +344,68 @@ def screening_run_complete(
         screened=counts.persons if screened is None else screened,
         actor=actor,
         loaded=load_results,
+    )
+    progress(1, 1, gettext_noop("载入筛查结果"))
+    return run
+
+
+def screening_daily_complete(
+    *,
+    run: ScreeningRun,
+    base: ScreeningRun,
+    counts: store.Counts,
+    before: Path,
+    after: Path,
+    ended: pa.Table,
+    served: pa.Table,
+    outreach: list[str],
+    seconds: float,
+    screened: int,
+    actor: Any,
+    progress: ProgressFn | None = None,
+) -> ScreeningRun:
+    """Store a daily run (``incremental.py``, ADR 27) and close it: what changed only.
+
+    ``ended`` (a ``person_id`` column) are the persons whose candidate rows are stored again: their rows that
+    ``base`` reads are marked ended by this run (``Candidate.until``) and their rows from ``after`` inserted;
+    ``after`` holds the answers now of every person screened again or whose receiving changed (none for a
+    person who left) and ``before`` their answers in ``base``. The run's candidates are then
+    ``base``'s rows less the ended ones plus those found in ``after`` (``selectors.candidates_of``); its
+    changes are ``after`` against ``before``; ``counts`` are the run's counts, worked out by the caller.
+    Short transactions, as ``screening_run_complete``; until the last one completes the run, readers of
+    ``base`` still read the rows it marks (the mark names a run not in their chain), and abandoning the run
+    removes its marks (``run_rows_remove``).
+    """
+    progress = progress or _no_progress
+    progress(0, None, gettext_noop("载入筛查结果"))
+    storing, stored = run_open(run, counts=counts)
+    chain = chain_ids(base)
+    ids = ended.column("person_id").to_pylist()
+    marked = 0
+    for start in range(0, len(ids), store.TRANSACTION_ROWS // 4):  # about two candidates a person
+        part = ids[start : start + store.TRANSACTION_ROWS // 4]
+        with storing.transaction():
+            marked += (
+                Candidate.objects.filter(run_id__in=chain, person_id__in=part)
+                .exclude(until_id__in=chain)
+                .update(until=storing.run)
+            )
+    stored += storing.rows(
+        Candidate, store.CANDIDATE_COLUMNS, store.candidates(after, items=outreach, served=served, persons=ended)
+    )
+    changes = storing.rows(EntitlementChange, store.CHANGE_COLUMNS, store.changes(after, before))
+    stored += changes
+    run = run_close(
+        storing,
+        counts=counts,
+        stored=stored,
+        changes=changes,
+        previous=base,
+        seconds=seconds,
+        screened=screened,
+        actor=actor,
+        candidates_ended=marked,
+        base=base.pk,
     )
     progress(1, 1, gettext_noop("载入筛查结果"))
     return run
@@ -417,11 +442,53 @@ def runs_to_purge(*, now: dt.datetime | None = None) -> list[ScreeningRun]:
             .order_by("-finished_at")
             .values_list("pk", flat=True)[: rule.keep_runs]
         )
-    unfinished = ScreeningRun.objects.filter(purged_at__isnull=False).filter(
+    leftover = ScreeningRun.objects.filter(purged_at__isnull=False).filter(
         Exists(Candidate.objects.filter(run=OuterRef("pk")))
         | Exists(EntitlementChange.objects.filter(run=OuterRef("pk")))
     )
-    return [run for run in old.order_by("started_at") if run.pk not in newest] + list(unfinished.order_by("pk"))
+    unfinished = [
+        run
+        for run in leftover.order_by("pk")
+        if EntitlementChange.objects.filter(run=run).exists() or candidates_purgeable(run).exists()
+    ]
+    return [run for run in old.order_by("started_at") if run.pk not in newest] + unfinished
+
+
+def candidates_purgeable(run: ScreeningRun) -> QuerySet[Candidate]:
+    """The candidate rows stored by ``run`` that no kept run reads: all of them, unless a later daily run of its
+    lineage is kept (ADR 27); then those that the oldest such run, or a run before it, ended."""
+    rows = Candidate.objects.filter(run=run)
+    reader = _later_reader(run)
+    return rows if reader is None else rows.filter(until_id__in=chain_ids(reader))
+
+
+def _later_reader(run: ScreeningRun) -> ScreeningRun | None:
+    """The oldest kept daily run of ``run``'s lineage after it, which reads some of its candidates (ADR 27)."""
+    return (
+        ScreeningRun.objects.filter(
+            lineage_id=run.lineage_id or run.pk,
+            generation__gt=run.generation,
+            status=RunStatus.COMPLETED,
+            purged_at__isnull=True,
+        )
+        .order_by("generation")
+        .first()
+    )
+
+
+def run_rows_purge(run: ScreeningRun) -> int:
+    """Delete what retention removes of a completed run: its changes, and its candidates no kept run reads
+    (``candidates_purgeable``), in short transactions. Returns the rows deleted."""
+    pace = store.Pace()
+    removed = 0
+    if store.partitioned(Candidate) and _later_reader(run) is None:  # none read: its table goes (ADR 28)
+        with pace.transaction():
+            store.partition_drop(Candidate, run.pk)
+    for rows in (lambda: candidates_purgeable(run), lambda: EntitlementChange.objects.filter(run=run)):
+        while ids := list(rows().values_list("pk", flat=True)[: store.TRANSACTION_ROWS]):
+            with pace.transaction():
+                removed += rows().filter(pk__in=ids).delete()[0]
+    return removed
 
 
 def runs_left_running(*, now: dt.datetime | None = None) -> list[ScreeningRun]:
@@ -468,8 +535,8 @@ def screening_runs_purge(*, actor: Any = None, now: dt.datetime | None = None, d
                 inplace.drop_answers(run)  # an in-place run's answers are a table, not files
                 ScreeningRun.objects.filter(pk=run.pk).update(purged_at=timezone.now())
                 audit(actor=actor, event="screening.purged", obj=run, after={"output": run.output})
-        run_rows_remove(run.pk, counts=False)
-        _remove_files(run, keep)
+        run_rows_purge(run)
+        _remove_files(run, keep)  # a later daily run keeps the files it reads by hard links (ADR 27)
     return sorted(ids | {run.pk for run in stale})
 
 

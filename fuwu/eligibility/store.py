@@ -37,6 +37,7 @@ import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 from django.db import connection, models, transaction
 
 from fuwu.common.batches import SQLITE_PAUSE
+from fuwu.eligibility import layers
 from fuwu.eligibility.engines import column
 from fuwu.eligibility.screening import MANIFEST, parquet_source
 
@@ -60,7 +61,7 @@ def _quote(path: Path | str) -> str:
 
 def has_results(out: Path | str) -> bool:
     out = Path(out)
-    return (out / MANIFEST).is_file() and any(out.glob("part-*.parquet"))
+    return (out / MANIFEST).is_file() and (any(out.glob("part-*.parquet")) or layers.layers_of(out) is not None)
 
 
 def manifest_items(out: Path) -> dict[str, dict[str, Any]]:
@@ -73,7 +74,7 @@ def source(out: Path | str) -> str:
     out = Path(out)
     if not has_results(out):
         raise MissingResults(f"no screening results in {out}")
-    return f"read_parquet('{_quote(out)}/part-*.parquet', union_by_name = true)"
+    return layers.source(out) or f"read_parquet('{_quote(out)}/part-*.parquet', union_by_name = true)"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, out: Path) -> set[str]:

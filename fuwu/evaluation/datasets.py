@@ -242,8 +242,9 @@ def screening_results(start: dt.date, end: dt.date, today: dt.date) -> list[Row]
     the township) and those not (the candidates) — only for items worth a call, the only ones a run lists
     candidates for, and only while the run's candidates are kept; otherwise ``served`` is empty.
     """
-    from fuwu.eligibility.models import Candidate, RunStatus, ScreeningCount, ScreeningRun
+    from fuwu.eligibility.models import RunStatus, ScreeningCount, ScreeningRun
     from fuwu.eligibility.proactive import items_info
+    from fuwu.eligibility.selectors import candidates_of
 
     run = (
         ScreeningRun.objects.filter(status=RunStatus.COMPLETED, draft=False, as_of__gte=start, as_of__lt=end)
@@ -254,9 +255,7 @@ def screening_results(start: dt.date, end: dt.date, today: dt.date) -> list[Row]
         return []
     listed = {key for key, info in items_info().items() if info.outreach} if run.purged_at is None else set()
     candidates: dict[tuple[str, str], int] = defaultdict(int)
-    for area, item, n in (
-        Candidate.objects.filter(run=run).values_list("hukou_area", "item").annotate(n=Count("pk")).order_by()
-    ):
+    for area, item, n in candidates_of(run).values_list("hukou_area", "item").annotate(n=Count("pk")).order_by():
         candidates[(area[:9], item)] += n
     rows: list[Row] = [
         {"area": None, "item": None, "answer": "screened", "served": None, "persons": run.screened or run.persons}

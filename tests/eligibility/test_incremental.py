@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,16 @@ from django.core.management import call_command
 
 from fuwu.eligibility import incremental, screening, store
 from fuwu.eligibility.incremental import age_thresholds, birthday_crossings, screening_registry_incremental
-from fuwu.eligibility.models import Candidate, EntitlementChange
-from fuwu.eligibility.selectors import rules_in_force
-from fuwu.eligibility.services import screening_registry_run
+from fuwu.eligibility.models import (
+    Candidate,
+    EntitlementChange,
+    Receipt,
+    RunStatus,
+    ScreeningCount,
+    ScreeningRun,
+)
+from fuwu.eligibility.selectors import candidates_of, rules_in_force
+from fuwu.eligibility.services import screening_registry_abandon, screening_registry_run, screening_runs_purge
 from fuwu.residents.models import Person
 from tests.jobs.conftest import populate
 from tests.residents.factories import PersonFactory
@@ -35,7 +43,13 @@ def answers(out: str) -> list[dict[str, Any]]:
 
 
 def candidates(run: Any) -> set[tuple[Any, ...]]:
-    return set(Candidate.objects.filter(run=run).values_list("person_id", "hukou_area", "item", "amount"))
+    rows = list(candidates_of(run).values_list("person_id", "hukou_area", "item", "amount"))
+    assert len(rows) == len(set(rows))  # no person and item twice: the ended rows are not read
+    return set(rows)
+
+
+def counts(run: Any) -> set[tuple[Any, ...]]:
+    return set(ScreeningCount.objects.filter(run=run).values_list("township", "item", "eligible", "unknown", "amount"))
 
 
 def test_the_daily_run_equals_a_full_run_on_the_same_day(var_dir: Path, tmp_path: Path) -> None:
@@ -82,7 +96,8 @@ def test_the_daily_run_equals_a_full_run_on_the_same_day(var_dir: Path, tmp_path
     assert answers(daily.output) == answers(full.output)
     assert candidates(daily) == candidates(full)
     assert daily.counts == full.counts
-    assert daily.persons == full.persons
+    assert counts(daily) == counts(full)
+    assert (daily.persons, daily.result_rows) == (full.persons, full.result_rows)
     # The same changes as comparing the full run with day 0's, person by person.
     expected = {row for batch in store.changes(Path(full.output), Path(first.output)) for row in batch}
     emitted = set(EntitlementChange.objects.filter(run=daily).values_list(*store.CHANGE_COLUMNS))
@@ -137,3 +152,124 @@ def test_the_daily_job_screens_what_changed_on_the_queue(var_dir: Path, tmp_path
     assert job.status == JobStatus.SUCCEEDED, job.error
     daily = first.__class__.objects.get(pk=job.result["run"])
     assert (daily.incremental, daily.as_of, daily.previous) == (True, DAY1, first)
+
+
+DAY2 = dt.date(2026, 12, 1)
+
+
+def _change_one(skip: set[int]) -> Person:
+    person = Person.objects.exclude(pk__in=skip).filter(birth_date__lte=dt.date(1965, 1, 1)).order_by("pk").first()
+    assert person is not None
+    person.low_income_status = "minimum_allowance"
+    person.save()
+    return person
+
+
+def test_daily_runs_in_a_row_store_only_what_changed_and_equal_full_runs(var_dir: Path, tmp_path: Path) -> None:
+    populate(tmp_path, 400)
+    first = screening_registry_run(actor=None, as_of=DAY0)
+    listed = list(candidates_of(first).order_by("person_id", "item")[:2])
+    assert len(listed) == 2
+    stops, starts = listed  # stops receiving before day 2 (receives from day 1); starts receiving before day 2
+    Receipt.objects.create(person_id=stops.person_id, item=stops.item, source="import")
+    one = _change_one({stops.person_id, starts.person_id})
+    day1 = screening_registry_incremental(actor=None, as_of=DAY1)
+    assert (day1.incremental, day1.base, day1.lineage, day1.generation) == (True, first, first, 1)
+    assert (stops.person_id, stops.item) not in {(p, i) for p, _, i, _ in candidates(day1)}
+    # Nothing about the unchanged persons was copied: the files are links, the rows the full run's.
+    results = Path(day1.output)
+    assert os.path.samefile(results / "base-00000.parquet", Path(first.output) / "part-00000.parquet")
+    assert not list(results.glob("part-*.parquet"))
+    own = Candidate.objects.filter(run=day1).count()
+    assert 0 < own < candidates_of(day1).count() / 4
+    assert candidates_of(day1).filter(run=first).count() == candidates_of(day1).count() - own
+    day1_list = candidates(day1)
+
+    Receipt.objects.filter(person_id=stops.person_id).delete()  # stops receiving: on the list again
+    Receipt.objects.create(person_id=starts.person_id, item=starts.item, source="import")
+    _change_one({one.pk, stops.person_id, starts.person_id})
+    gone = Person.objects.exclude(pk__in=[one.pk, stops.person_id, starts.person_id]).order_by("pk").last()
+    assert gone is not None
+    gone_id = gone.pk
+    gone.delete()
+    day2 = screening_registry_incremental(actor=None, as_of=DAY2)
+    assert (day2.base, day2.lineage, day2.generation) == (day1, first, 2)
+    assert os.path.samefile(Path(day2.output) / "base-00000.parquet", Path(first.output) / "part-00000.parquet")
+    full = screening_registry_run(actor=None, as_of=DAY2)
+
+    assert answers(day2.output) == answers(full.output)
+    assert candidates(day2) == candidates(full)
+    assert (stops.person_id, stops.item) in {(p, i) for p, _, i, _ in candidates(day2)}
+    assert (starts.person_id, starts.item) not in {(p, i) for p, _, i, _ in candidates(day2)}
+    assert day2.counts == full.counts
+    assert counts(day2) == counts(full)
+    assert (day2.persons, day2.result_rows) == (full.persons, full.result_rows)
+    expected = {row for batch in store.changes(Path(full.output), Path(day1.output)) for row in batch}
+    assert set(EntitlementChange.objects.filter(run=day2).values_list(*store.CHANGE_COLUMNS)) == expected
+    assert gone_id in {p for p, *_ in expected}
+    # The runs before read as they did: day 2's ends are not theirs.
+    assert candidates(day1) == day1_list
+    assert {a["person_id"] for a in answers(day1.output)} >= {gone_id}
+
+
+def test_retention_keeps_what_a_later_daily_run_reads(var_dir: Path, tmp_path: Path, settings: Any) -> None:
+    settings.FUWU_SCREENING_RETENTION = {"keep_runs": 1, "keep_days": 0}
+    populate(tmp_path, 200)
+    first = screening_registry_run(actor=None, as_of=DAY0)
+    one = _change_one(set())
+    day1 = screening_registry_incremental(actor=None, as_of=DAY1)
+    want_list, want_answers = candidates(day1), answers(day1.output)
+    assert Candidate.objects.filter(run=first, until=day1).exists()
+
+    assert screening_runs_purge() == [first.pk]
+    first.refresh_from_db()
+    assert first.purged_at is not None
+    assert not Path(first.output).exists()
+    # The daily run still reads the full run's answers (its links) and the rows it did not end.
+    assert candidates(day1) == want_list
+    assert answers(day1.output) == want_answers
+    assert not Candidate.objects.filter(run=first, until=day1).exists()  # what nothing reads is gone
+    assert Candidate.objects.filter(run=first).exists()
+    assert screening_runs_purge(dry_run=True) == []  # nothing left over to purge
+
+    _change_one({one.pk})
+    day2 = screening_registry_incremental(actor=None, as_of=DAY2)
+    assert day2.base == day1
+    want_list = candidates(day2)
+    assert screening_runs_purge() == [day1.pk]
+    assert candidates(day2) == want_list
+    full = screening_registry_run(actor=None, as_of=DAY2)
+    assert candidates(day2) == candidates(full)
+    assert answers(day2.output) == answers(full.output)
+
+
+def test_a_daily_run_killed_while_storing_shows_nothing_and_is_undone(
+    var_dir: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    populate(tmp_path, 200)
+    first = screening_registry_run(actor=None, as_of=DAY0)
+    _change_one(set())
+    want = candidates(first)
+
+    def killed(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt  # after the ends were marked and the new candidates stored
+
+    monkeypatch.setattr(store, "changes", killed)
+    monkeypatch.setattr(incremental, "screening_registry_abandon", lambda **kwargs: False)  # killed: no clean-up
+    with pytest.raises(KeyboardInterrupt):
+        screening_registry_incremental(actor=None, as_of=DAY1)
+    monkeypatch.undo()
+    dead = ScreeningRun.objects.get(incremental=True)
+    assert dead.status == RunStatus.RUNNING
+    assert Candidate.objects.filter(until=dead).exists()
+    assert Candidate.objects.filter(run=dead).exists()
+    assert candidates(first) == want  # the marks name a run that readers of the full run do not read
+
+    # While it holds the next generation, another daily run screens everyone instead of building on the same run.
+    again = screening_registry_incremental(actor=None, as_of=DAY1)
+    assert not again.incremental
+    # Its job (or retention, for a command) abandons it: its rows and marks go, the full run is as it was.
+    assert screening_registry_abandon(run_id=dead.pk)
+    assert not Candidate.objects.filter(until=dead).exists()
+    assert not Candidate.objects.filter(run=dead).exists()
+    assert candidates(first) == want

@@ -106,7 +106,7 @@ def unpartition(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("eligibility", "0006_screeningrun_store_attempt"),
+        ("eligibility", "0007_daily_run_lineage"),
     ]
 
     operations = [migrations.RunPython(partition, unpartition, elidable=False)]
