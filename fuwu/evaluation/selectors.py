@@ -67,9 +67,30 @@ def breadcrumbs(area: Area, root: Area) -> list[Area]:
     return list(reversed(out))
 
 
+def _versions_in_force(*, computed: bool) -> list[StandardVersion]:
+    """The versions in force with at least one indicator computed (``computed``) or entered by hand (not).
+
+    Reads only each document's indicator list (a JSON key, not the whole document with its clauses and items),
+    and the versions themselves without their documents: the index lists titles and codes."""
+    chosen = [
+        pk
+        for pk, indicators in StandardVersion.objects.filter(status__in=IN_FORCE).values_list(
+            "pk", "document__indicators"
+        )
+        if any(bool(i.get("computation")) is computed for i in indicators or [])
+    ]
+    return list(
+        StandardVersion.objects.filter(pk__in=chosen).select_related("standard").defer("document").order_by("code")
+    )
+
+
 def versions_with_computed_indicators() -> list[StandardVersion]:
-    versions = StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard").order_by("code")
-    return [v for v in versions if any(i.get("computation") for i in v.document.get("indicators", []))]
+    return _versions_in_force(computed=True)
+
+
+def versions_with_manual_indicators() -> list[StandardVersion]:
+    """Versions in force with an indicator entered by hand (no computation)."""
+    return _versions_in_force(computed=False)
 
 
 def version_for(standard_key: str) -> StandardVersion:
