@@ -198,7 +198,7 @@ def build(
     writer = Writer(Application)
     first_pk = writer.next_pk()
     for start in range(0, wanted, BATCH * 10):
-        rows = []
+        rows: list[dict[str, Any]] = []
         for pk, area in applicants[start : min(wanted, start + BATCH * 10)]:
             item = by_key[ITEMS[rng.randrange(len(ITEMS))]]
             submitted = dt.datetime.combine(month(rng.randrange(MONTHS)), dt.time(9), tzinfo=zone) + dt.timedelta(
@@ -256,7 +256,13 @@ class Writer:
         self.fields = list(model._meta.concrete_fields)
         template = model()
         self.defaults = {f.attname: f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in self.fields}
-        self.by_name = {f.attname: f for f in self.fields}
+        # psycopg adapts dates, aware datetimes, numbers and text itself: only JSON needs Django's preparation
+        # there; SQLite's datetimes and decimals do (UTC text).
+        self.by_name = {
+            f.attname: f
+            for f in self.fields
+            if connection.vendor != "postgresql" or f.get_internal_type() == "JSONField"
+        }
         self.connection = connection
         self.names = [f.attname for f in self.fields]
         self.rows: list[tuple[Any, ...]] = []
@@ -276,7 +282,10 @@ class Writer:
                 self.pk += 1
             values = dict(self.defaults)
             for name, value in row.items():
-                values[name] = self.by_name[name].get_db_prep_save(value, self.connection)
+                if name not in values:
+                    raise KeyError(f"{self.model._meta.label} has no column {name!r}")
+                field = self.by_name.get(name)
+                values[name] = value if field is None else field.get_db_prep_save(value, self.connection)
             self.rows.append(tuple(values[n] for n in self.names))
         if len(self.rows) >= self.flush_at:
             self.flush()
