@@ -502,13 +502,14 @@ PRODUCERS: dict[str, Producer] = {
 # --- the same views as queries, for the set-based engine ---------------------------------------------------
 #
 # For every view read per period but one, each producer above has a twin here: the same columns as one ORM
-# query the engine wraps in a GROUP BY (engine.py, ``count_by_sql``), so the rows never leave the database. Each column is the ``v_<name>`` annotation of the
-# producer's column of that name, with the same meaning (tests/evaluation/test_sql_path.py holds the two
-# equal); ``v_period`` is the first day of the period the row falls in. An event view's query covers a whole
-# range of periods of one kind (``[first, end)``, bucketed by ``kind``); a snapshot view's one period
-# (``[first, end)``, ``v_period`` its first day). The two views with no query here are read through their
-# producers: screening results (its rows are already the run's township counts, split by one GROUP BY over its
-# candidates) and compliance coverage (undated: the compliance roll-up, read once per run).
+# query the engine wraps in a GROUP BY (engine.py, ``count_by_sql``), so the rows never leave the database. Each
+# column is the ``v_<name>`` annotation of the producer's column of that name, with the same meaning
+# (tests/evaluation/test_sql_path.py holds the two equal); ``v_period`` is the first day of the period the row
+# falls in. An event view's query covers a whole range of periods of one kind (``[first, end)``, bucketed by
+# ``kind``); a snapshot view's one period (``[first, end)``, ``v_period`` its first day). The two views with no
+# query here are read through their producers: screening results (its rows are already the run's township
+# counts, split by one GROUP BY over its candidates) and compliance coverage (undated: the compliance roll-up,
+# read once per run).
 
 # A view's query: (first, end, today, kind) -> the parts whose rows together are the view's rows.
 Query = Callable[[dt.date, dt.date, dt.date, str], list[QuerySet[Any]]]
