@@ -163,7 +163,9 @@ def build(
 
     mark = time.perf_counter()
     orders_wanted = max(ORDERS_PER_ACCOUNT, round(ORDERS * scale))
-    accounts_wanted = -(-orders_wanted // ORDERS_PER_ACCOUNT)
+    # One account in five opens during the range and draws fewer months: a tenth more accounts than 96 orders
+    # each would need, and the orders stop at the number wanted (the last accounts have none: entitled, unserved).
+    accounts_wanted = -(-orders_wanted * 11 // (ORDERS_PER_ACCOUNT * 10))
     # Elders (every fourth person is born in 1940) spread over the registry: every k-th of them.
     step = max(1, persons // 4 // accounts_wanted)
     elders = list(
