@@ -185,18 +185,24 @@ def test_applications_agree(data_world: Any) -> None:  # noqa: F811 - the fixtur
 
 def test_caregivers_training_agrees(world: World, built: Built) -> None:
     # In-service hours counted from 1 January of the period's year to its end: one caregiver reaches the hours
-    # in November, the other never (pre-job training and last year's do not count); an inactive one is left out.
+    # in November, another never (pre-job training and last year's do not count), a third has none at all (0,
+    # not unknown); an inactive one is left out.
     partner = second_caregiver(world)
-    idle = Caregiver.objects.create(
-        provider=world.provider,
-        name="赵护理员",
-        health_certificate_expires=world.caregiver.health_certificate_expires,
-        home_latitude=world.caregiver.home_latitude,
-        home_longitude=world.caregiver.home_longitude,
-        shift_start=world.caregiver.shift_start,
-        shift_end=world.caregiver.shift_end,
-    )
-    Caregiver.objects.exclude(pk__in=[world.caregiver.pk, partner.pk]).update(active=False)  # idle, and built's
+
+    def hired(name: str) -> Caregiver:
+        return Caregiver.objects.create(
+            provider=world.provider,
+            name=name,
+            health_certificate_expires=world.caregiver.health_certificate_expires,
+            home_latitude=world.caregiver.home_latitude,
+            home_longitude=world.caregiver.home_longitude,
+            shift_start=world.caregiver.shift_start,
+            shift_end=world.caregiver.shift_end,
+        )
+
+    idle, novice = hired("赵护理员"), hired("钱护理员")
+    in_post = [world.caregiver.pk, partner.pk, novice.pk]
+    Caregiver.objects.exclude(pk__in=in_post).update(active=False)  # idle, and the built world's
     for caregiver, kind, day, hours in [
         (world.caregiver, "in_service", dt.date(2026, 3, 2), 30),
         (world.caregiver, "in_service", dt.date(2026, 11, 30), 50),
@@ -204,21 +210,25 @@ def test_caregivers_training_agrees(world: World, built: Built) -> None:
         (partner, "pre_job", dt.date(2026, 10, 1), 90),
         (partner, "in_service", dt.date(2025, 12, 31), 90),
         (partner, "in_service", dt.date(2026, 9, 1), 20),
+        (novice, "pre_job", dt.date(2026, 9, 1), 40),
         (idle, "in_service", dt.date(2026, 9, 1), 90),
     ]:
         TrainingRecord.objects.create(
             caregiver=caregiver, kind=kind, completed_on=day, hours=Decimal(hours), topic="在岗培训"
         )
     today = timezone.localtime(END).date()
-    for end, expected in [(dt.date(2026, 11, 1), [20, 30]), (dt.date(2026, 12, 1), [20, 80])]:
-        (part,) = QUERIES["homecare_caregivers"](end.replace(day=1) - dt.timedelta(days=1), end, today, "month")
+    for start, end, expected in [
+        (dt.date(2026, 10, 1), dt.date(2026, 11, 1), [0, 20, 30]),
+        (dt.date(2026, 11, 1), dt.date(2026, 12, 1), [0, 20, 80]),
+    ]:
+        (part,) = QUERIES["homecare_caregivers"](start, end, today, "month")
         assert sorted(int(r["v_training_hours"]) for r in part) == expected
     assert assert_rows_agree(END) > 2
     python, sql = both_paths(END)
     assert sql == python
     november = [v for (key, _, kind, start), v in python.items() if key == "hc-training-completion-rate"
                 and (kind, start) == ("month", dt.date(2026, 11, 1))]  # fmt: skip
-    assert [d for _, d, _ in november] == [2]  # two caregivers in post, at the city
+    assert [d for _, d, _ in november] == [3]  # three caregivers in post, at the city
 
 
 def test_compliance_inspections_clauses_and_rectifications_agree(data_world: Any) -> None:  # noqa: F811
