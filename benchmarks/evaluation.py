@@ -105,6 +105,8 @@ def build(
     ``standards``: the files to load (default: every standard)."""
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
 
     from fuwu.accounts.models import Role, User
     from fuwu.applications.models import Application, Capacity
@@ -166,12 +168,13 @@ def build(
     # One account in five opens during the range and draws fewer months: a tenth more accounts than 96 orders
     # each would need, and the orders stop at the number wanted (the last accounts have none: entitled, unserved).
     accounts_wanted = -(-orders_wanted * 11 // (ORDERS_PER_ACCOUNT * 10))
-    # Elders (every fourth person is born in 1940) spread over the registry: every k-th of them.
-    step = max(1, persons // 4 // accounts_wanted)
+    # Elders (every fourth person is born in 1940), taken village by village in turn (the first elder of every
+    # village, then the second, …), so that home care reaches every village rather than those a stride hits.
     elders = list(
         Person.objects.filter(source_id__startswith="ebench-", birth_date=dt.date(1940, 5, 1))
-        .order_by("pk")
-        .values_list("pk", flat=True)[: accounts_wanted * step : step]
+        .annotate(turn=Window(RowNumber(), partition_by=F("hukou_area"), order_by=F("pk").asc()))
+        .order_by("turn", "hukou_area")
+        .values_list("pk", flat=True)[:accounts_wanted]
     )
     zone = dt.timezone(dt.timedelta(hours=8))
     accounts = hc.EntitlementAccount.objects.bulk_create(
