@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Count,
     DateField,
     DateTimeField,
@@ -49,6 +50,7 @@ from fuwu.homecare.models import (
     OrderKind,
     Rating,
     TrainingKind,
+    TrainingRecord,
     VisitPartner,
 )
 from fuwu.homecare.settlement import DONE
@@ -498,14 +500,15 @@ PRODUCERS: dict[str, Producer] = {
 
 # --- the same views as queries, for the set-based engine ---------------------------------------------------
 #
-# For the views that grow with the city (home care's orders, accounts and responses; applications), each
-# producer above has a twin here: the same columns as one ORM query the engine wraps in a GROUP BY (engine.py,
-# ``count_by_sql``), so the rows never leave the database. Each column is the ``v_<name>`` annotation of the
-# producer's column of that name, with the same meaning (tests/evaluation/test_sql_path.py holds the two
-# equal); ``v_period`` is the first day of the period the row falls in. An event view's query covers a whole
-# range of periods of one kind (``[first, end)``, bucketed by ``kind``); a snapshot view's one period
-# (``[first, end)``, ``v_period`` its first day). A view with no query here (screening counts, compliance,
-# caregivers: a few thousand rows a year at most) is read through its producer.
+# For every view read per period but one, each producer above has a twin here: the same columns as one ORM
+# query the engine wraps in a GROUP BY (engine.py, ``count_by_sql``), so the rows never leave the database. Each
+# column is the ``v_<name>`` annotation of the producer's column of that name, with the same meaning
+# (tests/evaluation/test_sql_path.py holds the two equal); ``v_period`` is the first day of the period the row
+# falls in. An event view's query covers a whole range of periods of one kind (``[first, end)``, bucketed by
+# ``kind``); a snapshot view's one period (``[first, end)``, ``v_period`` its first day). The two views with no
+# query here are read through their producers: screening results (its rows are already the run's township
+# counts, split by one GROUP BY over its candidates) and compliance coverage (undated: the compliance roll-up,
+# read once per run).
 
 # A view's query: (first, end, today, kind) -> the parts whose rows together are the view's rows.
 Query = Callable[[dt.date, dt.date, dt.date, str], list[QuerySet[Any]]]
@@ -733,6 +736,131 @@ def applications_decided_query(first: dt.date, end: dt.date, today: dt.date, kin
     return _applications_query(first, end, today, kind, by="decided_at")
 
 
+def homecare_caregivers_query(start: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    year_start = (end - dt.timedelta(days=1)).replace(month=1, day=1)
+    hours = (
+        TrainingRecord.objects.filter(
+            caregiver=OuterRef("pk"),
+            kind=TrainingKind.IN_SERVICE,
+            completed_on__gte=year_start,
+            completed_on__lt=end,
+        )
+        .order_by()
+        .values("caregiver")
+        .annotate(h=Sum("hours"))
+        .values("h")
+    )
+    return [
+        _columns(
+            Caregiver.objects.filter(active=True),
+            period=Value(start, output_field=DateField()),
+            area=Cast(Value(None), CharField()),
+            provider_id=F("provider_id"),
+            training_hours=Coalesce(Subquery(hours, output_field=DecimalField()), Value(Decimal(0))),
+        )
+    ]
+
+
+def compliance_inspections_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    from fuwu.compliance.models import DONE as INSPECTED
+    from fuwu.compliance.models import FAILED, ChecklistItem, Inspection, InspectionStatus
+
+    done = Q(status__in=INSPECTED)
+    failed = (
+        ChecklistItem.objects.filter(inspection=OuterRef("pk"), answer__result__in=FAILED)
+        .order_by()
+        .values("inspection")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    inspections = (
+        Inspection.objects.exclude(status=InspectionStatus.CANCELLED)
+        .filter(
+            Q(inspected_on__gte=first, inspected_on__lt=end)
+            | Q(inspected_on__isnull=True, planned_on__gte=first, planned_on__lt=end)
+        )
+        .alias(dated=Coalesce("inspected_on", "planned_on"))
+    )
+
+    def if_done(value: Any, output: Any) -> Case:
+        return Case(When(done, then=value), default=None, output_field=output)
+
+    return [
+        _columns(
+            inspections,
+            period=_bucket("dated", kind),
+            area=F("institution__area__code"),
+            standard=F("standard__key"),
+            institution_kind=F("institution__kind"),
+            kind=F("kind"),
+            status=F("status"),
+            done=_flag(done),
+            planned_on=F("planned_on"),
+            inspected_on=F("inspected_on"),
+            on_schedule=Case(
+                When(planned_on__isnull=True, then=None),
+                default=_flag(done & Q(inspected_on__isnull=False, inspected_on__lte=F("planned_on"))),
+                output_field=BooleanField(),
+            ),
+            score=F("score"),
+            passed=if_done(F("passed"), BooleanField()),
+            critical_failed=if_done(F("critical_failed"), BooleanField()),
+            failed_clauses=if_done(Coalesce(Subquery(failed, output_field=IntegerField()), Value(0)), IntegerField()),
+        )
+    ]
+
+
+def compliance_clauses_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    from fuwu.compliance.models import DONE as INSPECTED
+    from fuwu.compliance.models import ChecklistItem
+
+    items = ChecklistItem.objects.filter(
+        inspection__status__in=INSPECTED,
+        inspection__inspected_on__gte=first,
+        inspection__inspected_on__lt=end,
+        answer__isnull=False,
+    )
+    return [
+        _columns(
+            items,
+            period=_bucket("inspection__inspected_on", kind),
+            area=F("inspection__institution__area__code"),
+            standard=F("inspection__standard__key"),
+            institution_kind=F("inspection__institution__kind"),
+            inspection_kind=F("inspection__kind"),
+            clause=F("clause_number"),
+            clause_kind=F("clause_kind"),
+            critical=F("critical"),
+            result=F("answer__result"),
+        )
+    ]
+
+
+def compliance_rectifications_query(first: dt.date, end: dt.date, today: dt.date, kind: str) -> list[QuerySet[Any]]:
+    from fuwu.compliance.models import OPEN_ORDERS, OrderStatus, RectificationOrder
+
+    closed = Q(status__in=(OrderStatus.ACCEPTED, OrderStatus.VERIFIED))
+    orders = RectificationOrder.objects.filter(opened_on__gte=first, opened_on__lt=end).alias(
+        closed_local=Case(When(closed, then=_local_day("decided_at")), default=None, output_field=DateField())
+    )
+    return [
+        _columns(
+            orders,
+            period=_bucket("opened_on", kind),
+            area=F("institution__area__code"),
+            standard=F("inspection__standard__key"),
+            institution_kind=F("institution__kind"),
+            status=F("status"),
+            opened_on=F("opened_on"),
+            due_on=F("due_on"),
+            closed=_flag(closed),
+            closed_on=F("closed_local"),
+            on_time=_flag(Q(closed_local__isnull=False, closed_local__lte=F("due_on"))),
+            overdue=_flag(Q(status__in=OPEN_ORDERS, due_on__lt=today)),
+        )
+    ]
+
+
 QUERIES: dict[str, Query] = {
     "homecare_visits": homecare_visits_query,
     "homecare_responses": homecare_responses_query,
@@ -741,4 +869,8 @@ QUERIES: dict[str, Query] = {
     "homecare_entitled": homecare_entitled_query,
     "applications": applications_query,
     "applications_decided": applications_decided_query,
+    "homecare_caregivers": homecare_caregivers_query,
+    "compliance_inspections": compliance_inspections_query,
+    "compliance_clauses": compliance_clauses_query,
+    "compliance_rectifications": compliance_rectifications_query,
 }

@@ -67,9 +67,30 @@ def breadcrumbs(area: Area, root: Area) -> list[Area]:
     return list(reversed(out))
 
 
+def _versions_in_force(*, computed: bool) -> list[StandardVersion]:
+    """The versions in force with at least one indicator computed (``computed``) or entered by hand (not).
+
+    Reads only each document's indicator list (a JSON key, not the whole document with its clauses and items),
+    and the versions themselves without their documents: the index lists titles and codes."""
+    chosen = [
+        pk
+        for pk, indicators in StandardVersion.objects.filter(status__in=IN_FORCE).values_list(
+            "pk", "document__indicators"
+        )
+        if any(bool(i.get("computation")) is computed for i in indicators or [])
+    ]
+    return list(
+        StandardVersion.objects.filter(pk__in=chosen).select_related("standard").defer("document").order_by("code")
+    )
+
+
 def versions_with_computed_indicators() -> list[StandardVersion]:
-    versions = StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard").order_by("code")
-    return [v for v in versions if any(i.get("computation") for i in v.document.get("indicators", []))]
+    return _versions_in_force(computed=True)
+
+
+def versions_with_manual_indicators() -> list[StandardVersion]:
+    """Versions in force with an indicator entered by hand (no computation)."""
+    return _versions_in_force(computed=False)
 
 
 def version_for(standard_key: str) -> StandardVersion:
@@ -144,11 +165,15 @@ def _month_back(month: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _points(indicator: Indicator, area: Area, first: dt.date, last: dt.date) -> dict[dt.date, Point]:
+def _points(indicators: list[Indicator], area: Area, first: dt.date, last: dt.date) -> dict[int, dict[dt.date, Point]]:
+    """Each indicator's monthly points at ``area`` in ``[first, last]``: one query for all of them."""
     rows = IndicatorValue.objects.filter(
-        indicator=indicator, area=area, period_kind="month", period_start__gte=first, period_start__lte=last
-    ).values_list("period_start", "numerator", "denominator", "value")
-    return {start: Point(start, n, d, v) for start, n, d, v in rows}
+        indicator__in=indicators, area=area, period_kind="month", period_start__gte=first, period_start__lte=last
+    ).values_list("indicator_id", "period_start", "numerator", "denominator", "value")
+    out: dict[int, dict[dt.date, Point]] = {i.pk: {} for i in indicators}
+    for indicator_id, start, n, d, v in rows:
+        out[indicator_id][start] = Point(start, n, d, v)
+    return out
 
 
 def latest_months(versions: list[StandardVersion], area: Area) -> dict[int, dt.date]:
@@ -181,13 +206,16 @@ def cards(version: StandardVersion, area: Area, month: dt.date) -> tuple[list[Ca
     documented = {i["id"]: i for i in version.document.get("indicators", [])}
     out, uncomputed = [], []
     first = _month_back(month, TREND_MONTHS - 1)
-    for indicator in version.indicators.order_by("pk"):
+    indicators = list(version.indicators.order_by("pk"))
+    computed = [i for i in indicators if documented.get(i.key, {}).get("computation")]
+    by_indicator = _points(computed, area, first, month) if computed else {}
+    for indicator in indicators:
         data = documented.get(indicator.key, {})
         if not data.get("computation"):
             reason = _text(data.get("not_computable_reason"))
             uncomputed.append(Uncomputed(indicator.key, indicator.name, reason, indicator.pk))
             continue
-        points = _points(indicator, area, first, month)
+        points = by_indicator[indicator.pk]
         trend = [
             points.get(_month_back(month, n)) or Point(_month_back(month, n), 0, 0, None)
             for n in range(TREND_MONTHS - 1, -1, -1)

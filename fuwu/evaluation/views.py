@@ -26,7 +26,6 @@ from fuwu.areas.selectors import area_names
 from fuwu.common.spreadsheets import XLSX_CONTENT_TYPE
 from fuwu.evaluation import exports, manual, permissions, public, publicity, selectors
 from fuwu.evaluation.dashboard import Dashboard, NotFound, dashboard_for, value_of
-from fuwu.standards.models import StandardVersion
 
 
 def _number(value: Decimal | None) -> str | None:
@@ -53,7 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     root_name = area_names([root.code]).get(root.code, root.name_zh)
     # Standards whose indicators are all entered by hand (none computed): listed apart, for their entries.
     shown = {v.pk for v in versions}
-    by_hand = [v for v in manual_versions() if v.pk not in shown]
+    by_hand = [v for v in selectors.versions_with_manual_indicators() if v.pk not in shown]
     return render(
         request, "evaluation/dashboard.html", {"root": root, "root_name": root_name, "rows": rows, "by_hand": by_hand}
     )
@@ -74,13 +73,6 @@ def _county_map(chosen: selectors.Card | None, children_data: list[dict[str, Any
         "map_max": _number(scale if scale > 0 else Decimal(1)),
         "outlines": outlines.source(),
     }
-
-
-def manual_versions() -> list[StandardVersion]:
-    from fuwu.standards.models import IN_FORCE
-
-    versions = StandardVersion.objects.filter(status__in=IN_FORCE).select_related("standard").order_by("code")
-    return [v for v in versions if any(not i.get("computation") for i in v.document.get("indicators", []))]
 
 
 @never_cache

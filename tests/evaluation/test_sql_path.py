@@ -16,15 +16,17 @@ import pytest
 from django.utils import timezone
 
 from fuwu.applications.models import Application
+from fuwu.compliance.models import RectificationOrder
 from fuwu.evaluation.datasets import PRODUCERS, QUERIES
 from fuwu.evaluation.engine import indicators_compute, periods_between
 from fuwu.evaluation.models import IndicatorPeriod, IndicatorValue
-from fuwu.homecare.models import Caregiver, Order, VisitPartner
+from fuwu.homecare.models import Caregiver, Order, TrainingRecord, VisitPartner
 from fuwu.standards.models import StandardVersion
+from tests.compliance.conftest import institution
 from tests.compliance.conftest import world as compliance_world  # noqa: F401 - a fixture, used by name
-from tests.evaluation.test_views_data import A1, A2, B1, _application
+from tests.evaluation.test_views_data import A1, A2, B1, _application, _inspection, at
 from tests.evaluation.test_views_data import world as data_world  # noqa: F401 - a fixture, used by name
-from tests.homecare.conftest import World
+from tests.homecare.conftest import World, second_caregiver
 from tests.homecare.test_settlement import AFTER, build_month
 from tests.homecare.test_supervision import END, Built
 
@@ -179,6 +181,106 @@ def test_applications_agree(data_world: Any) -> None:  # noqa: F811 - the fixtur
     # Cost assistance: A2 late, B1 on time, the one with no area on time (counted at the city only).
     assert python[("ma-on-time-rate", "331000", "month", dt.date(2026, 10, 1))][:2] == (2, 3)
     assert python[("ma-on-time-rate", "331002", "month", dt.date(2026, 10, 1))][:2] == (0, 1)
+
+
+def test_caregivers_training_agrees(world: World, built: Built) -> None:
+    # In-service hours counted from 1 January of the period's year to its end: one caregiver reaches the hours
+    # in November, another never (pre-job training and last year's do not count), a third has none at all (0,
+    # not unknown); an inactive one is left out.
+    partner = second_caregiver(world)
+
+    def hired(name: str) -> Caregiver:
+        return Caregiver.objects.create(
+            provider=world.provider,
+            name=name,
+            health_certificate_expires=world.caregiver.health_certificate_expires,
+            home_latitude=world.caregiver.home_latitude,
+            home_longitude=world.caregiver.home_longitude,
+            shift_start=world.caregiver.shift_start,
+            shift_end=world.caregiver.shift_end,
+        )
+
+    idle, novice = hired("赵护理员"), hired("钱护理员")
+    in_post = [world.caregiver.pk, partner.pk, novice.pk]
+    Caregiver.objects.exclude(pk__in=in_post).update(active=False)  # idle, and the built world's
+    for caregiver, kind, day, hours in [
+        (world.caregiver, "in_service", dt.date(2026, 3, 2), 30),
+        (world.caregiver, "in_service", dt.date(2026, 11, 30), 50),
+        (world.caregiver, "in_service", dt.date(2027, 1, 5), 10),
+        (partner, "pre_job", dt.date(2026, 10, 1), 90),
+        (partner, "in_service", dt.date(2025, 12, 31), 90),
+        (partner, "in_service", dt.date(2026, 9, 1), 20),
+        (novice, "pre_job", dt.date(2026, 9, 1), 40),
+        (idle, "in_service", dt.date(2026, 9, 1), 90),
+    ]:
+        TrainingRecord.objects.create(
+            caregiver=caregiver, kind=kind, completed_on=day, hours=Decimal(hours), topic="在岗培训"
+        )
+    today = timezone.localtime(END).date()
+    for start, end, expected in [
+        (dt.date(2026, 10, 1), dt.date(2026, 11, 1), [0, 20, 30]),
+        (dt.date(2026, 11, 1), dt.date(2026, 12, 1), [0, 20, 80]),
+    ]:
+        (part,) = QUERIES["homecare_caregivers"](start, end, today, "month")
+        assert sorted(int(r["v_training_hours"]) for r in part) == expected
+    assert assert_rows_agree(END) > 2
+    python, sql = both_paths(END)
+    assert sql == python
+    november = [v for (key, _, kind, start), v in python.items() if key == "hc-training-completion-rate"
+                and (kind, start) == ("month", dt.date(2026, 11, 1))]  # fmt: skip
+    assert [d for _, d, _ in november] == [3]  # three caregivers in post, at the city
+
+
+def test_compliance_inspections_clauses_and_rectifications_agree(data_world: Any) -> None:  # noqa: F811
+    from fuwu.areas.models import Area
+
+    world = data_world
+    fire, veterans = "taizhou-rural-fire-safety", "taizhou-veterans-service-centre"
+    for code in (A1, A2, B1):
+        world.institutions[code] = institution(
+            f"{code}村", "village-fire-safety", Area.objects.get(code=code), f"VF-{code}"
+        )
+    june, july = dt.date(2026, 6, 10), dt.date(2026, 7, 1)
+    _inspection(world, A1, fire, june, {"5.1": "compliant", "5.2": "not"})
+    _inspection(world, A2, fire, june, {"5.1": "partly", "5.2": "na"}, planned_on=dt.date(2026, 6, 5))  # late
+    _inspection(world, B1, fire, june, {"5.1": "compliant"}, planned_on=None)  # no plan: on_schedule unknown
+    _inspection(world, B1, fire, july, {"5.1": "not"}, kind="self")
+    _inspection(world, "fire_hemei", fire, june, {"5.1": "not"})
+    # Planned only (dated by its plan), in progress, and cancelled (not a row).
+    planned = _inspection(world, "hemei", veterans, july, {}, planned_on=dt.date(2026, 7, 20))
+    type(planned).objects.filter(pk=planned.pk).update(
+        status="planned", inspected_on=None, score=None, passed=None, signed_at=None, signed_by=None, version=None
+    )
+    cancelled = _inspection(world, "xingfu", veterans, july, {}, planned_on=dt.date(2026, 7, 21))
+    type(cancelled).objects.filter(pk=cancelled.pk).update(
+        status="cancelled", inspected_on=None, score=None, passed=None, signed_at=None, signed_by=None, version=None
+    )
+    inspection = _inspection(
+        world, "hemei", veterans, dt.date(2026, 10, 9), {"4.1": "not", "4.2": "partly", "4.3": "not"}
+    )
+    items = list(inspection.items.order_by("position"))
+    for item, status, due, decided in [
+        (items[0], "verified", dt.date(2026, 10, 23), at(dt.date(2026, 10, 20))),
+        # Decided at 23:00 local on its due day: on time (a UTC date would be the day before either way).
+        (items[1], "accepted", dt.date(2026, 10, 23), at(dt.date(2026, 10, 23), 23)),
+        (items[2], "open", dt.date(2026, 10, 23), None),
+    ]:
+        RectificationOrder.objects.create(
+            inspection=inspection,
+            item=item,
+            institution=inspection.institution,
+            status=status,
+            opened_on=dt.date(2026, 10, 9),
+            days=10,
+            due_on=due,
+            decided_at=decided,
+        )
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    assert assert_rows_agree(now, dt.date(2026, 6, 1), dt.date(2026, 10, 31)) >= 10
+    python, sql = both_paths(now, dt.date(2026, 1, 1), dt.date(2026, 10, 31))
+    assert sql == python
+    # A1 fails 5.2, A2 partly meets 5.1, the micro station is not a village's; B1 passes (its self-check is July).
+    assert python[("rf-water-source-compliance", "331000", "month", dt.date(2026, 6, 1))][:2] == (2, 3)
 
 
 @pytest.mark.parametrize("path", ["bogus"])
