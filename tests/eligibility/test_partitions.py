@@ -64,7 +64,9 @@ def test_a_full_run_stores_its_candidates_in_a_partition_of_its_own_with_every_i
     assert Candidate.objects.filter(run=run).count() == run.stored_rows - run.area_counts.count() > 0
     # All the parent's indexes, built on the partition before it was attached: (run, person, item) still unique.
     assert indexes(own) == indexes("eligibility_candidate")
-    assert len(indexes(own)) == 4
+    # The primary key, the unique (run, person, item), the two list orders and the daily runs' ends (partial).
+    assert len(indexes(own)) == 5
+    assert any("(until_id) WHERE (until_id IS NOT NULL)" in definition for definition in indexes(own))
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM eligibility_candidate_default")
         assert cursor.fetchone()[0] == 0
