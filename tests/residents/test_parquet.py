@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -90,14 +91,20 @@ def test_contract_columns_are_the_generators() -> None:
     assert set(PARQUET_COLUMNS) == set(SCHEMA.names)
 
 
+INDEX_WORK = re.compile(r"\bINDEX\b|pg_indexes|maintenance_work_mem|SET CONSTRAINTS|SAVEPOINT")
+
+
 def test_load_in_batches(tmp_path: Path, areas: object) -> None:
     rows = [person(n, household=n // 2, head=n % 2 == 0) for n in range(1, 12)]
     rows[3]["care_need"] = "mild"
     with CaptureQueriesContext(connection) as queries:
         report = persons_load_parquet(path=write(tmp_path / "p.parquet", rows), actor=None, batch_size=4)
     assert (report.record.rows, report.record.created, report.record.outcome) == (11, 11, "imported")
-    # A handful of queries per batch of 4 (with its checkpoint), never one per person.
-    assert len(queries) < 3 * 16
+    # A handful of queries per batch of 4 (with its checkpoint), never one per person. On PostgreSQL a first
+    # load also puts aside and rebuilds the secondary indexes: a fixed number of statements per index
+    # (tests/residents/test_deferred_indexes.py), left out of this count.
+    per_batch = [q for q in queries.captured_queries if not INDEX_WORK.search(q["sql"])]
+    assert len(per_batch) < 3 * 16
     loaded = Person.objects.get(source_id="4")
     assert crypto.decrypt(loaded.id_number_encrypted, lookup=loaded.id_number_hash).value == rows[3]["id_number"]
     assert (loaded.care_need, loaded.income, loaded.birth_date, loaded.disability_grade) == (
