@@ -84,20 +84,29 @@
     });
   }
 
+  // Answers being replayed now. The browser's "online" event, the 30-second timer and a page load can all
+  // call flush at once: an answer already on its way is not sent a second time.
+  var replaying = {};
   function flush() {
     var queue = load();
     var actions = Object.keys(queue);
     if (!actions.length || !navigator.onLine) { return; }
     actions.forEach(function (action) {
-      send(action, queue[action]).then(function (response) {
+      if (replaying[action]) { return; }
+      var data = queue[action];
+      replaying[action] = true;
+      send(action, data).then(function (response) {
         if (response.status < 500) {  // saved, or refused for good (the page shows why on reload)
           var now = load();
-          delete now[action];
+          // A newer answer given to this clause while this one was on its way stays queued.
+          if (now[action] && now[action].client_time === data.client_time) { delete now[action]; }
           store(now);
           showQueue();
           if (!Object.keys(now).length && queueStatus) { say(queueStatus, queueStatus.getAttribute("data-flushed"), false); }
         }
-      }).catch(function () { /* still offline: try again later */ });
+      }).catch(function () { /* still offline: try again later */ }).then(function () {
+        delete replaying[action];
+      });
     });
   }
 
