@@ -168,9 +168,15 @@ def test_draw_inspect_rectify_reinspect_publish(site: str, phone: Any, tmp_path:
     section.get_by_label("不符合", exact=True).check()
     expect(page.locator("[data-queue]")).to_contain_text("网络不通")
     assert not Answer.objects.filter(item__inspection=inspection, item__clause_number="6.2").exists()
+    posted: list[str] = []
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.locator("[data-queue]")).to_contain_text("已全部提交")
+    # The browser's own "online" event and this one both replay the queue: the answer goes once, not twice
+    # (a second copy on its way would also still be writing while this test reads).
+    page.wait_for_timeout(300)
+    assert len(posted) == 1, posted
     assert Answer.objects.get(item__inspection=inspection, item__clause_number="6.2").result == "not"
     accessible(page)
     photos = Evidence.objects.filter(item__inspection=inspection)
