@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -151,13 +151,13 @@ class Storing(store.Pace):
                 )
             yield
 
-    def rows(self, model: type[Any], columns: Sequence[str], batches: Iterable[Any], *, into: str | None = None) -> int:
+    def rows(self, model: type[Any], columns: Sequence[str], batches: Iterable[Any]) -> int:
         """Insert ``batches`` (``store.bulk_insert``'s) for this run, ``self.batch_rows`` a transaction (fitted to
-        the time each takes: ``store.Pace.fit``); ``into``: the run's own table (``store.partition_create``)."""
+        the time each takes: ``store.Pace.fit``)."""
         written = 0
         for part in store.parts(batches, self):
             with self.transaction():
-                written += store.bulk_insert(model, columns, [part], into=into, run_id=self.run.pk)
+                written += store.bulk_insert(model, columns, [part], run_id=self.run.pk)
             self.fit(len(part))
         return written
 
@@ -202,16 +202,28 @@ def run_rows_remove(run_id: int, *, pace: store.Pace | None = None, counts: bool
 
 
 def _candidates_copy(storing: Storing, batches: Iterable[Any]) -> int:
-    """A full run's candidates: on PostgreSQL into the run's own table, bare (``run_open(bare=True)``), then
-    its indexes built, one pass each, outside the run's lock, and the table attached (ADR 28); elsewhere
-    into the candidates table, as every other row."""
+    """A full run's candidates: on PostgreSQL into the run's own table, bare (``run_open(bare=True)``), all in one
+    transaction that empties it first, so the rows are copied frozen (``store.bulk_insert(freeze=True)``) and a
+    killed copy leaves it empty; then its indexes built, several at once, outside the run's lock, and the table
+    attached (ADR 28, ADR 29). Elsewhere into the candidates table, as every other row, in short transactions."""
     if not store.partitioned(Candidate):
         return storing.rows(Candidate, store.CANDIDATE_COLUMNS, batches)
-    written = storing.rows(
-        Candidate, store.CANDIDATE_COLUMNS, batches, into=store.partition_name(Candidate, storing.run.pk)
-    )
-    with transaction.atomic():  # a table nobody reads yet: only this attempt writes it
+    with storing.transaction():  # the table nobody reads yet: only this attempt writes it
+        store.partition_empty(Candidate, storing.run.pk)
+        written = store.bulk_insert(
+            Candidate,
+            store.CANDIDATE_COLUMNS,
+            batches,
+            into=store.partition_name(Candidate, storing.run.pk),
+            freeze=True,
+            run_id=storing.run.pk,
+        )
+    try:
         store.partition_index(Candidate, storing.run.pk)
+    except DatabaseError:
+        with storing.transaction():  # the run abandoned meanwhile (its table dropped): RunNotStoring
+            pass
+        raise
     with storing.transaction():
         store.partition_attach(Candidate, storing.run.pk)
     return written

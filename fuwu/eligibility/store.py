@@ -25,7 +25,8 @@ import json
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -34,9 +35,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+from django.conf import settings
 from django.db import connection, models, transaction
 
-from fuwu.common.batches import SQLITE_PAUSE
+from fuwu.common.batches import SQLITE_PAUSE, ahead
 from fuwu.eligibility import layers
 from fuwu.eligibility.engines import column
 from fuwu.eligibility.screening import MANIFEST, parquet_source
@@ -307,6 +309,7 @@ def eligible(out: Path, *, items: Iterable[str]) -> list[Answer]:
 # --- Writing the rows people act on ------------------------------------------------------------------------------
 
 COPY_BATCH = 5_000  # rows per executemany on SQLite
+AHEAD = 2  # Arrow batches made CSV ahead of the one PostgreSQL is being sent (``bulk_insert``)
 
 
 class Pace:
@@ -368,11 +371,15 @@ def bulk_insert(
     batches: Iterable[Sequence[tuple[Any, ...]] | pa.RecordBatch],
     *,
     into: str | None = None,
+    freeze: bool = False,
     **constants: Any,
 ) -> int:
     """Insert rows in ``columns`` order, plus the same ``constants`` on each, in the caller's transaction.
 
     ``into``: the (quoted) table to write, if not the model's own (a run's partition: ``partition_create``).
+    ``freeze``: PostgreSQL's ``COPY … FREEZE``, rows written already frozen and their pages all-visible (no
+    hint bits for the index builds to set, nothing for vacuum to do later), which PostgreSQL allows only into a
+    table created or emptied in the same transaction (``partition_empty``).
 
     A batch is a list of tuples or an Arrow record batch (``candidates``). PostgreSQL: one ``COPY … FROM
     STDIN`` (psycopg's ``cursor.copy``), an Arrow batch written to it as CSV by Arrow rather than row by
@@ -392,14 +399,20 @@ def bulk_insert(
             if first is None:
                 return 0
             arrow = isinstance(first, pa.RecordBatch)
-            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN{' (FORMAT csv)' if arrow else ''}") as copy:
-                for batch in itertools.chain([first], pending):
-                    if isinstance(batch, pa.RecordBatch):
-                        copy.write(_csv(batch, fixed))
-                    else:
-                        for row in batch:
-                            copy.write_row((*row, *fixed))
-                    written += len(batch)
+            options = ", ".join([*(["FORMAT csv"] if arrow else []), *(["FREEZE"] if freeze else [])])
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN{f' ({options})' if options else ''}") as copy:
+                # Arrow batches are read (the query goes on in DuckDB's threads) and made CSV in a thread while the
+                # one before is copied (the driver lets go of the interpreter while it sends).
+                prepared = ((len(b), _csv(b, fixed) if isinstance(b, pa.RecordBatch) else b) for b in pending)
+                head = [(len(first), _csv(first, fixed) if arrow else first)]
+                with closing(ahead(prepared, depth=AHEAD) if arrow else prepared) as rest:
+                    for length, data in itertools.chain(head, rest):
+                        if isinstance(data, bytes):
+                            copy.write(data)
+                        else:
+                            for row in data:
+                                copy.write_row((*row, *fixed))
+                        written += length
             return written
         sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
         for batch in batches:
@@ -490,29 +503,95 @@ def partition_create(model: type[models.Model], run_id: int) -> str:
     return name
 
 
-def partition_index(model: type[models.Model], run_id: int) -> None:
-    """Build on the run's table the parent's primary key, unique constraints and indexes, one statement each
-    (a sort each, PostgreSQL's parallel index build), so attaching it finds them and builds none. A
-    duplicate (run, person, item) fails here, as it would have at the insert."""
+def partition_empty(model: type[models.Model], run_id: int) -> None:
+    """Empty the run's detached table (``TRUNCATE``) in the caller's transaction, so that a ``COPY`` in the same
+    transaction may write its rows frozen (``bulk_insert(freeze=True)``). Nobody else reads or writes it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {partition_name(model, run_id)}")
+
+
+# Sessions building a run's table's indexes at once (``partition_index``): each index's build waits for disk part
+# of its time (writing and syncing the index), which another's sort fills (docs/benchmarks.md, issue 14).
+INDEX_SESSIONS = 3
+
+
+@dataclass(frozen=True)
+class _Build:
+    """One index of the run's table: the statement that builds it and, for a primary key or unique constraint,
+    the one that then makes it the constraint (at once: the index is there)."""
+
+    create: str
+    constraint: str | None = None
+
+
+def _builds(model: type[models.Model], run_id: int) -> list[_Build]:
+    """The parent's primary key, unique constraints and indexes, as statements for the run's table."""
     name = partition_name(model, run_id)
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype IN "
-            "('p', 'u') ORDER BY conname",
+            "SELECT c.contype, pg_get_indexdef(c.conindid), c.condeferrable FROM pg_constraint c "
+            "WHERE c.conrelid = to_regclass(%s) AND c.contype IN ('p', 'u') ORDER BY c.conname",
             [table],
         )
-        constraints = [row[0] for row in cursor.fetchall()]
+        constraints = cursor.fetchall()
         cursor.execute(
             "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = to_regclass(%s) AND NOT EXISTS "
             "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
             [table],
         )
-        indexes = [row[0].split(" USING ", 1)[1] for row in cursor.fetchall()]
-        for definition in constraints:
-            cursor.execute(f"ALTER TABLE {name} ADD {definition}")
-        for definition in indexes:
-            cursor.execute(f"CREATE INDEX ON {name} USING {definition}")
+        indexes = [row[0] for row in cursor.fetchall()]
+    builds = []
+    for k, (kind, definition, deferrable) in enumerate(constraints):
+        index = connection.ops.quote_name(f"{table}_run{int(run_id)}_c{k}")
+        using = definition.split(" USING ", 1)[1]
+        constraint = f"{'PRIMARY KEY' if kind == 'p' else 'UNIQUE'} USING INDEX {index}"
+        deferred = " DEFERRABLE INITIALLY DEFERRED" if deferrable else ""
+        builds.append(
+            _Build(
+                f"CREATE UNIQUE INDEX {index} ON {name} USING {using}", f"ALTER TABLE {name} ADD {constraint}{deferred}"
+            )
+        )
+    for k, definition in enumerate(indexes):
+        index = connection.ops.quote_name(f"{table}_run{int(run_id)}_i{k}")
+        builds.append(_Build(f"CREATE INDEX {index} ON {name} USING {definition.split(' USING ', 1)[1]}"))
+    return builds
+
+
+def _build(statement: str) -> None:
+    """One index built in its own transaction, ``maintenance_work_mem`` raised for its sort
+    (``settings.FUWU_INDEX_BUILD_MEMORY``, as the registry's first load: ``fuwu.residents.indexes``)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", ["maintenance_work_mem", settings.FUWU_INDEX_BUILD_MEMORY])
+        cursor.execute(statement)
+
+
+def _build_in_own_session(statement: str) -> None:
+    try:
+        _build(statement)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def partition_index(model: type[models.Model], run_id: int) -> None:
+    """Build on the run's table the parent's primary key, unique constraints and indexes, so attaching it finds
+    them and builds none: each index one sort (PostgreSQL's parallel index build), with the memory of a bulk
+    index build. Outside a transaction (a full run's detached table, committed, that nobody else reads) the
+    indexes are built ``INDEX_SESSIONS`` at a time, each in a session of its own, and then made the constraints
+    they are; inside one (its table is not visible to other sessions) one after another. A duplicate (run,
+    person, item) fails here, as it would have at the insert."""
+    builds = _builds(model, run_id)
+    if connection.in_atomic_block:
+        for build in builds:
+            _build(build.create)
+    else:
+        with ThreadPoolExecutor(max_workers=INDEX_SESSIONS) as pool:
+            for done in [pool.submit(_build_in_own_session, build.create) for build in builds]:
+                done.result()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for build in builds:
+            if build.constraint:
+                cursor.execute(build.constraint)
 
 
 def partition_attach(model: type[models.Model], run_id: int) -> None:

@@ -101,14 +101,40 @@ def between_batches(monkeypatch: pytest.MonkeyPatch, hook: Callable[[int], None]
 
 
 def written_so_far(run: ScreeningRun) -> int:
-    """The candidates a half-stored run has written: on PostgreSQL in its own table, not yet attached to the
-    candidates table (ADR 28), so not even there; elsewhere in the candidates table."""
+    """The candidates a half-stored run has written and committed: on PostgreSQL in its own table, not yet
+    attached to the candidates table (ADR 28), so not even there; elsewhere in the candidates table."""
     if not store.partitioned(Candidate):
         return Candidate.objects.filter(run=run).count()
     assert not Candidate.objects.filter(run=run).exists()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {store.partition_name(Candidate, run.pk)}")  # noqa: S608 - our name
         return int(cursor.fetchone()[0])
+
+
+def copying(run: ScreeningRun) -> bool:
+    """Whether the run's candidates are being written now: on PostgreSQL its table is held by the one transaction
+    that copies them (ADR 29), whose rows no other session sees until it commits; elsewhere, some rows are
+    already committed (short transactions)."""
+    if not store.partitioned(Candidate):
+        return written_so_far(run) > 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = to_regclass(%s) AND mode = 'AccessExclusiveLock' "
+            "AND granted AND pid <> pg_backend_pid())",
+            [f"{Candidate._meta.db_table}_run{run.pk}"],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def left_half_stored(run: ScreeningRun, whole: int | None = None) -> bool:
+    """What storing killed mid-way left of the run's candidates: on SQLite the batches committed before
+    (some, fewer than ``whole``); on PostgreSQL none, the copy being one transaction (ADR 29), but the run's own
+    table, detached, for a re-run or retention to drop."""
+    if store.partitioned(Candidate):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{Candidate._meta.db_table}_run{run.pk}"])
+            return bool(cursor.fetchone()[0]) and written_so_far(run) == 0
+    return 0 < written_so_far(run) < (whole or written_so_far(run) + 1)
 
 
 def stored(run: ScreeningRun) -> dict[str, set[tuple[Any, ...]]]:
@@ -171,7 +197,7 @@ def test_no_reader_sees_a_half_stored_run(city: None, monkeypatch: pytest.Monkey
             client = Client()
             client.force_login(officer)
             return {
-                "running stored some": written_so_far(running) > 0,
+                "running stored some": copying(running),
                 "latest": proactive.latest_run(),
                 "latest registry": latest_registry_run(),
                 "previous": services.previous_run(running),
@@ -191,7 +217,7 @@ def test_no_reader_sees_a_half_stored_run(city: None, monkeypatch: pytest.Monkey
     assert len(views) >= 3
     for view in views:
         assert not isinstance(view, Exception), view
-        assert view["running stored some"]  # really mid-storing, in short transactions
+        assert view["running stored some"]  # really mid-storing
         assert view["latest"] == view["latest registry"] == view["previous"] == view["base"] == first
         assert view["rows"] == rows_before
         assert len(view["list"]) == candidates_before
@@ -238,7 +264,7 @@ def test_a_run_killed_mid_storing_leaves_nothing_shown_and_a_rerun_stores_the_sa
         complete("interrupted")
     assert seen == [1, 2, 3]
     interrupted = ScreeningRun.objects.get(status=RunStatus.RUNNING)
-    assert 0 < written_so_far(interrupted) < len(expected["candidates"])
+    assert left_half_stored(interrupted, len(expected["candidates"]))
     assert proactive.latest_run() == reference  # the half-stored run is shown nowhere
 
     monkeypatch.undo()
@@ -276,17 +302,37 @@ def test_a_registry_run_failing_mid_storing_is_abandoned_and_the_next_run_stores
 
 def test_an_abandoned_run_stops_storing_at_its_next_batch(city: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """A run closed from elsewhere (its job's retry, the retention job) while its process still stores: the
-    process stops at its next batch and writes nothing more."""
+    process stops at its next batch and writes nothing more. On PostgreSQL the candidates are one transaction
+    (ADR 29): the abandon waits for it, and the process stops at the next (its table's attaching)."""
+    abandoning: list[threading.Thread] = []
+    abandoned: list[Any] = []
 
     def abandon(n: int) -> None:
-        if n == 2:
-            running = ScreeningRun.objects.get(status=RunStatus.RUNNING)
-            result = in_another_connection(lambda: services.screening_registry_abandon(run_id=running.pk))
-            assert result is True
+        if n != 2:
+            return
+        running = ScreeningRun.objects.get(status=RunStatus.RUNNING)
+        if not store.partitioned(Candidate):
+            abandoned.append(in_another_connection(lambda: services.screening_registry_abandon(run_id=running.pk)))
+            return
+
+        def later() -> None:
+            try:
+                abandoned.append(services.screening_registry_abandon(run_id=running.pk))
+            except Exception as exc:  # handed to the test, which names it
+                abandoned.append(exc)
+            finally:
+                connection.close()
+
+        abandoning.append(threading.Thread(target=later))
+        abandoning[0].start()
+        time.sleep(WAIT)  # it waits for the copy's transaction, which holds the run
 
     between_batches(monkeypatch, abandon)
     with pytest.raises(services.RunNotStoring):
         screening_registry_run(actor=None, as_of=DAY0)
+    for thread in abandoning:
+        thread.join(30)
+    assert abandoned == [True]
     run = ScreeningRun.objects.get()
     assert run.status == RunStatus.FAILED
     assert stored(run) == {"candidates": set(), "changes": set(), "counts": set()}
@@ -310,12 +356,12 @@ def test_retention_removes_runs_left_running_longer_than_the_limit(
     monkeypatch.undo()
     left = ScreeningRun.objects.get()
     assert left.status == RunStatus.RUNNING
-    assert written_so_far(left) > 0
+    assert left_half_stored(left)
     folder = Path(left.output).parent
     assert folder.is_dir()
 
     assert services.screening_runs_purge() == []  # not old enough: it may still be storing
-    assert written_so_far(left) > 0
+    assert left_half_stored(left)
 
     ScreeningRun.objects.filter(pk=left.pk).update(started_at=timezone.now() - dt.timedelta(hours=13))
     assert services.screening_runs_purge() == [left.pk]
