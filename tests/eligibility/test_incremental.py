@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,31 @@ def test_birthday_crossings_find_exactly_the_thresholds_reached(db: None) -> Non
         )
     )
     assert leap.pk in leap_day
+
+
+def test_same_rules_tells_a_dated_parameter_taking_effect_as_binding_does(db: None) -> None:
+    call_command("standards", "load", str(Path(__file__).resolve().parents[2] / "standards"), stdout=io.StringIO())
+    rules = rules_in_force()
+
+    def bound(day: dt.date) -> list[Any]:
+        return [
+            (
+                [c.sql() for c in b.criteria],
+                b.amount.sql() if b.amount is not None else None,
+                b.units.sql() if b.units is not None else None,
+            )
+            for b in (rule.bound(day) for rule in rules)
+        ]
+
+    effective = sorted({day for rule in rules for values in rule.parameters.values() for day, _ in values})
+    assert effective  # the standards have dated parameters: the comparison below means something
+    days = sorted({d + dt.timedelta(days=k) for d in effective for k in (-1, 0)})
+    changed = 0
+    for before, now in zip(days, days[1:], strict=False):
+        same = bound(before) == bound(now)
+        changed += not same
+        assert incremental._same_rules(rules, before, now) is same, (before, now)
+    assert changed  # some parameter changes a rule between two of these days
 
 
 def test_without_a_previous_run_the_daily_run_screens_everyone(var_dir: Path, tmp_path: Path, capsys: Any) -> None:
