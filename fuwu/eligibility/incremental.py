@@ -203,8 +203,9 @@ def _gone(con: duckdb.DuckDBPyConnection, members: str, changed: pa.Table) -> tu
     export's plus the changed persons new since, nobody was deleted (the usual day: one aggregate over the
     table). Otherwise they are counted and summed per bucket of ``BUCKET`` ids (one ``GROUP BY`` there); a
     bucket whose count and sum agree holds nobody deleted, and only the others' ids are compared one by one.
-    Someone there now but in neither (a save that committed after the export began although it set ``updated_at`` before) is screened too. A deletion
-    and such a save could only hide each other if their ids summed alike, as within one bucket before.
+    Someone there now but in neither (a save that committed after the export began although it set
+    ``updated_at`` before) is screened too. A deletion and such a save could hide each other only if their ids
+    summed alike, as within one bucket before.
     """
     con.register("changed_ids", changed)
     totals = "SELECT count(*), coalesce(sum(person_id), 0) FROM "

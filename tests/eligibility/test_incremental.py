@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ def test_same_rules_tells_a_dated_parameter_taking_effect_as_binding_does(db: No
     assert effective  # the standards have dated parameters: the comparison below means something
     days = sorted({d + dt.timedelta(days=k) for d in effective for k in (-1, 0)})
     changed = 0
-    for before, now in zip(days, days[1:], strict=False):
+    for before, now in itertools.pairwise(days):
         same = bound(before) == bound(now)
         changed += not same
         assert incremental._same_rules(rules, before, now) is same, (before, now)
