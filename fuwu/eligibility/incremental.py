@@ -281,12 +281,17 @@ def affected_persons(
             f"SELECT DISTINCT household_id FROM {members} WHERE person_id IN (SELECT person_id FROM moved)"
         ).fetchall()
     }
-    screened: set[int] = set()
-    ordered = sorted(h for h in households if h is not None)
-    for start in range(0, len(ordered), 10_000):
-        screened.update(
-            Person.objects.filter(household_id__in=ordered[start : start + 10_000]).values_list("pk", flat=True)
-        )
+    # Their members now: the changed persons as the registry has them, everybody else as the export listed them
+    # (whoever moved in or out since changed, so is in ``moved``) — read from the export's file, not the table.
+    con.register("households", pa.table({"household_id": pa.array(sorted(households), pa.string())}))
+    screened = {pk for pk, _ in changed}
+    screened.update(
+        r[0]
+        for r in con.execute(
+            f"SELECT m.person_id FROM {members} AS m SEMI JOIN households AS h ON h.household_id = m.household_id "
+            "ANTI JOIN moved AS c ON c.person_id = m.person_id"
+        ).fetchall()
+    )
     return sorted(screened), sorted(deleted), persons
 
 

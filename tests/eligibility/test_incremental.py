@@ -239,6 +239,31 @@ def test_daily_runs_in_a_row_store_only_what_changed_and_equal_full_runs(var_dir
     assert {a["person_id"] for a in answers(day1.output)} >= {gone_id}
 
 
+def test_a_move_between_households_screens_both_households_as_a_full_run_would(var_dir: Path, tmp_path: Path) -> None:
+    populate(tmp_path, 300)
+    first = screening_registry_run(actor=None, as_of=DAY0)
+    # A well-paid member leaves a household (its income per member falls) for another (whose rises).
+    mover = Person.objects.exclude(relation="head").filter(income__gt=0).order_by("-income", "pk").first()
+    assert mover is not None
+    left = mover.household_id
+    stayed = set(Person.objects.filter(household_id=left).exclude(pk=mover.pk).values_list("pk", flat=True))
+    joined = Person.objects.exclude(household_id=left).filter(relation="head").order_by("pk").first()
+    assert stayed
+    assert joined is not None
+    mover.household_id = joined.household_id
+    mover.save()
+
+    daily = screening_registry_incremental(actor=None, as_of=DAY1)
+    assert daily.incremental
+    full = screening_registry_run(actor=None, as_of=DAY1)
+    assert answers(daily.output) == answers(full.output)
+    assert candidates(daily) == candidates(full)
+    assert counts(daily) == counts(full)
+    # Both households were screened again: the one left (from the export) and the one joined (the table's).
+    affected = set(incremental.affected_persons(first, DAY1, rules_in_force())[0])
+    assert stayed | {mover.pk, joined.pk} <= affected
+
+
 def test_retention_keeps_what_a_later_daily_run_reads(var_dir: Path, tmp_path: Path, settings: Any) -> None:
     settings.FUWU_SCREENING_RETENTION = {"keep_runs": 1, "keep_days": 0}
     populate(tmp_path, 200)
