@@ -16,9 +16,12 @@ Everybody else's answers stay those of the run it builds on, and nothing about t
 new run's files are layers over its lineage's full run (``layers.py``: hard links, a delta, who it replaces),
 its candidates are the earlier runs' rows less those it ends (``Candidate.until``) plus its own, and its
 counts are the previous run's, less the replaced persons' previous answers, plus their new ones. What it
-reads and writes grows with what changed; one pass over the previous answers (the replaced persons' rows)
-is all that reads the whole population. The whole answers still equal a full run's on the same day
-(``tests/eligibility/test_incremental.py`` compares answers, candidates, counts and changes).
+reads and writes grows with what changed; what reads the whole population is one pass over the previous
+answers (the replaced persons' rows), one query over the person table (who changed, whose birthday counts)
+and one count and sum of its ids (who left). The screened households' members are the previous export's
+(``layers.members_source``) less the changed and deleted persons, plus the changed persons as they are now.
+The whole answers still equal a full run's on the same day (``tests/eligibility/test_incremental.py``
+compares answers, candidates, counts and changes).
 
 Besides the screened and deleted persons, the persons whose receiving changed since the previous run (a grant
 began or ended) have their candidate rows stored again, from their unchanged answers.
