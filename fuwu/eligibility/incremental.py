@@ -76,6 +76,7 @@ from fuwu.residents.models import Person
 logger = logging.getLogger(__name__)
 
 FULL_SHARE = 0.3  # above this share of persons screened again since the full run, a full run is as quick
+BIRTH_DATES = 900  # at most this many birth dates listed (a parameter each on SQLite), else a range per age
 BUCKET = 1024  # persons (by id) per bucket compared to find who left the registry (``_gone``)
 COMPARISONS = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ, exp.NEQ)
 
@@ -134,9 +135,17 @@ def birthday_crossings(since: dt.date, until: dt.date, ages: set[int] | None) ->
         for md in days:
             query |= Q(birth_date__month=int(md[:2]), birth_date__day=int(md[2:]))
         return query
+    windows = [(_years_before(since, age), _years_before(until, age)) for age in sorted(a for a in ages if a >= 0)]
+    if sum((high - low).days for low, high in windows) <= BIRTH_DATES:
+        # The few birth dates themselves: one hashed look-up a row, where a range per age was ~80 comparisons.
+        return Q(
+            birth_date__in=sorted(
+                {low + dt.timedelta(days=k + 1) for low, high in windows for k in range((high - low).days)}
+            )
+        )
     query = Q(pk__in=[])
-    for age in sorted(a for a in ages if a >= 0):
-        query |= Q(birth_date__gt=_years_before(since, age), birth_date__lte=_years_before(until, age))
+    for low, high in windows:
+        query |= Q(birth_date__gt=low, birth_date__lte=high)
     return query
 
 

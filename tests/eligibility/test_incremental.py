@@ -128,6 +128,10 @@ def test_birthday_crossings_find_exactly_the_thresholds_reached(db: None) -> Non
         )
     )
     assert leap.pk in leap_day
+    # Over a long gap the dates are not listed one by one (a range per age): the same persons.
+    since = DAY1 - dt.timedelta(days=incremental.BIRTH_DATES + 1)
+    ranged = set(Person.objects.filter(birthday_crossings(since, DAY1, {80})).values_list("pk", flat=True))
+    assert ranged == {reaching.pk, past.pk}
 
 
 def test_same_rules_tells_a_dated_parameter_taking_effect_as_binding_does(db: None) -> None:
