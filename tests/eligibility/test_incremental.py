@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,35 @@ def test_birthday_crossings_find_exactly_the_thresholds_reached(db: None) -> Non
         )
     )
     assert leap.pk in leap_day
+    # Over a long gap the dates are not listed one by one (a range per age): the same persons.
+    since = DAY1 - dt.timedelta(days=incremental.BIRTH_DATES + 1)
+    ranged = set(Person.objects.filter(birthday_crossings(since, DAY1, {80})).values_list("pk", flat=True))
+    assert ranged == {reaching.pk, past.pk}
+
+
+def test_same_rules_tells_a_dated_parameter_taking_effect_as_binding_does(db: None) -> None:
+    call_command("standards", "load", str(Path(__file__).resolve().parents[2] / "standards"), stdout=io.StringIO())
+    rules = rules_in_force()
+
+    def bound(day: dt.date) -> list[Any]:
+        return [
+            (
+                [c.sql() for c in b.criteria],
+                b.amount.sql() if b.amount is not None else None,
+                b.units.sql() if b.units is not None else None,
+            )
+            for b in (rule.bound(day) for rule in rules)
+        ]
+
+    effective = sorted({day for rule in rules for values in rule.parameters.values() for day, _ in values})
+    assert effective  # the standards have dated parameters: the comparison below means something
+    days = sorted({d + dt.timedelta(days=k) for d in effective for k in (-1, 0)})
+    changed = 0
+    for before, now in itertools.pairwise(days):
+        same = bound(before) == bound(now)
+        changed += not same
+        assert incremental._same_rules(rules, before, now) is same, (before, now)
+    assert changed  # some parameter changes a rule between two of these days
 
 
 def test_without_a_previous_run_the_daily_run_screens_everyone(var_dir: Path, tmp_path: Path, capsys: Any) -> None:
@@ -210,6 +241,31 @@ def test_daily_runs_in_a_row_store_only_what_changed_and_equal_full_runs(var_dir
     # The runs before read as they did: day 2's ends are not theirs.
     assert candidates(day1) == day1_list
     assert {a["person_id"] for a in answers(day1.output)} >= {gone_id}
+
+
+def test_a_move_between_households_screens_both_households_as_a_full_run_would(var_dir: Path, tmp_path: Path) -> None:
+    populate(tmp_path, 300)
+    first = screening_registry_run(actor=None, as_of=DAY0)
+    # A well-paid member leaves a household (its income per member falls) for another (whose rises).
+    mover = Person.objects.exclude(relation="head").filter(income__gt=0).order_by("-income", "pk").first()
+    assert mover is not None
+    left = mover.household_id
+    stayed = set(Person.objects.filter(household_id=left).exclude(pk=mover.pk).values_list("pk", flat=True))
+    joined = Person.objects.exclude(household_id=left).filter(relation="head").order_by("pk").first()
+    assert stayed
+    assert joined is not None
+    mover.household_id = joined.household_id
+    mover.save()
+
+    daily = screening_registry_incremental(actor=None, as_of=DAY1)
+    assert daily.incremental
+    full = screening_registry_run(actor=None, as_of=DAY1)
+    assert answers(daily.output) == answers(full.output)
+    assert candidates(daily) == candidates(full)
+    assert counts(daily) == counts(full)
+    # Both households were screened again: the one left (from the export) and the one joined (the table's).
+    affected = set(incremental.affected_persons(first, DAY1, rules_in_force())[0])
+    assert stayed | {mover.pk, joined.pk} <= affected
 
 
 def test_retention_keeps_what_a_later_daily_run_reads(var_dir: Path, tmp_path: Path, settings: Any) -> None:
