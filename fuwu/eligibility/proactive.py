@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
-from fuwu.areas.selectors import area_names, descendant_codes_prefix
+from fuwu.areas.selectors import area_names, code_within, descendant_codes_prefix
 from fuwu.common.audit import audit, audit_persons_read
 from fuwu.common.batches import chunks
 from fuwu.common.spreadsheets import stream_csv, stream_xlsx
@@ -168,11 +168,11 @@ def newly_entitled(
     from fuwu.applications.grants import receiving_q
 
     # Candidates were not served when the run finished; someone may have been since (a grant, else a receipt).
-    results = candidates_of(run).filter(hukou_area__startswith=prefix)
+    results = candidates_of(run).filter(code_within("hukou_area", prefix))
     if item:
         results = results.filter(item=item)
     if township:
-        results = results.filter(hukou_area__startswith=township)
+        results = results.filter(code_within("hukou_area", township))
     return results.exclude(receiving_q(today=timezone.localdate())).order_by("hukou_area", "person_id", "item")
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from fuwu.accounts.models import Role
 from fuwu.accounts.permissions import has_role
+from fuwu.areas.selectors import code_within
 from fuwu.homecare import visits
 from fuwu.homecare.models import (
     AccountMonth,
@@ -72,7 +73,7 @@ def elders_for_booking(*, user: Any) -> QuerySet[Person]:
         prefix = officer_prefix(user)
         if prefix is None:
             return Person.objects.none()
-        return Person.objects.filter(hukou_area__startswith=prefix).select_related("homecare_account")
+        return Person.objects.filter(code_within("hukou_area", prefix)).select_related("homecare_account")
     return elders_for_family(user=user)
 
 

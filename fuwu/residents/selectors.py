@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import translation
 
-from fuwu.areas.selectors import area_names
+from fuwu.areas.selectors import area_names, code_within
 from fuwu.eligibility.facts import FactType
 from fuwu.residents import contacts, crypto, idnumber
 from fuwu.residents.columns import COLUMNS, CONTACT_NAMES, label
@@ -40,7 +40,7 @@ def persons_for_user(*, user: Any) -> QuerySet[Person]:
     prefix = officer_prefix(user)
     persons = Person.objects.select_related("household")
     if prefix is not None:
-        return persons.filter(hukou_area__startswith=prefix)
+        return persons.filter(code_within("hukou_area", prefix))
     return persons  # auditors: all, shown masked
 
 

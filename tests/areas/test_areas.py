@@ -6,6 +6,7 @@ import pytest
 
 from fuwu.areas.models import Area, AreaLevel
 from fuwu.areas.services import AreaFileError, areas_load
+from fuwu.residents.models import Person
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +64,32 @@ def test_bad_area_files_load_nothing(tmp_path: Path, yaml_text: str, message: st
     with pytest.raises(AreaFileError, match=message):
         areas_load(path=path)
     assert not Area.objects.exists()
+
+
+CODES = ["331083001001", "331083999999", "331084000001", "331082999999", "331090000000", "339999999999"]
+
+
+@pytest.mark.parametrize(
+    "prefix", ["331083", "3310839", "331082", "33108", "3310", "3399", "339999999999", "331083001001", "9", ""]
+)
+def test_code_within_is_exactly_startswith(prefix: str) -> None:
+    """The range beside ``startswith`` (for an index to seek to) never leaves a code out: prefixes ending in
+    nines carry into the digit before (``3399`` → up to ``3400``), all nines have no upper bound."""
+    from fuwu.areas.selectors import code_within
+    from tests.residents.factories import PersonFactory
+
+    for code in CODES:
+        PersonFactory(hukou_area=code)
+    found = sorted(Person.objects.filter(code_within("hukou_area", prefix)).values_list("hukou_area", flat=True))
+    assert found == sorted(c for c in CODES if c.startswith(prefix))
+
+
+def test_code_within_bounds_a_digit_prefix_by_the_next_one() -> None:
+    from fuwu.areas.selectors import code_within
+
+    def where(prefix: str) -> str:
+        return str(Person.objects.filter(code_within("hukou_area", prefix)).query).replace("'", "").replace('"', "")
+
+    assert "hukou_area >= 331083 AND residents_person.hukou_area < 331084" in where("331083")
+    assert "hukou_area < 3400" in where("3399")
+    assert "<" not in where("99") and "hukou_area >= 99" in where("99")
