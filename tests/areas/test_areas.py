@@ -92,4 +92,5 @@ def test_code_within_bounds_a_digit_prefix_by_the_next_one() -> None:
 
     assert "hukou_area >= 331083 AND residents_person.hukou_area < 331084" in where("331083")
     assert "hukou_area < 3400" in where("3399")
-    assert "<" not in where("99") and "hukou_area >= 99" in where("99")
+    assert "<" not in where("99")
+    assert "hukou_area >= 99" in where("99")
