@@ -57,7 +57,7 @@ from sqlglot import exp
 from fuwu.eligibility import inplace, layers, screening, store
 from fuwu.eligibility.models import RunStatus, ScreeningCount, ScreeningRun
 from fuwu.eligibility.registry import REGISTRY, export_registry
-from fuwu.eligibility.rules import parameter_value
+from fuwu.eligibility.rules import is_param, param_value
 from fuwu.eligibility.ruleset import ItemRule
 from fuwu.eligibility.screening import MANIFEST, Plan, rules_digest
 from fuwu.eligibility.services import (
@@ -156,13 +156,9 @@ def _parameters_used(rule: ItemRule, day: dt.date) -> list[str | None]:
         if expression is None:
             continue
         for node in expression.tree.find_all(exp.Anonymous):
-            if str(node.this).lower() != "param":
-                continue
-            args = [a.this for a in node.expressions]
-            value = parameter_value(rule.parameters[args[0]], day)
-            if value is not None and len(args) == 2:
-                value = value[args[1]]
-            values.append(None if value is None else str(value))
+            if is_param(node):
+                value = param_value(node, parameters=rule.parameters, as_of=day)
+                values.append(None if value is None else str(value))
     return values
 
 

@@ -236,15 +236,25 @@ def parameter_value(values: list[tuple[dt.date, Any]], as_of: dt.date) -> Any:
     return current
 
 
+def is_param(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() == "param"
+
+
+def param_value(node: exp.Expression, *, parameters: ParameterTable, as_of: dt.date) -> Any:
+    """What the ``param('id')`` or ``param('id', 'band')`` ``node`` stands for on ``as_of`` (None if none yet)."""
+    args = [a.this for a in node.expressions]
+    value = parameter_value(parameters[args[0]], as_of)
+    if value is not None and len(args) == 2:
+        value = value[args[1]]
+    return value
+
+
 def bind(expression: Expression, *, parameters: ParameterTable, as_of: dt.date) -> exp.Expression:
     """The expression with every param(...) replaced by its value on ``as_of`` (NULL if none yet)."""
 
     def replace(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "param":
-            args = [a.this for a in node.expressions]
-            value = parameter_value(parameters[args[0]], as_of)
-            if value is not None and len(args) == 2:
-                value = value[args[1]]
+        if is_param(node):
+            value = param_value(node, parameters=parameters, as_of=as_of)
             return exp.null() if value is None else exp.Literal.number(str(value))
         return node
 
